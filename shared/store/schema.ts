@@ -1,0 +1,109 @@
+/**
+ * The one definition of the DynamoDB tables. The CDK construct (infra/token-tables.ts) and the
+ * emulator setup (local/tables.ts) are both derived from it, so they cannot drift apart.
+ */
+import type { CreateTableCommandInput } from '@aws-sdk/client-dynamodb';
+
+export interface KeyAttribute {
+  readonly name: string;
+  readonly type: 'S' | 'N';
+}
+
+export interface IndexDefinition {
+  readonly name: string;
+  readonly partitionKey: KeyAttribute;
+  readonly sortKey?: KeyAttribute;
+  readonly projection: 'ALL' | 'KEYS_ONLY';
+}
+
+export interface TableDefinition {
+  readonly partitionKey: KeyAttribute;
+  readonly sortKey?: KeyAttribute;
+  /** Epoch seconds; DynamoDB deletes the item some time after this passes. */
+  readonly ttlAttribute: string;
+  readonly indexes: readonly IndexDefinition[];
+}
+
+/** Value of `expiryPartition` on every live token: the sparse expiry index has one partition. */
+export const LIVE_PARTITION = 'live';
+
+export const TOKEN_INDEX = {
+  byTokenId: 'ByTokenId',
+  byOwner: 'ByOwner',
+  /**
+   * Sparse: only live tokens carry `expiryPartition`, sorted by `endsAt` (expiry, or the grace
+   * deadline of a rotated predecessor). Schedules range-query it, so their cost follows the
+   * number of tokens near their end, not the table size.
+   */
+  byExpiry: 'ByExpiry',
+} as const;
+
+export const tokenTable: TableDefinition = {
+  partitionKey: { name: 'tokenHash', type: 'S' },
+  ttlAttribute: 'ttl',
+  indexes: [
+    {
+      name: TOKEN_INDEX.byTokenId,
+      partitionKey: { name: 'tokenId', type: 'S' },
+      projection: 'KEYS_ONLY',
+    },
+    {
+      name: TOKEN_INDEX.byOwner,
+      partitionKey: { name: 'owner', type: 'S' },
+      sortKey: { name: 'createdAt', type: 'S' },
+      projection: 'ALL',
+    },
+    {
+      name: TOKEN_INDEX.byExpiry,
+      partitionKey: { name: 'expiryPartition', type: 'S' },
+      sortKey: { name: 'endsAt', type: 'S' },
+      projection: 'ALL',
+    },
+  ],
+};
+
+export const AUDIT_INDEX = { byDay: 'ByDay' } as const;
+
+/** Audit events: per target token, time-ordered; plus a per-day index for "what happened when". */
+export const auditTable: TableDefinition = {
+  partitionKey: { name: 'targetId', type: 'S' },
+  sortKey: { name: 'eventKey', type: 'S' },
+  ttlAttribute: 'ttl',
+  indexes: [
+    {
+      name: AUDIT_INDEX.byDay,
+      partitionKey: { name: 'day', type: 'S' },
+      sortKey: { name: 'eventKey', type: 'S' },
+      projection: 'ALL',
+    },
+  ],
+};
+
+/** CreateTable input for an emulator or a script; the deployed tables come from CDK. */
+export function createTableInput(tableName: string, def: TableDefinition): CreateTableCommandInput {
+  const attributes = new Map<string, KeyAttribute>();
+  const keys = [
+    def.partitionKey,
+    def.sortKey,
+    ...def.indexes.flatMap((i) => [i.partitionKey, i.sortKey]),
+  ];
+  for (const key of keys) if (key !== undefined) attributes.set(key.name, key);
+  const keySchema = (pk: KeyAttribute, sk?: KeyAttribute) => [
+    { AttributeName: pk.name, KeyType: 'HASH' as const },
+    ...(sk === undefined ? [] : [{ AttributeName: sk.name, KeyType: 'RANGE' as const }]),
+  ];
+  return {
+    TableName: tableName,
+    BillingMode: 'PAY_PER_REQUEST',
+    AttributeDefinitions: [...attributes.values()].map((a) => ({
+      AttributeName: a.name,
+      AttributeType: a.type,
+    })),
+    KeySchema: keySchema(def.partitionKey, def.sortKey),
+    GlobalSecondaryIndexes: def.indexes.map((index) => ({
+      IndexName: index.name,
+      KeySchema: keySchema(index.partitionKey, index.sortKey),
+      Projection: { ProjectionType: index.projection },
+    })),
+  };
+}

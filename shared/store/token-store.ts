@@ -1,0 +1,491 @@
+/**
+ * DynamoDB adapter for tokens and their audit trail. The only module that talks to the tables.
+ *
+ * - Every state change is one transaction: the conditional token write plus its audit event,
+ *   so a change is never recorded without its audit event or the other way round.
+ * - Conditions make writes race-safe: create never overwrites, revoke and rotate act once.
+ * - SDK errors leave this module as `TokenStoreError`.
+ */
+import type { DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import {
+  DynamoDBDocumentClient,
+  GetCommand,
+  PutCommand,
+  QueryCommand,
+  TransactWriteCommand,
+  UpdateCommand,
+  type QueryCommandInput,
+} from '@aws-sdk/lib-dynamodb';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { z } from 'zod';
+import { effectiveEnd, tokenRecordSchema, type NewToken, type TokenRecord } from '../token/record';
+import {
+  auditEventSchema,
+  auditItem,
+  epochSeconds,
+  type AuditContext,
+  type AuditEvent,
+  type AuditInput,
+} from './audit';
+import {
+  isConditionFailure,
+  isTransactionConflict,
+  translateStoreError,
+  TokenStoreError,
+} from './errors';
+import { LIVE_PARTITION, TOKEN_INDEX } from './schema';
+
+export interface TokenStoreOptions {
+  readonly client: DynamoDBClient;
+  readonly tokensTable: string;
+  readonly auditTable: string;
+  /** Days a token item is kept after it stops authenticating, before TTL deletes it. */
+  readonly retentionDays?: number;
+  readonly auditRetentionDays?: number;
+  readonly now?: () => Date;
+}
+
+export interface Page<T> {
+  readonly items: T[];
+  /** Opaque; pass back to get the next page. Absent on the last page. */
+  readonly cursor?: string;
+}
+
+export interface PageRequest {
+  readonly limit?: number;
+  readonly cursor?: string;
+}
+
+export interface ChangeResult {
+  readonly record: TokenRecord;
+  /** False when the token was already in the requested state (an idempotent repeat). */
+  readonly changed: boolean;
+}
+
+const DEFAULT_RETENTION_DAYS = 90;
+const DEFAULT_AUDIT_RETENTION_DAYS = 400;
+const MAX_PAGE = 100;
+const TRANSACTION_ATTEMPTS = 4;
+
+export class TokenStore {
+  private readonly doc: DynamoDBDocumentClient;
+  private readonly tokensTable: string;
+  private readonly auditTable: string;
+  private readonly retentionSeconds: number;
+  private readonly auditRetentionDays: number;
+  private readonly now: () => Date;
+
+  constructor(options: TokenStoreOptions) {
+    this.doc = DynamoDBDocumentClient.from(options.client, {
+      marshallOptions: { removeUndefinedValues: true },
+    });
+    this.tokensTable = options.tokensTable;
+    this.auditTable = options.auditTable;
+    this.retentionSeconds = (options.retentionDays ?? DEFAULT_RETENTION_DAYS) * 86_400;
+    this.auditRetentionDays = options.auditRetentionDays ?? DEFAULT_AUDIT_RETENTION_DAYS;
+    this.now = options.now ?? (() => new Date());
+  }
+
+  /** Register a new token. Fails with `already-exists` rather than overwrite an item. */
+  async create(input: NewToken, context: AuditContext): Promise<TokenRecord> {
+    const record: TokenRecord = {
+      tokenHash: input.tokenHash,
+      tokenId: input.tokenId,
+      name: input.name,
+      owner: input.owner,
+      scopes: [...input.scopes],
+      hint: input.hint,
+      status: 'active',
+      createdAt: input.createdAt.toISOString(),
+      expiresAt: input.expiresAt.toISOString(),
+      metadata: input.metadata === undefined ? undefined : { ...input.metadata },
+      rotatedFrom: input.rotatedFrom,
+    };
+    const audit: AuditInput = {
+      action: 'token.created',
+      targetId: record.tokenId,
+      owner: record.owner,
+      outcome: 'success',
+      details: record.rotatedFrom === undefined ? undefined : { rotatedFrom: record.rotatedFrom },
+    };
+    try {
+      await this.transact('create', [
+        {
+          Put: {
+            TableName: this.tokensTable,
+            Item: {
+              ...record,
+              expiryPartition: LIVE_PARTITION,
+              endsAt: record.expiresAt,
+              ttl: this.ttlAfter(record.expiresAt),
+            },
+            ConditionExpression: 'attribute_not_exists(tokenHash)',
+          },
+        },
+        this.auditPut(audit, context),
+      ]);
+    } catch (error) {
+      if (isConditionFailure(error, 0)) {
+        throw new TokenStoreError(
+          'already-exists',
+          'A token with this hash is already registered',
+          {
+            cause: error,
+          },
+        );
+      }
+      throw translateStoreError(error, 'create');
+    }
+    return record;
+  }
+
+  /** The authorizer's single read. Eventually consistent unless asked otherwise. */
+  async getByHash(
+    tokenHash: string,
+    options: { consistent?: boolean } = {},
+  ): Promise<TokenRecord | undefined> {
+    try {
+      const { Item } = await this.doc.send(
+        new GetCommand({
+          TableName: this.tokensTable,
+          Key: { tokenHash },
+          ConsistentRead: options.consistent ?? false,
+        }),
+      );
+      return Item === undefined ? undefined : parseRecord(Item);
+    } catch (error) {
+      throw translateStoreError(error, 'getByHash');
+    }
+  }
+
+  /** Look a token up by its public id (index read, then a consistent read of the item). */
+  async getById(tokenId: string): Promise<TokenRecord | undefined> {
+    const keys = await this.query('getById', {
+      TableName: this.tokensTable,
+      IndexName: TOKEN_INDEX.byTokenId,
+      KeyConditionExpression: 'tokenId = :id',
+      ExpressionAttributeValues: { ':id': tokenId },
+      Limit: 1,
+    });
+    const tokenHash: unknown = keys.Items?.[0]?.['tokenHash'];
+    if (typeof tokenHash !== 'string') return undefined;
+    return this.getByHash(tokenHash, { consistent: true });
+  }
+
+  /** Tokens of one owner, newest first. A status filter may make pages shorter than `limit`. */
+  async listByOwner(
+    owner: string,
+    request: PageRequest & { status?: TokenRecord['status'] } = {},
+  ): Promise<Page<TokenRecord>> {
+    const startKey = decodeCursor(request.cursor, { owner });
+    const result = await this.query('listByOwner', {
+      TableName: this.tokensTable,
+      IndexName: TOKEN_INDEX.byOwner,
+      KeyConditionExpression: '#owner = :owner',
+      ScanIndexForward: false,
+      Limit: pageSize(request.limit),
+      ExclusiveStartKey: startKey,
+      ...(request.status === undefined
+        ? { ExpressionAttributeNames: { '#owner': 'owner' } }
+        : {
+            FilterExpression: '#status = :status',
+            ExpressionAttributeNames: { '#owner': 'owner', '#status': 'status' },
+          }),
+      ExpressionAttributeValues: {
+        ':owner': owner,
+        ...(request.status === undefined ? {} : { ':status': request.status }),
+      },
+    });
+    return {
+      items: (result.Items ?? []).map(parseRecord),
+      cursor: encodeCursor(result.LastEvaluatedKey),
+    };
+  }
+
+  /**
+   * Live tokens whose end (expiry, or a predecessor's grace deadline) falls in [from, until),
+   * soonest first, through the sparse expiry index: the read cost follows the matches only.
+   */
+  async listEnding(
+    window: { from?: Date; until: Date },
+    request: PageRequest = {},
+  ): Promise<Page<TokenRecord>> {
+    const from = (window.from ?? new Date(0)).toISOString();
+    const result = await this.query('listEnding', {
+      TableName: this.tokensTable,
+      IndexName: TOKEN_INDEX.byExpiry,
+      KeyConditionExpression: 'expiryPartition = :live AND endsAt BETWEEN :from AND :until',
+      ExpressionAttributeValues: {
+        ':live': LIVE_PARTITION,
+        ':from': from,
+        // BETWEEN is inclusive; the window is half-open, so stop just before `until`.
+        ':until': new Date(window.until.getTime() - 1).toISOString(),
+      },
+      Limit: pageSize(request.limit),
+      ExclusiveStartKey: decodeCursor(request.cursor, { expiryPartition: LIVE_PARTITION }),
+    });
+    return {
+      items: (result.Items ?? []).map(parseRecord),
+      cursor: encodeCursor(result.LastEvaluatedKey),
+    };
+  }
+
+  /** Revoke a token. Idempotent: revoking a revoked token changes nothing and writes nothing. */
+  async revoke(tokenHash: string, context: AuditContext): Promise<ChangeResult> {
+    return this.change('revoke', tokenHash, context, (current, now) => {
+      if (current.status === 'revoked') return undefined;
+      const at = now.toISOString();
+      return {
+        update: {
+          UpdateExpression:
+            'SET #status = :revoked, revokedAt = :at, revokeReason = :reason, #ttl = :ttl REMOVE expiryPartition, endsAt',
+          ConditionExpression: '#status = :current',
+          ExpressionAttributeNames: { '#status': 'status', '#ttl': 'ttl' },
+          ExpressionAttributeValues: {
+            ':revoked': 'revoked',
+            ':current': current.status,
+            ':at': at,
+            ':reason': context.reason ?? 'unspecified',
+            ':ttl': this.ttlAfter(at),
+          },
+        },
+        audit: { action: 'token.revoked', outcome: 'success' },
+      };
+    });
+  }
+
+  /**
+   * Record that `successorId` replaced this token: it keeps working until `graceUntil` (never
+   * past its own expiry). Acts once per successor: repeating it for the same successor is a
+   * no-op; a different successor, a revoked or expired token is a `conflict`.
+   */
+  async markRotated(
+    tokenHash: string,
+    rotation: { successorId: string; graceUntil: Date },
+    context: AuditContext,
+  ): Promise<ChangeResult> {
+    return this.change('markRotated', tokenHash, context, (current) => {
+      if (current.rotatedTo === rotation.successorId) return undefined;
+      if (current.rotatedTo !== undefined) {
+        throw new TokenStoreError('conflict', `Token ${current.tokenId} was already rotated`);
+      }
+      if (current.status !== 'active') {
+        throw new TokenStoreError('conflict', `Token ${current.tokenId} is ${current.status}`);
+      }
+      const graceUntil = rotation.graceUntil.toISOString();
+      const endsAt = effectiveEnd({ expiresAt: current.expiresAt, graceUntil });
+      return {
+        update: {
+          UpdateExpression:
+            'SET rotatedTo = :successor, graceUntil = :grace, endsAt = :endsAt, #ttl = :ttl',
+          ConditionExpression: '#status = :active AND attribute_not_exists(rotatedTo)',
+          ExpressionAttributeNames: { '#status': 'status', '#ttl': 'ttl' },
+          ExpressionAttributeValues: {
+            ':successor': rotation.successorId,
+            ':grace': graceUntil,
+            ':endsAt': endsAt,
+            ':active': 'active',
+            ':ttl': this.ttlAfter(endsAt),
+          },
+        },
+        audit: {
+          action: 'token.rotated',
+          outcome: 'success',
+          details: { successorId: rotation.successorId, graceUntil },
+        },
+      };
+    });
+  }
+
+  /**
+   * Add `count` uses and set lastUsedAt. Callers throttle this (see UsageTracker); it is not
+   * a write per request. Returns false when the token no longer exists.
+   */
+  async recordUsage(tokenHash: string, count: number, at: Date): Promise<boolean> {
+    try {
+      await this.doc.send(
+        new UpdateCommand({
+          TableName: this.tokensTable,
+          Key: { tokenHash },
+          UpdateExpression: 'SET lastUsedAt = :at ADD useCount :count',
+          ConditionExpression: 'attribute_exists(tokenHash)',
+          ExpressionAttributeValues: { ':at': at.toISOString(), ':count': count },
+        }),
+      );
+      return true;
+    } catch (error) {
+      if (isConditionFailure(error)) return false;
+      throw translateStoreError(error, 'recordUsage');
+    }
+  }
+
+  /** Write an audit event on its own: for outcomes that change no token (failures). */
+  async recordAudit(input: AuditInput, context: AuditContext): Promise<void> {
+    try {
+      await this.doc.send(
+        new PutCommand({
+          TableName: this.auditTable,
+          Item: auditItem(input, context, this.now(), this.auditRetentionDays),
+        }),
+      );
+    } catch (error) {
+      throw translateStoreError(error, 'recordAudit');
+    }
+  }
+
+  /** Audit events of one token, newest first. */
+  async listAudit(targetId: string, request: PageRequest = {}): Promise<Page<AuditEvent>> {
+    const result = await this.query('listAudit', {
+      TableName: this.auditTable,
+      KeyConditionExpression: 'targetId = :target',
+      ExpressionAttributeValues: { ':target': targetId },
+      ScanIndexForward: false,
+      Limit: pageSize(request.limit),
+      ExclusiveStartKey: decodeCursor(request.cursor, { targetId }),
+    });
+    return {
+      items: (result.Items ?? []).map(parseAuditEvent),
+      cursor: encodeCursor(result.LastEvaluatedKey),
+    };
+  }
+
+  /**
+   * Read-decide-write for one token: read it consistently, let `decide` plan an update (or
+   * return undefined for "already done"), then apply the update and its audit event in one
+   * transaction conditioned on the state that was read. A lost race re-reads and decides again.
+   */
+  private async change(
+    operation: string,
+    tokenHash: string,
+    context: AuditContext,
+    decide: (current: TokenRecord, now: Date) => PlannedChange | undefined,
+  ): Promise<ChangeResult> {
+    for (let attempt = 1; ; attempt++) {
+      const current = await this.getByHash(tokenHash, { consistent: true });
+      if (current === undefined) throw new TokenStoreError('not-found', 'No such token');
+      const now = this.now();
+      const plan = decide(current, now);
+      if (plan === undefined) return { record: current, changed: false };
+      try {
+        await this.transact(operation, [
+          { Update: { TableName: this.tokensTable, Key: { tokenHash }, ...plan.update } },
+          this.auditPut(
+            { ...plan.audit, targetId: current.tokenId, owner: current.owner },
+            context,
+          ),
+        ]);
+      } catch (error) {
+        if (isConditionFailure(error, 0) && attempt < TRANSACTION_ATTEMPTS) continue;
+        throw isConditionFailure(error, 0)
+          ? new TokenStoreError('contention', `${operation} kept losing races`, { cause: error })
+          : translateStoreError(error, operation);
+      }
+      const updated = await this.getByHash(tokenHash, { consistent: true });
+      if (updated === undefined) throw new TokenStoreError('not-found', 'No such token');
+      return { record: updated, changed: true };
+    }
+  }
+
+  private auditPut(input: AuditInput, context: AuditContext) {
+    return {
+      Put: {
+        TableName: this.auditTable,
+        Item: auditItem(input, context, this.now(), this.auditRetentionDays),
+      },
+    };
+  }
+
+  /**
+   * TransactWriteItems, retried on TransactionConflict: two transactions touching one item at
+   * the same moment can both be cancelled, and a retry then sees the winner's write.
+   */
+  private async transact(
+    operation: string,
+    items: NonNullable<ConstructorParameters<typeof TransactWriteCommand>[0]['TransactItems']>,
+  ): Promise<void> {
+    for (let attempt = 1; ; attempt++) {
+      try {
+        await this.doc.send(new TransactWriteCommand({ TransactItems: items }));
+        return;
+      } catch (error) {
+        if (!isTransactionConflict(error)) throw error;
+        if (attempt >= TRANSACTION_ATTEMPTS) {
+          throw new TokenStoreError('contention', `${operation} conflicted with other writes`, {
+            cause: error,
+          });
+        }
+        await sleep(10 * 2 ** attempt * Math.random());
+      }
+    }
+  }
+
+  private async query(operation: string, input: QueryCommandInput) {
+    try {
+      return await this.doc.send(new QueryCommand(input));
+    } catch (error) {
+      throw translateStoreError(error, operation);
+    }
+  }
+
+  private ttlAfter(isoTime: string): number {
+    return epochSeconds(new Date(isoTime)) + this.retentionSeconds;
+  }
+}
+
+interface PlannedChange {
+  readonly update: {
+    UpdateExpression: string;
+    ConditionExpression: string;
+    ExpressionAttributeNames: Record<string, string>;
+    ExpressionAttributeValues: Record<string, unknown>;
+  };
+  readonly audit: Omit<AuditInput, 'targetId' | 'owner'>;
+}
+
+function parseRecord(item: Record<string, unknown>): TokenRecord {
+  const parsed = tokenRecordSchema.safeParse(item);
+  if (parsed.success) return parsed.data;
+  throw new TokenStoreError('corrupt-item', `Token item is invalid at ${issuePaths(parsed.error)}`);
+}
+
+function parseAuditEvent(item: Record<string, unknown>): AuditEvent {
+  const parsed = auditEventSchema.safeParse(item);
+  if (parsed.success) return parsed.data;
+  throw new TokenStoreError('corrupt-item', `Audit item is invalid at ${issuePaths(parsed.error)}`);
+}
+
+/** Paths only: the values could be anything and do not belong in an error message. */
+function issuePaths(error: z.ZodError): string {
+  return error.issues.map((issue) => issue.path.join('.') || '(root)').join(', ');
+}
+
+function pageSize(limit: number | undefined): number {
+  return Math.min(Math.max(Math.trunc(limit ?? 50), 1), MAX_PAGE);
+}
+
+const cursorSchema = z.record(z.string(), z.union([z.string(), z.number()]));
+
+function encodeCursor(key: Record<string, unknown> | undefined): string | undefined {
+  return key === undefined ? undefined : Buffer.from(JSON.stringify(key)).toString('base64url');
+}
+
+/** Decode a cursor and check that it belongs to the same query (same partition values). */
+function decodeCursor(
+  cursor: string | undefined,
+  expected: Record<string, string>,
+): Record<string, string | number> | undefined {
+  if (cursor === undefined) return undefined;
+  let decoded: unknown;
+  try {
+    decoded = JSON.parse(Buffer.from(cursor, 'base64url').toString('utf8'));
+  } catch {
+    decoded = undefined;
+  }
+  const parsed = cursorSchema.safeParse(decoded);
+  const matches =
+    parsed.success && Object.entries(expected).every(([key, value]) => parsed.data[key] === value);
+  if (!parsed.success || !matches) {
+    throw new TokenStoreError('invalid-cursor', 'The pagination cursor is invalid for this query');
+  }
+  return parsed.data;
+}

@@ -1,0 +1,57 @@
+import { z } from 'zod';
+
+/** Timestamps are `Date.toISOString()` strings: UTC, fixed width, so they sort as strings. */
+const isoTimestamp = z.iso.datetime();
+
+export const TOKEN_STATUSES = ['active', 'revoked', 'expired'] as const;
+export type TokenStatus = (typeof TOKEN_STATUSES)[number];
+
+/**
+ * A token as stored in DynamoDB. Items read back are parsed with this schema, so a corrupt or
+ * foreign item surfaces as an error instead of flowing on as a half-typed object.
+ * A rotated predecessor keeps `status: 'active'` and carries `rotatedTo` + `graceUntil`.
+ */
+export const tokenRecordSchema = z.object({
+  tokenHash: z.string().regex(/^[0-9a-f]{64}$/),
+  tokenId: z.string().min(1),
+  name: z.string().min(1),
+  owner: z.string().min(1),
+  scopes: z.array(z.string()),
+  hint: z.string(),
+  status: z.enum(TOKEN_STATUSES),
+  createdAt: isoTimestamp,
+  expiresAt: isoTimestamp,
+  metadata: z.record(z.string(), z.string()).optional(),
+  rotatedFrom: z.string().optional(),
+  rotatedTo: z.string().optional(),
+  graceUntil: isoTimestamp.optional(),
+  revokedAt: isoTimestamp.optional(),
+  revokeReason: z.string().optional(),
+  lastUsedAt: isoTimestamp.optional(),
+  useCount: z.number().int().nonnegative().optional(),
+});
+
+export type TokenRecord = z.infer<typeof tokenRecordSchema>;
+
+/** What a caller supplies to register a token; the store derives status and indexes. */
+export interface NewToken {
+  readonly tokenHash: string;
+  readonly tokenId: string;
+  readonly name: string;
+  readonly owner: string;
+  readonly scopes: readonly string[];
+  readonly hint: string;
+  readonly createdAt: Date;
+  readonly expiresAt: Date;
+  readonly metadata?: Readonly<Record<string, string>>;
+  readonly rotatedFrom?: string;
+}
+
+/**
+ * The moment a token stops authenticating: its expiry, or for a rotated predecessor the
+ * earlier of its grace deadline and its own expiry (grace never extends a token's life).
+ */
+export function effectiveEnd(record: Pick<TokenRecord, 'expiresAt' | 'graceUntil'>): string {
+  const { expiresAt, graceUntil } = record;
+  return graceUntil !== undefined && graceUntil < expiresAt ? graceUntil : expiresAt;
+}

@@ -1,0 +1,44 @@
+import { DEFAULT_TOKEN_PREFIX, hashToken, parseToken } from './format';
+import type { TokenRecord } from './record';
+
+export type DenyReason = 'malformed' | 'unknown' | 'revoked' | 'expired' | 'past-grace';
+
+export type Verdict =
+  | { readonly allowed: true; readonly record: TokenRecord; readonly inGrace: boolean }
+  | { readonly allowed: false; readonly reason: DenyReason; readonly record?: TokenRecord };
+
+/**
+ * The pure decision for a stored token at a given instant. Revocation wins over everything;
+ * a predecessor in grace is allowed (zero-downtime rotation) until `graceUntil`, and never
+ * past its own expiry.
+ */
+export function evaluateRecord(record: TokenRecord | undefined, now: Date): Verdict {
+  if (record === undefined) return { allowed: false, reason: 'unknown' };
+  if (record.status === 'revoked') return { allowed: false, reason: 'revoked', record };
+  const at = now.toISOString();
+  if (record.status === 'expired' || at >= record.expiresAt) {
+    return { allowed: false, reason: 'expired', record };
+  }
+  if (record.graceUntil !== undefined) {
+    if (at >= record.graceUntil) return { allowed: false, reason: 'past-grace', record };
+    return { allowed: true, record, inGrace: true };
+  }
+  return { allowed: true, record, inGrace: false };
+}
+
+export interface VerifyDeps {
+  readonly lookup: (tokenHash: string) => Promise<TokenRecord | undefined>;
+  readonly now: () => Date;
+  readonly prefix?: string;
+}
+
+/**
+ * The one verification path: offline format/checksum check, then a single lookup by hash.
+ * Used by the authorizer and by the rotation Lambda's testSecret step.
+ */
+export async function verifyToken(presented: string, deps: VerifyDeps): Promise<Verdict> {
+  const parsed = parseToken(presented, deps.prefix ?? DEFAULT_TOKEN_PREFIX);
+  if (!parsed.ok) return { allowed: false, reason: 'malformed' };
+  const record = await deps.lookup(hashToken(parsed.token));
+  return evaluateRecord(record, deps.now());
+}

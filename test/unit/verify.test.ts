@@ -1,0 +1,92 @@
+import { describe, expect, it, vi } from 'vitest';
+import { generateToken, hashToken } from '../../shared/token/format';
+import type { TokenRecord } from '../../shared/token/record';
+import { evaluateRecord, verifyToken } from '../../shared/token/verify';
+
+const NOW = new Date('2026-06-01T12:00:00.000Z');
+
+function record(overrides: Partial<TokenRecord> = {}): TokenRecord {
+  return {
+    tokenHash: 'a'.repeat(64),
+    tokenId: 'tok_test',
+    name: 'ci',
+    owner: 'team-a',
+    scopes: ['tokens:read'],
+    hint: 'sk_…abcd',
+    status: 'active',
+    createdAt: '2026-01-01T00:00:00.000Z',
+    expiresAt: '2026-12-01T00:00:00.000Z',
+    ...overrides,
+  };
+}
+
+describe('evaluateRecord', () => {
+  it.each([
+    ['unknown token', undefined, { allowed: false, reason: 'unknown' }],
+    ['revoked token', record({ status: 'revoked' }), { allowed: false, reason: 'revoked' }],
+    ['expired status', record({ status: 'expired' }), { allowed: false, reason: 'expired' }],
+    [
+      'active but past expiry',
+      record({ expiresAt: '2026-06-01T12:00:00.000Z' }),
+      { allowed: false, reason: 'expired' },
+    ],
+    [
+      'predecessor past its grace deadline',
+      record({ rotatedTo: 'tok_next', graceUntil: '2026-06-01T11:59:59.999Z' }),
+      { allowed: false, reason: 'past-grace' },
+    ],
+    [
+      'revoked predecessor within grace',
+      record({ status: 'revoked', rotatedTo: 'tok_next', graceUntil: '2026-06-08T00:00:00.000Z' }),
+      { allowed: false, reason: 'revoked' },
+    ],
+    [
+      'predecessor whose grace outlives its expiry',
+      record({
+        rotatedTo: 'tok_next',
+        graceUntil: '2026-07-01T00:00:00.000Z',
+        expiresAt: '2026-06-01T00:00:00.000Z',
+      }),
+      { allowed: false, reason: 'expired' },
+    ],
+    ['active token', record(), { allowed: true, inGrace: false }],
+    [
+      'predecessor within grace',
+      record({ rotatedTo: 'tok_next', graceUntil: '2026-06-01T12:00:00.001Z' }),
+      { allowed: true, inGrace: true },
+    ],
+  ])('%s', (_, input, expected) => {
+    expect(evaluateRecord(input, NOW)).toMatchObject(expected);
+  });
+});
+
+describe('verifyToken', () => {
+  it('rejects a malformed token without a lookup', async () => {
+    const lookup = vi.fn(() => Promise.resolve(record()));
+    const token = generateToken();
+    const verdict = await verifyToken(`${token.slice(0, -1)}!`, { lookup, now: () => NOW });
+    expect(verdict).toEqual({ allowed: false, reason: 'malformed' });
+    expect(lookup).not.toHaveBeenCalled();
+  });
+
+  it('looks a well-formed token up by its hash, once', async () => {
+    const token = generateToken();
+    const lookup = vi.fn((hash: string) =>
+      Promise.resolve(hash === hashToken(token) ? record({ tokenHash: hash }) : undefined),
+    );
+    const verdict = await verifyToken(token, { lookup, now: () => NOW });
+    expect(verdict.allowed).toBe(true);
+    expect(lookup).toHaveBeenCalledExactlyOnceWith(hashToken(token));
+  });
+
+  it('honours a deployment prefix', async () => {
+    const token = generateToken('sk_test_');
+    const lookup = () => Promise.resolve(undefined);
+    expect(await verifyToken(token, { lookup, now: () => NOW })).toMatchObject({
+      reason: 'malformed',
+    });
+    expect(await verifyToken(token, { lookup, now: () => NOW, prefix: 'sk_test_' })).toMatchObject({
+      reason: 'unknown',
+    });
+  });
+});
