@@ -1,0 +1,16 @@
+/** `npm run bench`: every benchmark section, one table. Exits non-zero if a target is missed. */
+import { cpus } from 'node:os';
+import { printTable, verdict, type BenchRow } from './report';
+import { benchTokenCore } from './token-core';
+
+const rows: BenchRow[] = [...(await benchTokenCore())];
+
+console.log(
+  `Node ${process.version} on ${cpus()[0]?.model ?? 'unknown CPU'} (${cpus().length} cores), one thread`,
+);
+printTable(rows);
+const missed = rows.filter((row) => verdict(row) === 'MISSED');
+if (missed.length > 0) {
+  console.error(`Missed targets: ${missed.map((row) => row.name).join(', ')}`);
+  process.exitCode = 1;
+}

@@ -1,0 +1,66 @@
+import { App, Stack } from 'aws-cdk-lib';
+import { Template } from 'aws-cdk-lib/assertions';
+import { describe, expect, it } from 'vitest';
+import { ServiceTokensStack } from '../../infra/service-tokens-stack';
+import { auditTable, createTableInput, tokenTable } from '../../shared/store/schema';
+
+const template = Template.fromStack(new ServiceTokensStack(new App(), 'Test'));
+
+describe('token tables', () => {
+  it.each([
+    ['tokens', tokenTable],
+    ['audit', auditTable],
+  ])('the %s table matches the shared schema (keys, indexes, TTL)', (_, def) => {
+    const input = createTableInput('ignored', def);
+    template.hasResourceProperties('AWS::DynamoDB::Table', {
+      KeySchema: input.KeySchema,
+      AttributeDefinitions: input.AttributeDefinitions,
+      TimeToLiveSpecification: { AttributeName: def.ttlAttribute, Enabled: true },
+      GlobalSecondaryIndexes: input.GlobalSecondaryIndexes?.map((index) => ({
+        IndexName: index.IndexName,
+        KeySchema: index.KeySchema,
+        Projection: index.Projection,
+      })),
+    });
+  });
+
+  it('bills on demand, keeps point-in-time recovery, deletion protection and RETAIN', () => {
+    template.resourcePropertiesCountIs(
+      'AWS::DynamoDB::Table',
+      {
+        BillingMode: 'PAY_PER_REQUEST',
+        DeletionProtectionEnabled: true,
+        PointInTimeRecoverySpecification: { PointInTimeRecoveryEnabled: true },
+      },
+      2,
+    );
+    for (const resource of Object.values(template.findResources('AWS::DynamoDB::Table'))) {
+      expect(resource).toMatchObject({ DeletionPolicy: 'Retain', UpdateReplacePolicy: 'Retain' });
+    }
+  });
+
+  it('encrypts both tables with a rotating customer-managed KMS key', () => {
+    template.resourceCountIs('AWS::KMS::Key', 1);
+    template.hasResourceProperties('AWS::KMS::Key', { EnableKeyRotation: true });
+    const keyId = Object.keys(template.findResources('AWS::KMS::Key'))[0];
+    template.resourcePropertiesCountIs(
+      'AWS::DynamoDB::Table',
+      {
+        SSESpecification: {
+          SSEEnabled: true,
+          SSEType: 'KMS',
+          KMSMasterKeyId: { 'Fn::GetAtt': [keyId, 'Arn'] },
+        },
+      },
+      2,
+    );
+  });
+
+  it('can be made disposable for throwaway stages', () => {
+    const stack = new ServiceTokensStack(new App(), 'Scratch', { retainData: false });
+    const scratch = Template.fromStack(stack);
+    scratch.hasResource('AWS::DynamoDB::Table', { DeletionPolicy: 'Delete' });
+    scratch.hasResourceProperties('AWS::DynamoDB::Table', { DeletionProtectionEnabled: false });
+    expect(Stack.of(stack.tables).stackName).toBe('Scratch');
+  });
+});
