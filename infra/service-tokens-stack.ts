@@ -1,5 +1,8 @@
-import { CfnOutput, Stack, type StackProps } from 'aws-cdk-lib';
+import { CfnOutput, Duration, Stack, type StackProps } from 'aws-cdk-lib';
 import type { Construct } from 'constructs';
+import type { Route } from '../shared/authz/routes';
+import { DEFAULT_ROUTES } from './routes';
+import { TokenApi } from './token-api';
 import { TokenTables } from './token-tables';
 
 export interface ServiceTokensStackProps extends StackProps {
@@ -7,15 +10,33 @@ export interface ServiceTokensStackProps extends StackProps {
   readonly tokenPrefix?: string;
   /** Keep tables on stack deletion. Default true; set false only for throwaway stages. */
   readonly retainData?: boolean;
+  /** Scopes → routes; the API's methods are built from it. Default: infra/routes.ts. */
+  readonly routes?: readonly Route[];
+  /** API Gateway authorizer cache TTL in seconds (0–3600). Default 300. */
+  readonly authorizerCacheSeconds?: number;
+  /** The authorizer's in-process record cache in seconds. Default 0 (off). */
+  readonly localCacheSeconds?: number;
+  readonly webAclArn?: string;
 }
 
 /** The service-token platform. Each concern is its own construct; this stack composes them. */
 export class ServiceTokensStack extends Stack {
   readonly tables: TokenTables;
+  readonly api: TokenApi;
 
   constructor(scope: Construct, id: string, props: ServiceTokensStackProps = {}) {
     super(scope, id, props);
     this.tables = new TokenTables(this, 'Tables', { retain: props.retainData ?? true });
+    this.api = new TokenApi(this, 'Api', {
+      tokensTable: this.tables.tokens,
+      tableKey: this.tables.key,
+      routes: props.routes ?? DEFAULT_ROUTES,
+      tokenPrefix: props.tokenPrefix,
+      authorizerCacheTtl: Duration.seconds(props.authorizerCacheSeconds ?? 300),
+      localCacheTtlSeconds: props.localCacheSeconds,
+      webAclArn: props.webAclArn,
+    });
+    new CfnOutput(this, 'ApiUrl', { value: this.api.api.url });
     new CfnOutput(this, 'TokensTableName', { value: this.tables.tokens.tableName });
     new CfnOutput(this, 'AuditTableName', { value: this.tables.audit.tableName });
   }

@@ -2,7 +2,8 @@
  * Environment configuration, parsed once at cold start. A missing or invalid variable fails
  * fast with a message that names it.
  */
-import { z } from 'zod';
+import * as z from 'zod/mini';
+import { routeCatalogSchema } from './authz/routes';
 import { TOKEN_PREFIX_PATTERN } from './token/format';
 
 export class ConfigError extends Error {
@@ -12,7 +13,7 @@ export class ConfigError extends Error {
   }
 }
 
-export function parseConfig<T extends z.ZodType>(
+export function parseConfig<T extends z.ZodMiniType>(
   schema: T,
   env: Readonly<Record<string, string | undefined>> = process.env,
 ): z.infer<T> {
@@ -25,14 +26,57 @@ export function parseConfig<T extends z.ZodType>(
   throw new ConfigError(`Invalid configuration: ${problems.join('; ')}`);
 }
 
+/** A variable holding JSON, checked against `schema` after parsing. */
+function json<T extends z.ZodMiniType>(schema: T) {
+  const parsed = z.pipe(
+    z.string(),
+    z.transform((text: string, ctx): unknown => {
+      try {
+        return JSON.parse(text);
+      } catch {
+        ctx.issues.push({ code: 'custom', message: 'is not valid JSON', input: text });
+        return z.NEVER;
+      }
+    }),
+  );
+  return z.pipe(parsed, schema);
+}
+
+const nonEmpty = () => z.string().check(z.minLength(1));
+
+const tokenPrefix = z._default(
+  z
+    .string()
+    .check(
+      z.regex(TOKEN_PREFIX_PATTERN, 'must be lowercase letters/digits ending in "_", e.g. "sk_"'),
+    ),
+  'sk_',
+);
+
+/** A whole number of seconds in [min, max], given as text, with a default. */
+function seconds(min: number, max: number, fallback: number) {
+  return z._default(z.coerce.number().check(z.int(), z.gte(min), z.lte(max)), fallback);
+}
+
 /** Variables every function that uses the token store needs. */
 export const storeConfigSchema = z.object({
-  TOKENS_TABLE_NAME: z.string().min(1),
-  AUDIT_TABLE_NAME: z.string().min(1),
-  TOKEN_PREFIX: z
-    .string()
-    .regex(TOKEN_PREFIX_PATTERN, 'must be lowercase letters/digits ending in "_", e.g. "sk_"')
-    .default('sk_'),
+  TOKENS_TABLE_NAME: nonEmpty(),
+  AUDIT_TABLE_NAME: nonEmpty(),
+  TOKEN_PREFIX: tokenPrefix,
 });
 
 export type StoreConfig = z.infer<typeof storeConfigSchema>;
+
+/** The authorizer reads the tokens table only; it has no audit table. */
+export const authorizerConfigSchema = z.object({
+  TOKENS_TABLE_NAME: nonEmpty(),
+  TOKEN_PREFIX: tokenPrefix,
+  /** The route catalog: `[{ "method": "GET", "path": "/me", "scopes": [] }, …]`. */
+  ROUTE_SCOPES: json(routeCatalogSchema),
+  /** In-process record cache; 0 (default) turns it off. Adds to the revocation bound. */
+  LOCAL_CACHE_TTL_SECONDS: seconds(0, 300, 0),
+  /** At most one usage write per token per instance per interval. */
+  USAGE_INTERVAL_SECONDS: seconds(1, 86_400, 300),
+});
+
+export type AuthorizerConfig = z.infer<typeof authorizerConfigSchema>;

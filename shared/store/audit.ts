@@ -1,5 +1,5 @@
 import { randomUUID } from 'node:crypto';
-import { z } from 'zod';
+import * as z from 'zod/mini';
 
 /** Who did something and why; every state change in the store carries one. */
 export interface AuditContext {
@@ -24,18 +24,20 @@ export type AuditOutcome = (typeof AUDIT_OUTCOMES)[number];
  * An audit event. It names tokens by their public id only: never the plaintext, never the hash
  * (a hash is a lookup key for the token and is not for humans or downstream systems).
  */
+const nonEmpty = () => z.string().check(z.minLength(1));
+
 export const auditEventSchema = z.object({
-  targetId: z.string().min(1),
-  eventKey: z.string().min(1),
-  eventId: z.string().min(1),
+  targetId: nonEmpty(),
+  eventKey: nonEmpty(),
+  eventId: nonEmpty(),
   at: z.iso.datetime(),
-  action: z.string().min(1),
-  actor: z.string().min(1),
+  action: nonEmpty(),
+  actor: nonEmpty(),
   outcome: z.enum(AUDIT_OUTCOMES),
-  owner: z.string().optional(),
-  requestId: z.string().optional(),
-  reason: z.string().optional(),
-  details: z.record(z.string(), z.string()).optional(),
+  owner: z.optional(z.string()),
+  requestId: z.optional(z.string()),
+  reason: z.optional(z.string()),
+  details: z.optional(z.record(z.string(), z.string())),
 });
 
 export type AuditEvent = z.infer<typeof auditEventSchema>;

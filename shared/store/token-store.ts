@@ -17,7 +17,7 @@ import {
   type QueryCommandInput,
 } from '@aws-sdk/lib-dynamodb';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { z } from 'zod';
+import * as z from 'zod/mini';
 import { effectiveEnd, tokenRecordSchema, type NewToken, type TokenRecord } from '../token/record';
 import {
   auditEventSchema,
@@ -38,7 +38,8 @@ import { LIVE_PARTITION, TOKEN_INDEX } from './schema';
 export interface TokenStoreOptions {
   readonly client: DynamoDBClient;
   readonly tokensTable: string;
-  readonly auditTable: string;
+  /** Required for every write but usage; the authorizer, which only reads, has none. */
+  readonly auditTable?: string;
   /** Days a token item is kept after it stops authenticating, before TTL deletes it. */
   readonly retentionDays?: number;
   readonly auditRetentionDays?: number;
@@ -70,7 +71,7 @@ const TRANSACTION_ATTEMPTS = 4;
 export class TokenStore {
   private readonly doc: DynamoDBDocumentClient;
   private readonly tokensTable: string;
-  private readonly auditTable: string;
+  private readonly auditTableName: string | undefined;
   private readonly retentionSeconds: number;
   private readonly auditRetentionDays: number;
   private readonly now: () => Date;
@@ -80,7 +81,7 @@ export class TokenStore {
       marshallOptions: { removeUndefinedValues: true },
     });
     this.tokensTable = options.tokensTable;
-    this.auditTable = options.auditTable;
+    this.auditTableName = options.auditTable;
     this.retentionSeconds = (options.retentionDays ?? DEFAULT_RETENTION_DAYS) * 86_400;
     this.auditRetentionDays = options.auditRetentionDays ?? DEFAULT_AUDIT_RETENTION_DAYS;
     this.now = options.now ?? (() => new Date());
@@ -427,6 +428,13 @@ export class TokenStore {
     }
   }
 
+  private get auditTable(): string {
+    if (this.auditTableName === undefined) {
+      throw new Error('This TokenStore was built without an audit table; it cannot write changes');
+    }
+    return this.auditTableName;
+  }
+
   private ttlAfter(isoTime: string): number {
     return epochSeconds(new Date(isoTime)) + this.retentionSeconds;
   }
@@ -455,7 +463,7 @@ function parseAuditEvent(item: Record<string, unknown>): AuditEvent {
 }
 
 /** Paths only: the values could be anything and do not belong in an error message. */
-function issuePaths(error: z.ZodError): string {
+function issuePaths(error: z.core.$ZodError): string {
   return error.issues.map((issue) => issue.path.join('.') || '(root)').join(', ');
 }
 

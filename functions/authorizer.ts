@@ -1,0 +1,76 @@
+/**
+ * Lambda authorizer for API Gateway (REST TOKEN/REQUEST, HTTP API 2.0). Thin: parse the event,
+ * decide with shared/authz, shape the result. Fails closed: if the token table cannot be read,
+ * nothing is allowed (API Gateway answers with its AUTHORIZER_FAILURE response, not cached).
+ */
+import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import { Logger } from '@aws-lambda-powertools/logger';
+import { injectLambdaContext } from '@aws-lambda-powertools/logger/middleware';
+import { MetricUnit, Metrics } from '@aws-lambda-powertools/metrics';
+import { logMetrics } from '@aws-lambda-powertools/metrics/middleware';
+import middy from '@middy/core';
+import { parseAuthorizerEvent, shapeResponse } from '../shared/authz/events';
+import { RecordCache } from '../shared/authz/record-cache';
+import { decisionReason, TokenAuthorizer } from '../shared/authz/token-authorizer';
+import { authorizerConfigSchema, parseConfig } from '../shared/config';
+import { METRICS_NAMESPACE } from '../shared/observability';
+import { TokenStore } from '../shared/store/token-store';
+import { UsageTracker } from '../shared/usage';
+
+const config = parseConfig(authorizerConfigSchema);
+const logger = new Logger({ serviceName: 'token-authorizer' });
+const metrics = new Metrics({ namespace: METRICS_NAMESPACE, serviceName: 'token-authorizer' });
+const store = new TokenStore({
+  client: new DynamoDBClient({}),
+  tokensTable: config.TOKENS_TABLE_NAME,
+});
+
+const authorizer = new TokenAuthorizer({
+  // Strongly consistent: a token works the moment it is created and stops the moment it is
+  // revoked (before any API Gateway caching); it costs one read unit instead of a half.
+  lookup: (tokenHash) => store.getByHash(tokenHash, { consistent: true }),
+  prefix: config.TOKEN_PREFIX,
+  cache: new RecordCache(config.LOCAL_CACHE_TTL_SECONDS * 1000),
+  usage: {
+    tracker: new UsageTracker(config.USAGE_INTERVAL_SECONDS * 1000),
+    write: (flush) => store.recordUsage(flush.tokenHash, flush.count, flush.at),
+    onError: (error) => {
+      logger.warn('Usage write failed; the decision was not affected', { error });
+      metrics.addMetric('UsageWriteFailed', MetricUnit.Count, 1);
+    },
+  },
+});
+
+/** Thrown with exactly this message, API Gateway answers 401 Unauthorized. */
+const UNAUTHORIZED = 'Unauthorized';
+
+async function authorize(event: unknown) {
+  const request = parseAuthorizerEvent(event);
+  if (request === undefined) {
+    logger.error('Unsupported authorizer event; check the authorizer type and identity source');
+    throw new Error(UNAUTHORIZED);
+  }
+  const started = performance.now();
+  let decision;
+  try {
+    decision = await authorizer.decide(request.authorization);
+  } catch (error) {
+    metrics.addDimension('decision', 'store-error');
+    metrics.addMetric('Decisions', MetricUnit.Count, 1);
+    logger.error('Token store unavailable; failing closed', { error });
+    throw new Error('Authorization unavailable', { cause: error });
+  }
+  const reason = decisionReason(decision);
+  metrics.addDimension('decision', reason);
+  metrics.addMetric('Decisions', MetricUnit.Count, 1);
+  metrics.addMetric('DecisionLatency', MetricUnit.Milliseconds, performance.now() - started);
+  const tokenId = decision.outcome === 'unauthorized' ? undefined : decision.record?.tokenId;
+  if (decision.outcome === 'allow') logger.debug('Allowed', { tokenId, inGrace: decision.inGrace });
+  else logger.info('Denied', { reason, tokenId });
+
+  const response = shapeResponse(decision, request, config.ROUTE_SCOPES);
+  if (response.kind === 'unauthorized') throw new Error(UNAUTHORIZED);
+  return response.result;
+}
+
+export const handler = middy(authorize).use(injectLambdaContext(logger)).use(logMetrics(metrics));

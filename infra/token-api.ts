@@ -1,0 +1,236 @@
+import { Duration, Validations } from 'aws-cdk-lib';
+import {
+  AccessLogFormat,
+  AuthorizationType,
+  EndpointType,
+  LogGroupLogDestination,
+  MethodLoggingLevel,
+  MockIntegration,
+  PassthroughBehavior,
+  RequestValidator,
+  ResponseType,
+  RestApi,
+  TokenAuthorizer,
+  type IResource,
+} from 'aws-cdk-lib/aws-apigateway';
+import type { ITable } from 'aws-cdk-lib/aws-dynamodb';
+import { Effect, PolicyStatement } from 'aws-cdk-lib/aws-iam';
+import type { IKey } from 'aws-cdk-lib/aws-kms';
+import { LogGroup, RetentionDays } from 'aws-cdk-lib/aws-logs';
+import { CfnWebACLAssociation } from 'aws-cdk-lib/aws-wafv2';
+import { Construct } from 'constructs';
+import { join } from 'node:path';
+import type { Route } from '../shared/authz/routes';
+import { DEFAULT_TOKEN_PREFIX } from '../shared/token/format';
+import { ServiceFunction } from './service-function';
+
+export interface TokenApiProps {
+  readonly tokensTable: ITable;
+  readonly tableKey: IKey;
+  readonly routes: readonly Route[];
+  readonly tokenPrefix?: string;
+  /** API Gateway's per-token policy cache. Bounds how long a revoked token still passes. */
+  readonly authorizerCacheTtl?: Duration;
+  /** In-process record cache of the authorizer (0 = off); adds to the revocation bound. */
+  readonly localCacheTtlSeconds?: number;
+  readonly stageName?: string;
+  /** A regional WAFv2 web ACL to associate with the stage. */
+  readonly webAclArn?: string;
+}
+
+const JSON_ERROR = (message: string) => ({
+  'application/json': JSON.stringify({ message }),
+});
+
+/**
+ * The REST API with the token authorizer in front of every route of the catalog. The example
+ * backends are mock integrations that echo what the authorizer passed on.
+ */
+export class TokenApi extends Construct {
+  readonly api: RestApi;
+  readonly authorizerFunction: ServiceFunction;
+  readonly authorizer: TokenAuthorizer;
+
+  constructor(scope: Construct, id: string, props: TokenApiProps) {
+    super(scope, id);
+    const prefix = props.tokenPrefix ?? DEFAULT_TOKEN_PREFIX;
+
+    this.authorizerFunction = new ServiceFunction(this, 'Authorizer', {
+      entry: join(import.meta.dirname, '../functions/authorizer.ts'),
+      description: 'Validates sk_ service tokens for API Gateway',
+      // More memory buys CPU: the authorizer sits on every uncached request.
+      memorySize: 1024,
+      timeout: Duration.seconds(5),
+      environment: {
+        TOKENS_TABLE_NAME: props.tokensTable.tableName,
+        TOKEN_PREFIX: prefix,
+        ROUTE_SCOPES: JSON.stringify(props.routes),
+        LOCAL_CACHE_TTL_SECONDS: String(props.localCacheTtlSeconds ?? 0),
+        POWERTOOLS_LOG_LEVEL: 'INFO',
+      },
+    });
+    this.grantAuthorizerAccess(props.tokensTable, props.tableKey);
+
+    const accessLogs = new LogGroup(this, 'AccessLogs', { retention: RetentionDays.THREE_MONTHS });
+    this.api = new RestApi(this, 'Api', {
+      description: 'Service-token protected API',
+      endpointTypes: [EndpointType.REGIONAL],
+      cloudWatchRole: false,
+      deployOptions: {
+        stageName: props.stageName ?? 'v1',
+        tracingEnabled: true,
+        metricsEnabled: true,
+        loggingLevel: MethodLoggingLevel.ERROR,
+        accessLogDestination: new LogGroupLogDestination(accessLogs),
+        accessLogFormat: AccessLogFormat.jsonWithStandardFields(),
+      },
+    });
+
+    this.authorizer = new TokenAuthorizer(this, 'TokenAuthorizer', {
+      handler: this.authorizerFunction.function,
+      identitySource: 'method.request.header.Authorization',
+      resultsCacheTtl: props.authorizerCacheTtl ?? Duration.seconds(300),
+      // API Gateway rejects anything that cannot be a token with a 401 without invoking the
+      // Lambda; the checksum is still verified in the function.
+      validationRegex: `^[Bb]earer +${prefix}[0-9A-Za-z]{49} *$`,
+    });
+
+    const validator = new RequestValidator(this, 'Validator', {
+      restApi: this.api,
+      validateRequestParameters: true,
+      validateRequestBody: true,
+    });
+    for (const route of props.routes) this.addRoute(route, validator);
+    this.addHealthRoute(validator);
+    this.addGatewayResponses();
+
+    if (props.webAclArn !== undefined) {
+      new CfnWebACLAssociation(this, 'WebAcl', {
+        resourceArn: this.api.deploymentStage.stageArn,
+        webAclArn: props.webAclArn,
+      });
+    } else {
+      Validations.of(this.api).acknowledge({
+        id: 'AwsSolutions-APIG3',
+        reason: 'WAF is a per-deployment choice: pass webAclArn to associate a web ACL.',
+      });
+    }
+    Validations.of(this.api).acknowledge({
+      id: 'AwsSolutions-COG4',
+      reason: 'Machine clients authenticate with service tokens via the Lambda token authorizer.',
+    });
+  }
+
+  /**
+   * Read one item by key, and update only the usage attributes of an item (fine-grained
+   * access control): the authorizer cannot change a token's status, scopes or expiry.
+   */
+  private grantAuthorizerAccess(table: ITable, key: IKey): void {
+    const role = this.authorizerFunction.role;
+    role.addToPolicy(
+      new PolicyStatement({
+        effect: Effect.ALLOW,
+        actions: ['dynamodb:GetItem'],
+        resources: [table.tableArn],
+      }),
+    );
+    role.addToPolicy(
+      new PolicyStatement({
+        effect: Effect.ALLOW,
+        actions: ['dynamodb:UpdateItem'],
+        resources: [table.tableArn],
+        conditions: {
+          'ForAllValues:StringEquals': {
+            'dynamodb:Attributes': ['tokenHash', 'lastUsedAt', 'useCount'],
+          },
+          StringEqualsIfExists: { 'dynamodb:ReturnValues': ['NONE', 'UPDATED_OLD', 'UPDATED_NEW'] },
+        },
+      }),
+    );
+    key.grant(role, 'kms:Decrypt', 'kms:Encrypt', 'kms:GenerateDataKey');
+  }
+
+  private resourceFor(path: string): IResource {
+    return this.api.root.resourceForPath(path);
+  }
+
+  private addRoute(route: Route, validator: RequestValidator): void {
+    const echo = JSON.stringify({
+      route: `${route.method} ${route.path}`,
+      tokenId: '$context.authorizer.tokenId',
+      owner: '$context.authorizer.owner',
+      scopes: '$context.authorizer.scopes',
+    });
+    const params = [...route.path.matchAll(/\{([^}]+)\}/g)].map((m) => m[1]);
+    this.resourceFor(route.path).addMethod(
+      route.method,
+      new MockIntegration({
+        passthroughBehavior: PassthroughBehavior.NEVER,
+        requestTemplates: { 'application/json': '{"statusCode": 200}' },
+        integrationResponses: [
+          { statusCode: '200', responseTemplates: { 'application/json': echo } },
+        ],
+      }),
+      {
+        authorizationType: AuthorizationType.CUSTOM,
+        authorizer: this.authorizer,
+        requestValidator: validator,
+        requestParameters: Object.fromEntries(
+          params.map((name) => [`method.request.path.${name ?? ''}`, true]),
+        ),
+        methodResponses: [{ statusCode: '200' }],
+      },
+    );
+  }
+
+  private addHealthRoute(validator: RequestValidator): void {
+    const method = this.resourceFor('/health').addMethod(
+      'GET',
+      new MockIntegration({
+        passthroughBehavior: PassthroughBehavior.NEVER,
+        requestTemplates: { 'application/json': '{"statusCode": 200}' },
+        integrationResponses: [
+          { statusCode: '200', responseTemplates: { 'application/json': '{"status":"ok"}' } },
+        ],
+      }),
+      {
+        authorizationType: AuthorizationType.NONE,
+        requestValidator: validator,
+        methodResponses: [{ statusCode: '200' }],
+      },
+    );
+    for (const rule of ['AwsSolutions-APIG4', 'AwsSolutions-COG4']) {
+      Validations.of(method).acknowledge({
+        id: rule,
+        reason: 'GET /health is a public liveness probe that returns a constant and no data.',
+      });
+    }
+  }
+
+  private addGatewayResponses(): void {
+    this.api.addGatewayResponse('Unauthorized', {
+      type: ResponseType.UNAUTHORIZED,
+      statusCode: '401',
+      responseHeaders: { 'WWW-Authenticate': "'Bearer'" },
+      templates: JSON_ERROR('Missing or malformed service token: send Authorization: Bearer sk_…'),
+    });
+    this.api.addGatewayResponse('AccessDenied', {
+      type: ResponseType.ACCESS_DENIED,
+      statusCode: '403',
+      templates: JSON_ERROR('This token may not call this route'),
+    });
+    // The authorizer failed (e.g. the token table was unreachable): fail closed, say so, and
+    // let the client retry. API Gateway does not cache this outcome.
+    for (const type of [
+      ResponseType.AUTHORIZER_FAILURE,
+      ResponseType.AUTHORIZER_CONFIGURATION_ERROR,
+    ]) {
+      this.api.addGatewayResponse(type.responseType, {
+        type,
+        statusCode: '503',
+        responseHeaders: { 'Retry-After': "'1'" },
+        templates: JSON_ERROR('Authorization is temporarily unavailable; retry shortly'),
+      });
+    }
+  }
+}

@@ -1,0 +1,127 @@
+/**
+ * API Gateway authorizer events in, authorizer results out. Supported:
+ * - REST API TOKEN authorizer (`type: 'TOKEN'`, the Authorization header as identity source);
+ * - REST API REQUEST authorizer (Authorization header);
+ * - HTTP API REQUEST authorizer, payload 2.0 with simple responses. Its identity sources (the
+ *   cache key) must include `$context.routeKey` as well as the Authorization header: a simple
+ *   response is one yes/no, so a cached answer is only correct for the route it was made for.
+ */
+import * as z from 'zod/mini';
+import { allowPolicy, apiStageArn, denyPolicy, type AuthorizerPolicy } from './policy';
+import { grantedRoutes, isGranted, routeKey, type Route } from './routes';
+import type { Decision } from './token-authorizer';
+
+const headersSchema = z.nullish(z.record(z.string(), z.optional(z.string())));
+
+const tokenEventSchema = z.object({
+  type: z.literal('TOKEN'),
+  authorizationToken: z.optional(z.string()),
+  methodArn: z.string(),
+});
+
+const restRequestEventSchema = z.object({
+  type: z.literal('REQUEST'),
+  methodArn: z.string(),
+  headers: headersSchema,
+});
+
+const httpRequestEventSchema = z.object({
+  version: z.literal('2.0'),
+  type: z.literal('REQUEST'),
+  routeKey: z.string(),
+  headers: headersSchema,
+});
+
+export type AuthorizerRequest =
+  | { readonly kind: 'rest'; readonly authorization?: string; readonly stageArn: string }
+  | { readonly kind: 'http'; readonly authorization?: string; readonly routeKey: string };
+
+function header(
+  headers: Record<string, string | undefined> | null | undefined,
+  name: string,
+): string | undefined {
+  if (headers === null || headers === undefined) return undefined;
+  const wanted = name.toLowerCase();
+  for (const [key, value] of Object.entries(headers))
+    if (key.toLowerCase() === wanted) return value;
+  return undefined;
+}
+
+/** Undefined when the event is none of the supported shapes (a misconfigured integration). */
+export function parseAuthorizerEvent(event: unknown): AuthorizerRequest | undefined {
+  const http = httpRequestEventSchema.safeParse(event);
+  if (http.success) {
+    return {
+      kind: 'http',
+      authorization: header(http.data.headers, 'authorization'),
+      routeKey: http.data.routeKey,
+    };
+  }
+  const token = tokenEventSchema.safeParse(event);
+  const rest = token.success ? undefined : restRequestEventSchema.safeParse(event);
+  const methodArn = token.success ? token.data.methodArn : rest?.data?.methodArn;
+  const stageArn = methodArn === undefined ? undefined : apiStageArn(methodArn);
+  if (stageArn === undefined) return undefined;
+  return {
+    kind: 'rest',
+    authorization: token.success
+      ? token.data.authorizationToken
+      : header(rest?.data?.headers, 'authorization'),
+    stageArn,
+  };
+}
+
+export interface SimpleResponse {
+  readonly isAuthorized: boolean;
+  readonly context?: Record<string, string | number | boolean>;
+}
+
+/** `unauthorized` means: throw `Error('Unauthorized')`, which API Gateway turns into a 401. */
+export type AuthorizerResponse =
+  | { readonly kind: 'unauthorized' }
+  | { readonly kind: 'policy'; readonly result: AuthorizerPolicy }
+  | { readonly kind: 'simple'; readonly result: SimpleResponse };
+
+/** What the backend sees as `$context.authorizer.*`: ids and scopes, never the token. */
+function backendContext(decision: Extract<Decision, { outcome: 'allow' }>) {
+  return {
+    tokenId: decision.record.tokenId,
+    owner: decision.record.owner,
+    scopes: decision.record.scopes.join(' '),
+    inGrace: decision.inGrace,
+  };
+}
+
+export function shapeResponse(
+  decision: Decision,
+  request: AuthorizerRequest,
+  routes: readonly Route[],
+): AuthorizerResponse {
+  if (decision.outcome === 'unauthorized') return { kind: 'unauthorized' };
+  if (request.kind === 'http') {
+    if (decision.outcome === 'deny') return { kind: 'simple', result: { isAuthorized: false } };
+    const route = routes.find((r) => routeKey(r) === request.routeKey);
+    const allowed = route !== undefined && isGranted(route, decision.record.scopes);
+    return {
+      kind: 'simple',
+      result: allowed
+        ? { isAuthorized: true, context: backendContext(decision) }
+        : { isAuthorized: false },
+    };
+  }
+  if (decision.outcome === 'deny') {
+    return {
+      kind: 'policy',
+      result: denyPolicy(request.stageArn, decision.record?.tokenId ?? 'unknown'),
+    };
+  }
+  return {
+    kind: 'policy',
+    result: allowPolicy(
+      request.stageArn,
+      decision.record.tokenId,
+      grantedRoutes(routes, decision.record.scopes),
+      backendContext(decision),
+    ),
+  };
+}

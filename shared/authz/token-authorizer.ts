@@ -1,0 +1,94 @@
+/**
+ * The authorizer's decision, independent of the event format. Order of work:
+ * header → offline format/checksum check (no I/O) → one lookup by hash (or a cache hit) →
+ * the pure verification rules. Usage is recorded after an allow, without awaiting it.
+ */
+import type { TokenRecord } from '../token/record';
+import { verifyToken, type DenyReason } from '../token/verify';
+import type { UsageFlush, UsageTracker } from '../usage';
+import type { RecordCache } from './record-cache';
+
+export type Decision =
+  /** 401: no usable credentials; no database read happened. */
+  | { readonly outcome: 'unauthorized'; readonly reason: 'missing' | 'malformed' }
+  /** 403: a well-formed token that must not pass. */
+  | {
+      readonly outcome: 'deny';
+      readonly reason: Exclude<DenyReason, 'malformed'>;
+      readonly record?: TokenRecord;
+    }
+  | { readonly outcome: 'allow'; readonly record: TokenRecord; readonly inGrace: boolean };
+
+export type DecisionReason = 'allowed' | 'missing' | DenyReason;
+
+export function decisionReason(decision: Decision): DecisionReason {
+  return decision.outcome === 'allow' ? 'allowed' : decision.reason;
+}
+
+export interface UsageRecorder {
+  readonly tracker: UsageTracker;
+  readonly write: (flush: UsageFlush) => Promise<unknown>;
+  /** Usage is best effort: a failed write is reported here and never affects a decision. */
+  readonly onError: (error: unknown) => void;
+}
+
+export interface TokenAuthorizerDeps {
+  readonly lookup: (tokenHash: string) => Promise<TokenRecord | undefined>;
+  readonly now?: () => Date;
+  readonly prefix?: string;
+  readonly cache?: RecordCache;
+  readonly usage?: UsageRecorder;
+}
+
+/** `Bearer <token>` (scheme case-insensitive, as RFC 7235 says); anything else is missing. */
+export function bearerToken(header: string | undefined): string | undefined {
+  if (header === undefined) return undefined;
+  return /^Bearer +(\S+) *$/i.exec(header)?.[1];
+}
+
+export class TokenAuthorizer {
+  private readonly now: () => Date;
+
+  constructor(private readonly deps: TokenAuthorizerDeps) {
+    this.now = deps.now ?? (() => new Date());
+  }
+
+  /** Decide for an Authorization header value. Store failures propagate: callers fail closed. */
+  async decide(authorization: string | undefined): Promise<Decision> {
+    const presented = bearerToken(authorization);
+    if (presented === undefined) return { outcome: 'unauthorized', reason: 'missing' };
+    const now = this.now();
+    const verdict = await verifyToken(presented, {
+      lookup: (hash) => this.lookup(hash, now.getTime()),
+      now: () => now,
+      ...(this.deps.prefix === undefined ? {} : { prefix: this.deps.prefix }),
+    });
+    if (!verdict.allowed) {
+      if (verdict.reason === 'malformed') return { outcome: 'unauthorized', reason: 'malformed' };
+      return {
+        outcome: 'deny',
+        reason: verdict.reason,
+        ...(verdict.record === undefined ? {} : { record: verdict.record }),
+      };
+    }
+    this.recordUse(verdict.record.tokenHash, now);
+    return { outcome: 'allow', record: verdict.record, inGrace: verdict.inGrace };
+  }
+
+  private async lookup(tokenHash: string, now: number): Promise<TokenRecord | undefined> {
+    const cache = this.deps.cache;
+    const hit = cache?.get(tokenHash, now);
+    if (hit !== undefined) return hit.record;
+    const record = await this.deps.lookup(tokenHash);
+    cache?.set(tokenHash, record, now);
+    return record;
+  }
+
+  private recordUse(tokenHash: string, now: Date): void {
+    const usage = this.deps.usage;
+    const flush = usage?.tracker.record(tokenHash, now);
+    if (usage === undefined || flush === undefined) return;
+    // Not awaited: usage must never delay a decision.
+    usage.write(flush).catch(usage.onError);
+  }
+}
