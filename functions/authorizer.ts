@@ -20,8 +20,10 @@ import { UsageTracker } from '../shared/usage';
 const config = parseConfig(authorizerConfigSchema);
 const logger = new Logger({ serviceName: 'token-authorizer' });
 const metrics = new Metrics({ namespace: METRICS_NAMESPACE, serviceName: 'token-authorizer' });
+// Two attempts, not the SDK's default of four: under throttling a fast 503 with Retry-After
+// beats holding every request for seconds.
 const store = new TokenStore({
-  client: new DynamoDBClient({}),
+  client: new DynamoDBClient({ maxAttempts: 2 }),
   tokensTable: config.TOKENS_TABLE_NAME,
 });
 

@@ -20,7 +20,7 @@ import { LogGroup, RetentionDays } from 'aws-cdk-lib/aws-logs';
 import { CfnWebACLAssociation } from 'aws-cdk-lib/aws-wafv2';
 import { Construct } from 'constructs';
 import { join } from 'node:path';
-import type { Route } from '../shared/authz/routes';
+import { catalogConflicts, type Route } from '../shared/authz/routes';
 import { DEFAULT_TOKEN_PREFIX } from '../shared/token/format';
 import { ServiceFunction } from './service-function';
 
@@ -54,6 +54,10 @@ export class TokenApi extends Construct {
   constructor(scope: Construct, id: string, props: TokenApiProps) {
     super(scope, id);
     const prefix = props.tokenPrefix ?? DEFAULT_TOKEN_PREFIX;
+    const conflicts = catalogConflicts(props.routes);
+    if (conflicts.length > 0) {
+      throw new Error(`The route catalog is ambiguous: ${conflicts.join('; ')}`);
+    }
 
     this.authorizerFunction = new ServiceFunction(this, 'Authorizer', {
       entry: join(import.meta.dirname, '../functions/authorizer.ts'),

@@ -3,7 +3,7 @@
  * applies it to every method of the API, so an Allow policy lists exactly the routes the
  * token's scopes grant — never just the method that happened to be called first.
  */
-import type { Route } from './routes';
+import { resourcePattern, type Route } from './routes';
 
 export interface PolicyStatement {
   readonly Action: 'execute-api:Invoke';
@@ -32,10 +32,9 @@ export function apiStageArn(methodArn: string): string | undefined {
   return match?.[1];
 }
 
-/** Path parameters become `*`; IAM's `*` in execute-api ARNs matches within the path. */
+/** The ARN an Allow statement names for a route; path parameters become `*`. */
 export function routeResource(stageArn: string, route: Route): string {
-  const path = route.path.replace(/\{[^}]+\}/g, '*');
-  return `${stageArn}/${route.method}${path}`;
+  return `${stageArn}/${resourcePattern(route)}`;
 }
 
 export function allowPolicy(

@@ -5,15 +5,19 @@
  */
 import type { TestProject } from 'vitest/node';
 import { startDynamoDbLocal } from '../../local/dynamodb-local';
+import { synthesizeBundles, type FunctionBundle } from './synth';
 
 declare module 'vitest' {
   export interface ProvidedContext {
     dynamoEndpoint: string;
+    /** The deployed Lambda bundles from `cdk synth`, keyed by function description. */
+    bundles: Record<string, FunctionBundle>;
   }
 }
 
 export default async function setup(project: TestProject): Promise<() => Promise<void>> {
   const dynamo = await startDynamoDbLocal();
   project.provide('dynamoEndpoint', dynamo.endpoint);
+  project.provide('bundles', synthesizeBundles());
   return () => dynamo.stop();
 }

@@ -1,0 +1,113 @@
+import { App } from 'aws-cdk-lib';
+import { Match, Template } from 'aws-cdk-lib/assertions';
+import { describe, expect, it } from 'vitest';
+import { z } from 'zod';
+import { DEFAULT_ROUTES } from '../../infra/routes';
+import { ServiceTokensStack } from '../../infra/service-tokens-stack';
+import { resources } from './template';
+
+const stack = new ServiceTokensStack(new App(), 'Test');
+const template = Template.fromStack(stack);
+const methodSchema = z.object({ AuthorizationType: z.string(), HttpMethod: z.string() });
+const functionSchema = z.object({
+  Role: z.object({ 'Fn::GetAtt': z.tuple([z.string(), z.string()]) }),
+});
+const policySchema = z.object({ PolicyDocument: z.object({ Statement: z.array(z.unknown()) }) });
+
+describe('token API', () => {
+  it('puts a TOKEN authorizer with a 300 s cache and a token-shaped validation regex in front', () => {
+    template.hasResourceProperties('AWS::ApiGateway::Authorizer', {
+      Type: 'TOKEN',
+      IdentitySource: 'method.request.header.Authorization',
+      AuthorizerResultTtlInSeconds: 300,
+      IdentityValidationExpression: '^[Bb]earer +sk_[0-9A-Za-z]{49} *$',
+    });
+  });
+
+  it('builds one method per catalog route, each behind the authorizer', () => {
+    const methods = resources(template, 'AWS::ApiGateway::Method', methodSchema).map(
+      (m) => m.properties,
+    );
+    const secured = methods.filter((m) => m.AuthorizationType === 'CUSTOM');
+    expect(secured.map((m) => m.HttpMethod).sort()).toEqual(
+      DEFAULT_ROUTES.map((r) => r.method).sort(),
+    );
+    // The only open method is the health probe.
+    expect(methods.filter((m) => m.AuthorizationType === 'NONE')).toHaveLength(1);
+  });
+
+  it('hands the authorizer the same catalog the API was built from', () => {
+    template.hasResourceProperties('AWS::Lambda::Function', {
+      Description: 'Validates sk_ service tokens for API Gateway',
+      MemorySize: 1024,
+      Environment: {
+        Variables: Match.objectLike({
+          ROUTE_SCOPES: JSON.stringify(DEFAULT_ROUTES),
+          TOKEN_PREFIX: 'sk_',
+          LOCAL_CACHE_TTL_SECONDS: '0',
+        }),
+      },
+    });
+  });
+
+  it('lets the authorizer read one item and update only usage attributes', () => {
+    const [authorizer] = resources(template, 'AWS::Lambda::Function', functionSchema, {
+      Description: 'Validates sk_ service tokens for API Gateway',
+    });
+    const roleId = authorizer?.properties.Role['Fn::GetAtt'][0];
+    const policies = resources(template, 'AWS::IAM::Policy', policySchema, {
+      Roles: [{ Ref: roleId }],
+    });
+    expect(policies).toHaveLength(1);
+    expect(policies[0]?.properties.PolicyDocument.Statement).toEqual([
+      expect.objectContaining({ Action: ['logs:CreateLogStream', 'logs:PutLogEvents'] }),
+      expect.objectContaining({ Action: ['xray:PutTraceSegments', 'xray:PutTelemetryRecords'] }),
+      expect.objectContaining({ Action: 'dynamodb:GetItem', Effect: 'Allow' }),
+      expect.objectContaining({
+        Action: 'dynamodb:UpdateItem',
+        Condition: {
+          'ForAllValues:StringEquals': {
+            'dynamodb:Attributes': ['tokenHash', 'lastUsedAt', 'useCount'],
+          },
+          StringEqualsIfExists: { 'dynamodb:ReturnValues': ['NONE', 'UPDATED_OLD', 'UPDATED_NEW'] },
+        },
+      }),
+      expect.objectContaining({ Action: ['kms:Decrypt', 'kms:Encrypt', 'kms:GenerateDataKey'] }),
+    ]);
+  });
+
+  it('answers 401, 403 and a retryable 503 with JSON messages', () => {
+    for (const [type, status] of [
+      ['UNAUTHORIZED', '401'],
+      ['ACCESS_DENIED', '403'],
+      ['AUTHORIZER_FAILURE', '503'],
+      ['AUTHORIZER_CONFIGURATION_ERROR', '503'],
+    ]) {
+      template.hasResourceProperties('AWS::ApiGateway::GatewayResponse', {
+        ResponseType: type,
+        StatusCode: status,
+        ResponseTemplates: { 'application/json': Match.stringLikeRegexp('"message"') },
+      });
+    }
+  });
+
+  it('logs access and traces the stage', () => {
+    template.hasResourceProperties('AWS::ApiGateway::Stage', {
+      StageName: 'v1',
+      TracingEnabled: true,
+      AccessLogSetting: Match.objectLike({ Format: Match.stringLikeRegexp('requestId') }),
+    });
+  });
+
+  it('refuses an ambiguous route catalog at synth', () => {
+    expect(
+      () =>
+        new ServiceTokensStack(new App(), 'Bad', {
+          routes: [
+            { method: 'GET', path: '/orders/{id}', scopes: ['orders:read'] },
+            { method: 'GET', path: '/orders/{id}/invoices', scopes: ['billing:read'] },
+          ],
+        }),
+    ).toThrow(/route catalog is ambiguous: the policy for GET \/orders\/\{id\}/);
+  });
+});

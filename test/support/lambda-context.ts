@@ -1,0 +1,22 @@
+/** A Lambda context object for invoking handlers directly. */
+import type { Context } from 'aws-lambda';
+
+export function lambdaContext(functionName: string, requestId = 'req-1'): Context {
+  return {
+    functionName,
+    functionVersion: '$LATEST',
+    invokedFunctionArn: `arn:aws:lambda:us-east-1:123456789012:function:${functionName}`,
+    memoryLimitInMB: '1024',
+    awsRequestId: requestId,
+    logGroupName: `/aws/lambda/${functionName}`,
+    logStreamName: 'local',
+    callbackWaitsForEmptyEventLoop: false,
+    getRemainingTimeInMillis: () => 5_000,
+    // The Context type still requires these legacy callbacks; nothing here calls them.
+    /* eslint-disable @typescript-eslint/no-deprecated */
+    done: () => undefined,
+    fail: () => undefined,
+    succeed: () => undefined,
+    /* eslint-enable @typescript-eslint/no-deprecated */
+  };
+}

@@ -1,0 +1,113 @@
+/**
+ * The Lambda entry with the SDK mocked: what API Gateway gets back when DynamoDB fails, which
+ * metrics are emitted, and that log lines never carry the token.
+ */
+import { ProvisionedThroughputExceededException } from '@aws-sdk/client-dynamodb';
+import { DynamoDBDocumentClient, GetCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
+import { mockClient } from 'aws-sdk-client-mock';
+import { afterEach, beforeAll, beforeEach, describe, expect, it, vi } from 'vitest';
+import { DEFAULT_ROUTES } from '../../infra/routes';
+import { findTokens, generateToken, hashToken } from '../../shared/token/format';
+import { lambdaContext } from '../support/lambda-context';
+
+const dynamo = mockClient(DynamoDBDocumentClient);
+const STAGE = 'arn:aws:execute-api:eu-west-1:123456789012:abc123/v1';
+const token = generateToken();
+const event = (authorizationToken: string) => ({
+  type: 'TOKEN',
+  authorizationToken,
+  methodArn: `${STAGE}/GET/orders`,
+});
+const context = lambdaContext('authorizer');
+
+let handler: (typeof import('../../functions/authorizer'))['handler'];
+let output: string[] = [];
+
+beforeAll(async () => {
+  vi.stubEnv('TOKENS_TABLE_NAME', 'tokens');
+  vi.stubEnv('ROUTE_SCOPES', JSON.stringify(DEFAULT_ROUTES));
+  vi.stubEnv('AWS_REGION', 'eu-west-1');
+  vi.stubEnv('POWERTOOLS_LOG_LEVEL', 'DEBUG');
+  ({ handler } = await import('../../functions/authorizer'));
+});
+
+beforeEach(() => {
+  dynamo.reset();
+  output = [];
+  // Logger writes ERROR/WARN to stderr, everything else (and EMF metrics) to stdout.
+  for (const stream of [process.stdout, process.stderr]) {
+    vi.spyOn(stream, 'write').mockImplementation((chunk) => {
+      output.push(String(chunk));
+      return true;
+    });
+  }
+});
+afterEach(() => {
+  vi.restoreAllMocks();
+});
+
+/** EMF blobs the Metrics middleware printed: metric names with their `decision` dimension. */
+function emittedDecisions(): string[] {
+  return output
+    .filter((line) => line.includes('"_aws"'))
+    .map((line): unknown => JSON.parse(line))
+    .flatMap((emf) => {
+      const decision: unknown =
+        typeof emf === 'object' && emf !== null ? Reflect.get(emf, 'decision') : undefined;
+      return typeof decision === 'string' ? [decision] : [];
+    });
+}
+
+describe('authorizer handler', () => {
+  it('fails closed when DynamoDB throttles: an error (503 at the gateway), never a policy', async () => {
+    dynamo
+      .on(GetCommand)
+      .rejects(new ProvisionedThroughputExceededException({ message: 'slow down', $metadata: {} }));
+    await expect(handler(event(`Bearer ${token}`), context)).rejects.toThrow(
+      'Authorization unavailable',
+    );
+    expect(emittedDecisions()).toEqual(['store-error']);
+    expect(output.join('')).toContain('Token store unavailable; failing closed');
+  });
+
+  it('answers 401 for a malformed token without reading the table', async () => {
+    await expect(handler(event('Bearer sk_nope'), context)).rejects.toThrow('Unauthorized');
+    expect(dynamo.commandCalls(GetCommand)).toHaveLength(0);
+    expect(emittedDecisions()).toEqual(['malformed']);
+  });
+
+  it('allows an active token and records its use without waiting for the write', async () => {
+    dynamo.on(GetCommand).resolves({
+      Item: {
+        tokenHash: hashToken(token),
+        tokenId: 'tok_1',
+        name: 'ci',
+        owner: 'team-a',
+        scopes: ['orders:read'],
+        hint: 'sk_…',
+        status: 'active',
+        createdAt: '2026-01-01T00:00:00.000Z',
+        expiresAt: '2099-01-01T00:00:00.000Z',
+      },
+    });
+    dynamo.on(UpdateCommand).rejects(new Error('usage table hiccup'));
+    const result = await handler(event(`Bearer ${token}`), context);
+    expect(result).toMatchObject({ principalId: 'tok_1', context: { tokenId: 'tok_1' } });
+    expect(dynamo.commandCalls(GetCommand)[0]?.args[0].input).toMatchObject({
+      ConsistentRead: true,
+    });
+    await vi.waitFor(() => {
+      expect(output.join('')).toContain('Usage write failed');
+    });
+    expect(emittedDecisions()).toEqual(['allowed']);
+  });
+
+  it('never writes the token into a log line', async () => {
+    dynamo.on(GetCommand).resolves({});
+    await handler(event(`Bearer ${token}`), context);
+    await expect(handler(event(`Bearer ${token.slice(0, -1)}x`), context)).rejects.toThrow();
+    expect(output.length).toBeGreaterThan(0);
+    expect(findTokens(output.join('\n'))).toEqual([]);
+    expect(output.join('\n')).not.toContain(token.slice(3, 30));
+  });
+});
