@@ -1,9 +1,10 @@
 /** `npm run bench`: every benchmark section, one table. Exits non-zero if a target is missed. */
 import { cpus } from 'node:os';
 import { printTable, verdict, type BenchRow } from './report';
+import { benchAuthorizer } from './authorizer';
 import { benchTokenCore } from './token-core';
 
-const rows: BenchRow[] = [...(await benchTokenCore())];
+const rows: BenchRow[] = [...(await benchTokenCore()), ...(await benchAuthorizer())];
 
 console.log(
   `Node ${process.version} on ${cpus()[0]?.model ?? 'unknown CPU'} (${cpus().length} cores), one thread`,

@@ -47,8 +47,18 @@ function header(
   return undefined;
 }
 
-/** Undefined when the event is none of the supported shapes (a misconfigured integration). */
+function restRequest(methodArn: string, authorization: string | undefined) {
+  const stageArn = apiStageArn(methodArn);
+  return stageArn === undefined ? undefined : { kind: 'rest' as const, authorization, stageArn };
+}
+
+/**
+ * Undefined when the event is none of the supported shapes (a misconfigured integration).
+ * The REST TOKEN shape, the one the stack deploys, is tried first: it is the hot path.
+ */
 export function parseAuthorizerEvent(event: unknown): AuthorizerRequest | undefined {
+  const token = tokenEventSchema.safeParse(event);
+  if (token.success) return restRequest(token.data.methodArn, token.data.authorizationToken);
   const http = httpRequestEventSchema.safeParse(event);
   if (http.success) {
     return {
@@ -57,18 +67,9 @@ export function parseAuthorizerEvent(event: unknown): AuthorizerRequest | undefi
       routeKey: http.data.routeKey,
     };
   }
-  const token = tokenEventSchema.safeParse(event);
-  const rest = token.success ? undefined : restRequestEventSchema.safeParse(event);
-  const methodArn = token.success ? token.data.methodArn : rest?.data?.methodArn;
-  const stageArn = methodArn === undefined ? undefined : apiStageArn(methodArn);
-  if (stageArn === undefined) return undefined;
-  return {
-    kind: 'rest',
-    authorization: token.success
-      ? token.data.authorizationToken
-      : header(rest?.data?.headers, 'authorization'),
-    stageArn,
-  };
+  const request = restRequestEventSchema.safeParse(event);
+  if (!request.success) return undefined;
+  return restRequest(request.data.methodArn, header(request.data.headers, 'authorization'));
 }
 
 export interface SimpleResponse {

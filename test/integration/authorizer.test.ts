@@ -4,9 +4,8 @@
  * each decision's table reads are observed on the wire, and throttling can be injected.
  */
 import { randomUUID } from 'node:crypto';
-import { createRequire } from 'node:module';
-import { join } from 'node:path';
 import { afterAll, beforeAll, beforeEach, describe, expect, inject, it } from 'vitest';
+import { loadHandler, type BundledHandler } from '../../local/bundles';
 import { localDynamoClient, LOCAL_AWS_ENV } from '../../local/dynamodb-local';
 import { createTables, deleteTables } from '../../local/tables';
 import { TokenStore } from '../../shared/store/token-store';
@@ -26,17 +25,12 @@ const output: string[] = [];
 const issued: string[] = [];
 
 let proxy: DynamoProxy;
-let handler: (event: unknown, context: unknown) => Promise<unknown>;
+let handler: BundledHandler;
 
 beforeAll(async () => {
   if (bundle === undefined) throw new Error('the synthesized stack has no authorizer bundle');
   await createTables(client, tables);
   proxy = await startDynamoProxy(inject('dynamoEndpoint'));
-  Object.assign(process.env, bundle.environment, LOCAL_AWS_ENV, {
-    TOKENS_TABLE_NAME: tables.tokens,
-    AWS_ENDPOINT_URL_DYNAMODB: proxy.endpoint,
-    POWERTOOLS_LOG_LEVEL: 'DEBUG',
-  });
   for (const stream of [process.stdout, process.stderr]) {
     const write = stream.write.bind(stream);
     stream.write = (chunk: string | Uint8Array, ...rest: never[]) => {
@@ -44,14 +38,12 @@ beforeAll(async () => {
       return write(chunk, ...rest);
     };
   }
-  const loaded: unknown = createRequire(import.meta.url)(join(bundle.dir, 'index.js'));
-  const candidate: unknown =
-    typeof loaded === 'object' && loaded !== null ? Reflect.get(loaded, 'handler') : undefined;
-  if (typeof candidate !== 'function') throw new Error('bundle exports no handler');
-  handler = async (event, context) => {
-    const result: unknown = await Reflect.apply(candidate, undefined, [event, context]);
-    return result;
-  };
+  handler = loadHandler(bundle, {
+    ...LOCAL_AWS_ENV,
+    TOKENS_TABLE_NAME: tables.tokens,
+    AWS_ENDPOINT_URL_DYNAMODB: proxy.endpoint,
+    POWERTOOLS_LOG_LEVEL: 'DEBUG',
+  });
 });
 
 afterAll(async () => {

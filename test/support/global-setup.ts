@@ -4,8 +4,9 @@
  * skipped.
  */
 import type { TestProject } from 'vitest/node';
+import { buildApp } from '../../infra/app';
+import { synthesizeBundles, type FunctionBundle } from '../../local/bundles';
 import { startDynamoDbLocal } from '../../local/dynamodb-local';
-import { synthesizeBundles, type FunctionBundle } from './synth';
 
 declare module 'vitest' {
   export interface ProvidedContext {
@@ -18,6 +19,9 @@ declare module 'vitest' {
 export default async function setup(project: TestProject): Promise<() => Promise<void>> {
   const dynamo = await startDynamoDbLocal();
   project.provide('dynamoEndpoint', dynamo.endpoint);
-  project.provide('bundles', synthesizeBundles());
+  project.provide(
+    'bundles',
+    synthesizeBundles((app) => buildApp(app).stack),
+  );
   return () => dynamo.stop();
 }

@@ -2,12 +2,12 @@
  * Synthesize the real CDK app and locate each function's bundle (the esbuild output the stack
  * deploys) with its configured environment, so tests run exactly what `cdk deploy` ships.
  */
-import { App } from 'aws-cdk-lib';
+import { App, type Stack } from 'aws-cdk-lib';
 import { mkdtempSync, readFileSync } from 'node:fs';
+import { createRequire } from 'node:module';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { z } from 'zod';
-import { buildApp } from '../../infra/app';
 
 export interface FunctionBundle {
   /** Folder holding index.js (CommonJS, handler export `handler`). */
@@ -32,11 +32,11 @@ const templateSchema = z.object({
   ),
 });
 
-/** Bundles keyed by the function's description. */
-export function synthesizeBundles(): Record<string, FunctionBundle> {
+/** Bundles of the stack `build` adds to an app, keyed by each function's description. */
+export function synthesizeBundles(build: (app: App) => Stack): Record<string, FunctionBundle> {
   const outdir = mkdtempSync(join(tmpdir(), 'cdk-bundles-'));
   const app = new App({ outdir, context: { 'aws:cdk:enable-asset-metadata': true } });
-  const { stack } = buildApp(app);
+  const stack = build(app);
   app.synth();
   const template = templateSchema.parse(
     JSON.parse(readFileSync(join(outdir, `${stack.artifactId}.template.json`), 'utf8')),
@@ -56,4 +56,25 @@ export function synthesizeBundles(): Record<string, FunctionBundle> {
     };
   }
   return bundles;
+}
+
+export type BundledHandler = (event: unknown, context?: unknown) => Promise<unknown>;
+
+/**
+ * Load a bundle's handler in this process, as a cold start would: its environment is applied
+ * first (functions read it at module load), and every call loads a fresh module instance.
+ */
+export function loadHandler(bundle: FunctionBundle, env: Record<string, string>): BundledHandler {
+  Object.assign(process.env, bundle.environment, env);
+  const load = createRequire(import.meta.url);
+  const file = load.resolve(join(bundle.dir, 'index.js'));
+  Reflect.deleteProperty(load.cache, file);
+  const loaded: unknown = load(file);
+  const handler: unknown =
+    typeof loaded === 'object' && loaded !== null ? Reflect.get(loaded, 'handler') : undefined;
+  if (typeof handler !== 'function') throw new Error(`${file} exports no handler`);
+  return async (event, context) => {
+    const result: unknown = await Reflect.apply(handler, undefined, [event, context ?? {}]);
+    return result;
+  };
 }
