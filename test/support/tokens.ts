@@ -1,8 +1,24 @@
 /** Builders for test tokens: a plaintext plus the NewToken the store registers for it. */
 import { displayHint, generateToken, generateTokenId, hashToken } from '../../shared/token/format';
-import type { NewToken } from '../../shared/token/record';
+import type { NewToken, TokenRecord } from '../../shared/token/record';
 
 export const DAY_MS = 86_400_000;
+
+/** A stored, active token record for pure tests; override what the test is about. */
+export function tokenRecord(overrides: Partial<TokenRecord> = {}): TokenRecord {
+  return {
+    tokenHash: 'a'.repeat(64),
+    tokenId: 'tok_test',
+    name: 'ci',
+    owner: 'team-a',
+    scopes: ['orders:read'],
+    hint: 'sk_…abcd',
+    status: 'active',
+    createdAt: '2026-01-01T00:00:00.000Z',
+    expiresAt: '2026-12-01T00:00:00.000Z',
+    ...overrides,
+  };
+}
 
 export interface IssuedTestToken {
   readonly plaintext: string;

@@ -9,6 +9,7 @@ import { afterEach, beforeAll, beforeEach, describe, expect, it, vi } from 'vite
 import { DEFAULT_ROUTES } from '../../infra/routes';
 import { findTokens, generateToken, hashToken } from '../../shared/token/format';
 import { lambdaContext } from '../support/lambda-context';
+import { tokenRecord } from '../support/tokens';
 
 const dynamo = mockClient(DynamoDBDocumentClient);
 const STAGE = 'arn:aws:execute-api:eu-west-1:123456789012:abc123/v1';
@@ -78,17 +79,11 @@ describe('authorizer handler', () => {
 
   it('allows an active token and records its use without waiting for the write', async () => {
     dynamo.on(GetCommand).resolves({
-      Item: {
+      Item: tokenRecord({
         tokenHash: hashToken(token),
         tokenId: 'tok_1',
-        name: 'ci',
-        owner: 'team-a',
-        scopes: ['orders:read'],
-        hint: 'sk_…',
-        status: 'active',
-        createdAt: '2026-01-01T00:00:00.000Z',
         expiresAt: '2099-01-01T00:00:00.000Z',
-      },
+      }),
     });
     dynamo.on(UpdateCommand).rejects(new Error('usage table hiccup'));
     const result = await handler(event(`Bearer ${token}`), context);

@@ -3,20 +3,10 @@ import { describe, expect, it } from 'vitest';
 import { DEFAULT_ROUTES } from '../../infra/routes';
 import { parseAuthorizerEvent, shapeResponse } from '../../shared/authz/events';
 import type { Decision } from '../../shared/authz/token-authorizer';
-import type { TokenRecord } from '../../shared/token/record';
+import { tokenRecord } from '../support/tokens';
 
 const STAGE = 'arn:aws:execute-api:eu-west-1:123456789012:abc123/v1';
-const record: TokenRecord = {
-  tokenHash: 'a'.repeat(64),
-  tokenId: 'tok_1',
-  name: 'ci',
-  owner: 'team-a',
-  scopes: ['orders:read'],
-  hint: 'sk_…abcd',
-  status: 'active',
-  createdAt: '2026-01-01T00:00:00.000Z',
-  expiresAt: '2027-01-01T00:00:00.000Z',
-};
+const record = tokenRecord({ tokenId: 'tok_1', expiresAt: '2027-01-01T00:00:00.000Z' });
 const allow: Decision = { outcome: 'allow', record, inGrace: false };
 
 describe('parseAuthorizerEvent', () => {

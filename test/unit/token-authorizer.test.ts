@@ -13,23 +13,13 @@ import { TokenAuthorizer } from '../../shared/authz/token-authorizer';
 import { generateToken, hashToken } from '../../shared/token/format';
 import type { TokenRecord } from '../../shared/token/record';
 import { UsageTracker } from '../../shared/usage';
+import { tokenRecord } from '../support/tokens';
 
 const NOW = new Date('2026-06-01T12:00:00.000Z');
 const STAGE = 'arn:aws:execute-api:eu-west-1:123456789012:abc123/v1';
 
 function recordFor(token: string, overrides: Partial<TokenRecord> = {}): TokenRecord {
-  return {
-    tokenHash: hashToken(token),
-    tokenId: 'tok_test',
-    name: 'ci',
-    owner: 'team-a',
-    scopes: ['orders:read'],
-    hint: 'sk_…',
-    status: 'active',
-    createdAt: '2026-01-01T00:00:00.000Z',
-    expiresAt: '2026-12-01T00:00:00.000Z',
-    ...overrides,
-  };
+  return tokenRecord({ tokenHash: hashToken(token), ...overrides });
 }
 
 function setup(records: TokenRecord[] = [], options: { cacheMs?: number } = {}) {

@@ -1,24 +1,11 @@
 import { describe, expect, it, vi } from 'vitest';
 import { generateToken, hashToken } from '../../shared/token/format';
-import type { TokenRecord } from '../../shared/token/record';
 import { evaluateRecord, verifyToken } from '../../shared/token/verify';
+import { tokenRecord } from '../support/tokens';
 
 const NOW = new Date('2026-06-01T12:00:00.000Z');
 
-function record(overrides: Partial<TokenRecord> = {}): TokenRecord {
-  return {
-    tokenHash: 'a'.repeat(64),
-    tokenId: 'tok_test',
-    name: 'ci',
-    owner: 'team-a',
-    scopes: ['tokens:read'],
-    hint: 'sk_…abcd',
-    status: 'active',
-    createdAt: '2026-01-01T00:00:00.000Z',
-    expiresAt: '2026-12-01T00:00:00.000Z',
-    ...overrides,
-  };
-}
+const record = tokenRecord;
 
 describe('evaluateRecord', () => {
   it.each([
