@@ -80,3 +80,14 @@ export const authorizerConfigSchema = z.object({
 });
 
 export type AuthorizerConfig = z.infer<typeof authorizerConfigSchema>;
+
+/** The rotation Lambda writes tokens and audit events. */
+export const rotationConfigSchema = z.object({
+  TOKENS_TABLE_NAME: nonEmpty(),
+  AUDIT_TABLE_NAME: nonEmpty(),
+  TOKEN_PREFIX: tokenPrefix,
+  /** How long a rotated-out token keeps working; 0 means immediate cut-over. */
+  GRACE_PERIOD_DAYS: z._default(z.coerce.number().check(z.gte(0), z.lte(90)), 7),
+});
+
+export type RotationConfig = z.infer<typeof rotationConfigSchema>;

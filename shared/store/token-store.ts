@@ -67,6 +67,7 @@ const DEFAULT_RETENTION_DAYS = 90;
 const DEFAULT_AUDIT_RETENTION_DAYS = 400;
 const MAX_PAGE = 100;
 const TRANSACTION_ATTEMPTS = 4;
+const PENDING_TTL_SECONDS = 7 * 86_400;
 
 export class TokenStore {
   private readonly doc: DynamoDBDocumentClient;
@@ -87,8 +88,18 @@ export class TokenStore {
     this.now = options.now ?? (() => new Date());
   }
 
-  /** Register a new token. Fails with `already-exists` rather than overwrite an item. */
-  async create(input: NewToken, context: AuditContext): Promise<TokenRecord> {
+  /**
+   * Register a new token. Fails with `already-exists` rather than overwrite an item.
+   * With `pending`, the token is registered for a rotation that has not finished: it does not
+   * authenticate, is not in the expiry index, and leaves the table by TTL after 7 days unless
+   * `completeRotation` activates it.
+   */
+  async create(
+    input: NewToken,
+    context: AuditContext,
+    options: { pending?: { rotationId: string } } = {},
+  ): Promise<TokenRecord> {
+    const pending = options.pending;
     const record: TokenRecord = {
       tokenHash: input.tokenHash,
       tokenId: input.tokenId,
@@ -96,30 +107,37 @@ export class TokenStore {
       owner: input.owner,
       scopes: [...input.scopes],
       hint: input.hint,
-      status: 'active',
+      status: pending === undefined ? 'active' : 'pending',
       createdAt: input.createdAt.toISOString(),
       expiresAt: input.expiresAt.toISOString(),
       metadata: input.metadata === undefined ? undefined : { ...input.metadata },
       rotatedFrom: input.rotatedFrom,
+      rotationId: pending?.rotationId,
     };
+    const details: Record<string, string> = { status: record.status };
+    if (record.rotatedFrom !== undefined) details['rotatedFrom'] = record.rotatedFrom;
+    if (record.rotationId !== undefined) details['rotationId'] = record.rotationId;
+    const lifecycle =
+      pending === undefined
+        ? {
+            expiryPartition: LIVE_PARTITION,
+            endsAt: record.expiresAt,
+            ttl: this.ttlAfter(record.expiresAt),
+          }
+        : { ttl: epochSeconds(input.createdAt) + PENDING_TTL_SECONDS };
     const audit: AuditInput = {
       action: 'token.created',
       targetId: record.tokenId,
       owner: record.owner,
       outcome: 'success',
-      details: record.rotatedFrom === undefined ? undefined : { rotatedFrom: record.rotatedFrom },
+      details,
     };
     try {
       await this.transact('create', [
         {
           Put: {
             TableName: this.tokensTable,
-            Item: {
-              ...record,
-              expiryPartition: LIVE_PARTITION,
-              endsAt: record.expiresAt,
-              ttl: this.ttlAfter(record.expiresAt),
-            },
+            Item: { ...record, ...lifecycle },
             ConditionExpression: 'attribute_not_exists(tokenHash)',
           },
         },
@@ -299,6 +317,226 @@ export class TokenStore {
   }
 
   /**
+   * Finish a rotation in one transaction: the pending successor becomes active; its
+   * predecessor (if any) keeps working until `graceUntil`, never past its own expiry; and an
+   * older token still in grace from the previous rotation is ended now, so at most two tokens
+   * of one rotation chain are valid at any time. Repeating it changes nothing.
+   */
+  async completeRotation(
+    rotation: { successorHash: string; predecessorHash?: string; graceUntil: Date },
+    context: AuditContext,
+  ): Promise<ChangeResult> {
+    for (let attempt = 1; ; attempt++) {
+      const at = this.now().toISOString();
+      const successor = await this.getByHash(rotation.successorHash, { consistent: true });
+      if (successor === undefined) throw new TokenStoreError('not-found', 'No such successor');
+      if (successor.status !== 'pending' && successor.status !== 'active') {
+        throw new TokenStoreError(
+          'conflict',
+          `Successor ${successor.tokenId} is ${successor.status}`,
+        );
+      }
+      const predecessor =
+        rotation.predecessorHash === undefined
+          ? undefined
+          : await this.getByHash(rotation.predecessorHash, { consistent: true });
+      if (predecessor?.rotatedTo !== undefined && predecessor.rotatedTo !== successor.tokenId) {
+        throw new TokenStoreError(
+          'conflict',
+          `Token ${predecessor.tokenId} was already rotated to ${predecessor.rotatedTo}`,
+        );
+      }
+      const older =
+        predecessor?.rotatedFrom === undefined
+          ? undefined
+          : await this.getById(predecessor.rotatedFrom);
+
+      const writes: TransactItem[] = [];
+      if (successor.status === 'pending') {
+        writes.push(
+          this.updateItem(successor, {
+            UpdateExpression:
+              'SET #status = :active, expiryPartition = :live, endsAt = :expires, #ttl = :ttl',
+            ConditionExpression: '#status = :pending',
+            ExpressionAttributeNames: { '#status': 'status', '#ttl': 'ttl' },
+            ExpressionAttributeValues: {
+              ':active': 'active',
+              ':pending': 'pending',
+              ':live': LIVE_PARTITION,
+              ':expires': successor.expiresAt,
+              ':ttl': this.ttlAfter(successor.expiresAt),
+            },
+          }),
+          this.auditPut(
+            {
+              action: 'token.activated',
+              targetId: successor.tokenId,
+              owner: successor.owner,
+              outcome: 'success',
+            },
+            context,
+          ),
+        );
+      }
+      if (
+        predecessor !== undefined &&
+        predecessor.rotatedTo === undefined &&
+        predecessor.status === 'active'
+      ) {
+        const graceUntil = rotation.graceUntil.toISOString();
+        const endsAt = effectiveEnd({ expiresAt: predecessor.expiresAt, graceUntil });
+        writes.push(
+          this.updateItem(predecessor, {
+            UpdateExpression:
+              'SET rotatedTo = :successor, graceUntil = :grace, endsAt = :endsAt, #ttl = :ttl',
+            ConditionExpression: '#status = :active AND attribute_not_exists(rotatedTo)',
+            ExpressionAttributeNames: { '#status': 'status', '#ttl': 'ttl' },
+            ExpressionAttributeValues: {
+              ':successor': successor.tokenId,
+              ':grace': graceUntil,
+              ':endsAt': endsAt,
+              ':active': 'active',
+              ':ttl': this.ttlAfter(endsAt),
+            },
+          }),
+          this.auditPut(
+            {
+              action: 'token.rotated',
+              targetId: predecessor.tokenId,
+              owner: predecessor.owner,
+              outcome: 'success',
+              details: { successorId: successor.tokenId, graceUntil },
+            },
+            context,
+          ),
+        );
+      }
+      if (
+        older?.status === 'active' &&
+        older.rotatedTo === predecessor?.tokenId &&
+        older.graceUntil !== undefined &&
+        older.graceUntil > at
+      ) {
+        writes.push(
+          this.updateItem(older, {
+            UpdateExpression: 'SET graceUntil = :at, endsAt = :at, #ttl = :ttl',
+            ConditionExpression: 'graceUntil = :seen',
+            ExpressionAttributeNames: { '#ttl': 'ttl' },
+            ExpressionAttributeValues: {
+              ':at': at,
+              ':seen': older.graceUntil,
+              ':ttl': this.ttlAfter(at),
+            },
+          }),
+          this.auditPut(
+            {
+              action: 'token.grace-ended',
+              targetId: older.tokenId,
+              owner: older.owner,
+              outcome: 'success',
+              details: { reason: `superseded by ${successor.tokenId}` },
+            },
+            context,
+          ),
+        );
+      }
+      if (writes.length === 0) return { record: successor, changed: false };
+      try {
+        await this.transact('completeRotation', writes);
+      } catch (error) {
+        if (isConditionFailure(error) && attempt < TRANSACTION_ATTEMPTS) continue;
+        throw isConditionFailure(error)
+          ? new TokenStoreError('contention', 'completeRotation kept losing races', {
+              cause: error,
+            })
+          : translateStoreError(error, 'completeRotation');
+      }
+      const updated = await this.getByHash(rotation.successorHash, { consistent: true });
+      if (updated === undefined) throw new TokenStoreError('not-found', 'No such successor');
+      return { record: updated, changed: true };
+    }
+  }
+
+  /**
+   * Undo a rotation whose DynamoDB part committed but whose secret never moved to it (the
+   * stage move failed for good and a new rotation started): its successor, which never became
+   * current, is revoked, and the current token loses the grace deadline that rotation gave it.
+   */
+  async repairAbandonedRotation(currentHash: string, context: AuditContext): Promise<ChangeResult> {
+    const current = await this.getByHash(currentHash, { consistent: true });
+    if (current === undefined) throw new TokenStoreError('not-found', 'No such token');
+    if (current.rotatedTo === undefined) return { record: current, changed: false };
+    const orphan = await this.getById(current.rotatedTo);
+    const at = this.now().toISOString();
+    const writes: TransactItem[] = [
+      this.updateItem(current, {
+        UpdateExpression: 'SET endsAt = :expires, #ttl = :ttl REMOVE rotatedTo, graceUntil',
+        ConditionExpression: 'rotatedTo = :orphan',
+        ExpressionAttributeNames: { '#ttl': 'ttl' },
+        ExpressionAttributeValues: {
+          ':expires': current.expiresAt,
+          ':orphan': current.rotatedTo,
+          ':ttl': this.ttlAfter(current.expiresAt),
+        },
+      }),
+      this.auditPut(
+        {
+          action: 'token.rotation-abandoned',
+          targetId: current.tokenId,
+          owner: current.owner,
+          outcome: 'success',
+          details: { abandonedSuccessorId: current.rotatedTo },
+        },
+        context,
+      ),
+    ];
+    if (orphan !== undefined && orphan.status !== 'revoked') {
+      writes.push(
+        this.updateItem(orphan, {
+          UpdateExpression:
+            'SET #status = :revoked, revokedAt = :at, revokeReason = :reason, #ttl = :ttl REMOVE expiryPartition, endsAt',
+          ConditionExpression: '#status = :seen',
+          ExpressionAttributeNames: { '#status': 'status', '#ttl': 'ttl' },
+          ExpressionAttributeValues: {
+            ':revoked': 'revoked',
+            ':seen': orphan.status,
+            ':at': at,
+            ':reason': 'rotation abandoned before it became current',
+            ':ttl': this.ttlAfter(at),
+          },
+        }),
+        this.auditPut(
+          {
+            action: 'token.revoked',
+            targetId: orphan.tokenId,
+            owner: orphan.owner,
+            outcome: 'success',
+          },
+          { ...context, reason: 'rotation abandoned before it became current' },
+        ),
+      );
+    }
+    try {
+      await this.transact('repairAbandonedRotation', writes);
+    } catch (error) {
+      throw isConditionFailure(error)
+        ? new TokenStoreError('conflict', 'The token changed while repairing its rotation', {
+            cause: error,
+          })
+        : translateStoreError(error, 'repairAbandonedRotation');
+    }
+    const updated = await this.getByHash(currentHash, { consistent: true });
+    if (updated === undefined) throw new TokenStoreError('not-found', 'No such token');
+    return { record: updated, changed: true };
+  }
+
+  private updateItem(record: TokenRecord, update: PlannedChange['update']): TransactItem {
+    return {
+      Update: { TableName: this.tokensTable, Key: { tokenHash: record.tokenHash }, ...update },
+    };
+  }
+
+  /**
    * Add `count` uses and set lastUsedAt. Callers throttle this (see UsageTracker); it is not
    * a write per request. Returns false when the token no longer exists.
    */
@@ -387,7 +625,7 @@ export class TokenStore {
     }
   }
 
-  private auditPut(input: AuditInput, context: AuditContext) {
+  private auditPut(input: AuditInput, context: AuditContext): TransactItem {
     return {
       Put: {
         TableName: this.auditTable,
@@ -400,10 +638,7 @@ export class TokenStore {
    * TransactWriteItems, retried on TransactionConflict: two transactions touching one item at
    * the same moment can both be cancelled, and a retry then sees the winner's write.
    */
-  private async transact(
-    operation: string,
-    items: NonNullable<ConstructorParameters<typeof TransactWriteCommand>[0]['TransactItems']>,
-  ): Promise<void> {
+  private async transact(operation: string, items: TransactItem[]): Promise<void> {
     for (let attempt = 1; ; attempt++) {
       try {
         await this.doc.send(new TransactWriteCommand({ TransactItems: items }));
@@ -439,6 +674,10 @@ export class TokenStore {
     return epochSeconds(new Date(isoTime)) + this.retentionSeconds;
   }
 }
+
+type TransactItem = NonNullable<
+  ConstructorParameters<typeof TransactWriteCommand>[0]['TransactItems']
+>[number];
 
 interface PlannedChange {
   readonly update: {

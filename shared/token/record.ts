@@ -4,7 +4,11 @@ import * as z from 'zod/mini';
 /** Timestamps are `Date.toISOString()` strings: UTC, fixed width, so they sort as strings. */
 const isoTimestamp = z.iso.datetime();
 
-export const TOKEN_STATUSES = ['active', 'revoked', 'expired'] as const;
+/**
+ * `pending`: registered by a rotation that has not finished; it never authenticates, and
+ * becomes `active` only when the rotation completes (or disappears by TTL if it never does).
+ */
+export const TOKEN_STATUSES = ['pending', 'active', 'revoked', 'expired'] as const;
 export type TokenStatus = (typeof TOKEN_STATUSES)[number];
 
 /**
@@ -30,6 +34,8 @@ export const tokenRecordSchema = z.object({
   graceUntil: z.optional(isoTimestamp),
   revokedAt: z.optional(isoTimestamp),
   revokeReason: z.optional(z.string()),
+  /** The Secrets Manager rotation (ClientRequestToken) that registered a pending token. */
+  rotationId: z.optional(z.string()),
   lastUsedAt: z.optional(isoTimestamp),
   useCount: z.optional(z.int().check(z.gte(0))),
 });

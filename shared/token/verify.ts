@@ -1,7 +1,7 @@
 import { DEFAULT_TOKEN_PREFIX, hashToken, parseToken } from './format';
 import type { TokenRecord } from './record';
 
-export type DenyReason = 'malformed' | 'unknown' | 'revoked' | 'expired' | 'past-grace';
+export type DenyReason = 'malformed' | 'unknown' | 'pending' | 'revoked' | 'expired' | 'past-grace';
 
 export type Verdict =
   | { readonly allowed: true; readonly record: TokenRecord; readonly inGrace: boolean }
@@ -15,6 +15,7 @@ export type Verdict =
 export function evaluateRecord(record: TokenRecord | undefined, now: Date): Verdict {
   if (record === undefined) return { allowed: false, reason: 'unknown' };
   if (record.status === 'revoked') return { allowed: false, reason: 'revoked', record };
+  if (record.status === 'pending') return { allowed: false, reason: 'pending', record };
   const at = now.toISOString();
   if (record.status === 'expired' || at >= record.expiresAt) {
     return { allowed: false, reason: 'expired', record };

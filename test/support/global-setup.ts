@@ -7,21 +7,27 @@ import type { TestProject } from 'vitest/node';
 import { buildApp } from '../../infra/app';
 import { synthesizeBundles, type FunctionBundle } from '../../local/bundles';
 import { startDynamoDbLocal } from '../../local/dynamodb-local';
+import { startMoto } from '../../local/moto';
 
 declare module 'vitest' {
   export interface ProvidedContext {
     dynamoEndpoint: string;
+    /** moto server: Secrets Manager, SNS, SQS, EventBridge. */
+    motoEndpoint: string;
     /** The deployed Lambda bundles from `cdk synth`, keyed by function description. */
     bundles: Record<string, FunctionBundle>;
   }
 }
 
 export default async function setup(project: TestProject): Promise<() => Promise<void>> {
-  const dynamo = await startDynamoDbLocal();
+  const [dynamo, moto] = await Promise.all([startDynamoDbLocal(), startMoto()]);
   project.provide('dynamoEndpoint', dynamo.endpoint);
+  project.provide('motoEndpoint', moto.endpoint);
   project.provide(
     'bundles',
     synthesizeBundles((app) => buildApp(app).stack),
   );
-  return () => dynamo.stop();
+  return async () => {
+    await Promise.all([dynamo.stop(), moto.stop()]);
+  };
 }

@@ -1,0 +1,61 @@
+/**
+ * Secrets Manager rotation Lambda for service tokens (createSecret, setSecret, testSecret,
+ * finishSecret). Thin: parse the event, run the step in shared/rotation, log and count it.
+ * A thrown error makes Secrets Manager retry the step; no log line carries a token.
+ */
+import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import { SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
+import { Logger } from '@aws-lambda-powertools/logger';
+import { injectLambdaContext } from '@aws-lambda-powertools/logger/middleware';
+import { MetricUnit, Metrics } from '@aws-lambda-powertools/metrics';
+import { logMetrics } from '@aws-lambda-powertools/metrics/middleware';
+import middy from '@middy/core';
+import { parseConfig, rotationConfigSchema } from '../shared/config';
+import { METRICS_NAMESPACE } from '../shared/observability';
+import { RotationError } from '../shared/rotation/errors';
+import { rotationEventSchema, TokenRotator } from '../shared/rotation/rotator';
+import { SecretsAdapter } from '../shared/rotation/secrets';
+import { TokenStore } from '../shared/store/token-store';
+
+const config = parseConfig(rotationConfigSchema);
+const logger = new Logger({ serviceName: 'token-rotation' });
+const metrics = new Metrics({ namespace: METRICS_NAMESPACE, serviceName: 'token-rotation' });
+const rotator = new TokenRotator({
+  secrets: new SecretsAdapter(new SecretsManagerClient({})),
+  store: new TokenStore({
+    client: new DynamoDBClient({}),
+    tokensTable: config.TOKENS_TABLE_NAME,
+    auditTable: config.AUDIT_TABLE_NAME,
+  }),
+  prefix: config.TOKEN_PREFIX,
+  graceMs: config.GRACE_PERIOD_DAYS * 86_400_000,
+});
+
+async function rotate(event: unknown): Promise<void> {
+  const parsed = rotationEventSchema.safeParse(event);
+  if (!parsed.success) {
+    logger.error('Not a Secrets Manager rotation event', {
+      fields: parsed.error.issues.map((i) => i.path.join('.')),
+    });
+    throw new RotationError('Not a Secrets Manager rotation event');
+  }
+  const { Step: step, SecretId: secretId, ClientRequestToken: version } = parsed.data;
+  logger.appendKeys({ step, secretId, rotationVersionId: version });
+  metrics.addDimension('step', step);
+  const started = performance.now();
+  try {
+    const result = await rotator.run(parsed.data);
+    metrics.addMetric('RotationStepSucceeded', MetricUnit.Count, 1);
+    logger.info(result === 'already-current' ? 'Version is already AWSCURRENT' : 'Step done');
+  } catch (error) {
+    metrics.addMetric('RotationStepFailed', MetricUnit.Count, 1);
+    logger.error('Step failed; Secrets Manager will retry it', { error });
+    throw error;
+  } finally {
+    metrics.addMetric('RotationStepDuration', MetricUnit.Milliseconds, performance.now() - started);
+  }
+}
+
+export const handler = middy(rotate)
+  .use(injectLambdaContext(logger, { resetKeys: true }))
+  .use(logMetrics(metrics));

@@ -1,0 +1,107 @@
+/**
+ * moto (the AWS emulator for Secrets Manager, SNS, SQS, EventBridge…) from a project-local
+ * virtualenv: `.venv` is created and filled from requirements-emulators.txt when missing or
+ * when that file changed, so nothing is installed by hand.
+ */
+import { spawn, spawnSync } from 'node:child_process';
+import { createHash } from 'node:crypto';
+import { existsSync, readFileSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { freePort } from './dynamodb-local';
+
+const ROOT = join(import.meta.dirname, '..');
+const VENV = join(ROOT, '.venv');
+const REQUIREMENTS = join(ROOT, 'requirements-emulators.txt');
+const STAMP = join(VENV, '.requirements.sha256');
+
+function run(command: string, args: string[], what: string): void {
+  const result = spawnSync(command, args, { encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'] });
+  if (result.error !== undefined || result.status !== 0) {
+    const reason = result.error?.message ?? result.stderr.trim().split('\n').slice(-5).join('\n');
+    throw new Error(`${what} failed: ${reason}`);
+  }
+}
+
+/** Path of moto_server, installing the virtualenv first if needed. */
+export function ensureMoto(): string {
+  const wanted = createHash('sha256').update(readFileSync(REQUIREMENTS)).digest('hex');
+  const python = join(VENV, 'bin', 'python');
+  if (!existsSync(python)) {
+    run(
+      process.env['PYTHON'] ?? 'python3',
+      ['-m', 'venv', VENV],
+      'Creating .venv (needs Python 3.9+ with venv)',
+    );
+  }
+  if (!existsSync(STAMP) || readFileSync(STAMP, 'utf8') !== wanted) {
+    run(
+      python,
+      ['-m', 'pip', 'install', '--disable-pip-version-check', '-q', '-r', REQUIREMENTS],
+      'Installing moto into .venv',
+    );
+    writeFileSync(STAMP, wanted);
+  }
+  return join(VENV, 'bin', 'moto_server');
+}
+
+export interface RunningMoto {
+  readonly endpoint: string;
+  /** Drop all emulated state (POST /moto-api/reset). */
+  reset(): Promise<void>;
+  stop(): Promise<void>;
+}
+
+export async function startMoto(
+  options: { port?: number; timeoutMs?: number } = {},
+): Promise<RunningMoto> {
+  const server = ensureMoto();
+  const port = options.port ?? (await freePort());
+  const child = spawn(server, ['-H', '127.0.0.1', '-p', String(port)], {
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  let output = '';
+  child.stdout.on('data', (chunk: Buffer) => (output += chunk.toString()));
+  child.stderr.on('data', (chunk: Buffer) => (output += chunk.toString()));
+  let failure: string | undefined;
+  child.once('error', (error) => (failure = `could not run moto_server: ${error.message}`));
+  child.once(
+    'exit',
+    (code) => (failure ??= `moto_server exited (${String(code)}):\n${output.trim()}`),
+  );
+
+  const endpoint = `http://127.0.0.1:${port}`;
+  const reset = async () => {
+    const response = await fetch(`${endpoint}/moto-api/reset`, { method: 'POST' });
+    if (!response.ok) throw new Error(`moto reset answered ${response.status}`);
+  };
+  const deadline = Date.now() + (options.timeoutMs ?? 30_000);
+  for (;;) {
+    if (failure !== undefined) throw new Error(failure);
+    try {
+      await reset();
+      break;
+    } catch (error) {
+      if (Date.now() > deadline) {
+        child.kill('SIGKILL');
+        throw new Error(`moto_server did not answer on ${endpoint}`, { cause: error });
+      }
+      await sleep(100);
+    }
+  }
+  return {
+    endpoint,
+    reset,
+    stop: () =>
+      new Promise<void>((resolve) => {
+        if (child.exitCode !== null || child.signalCode !== null) {
+          resolve();
+          return;
+        }
+        child.once('exit', () => {
+          resolve();
+        });
+        child.kill('SIGTERM');
+      }),
+  };
+}
