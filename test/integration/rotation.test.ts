@@ -5,82 +5,14 @@
  */
 import { CancelRotateSecretCommand, PutSecretValueCommand } from '@aws-sdk/client-secrets-manager';
 import { randomUUID } from 'node:crypto';
-import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
-import { localDynamoClient } from '../../local/dynamodb-local';
-import { createTables, deleteTables } from '../../local/tables';
+import { describe, expect, it } from 'vitest';
 import { ROTATION_STEPS, TokenRotator } from '../../shared/rotation/rotator';
 import { SecretsAdapter } from '../../shared/rotation/secrets';
-import { TokenStore } from '../../shared/store/token-store';
 import { findTokens } from '../../shared/token/format';
-import { verifyToken } from '../../shared/token/verify';
-import { FaultInjector } from '../support/fault-injector';
-import { localSecretsClient, RotationDriver } from '../support/rotation-driver';
+import { useRotationRig } from '../support/rotation-rig';
 import { DAY_MS } from '../support/tokens';
 
-const suffix = randomUUID().slice(0, 8);
-const tables = { tokens: `rot-tokens-${suffix}`, audit: `rot-audit-${suffix}` };
-const admin = localDynamoClient(inject('dynamoEndpoint'));
-const store = new TokenStore({
-  client: admin,
-  tokensTable: tables.tokens,
-  auditTable: tables.audit,
-});
-
-beforeAll(() => createTables(admin, tables));
-afterAll(async () => {
-  await deleteTables(admin, tables);
-  admin.destroy();
-});
-
-/** A rotator whose AWS calls go through a fault injector, and a driver playing Secrets Manager. */
-function rig(options: { graceDays?: number } = {}) {
-  const faults = new FaultInjector();
-  const dynamo = localDynamoClient(inject('dynamoEndpoint'));
-  const secrets = localSecretsClient(inject('motoEndpoint'));
-  faults.attach(dynamo);
-  faults.attach(secrets);
-  const rotator = new TokenRotator({
-    secrets: new SecretsAdapter(secrets),
-    store: new TokenStore({ client: dynamo, tokensTable: tables.tokens, auditTable: tables.audit }),
-    graceMs: (options.graceDays ?? 7) * DAY_MS,
-  });
-  const driver = new RotationDriver(localSecretsClient(inject('motoEndpoint')), (event) =>
-    rotator.run(event),
-  );
-  return { faults, driver, secrets };
-}
-
-const spec = () => ({
-  name: 'payments-ci',
-  owner: `team-${randomUUID().slice(0, 8)}`,
-  scopes: ['orders:read'],
-});
-
-const verify = (token: string) =>
-  verifyToken(token, {
-    lookup: (hash) => store.getByHash(hash, { consistent: true }),
-    now: () => new Date(),
-  });
-
-/**
- * The invariants after any run: AWSCURRENT verifies; at most two of the secret's tokens are
- * valid (current and, during grace, previous); a token that never became current never does.
- */
-async function expectInvariants(driver: RotationDriver, secretId: string) {
-  const current = await driver.value(secretId, 'AWSCURRENT');
-  if (current.token === undefined) throw new Error('AWSCURRENT holds no token');
-  expect(await verify(current.token)).toMatchObject({ allowed: true });
-  const tokens = await driver.tokens(secretId);
-  let valid = 0;
-  for (const { token, stages } of tokens) {
-    const verdict = await verify(token);
-    if (verdict.allowed) valid++;
-    if (!stages.includes('AWSCURRENT') && !stages.includes('AWSPREVIOUS')) {
-      expect(verdict.allowed, `a token in stages [${stages.join(',')}] verified`).toBe(false);
-    }
-  }
-  expect(valid).toBeLessThanOrEqual(2);
-}
+const { store, rig, spec, verify, expectInvariants } = useRotationRig('rot');
 
 describe('rotation lifecycle', () => {
   it('gives a spec-only secret its first token on the first rotation', async () => {

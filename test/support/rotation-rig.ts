@@ -1,0 +1,90 @@
+/**
+ * Shared setup for rotation tests: per-file tables on DynamoDB Local, rotators whose AWS calls
+ * pass through a fault injector, a driver playing Secrets Manager on moto, and the rotation
+ * invariants every run must leave intact.
+ */
+import { randomUUID } from 'node:crypto';
+import { afterAll, beforeAll, expect, inject } from 'vitest';
+import { localDynamoClient } from '../../local/dynamodb-local';
+import { createTables, deleteTables } from '../../local/tables';
+import { TokenRotator } from '../../shared/rotation/rotator';
+import { SecretsAdapter } from '../../shared/rotation/secrets';
+import { TokenStore } from '../../shared/store/token-store';
+import { verifyToken } from '../../shared/token/verify';
+import { FaultInjector } from './fault-injector';
+import { localSecretsClient, RotationDriver } from './rotation-driver';
+import { DAY_MS } from './tokens';
+
+export function useRotationRig(prefix: string) {
+  const suffix = randomUUID().slice(0, 8);
+  const tables = { tokens: `${prefix}-tokens-${suffix}`, audit: `${prefix}-audit-${suffix}` };
+  const admin = localDynamoClient(inject('dynamoEndpoint'));
+  const store = new TokenStore({
+    client: admin,
+    tokensTable: tables.tokens,
+    auditTable: tables.audit,
+  });
+
+  let created: Promise<void> | undefined;
+  /** Create the tables once; also usable while tests are being collected. */
+  const ready = () => (created ??= createTables(admin, tables));
+  beforeAll(ready);
+  afterAll(async () => {
+    await deleteTables(admin, tables);
+    admin.destroy();
+  });
+
+  function rig(options: { graceDays?: number } = {}) {
+    const faults = new FaultInjector();
+    const dynamo = localDynamoClient(inject('dynamoEndpoint'));
+    const secrets = localSecretsClient(inject('motoEndpoint'));
+    faults.attach(dynamo);
+    faults.attach(secrets);
+    const rotator = new TokenRotator({
+      secrets: new SecretsAdapter(secrets),
+      store: new TokenStore({
+        client: dynamo,
+        tokensTable: tables.tokens,
+        auditTable: tables.audit,
+      }),
+      graceMs: (options.graceDays ?? 7) * DAY_MS,
+    });
+    const driver = new RotationDriver(localSecretsClient(inject('motoEndpoint')), (event) =>
+      rotator.run(event),
+    );
+    return { faults, driver, secrets };
+  }
+
+  const spec = () => ({
+    name: 'payments-ci',
+    owner: `team-${randomUUID().slice(0, 8)}`,
+    scopes: ['orders:read'],
+  });
+
+  const verify = (token: string) =>
+    verifyToken(token, {
+      lookup: (hash) => store.getByHash(hash, { consistent: true }),
+      now: () => new Date(),
+    });
+
+  /**
+   * After any run: AWSCURRENT verifies; at most two of the secret's tokens are valid (current
+   * and, during grace, previous); a token that never became current never verifies.
+   */
+  async function expectInvariants(driver: RotationDriver, secretId: string) {
+    const current = await driver.value(secretId, 'AWSCURRENT');
+    if (current.token === undefined) throw new Error('AWSCURRENT holds no token');
+    expect(await verify(current.token)).toMatchObject({ allowed: true });
+    let valid = 0;
+    for (const { token, stages } of await driver.tokens(secretId)) {
+      const verdict = await verify(token);
+      if (verdict.allowed) valid++;
+      if (!stages.includes('AWSCURRENT') && !stages.includes('AWSPREVIOUS')) {
+        expect(verdict.allowed, `a token in stages [${stages.join(',')}] verified`).toBe(false);
+      }
+    }
+    expect(valid).toBeLessThanOrEqual(2);
+  }
+
+  return { store, ready, rig, spec, verify, expectInvariants };
+}
