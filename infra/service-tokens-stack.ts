@@ -1,7 +1,9 @@
 import { CfnOutput, Duration, Stack, type StackProps } from 'aws-cdk-lib';
 import type { Construct } from 'constructs';
 import type { Route } from '../shared/authz/routes';
+import { RotatedServiceToken } from './rotated-service-token';
 import { DEFAULT_ROUTES } from './routes';
+import { TokenRotation } from './token-rotation';
 import { TokenApi } from './token-api';
 import { TokenTables } from './token-tables';
 
@@ -17,12 +19,27 @@ export interface ServiceTokensStackProps extends StackProps {
   /** The authorizer's in-process record cache in seconds. Default 0 (off). */
   readonly localCacheSeconds?: number;
   readonly webAclArn?: string;
+  /** How long a rotated-out token keeps working. Default 7 days; 0 = immediate cut-over. */
+  readonly rotationGraceDays?: number;
+  /** Service tokens kept in Secrets Manager and rotated by this stack. */
+  readonly serviceTokens?: readonly ServiceTokenSpec[];
+}
+
+export interface ServiceTokenSpec {
+  readonly id: string;
+  readonly name: string;
+  readonly owner: string;
+  readonly scopes: readonly string[];
+  readonly rotateAfterDays?: number;
+  readonly lifetimeDays?: number;
 }
 
 /** The service-token platform. Each concern is its own construct; this stack composes them. */
 export class ServiceTokensStack extends Stack {
   readonly tables: TokenTables;
   readonly api: TokenApi;
+  readonly rotation: TokenRotation;
+  readonly serviceTokens: RotatedServiceToken[];
 
   constructor(scope: Construct, id: string, props: ServiceTokensStackProps = {}) {
     super(scope, id, props);
@@ -36,6 +53,28 @@ export class ServiceTokensStack extends Stack {
       localCacheTtlSeconds: props.localCacheSeconds,
       webAclArn: props.webAclArn,
     });
+    this.rotation = new TokenRotation(this, 'Rotation', {
+      tokensTable: this.tables.tokens,
+      auditTable: this.tables.audit,
+      tableKey: this.tables.key,
+      tokenPrefix: props.tokenPrefix,
+      gracePeriod: Duration.days(props.rotationGraceDays ?? 7),
+    });
+    this.serviceTokens = (props.serviceTokens ?? []).map(
+      (token) =>
+        new RotatedServiceToken(this, token.id, {
+          rotation: this.rotation,
+          name: token.name,
+          owner: token.owner,
+          scopes: token.scopes,
+          ...(token.rotateAfterDays === undefined
+            ? {}
+            : { rotateAfter: Duration.days(token.rotateAfterDays) }),
+          ...(token.lifetimeDays === undefined
+            ? {}
+            : { lifetime: Duration.days(token.lifetimeDays) }),
+        }),
+    );
     new CfnOutput(this, 'ApiUrl', { value: this.api.api.url });
     new CfnOutput(this, 'TokensTableName', { value: this.tables.tokens.tableName });
     new CfnOutput(this, 'AuditTableName', { value: this.tables.audit.tableName });

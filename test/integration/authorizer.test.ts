@@ -11,6 +11,7 @@ import { createTables, deleteTables } from '../../local/tables';
 import { TokenStore } from '../../shared/store/token-store';
 import { findTokens } from '../../shared/token/format';
 import { startDynamoProxy, type DynamoProxy } from '../support/dynamo-proxy';
+import { captureOutput } from '../support/capture-output';
 import { lambdaContext } from '../support/lambda-context';
 import { DAY_MS, newTestToken } from '../support/tokens';
 
@@ -21,7 +22,7 @@ const suffix = randomUUID().slice(0, 8);
 const tables = { tokens: `authz-tokens-${suffix}`, audit: `authz-audit-${suffix}` };
 const store = new TokenStore({ client, tokensTable: tables.tokens, auditTable: tables.audit });
 const admin = { actor: 'test' };
-const output: string[] = [];
+const output = captureOutput({ echo: true });
 const issued: string[] = [];
 
 let proxy: DynamoProxy;
@@ -31,13 +32,6 @@ beforeAll(async () => {
   if (bundle === undefined) throw new Error('the synthesized stack has no authorizer bundle');
   await createTables(client, tables);
   proxy = await startDynamoProxy(inject('dynamoEndpoint'));
-  for (const stream of [process.stdout, process.stderr]) {
-    const write = stream.write.bind(stream);
-    stream.write = (chunk: string | Uint8Array, ...rest: never[]) => {
-      output.push(String(chunk));
-      return write(chunk, ...rest);
-    };
-  }
   handler = loadHandler(bundle, {
     ...LOCAL_AWS_ENV,
     TOKENS_TABLE_NAME: tables.tokens,
@@ -47,6 +41,7 @@ beforeAll(async () => {
 });
 
 afterAll(async () => {
+  output.restore();
   await proxy.close();
   await deleteTables(client, tables);
   client.destroy();
@@ -212,7 +207,7 @@ describe('bundled authorizer decisions', () => {
   });
 
   it('never logged a token (checked over every line this file produced)', () => {
-    const logs = output.join('\n');
+    const logs = output.text();
     expect(logs).toContain('"service":"token-authorizer"');
     expect(findTokens(logs)).toEqual([]);
     for (const token of issued) expect(logs).not.toContain(token.slice(3, 30));

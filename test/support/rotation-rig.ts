@@ -86,5 +86,5 @@ export function useRotationRig(prefix: string) {
     expect(valid).toBeLessThanOrEqual(2);
   }
 
-  return { store, ready, rig, spec, verify, expectInvariants };
+  return { tables, store, ready, rig, spec, verify, expectInvariants };
 }

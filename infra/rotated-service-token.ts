@@ -1,0 +1,110 @@
+import { Duration, SecretValue, Stack } from 'aws-cdk-lib';
+import { Effect, PolicyStatement, type IGrantable } from 'aws-cdk-lib/aws-iam';
+import { CfnPermission } from 'aws-cdk-lib/aws-lambda';
+import { Key, type IKey } from 'aws-cdk-lib/aws-kms';
+import { CfnRotationSchedule, Secret } from 'aws-cdk-lib/aws-secretsmanager';
+import { Construct } from 'constructs';
+import type { SecretSpec } from '../shared/rotation/secret-value';
+import type { TokenRotation } from './token-rotation';
+
+export interface RotatedServiceTokenProps {
+  readonly rotation: TokenRotation;
+  /** Name, owner and scopes of the tokens this secret will hold. */
+  readonly name: string;
+  readonly owner: string;
+  readonly scopes: readonly string[];
+  /** Rotation interval (4 hours to 1000 days). Default 30 days. */
+  readonly rotateAfter?: Duration;
+  /** Lifetime of each token. Default 90 days; must exceed rotateAfter plus the grace period. */
+  readonly lifetime?: Duration;
+  readonly encryptionKey?: IKey;
+}
+
+/**
+ * A Secrets Manager secret holding a service token that rotates itself. The template carries
+ * only the token's spec (name, owner, scopes, lifetime): the first token is issued by the
+ * first rotation, which starts as soon as the secret is created, so no plaintext token is ever
+ * in CDK code or CloudFormation. Consumers read AWSCURRENT as JSON: `{ token, tokenId,
+ * expiresAt, name, owner, scopes, lifetimeDays }`.
+ */
+export class RotatedServiceToken extends Construct {
+  readonly secret: Secret;
+  readonly key: IKey;
+
+  constructor(scope: Construct, id: string, props: RotatedServiceTokenProps) {
+    super(scope, id);
+    const rotateAfter = props.rotateAfter ?? Duration.days(30);
+    const lifetime = props.lifetime ?? Duration.days(90);
+    const hours = rotateAfter.toHours({ integral: false });
+    if (hours < 4 || hours > 24_000) {
+      throw new Error(`rotateAfter must be between 4 hours and 1000 days, got ${hours} hours`);
+    }
+    const needed =
+      rotateAfter.toHours({ integral: false }) +
+      props.rotation.gracePeriod.toHours({ integral: false });
+    if (lifetime.toHours({ integral: false }) <= needed) {
+      throw new Error(
+        `lifetime (${lifetime.toDays({ integral: false })} days) must exceed rotateAfter plus the grace period, or tokens expire before they are rotated`,
+      );
+    }
+    const spec: SecretSpec = {
+      name: props.name,
+      owner: props.owner,
+      scopes: [...props.scopes],
+      lifetimeDays: Math.ceil(lifetime.toDays({ integral: false })),
+    };
+
+    this.key =
+      props.encryptionKey ??
+      new Key(this, 'Key', {
+        description: `Encrypts the ${props.name} service token`,
+        enableKeyRotation: true,
+      });
+    this.secret = new Secret(this, 'Secret', {
+      description: `Service token ${props.name} of ${props.owner}, rotated by ${Stack.of(this).stackName}`,
+      encryptionKey: this.key,
+      // Not a secret: the spec the first rotation turns into a token.
+      secretStringValue: SecretValue.unsafePlainText(JSON.stringify(spec)),
+    });
+
+    const fn = props.rotation.fn.function;
+    // Secrets Manager may invoke the rotation function for this secret of this account only.
+    const permission = new CfnPermission(this, 'InvokeRotation', {
+      action: 'lambda:InvokeFunction',
+      functionName: fn.functionArn,
+      principal: 'secretsmanager.amazonaws.com',
+      sourceAccount: Stack.of(this).account,
+      sourceArn: this.secret.secretArn,
+    });
+    props.rotation.fn.role.addToPolicy(
+      new PolicyStatement({
+        effect: Effect.ALLOW,
+        actions: [
+          'secretsmanager:DescribeSecret',
+          'secretsmanager:GetSecretValue',
+          'secretsmanager:PutSecretValue',
+          'secretsmanager:UpdateSecretVersionStage',
+        ],
+        resources: [this.secret.secretArn],
+      }),
+    );
+    this.key.grant(props.rotation.fn.role, 'kms:Decrypt', 'kms:Encrypt', 'kms:GenerateDataKey');
+
+    const schedule = new CfnRotationSchedule(this, 'Rotation', {
+      secretId: this.secret.secretArn,
+      rotationLambdaArn: fn.functionArn,
+      rotationRules: {
+        scheduleExpression: hours % 24 === 0 ? `rate(${hours / 24} days)` : `rate(${hours} hours)`,
+      },
+      rotateImmediatelyOnUpdate: true,
+    });
+    // Secrets Manager invokes the function as soon as the schedule exists.
+    schedule.node.addDependency(permission);
+    schedule.node.addDependency(props.rotation.fn.role);
+  }
+
+  /** Let a consuming service read the current token. */
+  grantRead(grantee: IGrantable): void {
+    this.secret.grantRead(grantee);
+  }
+}

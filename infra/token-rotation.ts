@@ -1,0 +1,68 @@
+import { Duration } from 'aws-cdk-lib';
+import type { ITable } from 'aws-cdk-lib/aws-dynamodb';
+import { Effect, PolicyStatement } from 'aws-cdk-lib/aws-iam';
+import type { IKey } from 'aws-cdk-lib/aws-kms';
+import { Construct } from 'constructs';
+import { join } from 'node:path';
+import { TOKEN_INDEX } from '../shared/store/schema';
+import { DEFAULT_TOKEN_PREFIX } from '../shared/token/format';
+import { ServiceFunction } from './service-function';
+
+export interface TokenRotationProps {
+  readonly tokensTable: ITable;
+  readonly auditTable: ITable;
+  readonly tableKey: IKey;
+  readonly tokenPrefix?: string;
+  /** How long a rotated-out token keeps working (0 = immediate cut-over). Default 7 days. */
+  readonly gracePeriod?: Duration;
+}
+
+/**
+ * The one rotation Lambda of the stack; every RotatedServiceToken points its schedule at it.
+ * It may read and write token items (conditional transactions), find a token by id, and
+ * append audit events; nothing else in DynamoDB.
+ */
+export class TokenRotation extends Construct {
+  readonly fn: ServiceFunction;
+  readonly gracePeriod: Duration;
+
+  constructor(scope: Construct, id: string, props: TokenRotationProps) {
+    super(scope, id);
+    this.gracePeriod = props.gracePeriod ?? Duration.days(7);
+    this.fn = new ServiceFunction(this, 'Function', {
+      entry: join(import.meta.dirname, '../functions/rotation.ts'),
+      description: 'Rotates service tokens held in Secrets Manager',
+      timeout: Duration.seconds(30),
+      environment: {
+        TOKENS_TABLE_NAME: props.tokensTable.tableName,
+        AUDIT_TABLE_NAME: props.auditTable.tableName,
+        TOKEN_PREFIX: props.tokenPrefix ?? DEFAULT_TOKEN_PREFIX,
+        GRACE_PERIOD_DAYS: String(this.gracePeriod.toDays({ integral: false })),
+        POWERTOOLS_LOG_LEVEL: 'INFO',
+      },
+    });
+    const role = this.fn.role;
+    role.addToPolicy(
+      new PolicyStatement({
+        effect: Effect.ALLOW,
+        actions: ['dynamodb:GetItem', 'dynamodb:PutItem', 'dynamodb:UpdateItem'],
+        resources: [props.tokensTable.tableArn],
+      }),
+    );
+    role.addToPolicy(
+      new PolicyStatement({
+        effect: Effect.ALLOW,
+        actions: ['dynamodb:Query'],
+        resources: [`${props.tokensTable.tableArn}/index/${TOKEN_INDEX.byTokenId}`],
+      }),
+    );
+    role.addToPolicy(
+      new PolicyStatement({
+        effect: Effect.ALLOW,
+        actions: ['dynamodb:PutItem'],
+        resources: [props.auditTable.tableArn],
+      }),
+    );
+    props.tableKey.grant(role, 'kms:Decrypt', 'kms:Encrypt', 'kms:GenerateDataKey');
+  }
+}

@@ -1,0 +1,107 @@
+import { App } from 'aws-cdk-lib';
+import { Match, Template } from 'aws-cdk-lib/assertions';
+import { describe, expect, it } from 'vitest';
+import { z } from 'zod';
+import { ServiceTokensStack } from '../../infra/service-tokens-stack';
+import { findTokens } from '../../shared/token/format';
+import { appWithNag, nagFindings } from './nag';
+import { resources } from './template';
+
+const paymentsCi = {
+  id: 'PaymentsCi',
+  name: 'payments-ci',
+  owner: 'team-payments',
+  scopes: ['orders:read'],
+};
+const serviceTokens = [paymentsCi];
+const stack = new ServiceTokensStack(new App(), 'Test', { serviceTokens });
+const template = Template.fromStack(stack);
+const policySchema = z.object({ PolicyDocument: z.object({ Statement: z.array(z.unknown()) }) });
+
+describe('rotated service tokens', () => {
+  it('keep only the spec in the template: no token is ever in CDK output', () => {
+    template.hasResourceProperties('AWS::SecretsManager::Secret', {
+      SecretString: JSON.stringify({
+        name: 'payments-ci',
+        owner: 'team-payments',
+        scopes: ['orders:read'],
+        lifetimeDays: 90,
+      }),
+      KmsKeyId: { 'Fn::GetAtt': [Match.stringLikeRegexp('PaymentsCiKey'), 'Arn'] },
+    });
+    expect(findTokens(JSON.stringify(template.toJSON()))).toEqual([]);
+  });
+
+  it('rotate every 30 days and at once on creation', () => {
+    template.hasResourceProperties('AWS::SecretsManager::RotationSchedule', {
+      RotationRules: { ScheduleExpression: 'rate(30 days)' },
+      RotateImmediatelyOnUpdate: true,
+      RotationLambdaARN: { 'Fn::GetAtt': [Match.stringLikeRegexp('RotationFunction'), 'Arn'] },
+    });
+  });
+
+  it('let Secrets Manager invoke the rotation function only for this secret and account', () => {
+    template.hasResourceProperties('AWS::Lambda::Permission', {
+      Action: 'lambda:InvokeFunction',
+      Principal: 'secretsmanager.amazonaws.com',
+      SourceAccount: { Ref: 'AWS::AccountId' },
+      SourceArn: { Ref: Match.stringLikeRegexp('PaymentsCiSecret') },
+    });
+  });
+
+  it('give the rotation function exactly the grants it needs', () => {
+    const [fn] = resources(
+      template,
+      'AWS::Lambda::Function',
+      z.object({ Role: z.object({ 'Fn::GetAtt': z.tuple([z.string(), z.string()]) }) }),
+      { Description: 'Rotates service tokens held in Secrets Manager' },
+    );
+    const [policy] = resources(template, 'AWS::IAM::Policy', policySchema, {
+      Roles: [{ Ref: fn?.properties.Role['Fn::GetAtt'][0] }],
+    });
+    const actions = (policy?.properties.PolicyDocument.Statement ?? []).map(
+      (s) => z.object({ Action: z.union([z.string(), z.array(z.string())]) }).parse(s).Action,
+    );
+    expect(actions).toEqual([
+      ['logs:CreateLogStream', 'logs:PutLogEvents'],
+      ['xray:PutTraceSegments', 'xray:PutTelemetryRecords'],
+      ['dynamodb:GetItem', 'dynamodb:PutItem', 'dynamodb:UpdateItem'],
+      'dynamodb:Query',
+      'dynamodb:PutItem',
+      ['kms:Decrypt', 'kms:Encrypt', 'kms:GenerateDataKey'],
+      [
+        'secretsmanager:DescribeSecret',
+        'secretsmanager:GetSecretValue',
+        'secretsmanager:PutSecretValue',
+        'secretsmanager:UpdateSecretVersionStage',
+      ],
+      ['kms:Decrypt', 'kms:Encrypt', 'kms:GenerateDataKey'],
+    ]);
+  });
+
+  it('configure the grace period on the rotation function', () => {
+    template.hasResourceProperties('AWS::Lambda::Function', {
+      Description: 'Rotates service tokens held in Secrets Manager',
+      Environment: { Variables: Match.objectLike({ GRACE_PERIOD_DAYS: '7' }) },
+    });
+  });
+
+  it('refuse a lifetime that would expire tokens before their rotation', () => {
+    expect(
+      () =>
+        new ServiceTokensStack(new App(), 'Short', {
+          serviceTokens: [
+            { ...serviceTokens[0], id: 'Short', rotateAfterDays: 60, lifetimeDays: 60 } as never,
+          ],
+        }),
+    ).toThrow(/must exceed rotateAfter plus the grace period/);
+  });
+
+  it('pass cdk-nag AwsSolutions', () => {
+    const findings = nagFindings(
+      appWithNag(),
+      (app) => new ServiceTokensStack(app, 'Nag', { serviceTokens }),
+    );
+    expect(findings).toEqual([]);
+  });
+});

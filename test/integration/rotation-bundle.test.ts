@@ -1,0 +1,55 @@
+/**
+ * The bundled rotation Lambda (the esbuild output `cdk synth` produces) rotating a secret on
+ * moto with tokens on DynamoDB Local: what `cdk deploy` ships, end to end.
+ */
+import { describe, expect, inject, it } from 'vitest';
+import { loadHandler } from '../../local/bundles';
+import { LOCAL_AWS_ENV } from '../../local/dynamodb-local';
+import { findTokens } from '../../shared/token/format';
+import { captureOutput } from '../support/capture-output';
+import { lambdaContext } from '../support/lambda-context';
+import { localSecretsClient, RotationDriver } from '../support/rotation-driver';
+import { useRotationRig } from '../support/rotation-rig';
+
+const { tables, spec, verify, expectInvariants } = useRotationRig('bundle');
+
+describe('bundled rotation Lambda', () => {
+  it('rotates a new secret and rotates it again, logging each step without a token', async () => {
+    const bundle = inject('bundles')['Rotates service tokens held in Secrets Manager'];
+    if (bundle === undefined) throw new Error('the synthesized stack has no rotation bundle');
+    const handler = loadHandler(bundle, {
+      ...LOCAL_AWS_ENV,
+      TOKENS_TABLE_NAME: tables.tokens,
+      AUDIT_TABLE_NAME: tables.audit,
+      AWS_ENDPOINT_URL_DYNAMODB: inject('dynamoEndpoint'),
+      AWS_ENDPOINT_URL_SECRETS_MANAGER: inject('motoEndpoint'),
+    });
+    const output = captureOutput();
+    const driver = new RotationDriver(localSecretsClient(inject('motoEndpoint')), (event) =>
+      handler(event, lambdaContext('token-rotation', event.ClientRequestToken)),
+    );
+    try {
+      const secretId = await driver.createSecret(spec());
+      const first = await driver.value(secretId, 'AWSCURRENT');
+      await driver.rotate(secretId);
+      const second = await driver.value(secretId, 'AWSCURRENT');
+
+      expect(second.tokenId).not.toBe(first.tokenId);
+      for (const token of [first.token, second.token]) {
+        if (token === undefined) throw new Error('no token');
+        expect(await verify(token)).toMatchObject({ allowed: true });
+      }
+      await expectInvariants(driver, secretId);
+    } finally {
+      output.restore();
+    }
+
+    const logs = output.text();
+    for (const step of ['createSecret', 'setSecret', 'testSecret', 'finishSecret']) {
+      expect(logs).toContain(`"step":"${step}"`);
+    }
+    expect(logs).toContain('"RotationStepSucceeded"');
+    expect(logs).toContain('"rotationVersionId"');
+    expect(findTokens(logs)).toEqual([]);
+  });
+});
