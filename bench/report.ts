@@ -18,7 +18,9 @@ export function verdict(row: BenchRow): string {
 }
 
 function format(value: number): string {
-  if (Math.abs(value) >= 1000) return Math.round(value).toLocaleString('en-US');
+  if (Number.isInteger(value) || Math.abs(value) >= 1000) {
+    return Math.round(value).toLocaleString('en-US');
+  }
   return value.toPrecision(3);
 }
 

@@ -2,9 +2,14 @@
 import { cpus } from 'node:os';
 import { printTable, verdict, type BenchRow } from './report';
 import { benchAuthorizer } from './authorizer';
+import { benchRotation } from './rotation';
 import { benchTokenCore } from './token-core';
 
-const rows: BenchRow[] = [...(await benchTokenCore()), ...(await benchAuthorizer())];
+const rows: BenchRow[] = [
+  ...(await benchTokenCore()),
+  ...(await benchAuthorizer()),
+  ...(await benchRotation()),
+];
 
 console.log(
   `Node ${process.version} on ${cpus()[0]?.model ?? 'unknown CPU'} (${cpus().length} cores), one thread`,

@@ -8,7 +8,7 @@ import { LOCAL_AWS_ENV } from '../../local/dynamodb-local';
 import { findTokens } from '../../shared/token/format';
 import { captureOutput } from '../support/capture-output';
 import { lambdaContext } from '../support/lambda-context';
-import { localSecretsClient, RotationDriver } from '../support/rotation-driver';
+import { localSecretsClient, RotationDriver } from '../../local/rotation-driver';
 import { useRotationRig } from '../support/rotation-rig';
 
 const { tables, spec, verify, expectInvariants } = useRotationRig('bundle');

@@ -12,7 +12,7 @@ import { SecretsAdapter } from '../../shared/rotation/secrets';
 import { TokenStore } from '../../shared/store/token-store';
 import { verifyToken } from '../../shared/token/verify';
 import { FaultInjector } from './fault-injector';
-import { localSecretsClient, RotationDriver } from './rotation-driver';
+import { localSecretsClient, RotationDriver } from '../../local/rotation-driver';
 import { DAY_MS } from './tokens';
 
 export function useRotationRig(prefix: string) {

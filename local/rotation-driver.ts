@@ -17,17 +17,13 @@ import {
   UpdateSecretVersionStageCommand,
 } from '@aws-sdk/client-secrets-manager';
 import { randomUUID } from 'node:crypto';
-import { LOCAL_AWS_ENV } from '../../local/dynamodb-local';
-import {
-  ROTATION_STEPS,
-  type RotationEvent,
-  type RotationStep,
-} from '../../shared/rotation/rotator';
+import { LOCAL_AWS_ENV } from './dynamodb-local';
+import { ROTATION_STEPS, type RotationEvent, type RotationStep } from '../shared/rotation/rotator';
 import {
   parseSecretValue,
   type SecretSpec,
   type SecretValue,
-} from '../../shared/rotation/secret-value';
+} from '../shared/rotation/secret-value';
 
 export const ROTATION_LAMBDA_ARN = 'arn:aws:lambda:us-east-1:123456789012:function:token-rotation';
 

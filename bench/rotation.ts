@@ -1,0 +1,85 @@
+/**
+ * Rotation on the emulators (Secrets Manager on moto, tokens on DynamoDB Local): the AWS calls
+ * each step makes, and the wall time of a whole rotation as Secrets Manager would run it.
+ */
+import { localDynamoClient, startDynamoDbLocal } from '../local/dynamodb-local';
+import { startMoto } from '../local/moto';
+import { localSecretsClient, RotationDriver } from '../local/rotation-driver';
+import { createTables } from '../local/tables';
+import { ROTATION_STEPS, TokenRotator } from '../shared/rotation/rotator';
+import { SecretsAdapter } from '../shared/rotation/secrets';
+import { TokenStore } from '../shared/store/token-store';
+import { FaultInjector } from '../test/support/fault-injector';
+import type { BenchRow } from './report';
+
+const ROTATIONS = 30;
+
+export async function benchRotation(): Promise<BenchRow[]> {
+  const [dynamo, moto] = await Promise.all([startDynamoDbLocal(), startMoto()]);
+  const client = localDynamoClient(dynamo.endpoint);
+  const secrets = localSecretsClient(moto.endpoint);
+  try {
+    const tables = { tokens: 'bench-rotation-tokens', audit: 'bench-rotation-audit' };
+    await createTables(client, tables);
+    // The injector is used only as a call counter here: nothing is armed.
+    const calls = new FaultInjector();
+    calls.attach(client);
+    calls.attach(secrets);
+    const rotator = new TokenRotator({
+      secrets: new SecretsAdapter(secrets),
+      store: new TokenStore({ client, tokensTable: tables.tokens, auditTable: tables.audit }),
+      graceMs: 7 * 86_400_000,
+    });
+    const driver = new RotationDriver(localSecretsClient(moto.endpoint), (e) => rotator.run(e));
+    const secretId = await driver.createSecret({
+      name: 'bench',
+      owner: 'bench',
+      scopes: ['orders:read'],
+    });
+    await driver.rotate(secretId);
+
+    const perStep = new Map<string, string[]>();
+    const times: number[] = [];
+    for (let i = 0; i < ROTATIONS; i++) {
+      const started = performance.now();
+      const version = await driver.startRotation(secretId);
+      for (const step of ROTATION_STEPS) {
+        calls.reset();
+        await driver.step(secretId, version, step);
+        perStep.set(step, [...calls.calls]);
+      }
+      await driver.endRotation(secretId, version);
+      times.push(performance.now() - started);
+    }
+    times.sort((a, b) => a - b);
+    const section = 'rotation';
+    const rows: BenchRow[] = ROTATION_STEPS.map((step) => {
+      const list = perStep.get(step) ?? [];
+      const secretsCalls = list.filter((c) => !/Item|Query/.test(c)).length;
+      return {
+        section,
+        name: `AWS calls in ${step}`,
+        value: list.length,
+        unit: 'calls',
+        note: `${secretsCalls} Secrets Manager, ${list.length - secretsCalls} DynamoDB`,
+      };
+    });
+    const at = (p: number) =>
+      times[Math.min(times.length - 1, Math.floor(p * times.length))] ?? NaN;
+    rows.push(
+      {
+        section,
+        name: 'full rotation on the emulators (p50)',
+        value: at(0.5),
+        unit: 'ms',
+        note: `${ROTATIONS} rotations, incl. RotateSecret`,
+      },
+      { section, name: 'full rotation on the emulators (p95)', value: at(0.95), unit: 'ms' },
+    );
+    return rows;
+  } finally {
+    client.destroy();
+    secrets.destroy();
+    await Promise.all([dynamo.stop(), moto.stop()]);
+  }
+}
