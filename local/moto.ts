@@ -7,7 +7,7 @@ import { spawn, spawnSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
 import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { setTimeout as sleep } from 'node:timers/promises';
+import { stopChild, waitUntilReady } from './child-process';
 import { freePort } from './dynamodb-local';
 
 const ROOT = join(import.meta.dirname, '..');
@@ -60,48 +60,17 @@ export async function startMoto(
   const child = spawn(server, ['-H', '127.0.0.1', '-p', String(port)], {
     stdio: ['ignore', 'pipe', 'pipe'],
   });
-  let output = '';
-  child.stdout.on('data', (chunk: Buffer) => (output += chunk.toString()));
-  child.stderr.on('data', (chunk: Buffer) => (output += chunk.toString()));
-  let failure: string | undefined;
-  child.once('error', (error) => (failure = `could not run moto_server: ${error.message}`));
-  child.once(
-    'exit',
-    (code) => (failure ??= `moto_server exited (${String(code)}):\n${output.trim()}`),
-  );
-
   const endpoint = `http://127.0.0.1:${port}`;
   const reset = async () => {
     const response = await fetch(`${endpoint}/moto-api/reset`, { method: 'POST' });
     if (!response.ok) throw new Error(`moto reset answered ${response.status}`);
   };
-  const deadline = Date.now() + (options.timeoutMs ?? 30_000);
-  for (;;) {
-    if (failure !== undefined) throw new Error(failure);
-    try {
-      await reset();
-      break;
-    } catch (error) {
-      if (Date.now() > deadline) {
-        child.kill('SIGKILL');
-        throw new Error(`moto_server did not answer on ${endpoint}`, { cause: error });
-      }
-      await sleep(100);
-    }
-  }
+  await waitUntilReady(child, 'moto_server', reset, {
+    ...(options.timeoutMs === undefined ? {} : { timeoutMs: options.timeoutMs }),
+  });
   return {
     endpoint,
     reset,
-    stop: () =>
-      new Promise<void>((resolve) => {
-        if (child.exitCode !== null || child.signalCode !== null) {
-          resolve();
-          return;
-        }
-        child.once('exit', () => {
-          resolve();
-        });
-        child.kill('SIGTERM');
-      }),
+    stop: () => stopChild(child),
   };
 }
