@@ -7,6 +7,7 @@ import { startMoto } from '../local/moto';
 import { localSecretsClient, RotationDriver } from '../local/rotation-driver';
 import { createTables } from '../local/tables';
 import { ROTATION_STEPS, TokenRotator } from '../shared/rotation/rotator';
+import type { SecretSpec } from '../shared/rotation/secret-value';
 import { SecretsAdapter } from '../shared/rotation/secrets';
 import { TokenStore } from '../shared/store/token-store';
 import { FaultInjector } from '../test/support/fault-injector';
@@ -25,12 +26,18 @@ export async function benchRotation(): Promise<BenchRow[]> {
     const calls = new FaultInjector();
     calls.attach(client);
     calls.attach(secrets);
+    const specs = new Map<string, SecretSpec>();
     const rotator = new TokenRotator({
       secrets: new SecretsAdapter(secrets),
       store: new TokenStore({ client, tokensTable: tables.tokens, auditTable: tables.audit }),
       graceMs: 7 * 86_400_000,
+      specFor: (secretId) => specs.get(secretId),
     });
-    const driver = new RotationDriver(localSecretsClient(moto.endpoint), (e) => rotator.run(e));
+    const driver = new RotationDriver(
+      localSecretsClient(moto.endpoint),
+      (e) => rotator.run(e),
+      specs,
+    );
     const secretId = await driver.createSecret({
       name: 'bench',
       owner: 'bench',

@@ -18,6 +18,7 @@ import { SecretsAdapter } from '../shared/rotation/secrets';
 import { TokenStore } from '../shared/store/token-store';
 
 const config = parseConfig(rotationConfigSchema);
+const specs = new Map(config.TOKEN_SPECS.map(({ secretArn, ...spec }) => [secretArn, spec]));
 const logger = new Logger({ serviceName: 'token-rotation' });
 const metrics = new Metrics({ namespace: METRICS_NAMESPACE, serviceName: 'token-rotation' });
 const rotator = new TokenRotator({
@@ -29,6 +30,7 @@ const rotator = new TokenRotator({
   }),
   prefix: config.TOKEN_PREFIX,
   graceMs: config.GRACE_PERIOD_DAYS * 86_400_000,
+  specFor: (secretId) => specs.get(secretId),
 });
 
 async function rotate(event: unknown): Promise<void> {

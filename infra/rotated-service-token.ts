@@ -5,6 +5,7 @@ import { Key, type IKey } from 'aws-cdk-lib/aws-kms';
 import { CfnRotationSchedule, Secret } from 'aws-cdk-lib/aws-secretsmanager';
 import { Construct } from 'constructs';
 import type { SecretSpec } from '../shared/rotation/secret-value';
+import { grantKeyVia } from './kms-grants';
 import type { TokenRotation } from './token-rotation';
 
 export interface RotatedServiceTokenProps {
@@ -21,11 +22,12 @@ export interface RotatedServiceTokenProps {
 }
 
 /**
- * A Secrets Manager secret holding a service token that rotates itself. The template carries
- * only the token's spec (name, owner, scopes, lifetime): the first token is issued by the
- * first rotation, which starts as soon as the secret is created, so no plaintext token is ever
- * in CDK code or CloudFormation. Consumers read AWSCURRENT as JSON: `{ token, tokenId,
- * expiresAt, name, owner, scopes, lifetimeDays }`.
+ * A Secrets Manager secret holding a service token that rotates itself. The token's spec
+ * (name, owner, scopes, lifetime) goes to the rotation Lambda's configuration, not into the
+ * secret: the secret starts as `{}` and the first rotation, which starts as soon as the secret
+ * exists, issues the first token. No plaintext token is ever in CDK code or CloudFormation.
+ * Consumers read AWSCURRENT as JSON: `{ token, tokenId, expiresAt, name, owner, scopes,
+ * lifetimeDays }`.
  */
 export class RotatedServiceToken extends Construct {
   readonly secret: Secret;
@@ -63,9 +65,11 @@ export class RotatedServiceToken extends Construct {
     this.secret = new Secret(this, 'Secret', {
       description: `Service token ${props.name} of ${props.owner}, rotated by ${Stack.of(this).stackName}`,
       encryptionKey: this.key,
-      // Not a secret: the spec the first rotation turns into a token.
-      secretStringValue: SecretValue.unsafePlainText(JSON.stringify(spec)),
+      // Not a secret, and constant: CloudFormation never rewrites the value after creation,
+      // so a deploy cannot wipe a token. The first rotation writes the first token.
+      secretStringValue: SecretValue.unsafePlainText('{}'),
     });
+    props.rotation.registerSecret(this.secret.secretArn, spec);
 
     const fn = props.rotation.fn.function;
     // Secrets Manager may invoke the rotation function for this secret of this account only.
@@ -88,7 +92,7 @@ export class RotatedServiceToken extends Construct {
         resources: [this.secret.secretArn],
       }),
     );
-    this.key.grant(props.rotation.fn.role, 'kms:Decrypt', 'kms:Encrypt', 'kms:GenerateDataKey');
+    grantKeyVia(props.rotation.fn.role, this.key, 'secretsmanager');
 
     const schedule = new CfnRotationSchedule(this, 'Rotation', {
       secretId: this.secret.secretArn,

@@ -22,6 +22,7 @@ import { Construct } from 'constructs';
 import { join } from 'node:path';
 import { catalogConflicts, type Route } from '../shared/authz/routes';
 import { DEFAULT_TOKEN_PREFIX } from '../shared/token/format';
+import { grantKeyVia } from './kms-grants';
 import { ServiceFunction } from './service-function';
 
 export interface TokenApiProps {
@@ -151,7 +152,7 @@ export class TokenApi extends Construct {
         },
       }),
     );
-    key.grant(role, 'kms:Decrypt', 'kms:Encrypt', 'kms:GenerateDataKey');
+    grantKeyVia(role, key, 'dynamodb');
   }
 
   private resourceFor(path: string): IResource {

@@ -1,4 +1,4 @@
-import { Duration } from 'aws-cdk-lib';
+import { Duration, Lazy, Stack } from 'aws-cdk-lib';
 import type { ITable } from 'aws-cdk-lib/aws-dynamodb';
 import { Effect, PolicyStatement } from 'aws-cdk-lib/aws-iam';
 import type { IKey } from 'aws-cdk-lib/aws-kms';
@@ -6,6 +6,8 @@ import { Construct } from 'constructs';
 import { join } from 'node:path';
 import { TOKEN_INDEX } from '../shared/store/schema';
 import { DEFAULT_TOKEN_PREFIX } from '../shared/token/format';
+import type { SecretSpec } from '../shared/rotation/secret-value';
+import { grantKeyVia } from './kms-grants';
 import { ServiceFunction } from './service-function';
 
 export interface TokenRotationProps {
@@ -25,6 +27,7 @@ export interface TokenRotationProps {
 export class TokenRotation extends Construct {
   readonly fn: ServiceFunction;
   readonly gracePeriod: Duration;
+  private readonly specs: (SecretSpec & { secretArn: string })[] = [];
 
   constructor(scope: Construct, id: string, props: TokenRotationProps) {
     super(scope, id);
@@ -63,6 +66,16 @@ export class TokenRotation extends Construct {
         resources: [props.auditTable.tableArn],
       }),
     );
-    props.tableKey.grant(role, 'kms:Decrypt', 'kms:Encrypt', 'kms:GenerateDataKey');
+    grantKeyVia(role, props.tableKey, 'dynamodb');
+    // The specs of the stack's rotated tokens, keyed by secret ARN; resolved at synth.
+    this.fn.function.addEnvironment(
+      'TOKEN_SPECS',
+      Lazy.string({ produce: () => Stack.of(this).toJsonString(this.specs) }),
+    );
+  }
+
+  /** Make this function rotate `secretArn` into tokens of `spec`. */
+  registerSecret(secretArn: string, spec: SecretSpec): void {
+    this.specs.push({ secretArn, ...spec });
   }
 }

@@ -21,6 +21,7 @@ import { LOCAL_AWS_ENV } from './dynamodb-local';
 import { ROTATION_STEPS, type RotationEvent, type RotationStep } from '../shared/rotation/rotator';
 import {
   parseSecretValue,
+  secretSpecSchema,
   type SecretSpec,
   type SecretValue,
 } from '../shared/rotation/secret-value';
@@ -44,19 +45,33 @@ export class RotationDriver {
   constructor(
     readonly client: SecretsManagerClient,
     private readonly invoke: InvokeStep,
+    /** Secret ARN → spec: what CDK hands the rotation Lambda as TOKEN_SPECS. */
+    readonly specs = new Map<string, SecretSpec>(),
   ) {}
 
-  /** A secret holding only the spec, as the CDK construct creates it; rotated once at once. */
-  async createSecret(spec: Omit<SecretSpec, 'lifetimeDays'> & { lifetimeDays?: number }) {
+  /**
+   * A secret as the CDK construct creates it: value `{}`, its spec registered for the rotation
+   * Lambda, and (unless told otherwise) rotated at once, as the rotation schedule does.
+   */
+  async createSecret(
+    spec: Omit<SecretSpec, 'lifetimeDays'> & { lifetimeDays?: number },
+    options: { rotateNow?: boolean; initialValue?: string } = {},
+  ): Promise<string> {
     const out = await this.client.send(
       new CreateSecretCommand({
         Name: `token-${randomUUID()}`,
-        SecretString: JSON.stringify(spec),
+        SecretString: options.initialValue ?? '{}',
       }),
     );
     if (out.ARN === undefined) throw new Error('CreateSecret returned no ARN');
-    await this.rotate(out.ARN);
+    this.specs.set(out.ARN, secretSpecSchema.parse(spec));
+    if (options.rotateNow !== false) await this.rotate(out.ARN);
     return out.ARN;
+  }
+
+  /** TOKEN_SPECS for a bundled rotation Lambda. */
+  specsJson(): string {
+    return JSON.stringify([...this.specs].map(([secretArn, spec]) => ({ secretArn, ...spec })));
   }
 
   /** What `rotate-secret` (the console's "Rotate secret immediately") does. */
@@ -132,7 +147,12 @@ export class RotationDriver {
       const value = await this.client
         .send(new GetSecretValueCommand({ SecretId: secretId, VersionId: version.VersionId }))
         .then((v) => parseSecretValue(v.SecretString ?? '', 'version'))
-        .catch(() => undefined);
+        .catch((error: unknown) => {
+          // A staged stub that never got a value has nothing to read; anything else is a failure.
+          if (error instanceof Error && error.name === 'ResourceNotFoundException')
+            return undefined;
+          throw error;
+        });
       if (value?.token !== undefined)
         found.push({ token: value.token, stages: version.VersionStages ?? [] });
     }

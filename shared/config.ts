@@ -4,6 +4,7 @@
  */
 import * as z from 'zod/mini';
 import { routeCatalogSchema } from './authz/routes';
+import { specCatalogSchema } from './rotation/secret-value';
 import { TOKEN_PREFIX_PATTERN } from './token/format';
 
 export class ConfigError extends Error {
@@ -88,6 +89,8 @@ export const rotationConfigSchema = z.object({
   TOKEN_PREFIX: tokenPrefix,
   /** How long a rotated-out token keeps working; 0 means immediate cut-over. */
   GRACE_PERIOD_DAYS: z._default(z.coerce.number().check(z.gte(0), z.lte(90)), 7),
+  /** `[{ "secretArn", "name", "owner", "scopes", "lifetimeDays" }, …]`, built by CDK. */
+  TOKEN_SPECS: json(specCatalogSchema),
 });
 
 export type RotationConfig = z.infer<typeof rotationConfigSchema>;

@@ -2,16 +2,18 @@
  * The Secrets Manager rotation contract for service tokens. Every step is idempotent:
  * Secrets Manager retries steps and may run one twice.
  *
- * Safety design:
+ * Safety design (README, "Rotation"):
+ * - What a rotation issues (name, owner, scopes, lifetime) comes from configuration keyed by
+ *   the secret's ARN, never from the secret's content.
  * - setSecret registers the new token as `pending`: it does not authenticate until
- *   finishSecret activates it, so a rotation that fails before finishing leaves nothing
- *   usable behind (pending records leave the table by TTL).
- * - finishSecret commits DynamoDB first (activate the successor, give the predecessor its
- *   grace, end an older predecessor's grace: at most two valid tokens per secret), then moves
- *   AWSCURRENT. The reverse order could leave AWSCURRENT holding a token that does not
- *   authenticate yet, which is downtime for every consumer.
- * - If that stage move never happens and a new rotation starts, createSecret repairs it: the
- *   orphaned successor is revoked and the current token gets its full validity back.
+ *   finishSecret, so a rotation that stops early leaves nothing usable behind.
+ * - finishSecret: (1) activate the successor and end the grace of the token rotated out last
+ *   time (at most two valid tokens); (2) move AWSCURRENT; (3) start the grace of the token
+ *   just replaced. If (2) fails and the version is not current, (1) is undone, so a token that
+ *   never became current never stays valid. A retry that finds the version already current
+ *   completes (3). Nothing shortens the current token's life before AWSCURRENT has moved.
+ * - createSecret revokes tokens of earlier, abandoned rotations (versions that hold a token
+ *   but no stage), found by their hash.
  */
 import * as z from 'zod/mini';
 import type { AuditContext } from '../store/audit';
@@ -23,9 +25,18 @@ import {
   hasToken,
   parseSecretValue,
   type IssuedSecretValue,
+  type SecretSpec,
   type SecretValue,
 } from './secret-value';
-import { AWSCURRENT, AWSPENDING, type SecretsAdapter } from './secrets';
+import {
+  AWSCURRENT,
+  AWSPENDING,
+  AWSPREVIOUS,
+  type SecretState,
+  type SecretsAdapter,
+} from './secrets';
+
+type TokenValue = SecretValue & { token: string; tokenId: string; expiresAt: string };
 
 export const ROTATION_STEPS = ['createSecret', 'setSecret', 'testSecret', 'finishSecret'] as const;
 export type RotationStep = (typeof ROTATION_STEPS)[number];
@@ -48,6 +59,8 @@ export interface RotatorDeps {
   readonly prefix?: string;
   /** How long the predecessor keeps working after finishSecret; 0 ends it at once. */
   readonly graceMs: number;
+  /** The spec of the tokens a secret holds; undefined for a secret this function does not manage. */
+  readonly specFor: (secretId: string) => SecretSpec | undefined;
 }
 
 const DAY_MS = 86_400_000;
@@ -61,31 +74,36 @@ export class TokenRotator {
 
   async run(event: RotationEvent): Promise<StepResult> {
     const { SecretId: secretId, ClientRequestToken: version } = event;
+    const spec = this.deps.specFor(secretId);
+    if (spec === undefined)
+      throw new RotationError(`${secretId} is not a service-token secret of this stack`);
     const state = await this.deps.secrets.describe(secretId);
     if (!state.rotationEnabled) throw new RotationError(`Rotation is not enabled for ${secretId}`);
     const stages = state.versions.get(version);
     if (stages === undefined)
       throw new RotationError(`Version ${version} has no stage for rotation`);
-    if (stages.includes(AWSCURRENT)) return 'already-current';
+    const audit: AuditContext = { actor: 'system:rotation', requestId: version };
+    if (stages.includes(AWSCURRENT)) {
+      // A retried finishSecret whose stage move went through: make sure step (3) happened.
+      if (event.Step === 'finishSecret') await this.startGrace(secretId, version, audit);
+      return 'already-current';
+    }
     if (!stages.includes(AWSPENDING))
       throw new RotationError(`Version ${version} is not AWSPENDING`);
 
-    const audit: AuditContext = { actor: 'system:rotation', requestId: version };
     switch (event.Step) {
       case 'createSecret':
-        await this.createSecret(secretId, version, event.RotationToken, audit);
+        await this.createSecret(secretId, version, spec, state, event.RotationToken, audit);
         break;
       case 'setSecret':
-        await this.setSecret(secretId, version, audit);
+        await this.setSecret(secretId, version, spec, audit);
         break;
       case 'testSecret':
-        await this.testSecret(secretId, version);
+        await this.testSecret(secretId, version, spec);
         break;
-      case 'finishSecret': {
-        const current = [...state.versions].find(([, labels]) => labels.includes(AWSCURRENT));
-        await this.finishSecret(secretId, version, current?.[0], audit);
+      case 'finishSecret':
+        await this.finishSecret(secretId, version, state, audit);
         break;
-      }
     }
     return 'done';
   }
@@ -96,7 +114,7 @@ export class TokenRotator {
     return parseSecretValue(text, 'current');
   }
 
-  private async pending(secretId: string, version: string): Promise<IssuedSecretValue | undefined> {
+  private async pending(secretId: string, version: string): Promise<TokenValue | undefined> {
     const text = await this.deps.secrets.value(secretId, AWSPENDING, version);
     if (text === undefined) return undefined;
     const value = parseSecretValue(text, 'pending');
@@ -104,42 +122,70 @@ export class TokenRotator {
     return value;
   }
 
-  private async requirePending(secretId: string, version: string): Promise<IssuedSecretValue> {
+  private async requirePending(secretId: string, version: string): Promise<TokenValue> {
     const value = await this.pending(secretId, version);
     if (value === undefined) throw new RotationError(`No AWSPENDING value for version ${version}`);
     return value;
   }
 
-  /** A new token with the current token's owner and scopes, into AWSPENDING. */
+  /** A new token of the secret's spec into AWSPENDING; earlier abandoned tokens are revoked. */
   private async createSecret(
     secretId: string,
     version: string,
+    spec: SecretSpec,
+    state: SecretState,
     rotationToken: string | undefined,
     audit: AuditContext,
   ): Promise<void> {
-    const current = await this.current(secretId);
+    await this.current(secretId);
     if ((await this.pending(secretId, version)) !== undefined) return;
-    const currentRecord = hasToken(current)
-      ? await this.deps.store.getByHash(hashToken(current.token), { consistent: true })
-      : undefined;
-    if (currentRecord?.rotatedTo !== undefined) {
-      await this.deps.store.repairAbandonedRotation(currentRecord.tokenHash, audit);
-    }
+    await this.revokeAbandoned(secretId, version, state, audit);
     const now = this.now();
     const next: IssuedSecretValue = {
-      name: currentRecord?.name ?? current.name,
-      owner: currentRecord?.owner ?? current.owner,
-      scopes: currentRecord?.scopes ?? current.scopes,
-      lifetimeDays: current.lifetimeDays,
+      ...spec,
       token: generateToken(this.deps.prefix),
       tokenId: generateTokenId(),
-      expiresAt: new Date(now.getTime() + current.lifetimeDays * DAY_MS).toISOString(),
+      expiresAt: new Date(now.getTime() + spec.lifetimeDays * DAY_MS).toISOString(),
     };
     await this.deps.secrets.putPending(secretId, version, JSON.stringify(next), rotationToken);
   }
 
-  /** Register the pending token's hash, linked to its predecessor, as `pending`. */
-  private async setSecret(secretId: string, version: string, audit: AuditContext): Promise<void> {
+  /**
+   * Versions that hold a token but no stage belong to rotations that never finished (an
+   * operator removed their AWSPENDING). Their tokens must never work: revoke any still live.
+   */
+  private async revokeAbandoned(
+    secretId: string,
+    version: string,
+    state: SecretState,
+    audit: AuditContext,
+  ): Promise<void> {
+    for (const [id, labels] of state.versions) {
+      if (id === version || labels.length > 0) continue;
+      const text = await this.deps.secrets.value(secretId, '', id);
+      const value = text === undefined ? undefined : parseSecretValue(text, 'abandoned');
+      if (value === undefined || !hasToken(value)) continue;
+      const record = await this.deps.store.getByHash(hashToken(value.token), { consistent: true });
+      if (record === undefined || record.status === 'revoked' || record.status === 'expired')
+        continue;
+      if (record.status === 'active' && record.rotatedTo !== undefined) continue; // was current once
+      await this.deps.store.revoke(record.tokenHash, {
+        ...audit,
+        reason: 'rotation abandoned before the token became current',
+      });
+    }
+  }
+
+  /**
+   * Register the pending token's hash as `pending`, linked to its predecessor, with the
+   * configured spec (the secret's copy of it is for consumers, not trusted here).
+   */
+  private async setSecret(
+    secretId: string,
+    version: string,
+    spec: SecretSpec,
+    audit: AuditContext,
+  ): Promise<void> {
     const pending = await this.requirePending(secretId, version);
     const current = await this.current(secretId);
     const tokenHash = hashToken(pending.token);
@@ -155,9 +201,9 @@ export class TokenRotator {
         {
           tokenHash,
           tokenId: pending.tokenId,
-          name: pending.name,
-          owner: pending.owner,
-          scopes: pending.scopes,
+          name: spec.name,
+          owner: spec.owner,
+          scopes: spec.scopes,
           hint: displayHint(pending.token),
           createdAt: this.now(),
           expiresAt: new Date(pending.expiresAt),
@@ -175,10 +221,10 @@ export class TokenRotator {
 
   /**
    * The pending token must pass the authorizer's own verification (format, checksum, lookup
-   * by hash, revocation and expiry rules) as it will be once activated, and keep the current
-   * token's owner and scopes.
+   * by hash, revocation and expiry rules) as it will be once activated, and carry the
+   * configured owner and scopes.
    */
-  private async testSecret(secretId: string, version: string): Promise<void> {
+  private async testSecret(secretId: string, version: string, spec: SecretSpec): Promise<void> {
     const pending = await this.requirePending(secretId, version);
     const verdict = await verifyToken(pending.token, {
       prefix: this.deps.prefix,
@@ -190,38 +236,78 @@ export class TokenRotator {
       },
     });
     if (!verdict.allowed) {
+      const advice =
+        verdict.reason === 'expired'
+          ? `; this rotation outlived the token: remove AWSPENDING from version ${version} and rotate again`
+          : '';
       throw new RotationError(
-        `Pending token ${pending.tokenId} fails verification: ${verdict.reason}`,
+        `Pending token ${pending.tokenId} fails verification: ${verdict.reason}${advice}`,
       );
     }
-    const current = await this.current(secretId);
     const sameGrants =
-      verdict.record.owner === current.owner &&
-      [...verdict.record.scopes].sort().join(' ') === [...current.scopes].sort().join(' ');
+      verdict.record.owner === spec.owner &&
+      [...verdict.record.scopes].sort().join(' ') === [...spec.scopes].sort().join(' ');
     if (!sameGrants) {
       throw new RotationError(
-        `Pending token ${pending.tokenId} does not keep the owner and scopes`,
+        `Pending token ${pending.tokenId} does not carry the configured owner and scopes`,
       );
     }
   }
 
-  /** Activate the successor and start the predecessor's grace, then move AWSCURRENT. */
+  /** (1) activate, (2) move AWSCURRENT, undoing (1) if the move did not happen, (3) grace. */
   private async finishSecret(
     secretId: string,
     version: string,
-    currentVersion: string | undefined,
+    state: SecretState,
     audit: AuditContext,
   ): Promise<void> {
     const pending = await this.requirePending(secretId, version);
-    const current = await this.current(secretId);
-    await this.deps.store.completeRotation(
+    const successorHash = hashToken(pending.token);
+    const previous = await this.tokenOfStage(secretId, AWSPREVIOUS);
+    await this.deps.store.activateSuccessor(
+      successorHash,
+      previous === undefined ? {} : { endGraceOf: hashToken(previous.token) },
+      audit,
+    );
+    const currentVersion = [...state.versions].find(([, labels]) => labels.includes(AWSCURRENT));
+    try {
+      await this.deps.secrets.moveCurrent(secretId, version, currentVersion?.[0]);
+    } catch (error) {
+      const after = await this.deps.secrets.describe(secretId).catch(() => undefined);
+      const moved = after?.versions.get(version)?.includes(AWSCURRENT) === true;
+      if (!moved) {
+        // Unknown (describe failed) or not moved: only the latter may be undone safely.
+        if (after !== undefined) await this.deps.store.deactivateSuccessor(successorHash, audit);
+        throw error;
+      }
+    }
+    await this.startGrace(secretId, version, audit);
+  }
+
+  /** (3): the token AWSCURRENT moved away from keeps working until the grace deadline. */
+  private async startGrace(secretId: string, version: string, audit: AuditContext): Promise<void> {
+    const successor = await this.deps.secrets.value(secretId, AWSCURRENT, version);
+    const previous = await this.tokenOfStage(secretId, AWSPREVIOUS);
+    if (successor === undefined || previous === undefined) return;
+    const successorValue = parseSecretValue(successor, 'current');
+    if (!hasToken(successorValue) || previous.tokenId === successorValue.tokenId) return;
+    const record = await this.deps.store.getByHash(hashToken(previous.token), { consistent: true });
+    if (record === undefined || record.status !== 'active') return;
+    if (record.rotatedTo !== undefined) return; // grace already started (or ended)
+    await this.deps.store.markRotated(
+      record.tokenHash,
       {
-        successorHash: hashToken(pending.token),
-        ...(hasToken(current) ? { predecessorHash: hashToken(current.token) } : {}),
+        successorId: successorValue.tokenId,
         graceUntil: new Date(this.now().getTime() + this.deps.graceMs),
       },
       audit,
     );
-    await this.deps.secrets.moveCurrent(secretId, version, currentVersion);
+  }
+
+  private async tokenOfStage(secretId: string, stage: string) {
+    const text = await this.deps.secrets.value(secretId, stage);
+    if (text === undefined) return undefined;
+    const value = parseSecretValue(text, stage);
+    return hasToken(value) ? value : undefined;
   }
 }

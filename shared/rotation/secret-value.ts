@@ -1,7 +1,11 @@
 /**
- * What a rotated secret holds: JSON a consuming service reads. The spec fields (name, owner,
- * scopes, lifetimeDays) are set once by the CDK construct and carried forward; the first
- * rotation adds the token, so no plaintext token is ever in CDK code or a template.
+ * The spec of a rotated token (name, owner, scopes, lifetime) lives in the rotation Lambda's
+ * configuration, keyed by secret ARN (TOKEN_SPECS, built by CDK): neither a CloudFormation
+ * update nor anyone who can write the secret can change what a rotation issues.
+ *
+ * The secret itself holds JSON a consuming service reads. It starts as `{}` (so no plaintext
+ * token is ever in CDK code or a template, and CloudFormation never rewrites it); each
+ * rotation writes `{ token, tokenId, expiresAt, name, owner, scopes, lifetimeDays }`.
  */
 import * as z from 'zod/mini';
 import { RotationError } from './errors';
@@ -16,16 +20,27 @@ export const secretSpecSchema = z.object({
   lifetimeDays: z._default(z.int().check(z.gte(1), z.lte(3650)), 90),
 });
 
+export type SecretSpec = z.infer<typeof secretSpecSchema>;
+
+/** TOKEN_SPECS: which secret gets tokens of which spec. */
+export const specCatalogSchema = z.array(
+  z.object({ ...secretSpecSchema.shape, secretArn: z.string().check(z.startsWith('arn:')) }),
+);
+
+export type SpecCatalog = z.infer<typeof specCatalogSchema>;
+
 export const secretValueSchema = z.object({
-  ...secretSpecSchema.shape,
   token: z.optional(nonEmpty()),
   tokenId: z.optional(nonEmpty()),
   expiresAt: z.optional(z.iso.datetime()),
+  name: z.optional(z.string()),
+  owner: z.optional(z.string()),
+  scopes: z.optional(z.array(z.string())),
+  lifetimeDays: z.optional(z.number()),
 });
 
-export type SecretSpec = z.infer<typeof secretSpecSchema>;
 export type SecretValue = z.infer<typeof secretValueSchema>;
-export type IssuedSecretValue = SecretValue & { token: string; tokenId: string; expiresAt: string };
+export type IssuedSecretValue = SecretSpec & { token: string; tokenId: string; expiresAt: string };
 
 /** Parse a secret string. Errors name the bad fields, never the content. */
 export function parseSecretValue(text: string, what: string): SecretValue {
@@ -43,6 +58,8 @@ export function parseSecretValue(text: string, what: string): SecretValue {
   return parsed.data;
 }
 
-export function hasToken(value: SecretValue): value is IssuedSecretValue {
+export function hasToken(
+  value: SecretValue,
+): value is SecretValue & { token: string; tokenId: string; expiresAt: string } {
   return value.token !== undefined && value.tokenId !== undefined && value.expiresAt !== undefined;
 }

@@ -15,6 +15,7 @@ import { RotationError } from './errors';
 
 export const AWSCURRENT = 'AWSCURRENT';
 export const AWSPENDING = 'AWSPENDING';
+export const AWSPREVIOUS = 'AWSPREVIOUS';
 
 export interface SecretState {
   readonly rotationEnabled: boolean;

@@ -317,18 +317,18 @@ export class TokenStore {
   }
 
   /**
-   * Finish a rotation in one transaction: the pending successor becomes active; its
-   * predecessor (if any) keeps working until `graceUntil`, never past its own expiry; and an
-   * older token still in grace from the previous rotation is ended now, so at most two tokens
-   * of one rotation chain are valid at any time. Repeating it changes nothing.
+   * First half of finishing a rotation, before AWSCURRENT moves: the pending successor becomes
+   * active, and `endGraceOf` (the token rotated out by the previous rotation, still in grace)
+   * stops working now. So at most two tokens of one secret are ever valid. Repeats are no-ops.
    */
-  async completeRotation(
-    rotation: { successorHash: string; predecessorHash?: string; graceUntil: Date },
+  async activateSuccessor(
+    successorHash: string,
+    options: { endGraceOf?: string },
     context: AuditContext,
   ): Promise<ChangeResult> {
     for (let attempt = 1; ; attempt++) {
       const at = this.now().toISOString();
-      const successor = await this.getByHash(rotation.successorHash, { consistent: true });
+      const successor = await this.getByHash(successorHash, { consistent: true });
       if (successor === undefined) throw new TokenStoreError('not-found', 'No such successor');
       if (successor.status !== 'pending' && successor.status !== 'active') {
         throw new TokenStoreError(
@@ -336,21 +336,10 @@ export class TokenStore {
           `Successor ${successor.tokenId} is ${successor.status}`,
         );
       }
-      const predecessor =
-        rotation.predecessorHash === undefined
-          ? undefined
-          : await this.getByHash(rotation.predecessorHash, { consistent: true });
-      if (predecessor?.rotatedTo !== undefined && predecessor.rotatedTo !== successor.tokenId) {
-        throw new TokenStoreError(
-          'conflict',
-          `Token ${predecessor.tokenId} was already rotated to ${predecessor.rotatedTo}`,
-        );
-      }
       const older =
-        predecessor?.rotatedFrom === undefined
+        options.endGraceOf === undefined
           ? undefined
-          : await this.getById(predecessor.rotatedFrom);
-
+          : await this.getByHash(options.endGraceOf, { consistent: true });
       const writes: TransactItem[] = [];
       if (successor.status === 'pending') {
         writes.push(
@@ -378,45 +367,7 @@ export class TokenStore {
           ),
         );
       }
-      if (
-        predecessor !== undefined &&
-        predecessor.rotatedTo === undefined &&
-        predecessor.status === 'active'
-      ) {
-        const graceUntil = rotation.graceUntil.toISOString();
-        const endsAt = effectiveEnd({ expiresAt: predecessor.expiresAt, graceUntil });
-        writes.push(
-          this.updateItem(predecessor, {
-            UpdateExpression:
-              'SET rotatedTo = :successor, graceUntil = :grace, endsAt = :endsAt, #ttl = :ttl',
-            ConditionExpression: '#status = :active AND attribute_not_exists(rotatedTo)',
-            ExpressionAttributeNames: { '#status': 'status', '#ttl': 'ttl' },
-            ExpressionAttributeValues: {
-              ':successor': successor.tokenId,
-              ':grace': graceUntil,
-              ':endsAt': endsAt,
-              ':active': 'active',
-              ':ttl': this.ttlAfter(endsAt),
-            },
-          }),
-          this.auditPut(
-            {
-              action: 'token.rotated',
-              targetId: predecessor.tokenId,
-              owner: predecessor.owner,
-              outcome: 'success',
-              details: { successorId: successor.tokenId, graceUntil },
-            },
-            context,
-          ),
-        );
-      }
-      if (
-        older?.status === 'active' &&
-        older.rotatedTo === predecessor?.tokenId &&
-        older.graceUntil !== undefined &&
-        older.graceUntil > at
-      ) {
+      if (older?.status === 'active' && older.graceUntil !== undefined && older.graceUntil > at) {
         writes.push(
           this.updateItem(older, {
             UpdateExpression: 'SET graceUntil = :at, endsAt = :at, #ttl = :ttl',
@@ -442,92 +393,45 @@ export class TokenStore {
       }
       if (writes.length === 0) return { record: successor, changed: false };
       try {
-        await this.transact('completeRotation', writes);
+        await this.transact('activateSuccessor', writes);
       } catch (error) {
         if (isConditionFailure(error) && attempt < TRANSACTION_ATTEMPTS) continue;
         throw isConditionFailure(error)
-          ? new TokenStoreError('contention', 'completeRotation kept losing races', {
+          ? new TokenStoreError('contention', 'activateSuccessor kept losing races', {
               cause: error,
             })
-          : translateStoreError(error, 'completeRotation');
+          : translateStoreError(error, 'activateSuccessor');
       }
-      const updated = await this.getByHash(rotation.successorHash, { consistent: true });
+      const updated = await this.getByHash(successorHash, { consistent: true });
       if (updated === undefined) throw new TokenStoreError('not-found', 'No such successor');
       return { record: updated, changed: true };
     }
   }
 
   /**
-   * Undo a rotation whose DynamoDB part committed but whose secret never moved to it (the
-   * stage move failed for good and a new rotation started): its successor, which never became
-   * current, is revoked, and the current token loses the grace deadline that rotation gave it.
+   * Undo `activateSuccessor` when AWSCURRENT could not be moved to the successor: it goes back
+   * to `pending` and stops authenticating. Only a successor nothing has rotated away from.
    */
-  async repairAbandonedRotation(currentHash: string, context: AuditContext): Promise<ChangeResult> {
-    const current = await this.getByHash(currentHash, { consistent: true });
-    if (current === undefined) throw new TokenStoreError('not-found', 'No such token');
-    if (current.rotatedTo === undefined) return { record: current, changed: false };
-    const orphan = await this.getById(current.rotatedTo);
-    const at = this.now().toISOString();
-    const writes: TransactItem[] = [
-      this.updateItem(current, {
-        UpdateExpression: 'SET endsAt = :expires, #ttl = :ttl REMOVE rotatedTo, graceUntil',
-        ConditionExpression: 'rotatedTo = :orphan',
-        ExpressionAttributeNames: { '#ttl': 'ttl' },
-        ExpressionAttributeValues: {
-          ':expires': current.expiresAt,
-          ':orphan': current.rotatedTo,
-          ':ttl': this.ttlAfter(current.expiresAt),
-        },
-      }),
-      this.auditPut(
-        {
-          action: 'token.rotation-abandoned',
-          targetId: current.tokenId,
-          owner: current.owner,
-          outcome: 'success',
-          details: { abandonedSuccessorId: current.rotatedTo },
-        },
-        context,
-      ),
-    ];
-    if (orphan !== undefined && orphan.status !== 'revoked') {
-      writes.push(
-        this.updateItem(orphan, {
-          UpdateExpression:
-            'SET #status = :revoked, revokedAt = :at, revokeReason = :reason, #ttl = :ttl REMOVE expiryPartition, endsAt',
-          ConditionExpression: '#status = :seen',
+  async deactivateSuccessor(successorHash: string, context: AuditContext): Promise<ChangeResult> {
+    return this.change('deactivateSuccessor', successorHash, context, (current, now) => {
+      if (current.status === 'pending') return undefined;
+      if (current.status !== 'active' || current.rotatedTo !== undefined) {
+        throw new TokenStoreError('conflict', `Token ${current.tokenId} cannot go back to pending`);
+      }
+      return {
+        update: {
+          UpdateExpression: 'SET #status = :pending, #ttl = :ttl REMOVE expiryPartition, endsAt',
+          ConditionExpression: '#status = :active AND attribute_not_exists(rotatedTo)',
           ExpressionAttributeNames: { '#status': 'status', '#ttl': 'ttl' },
           ExpressionAttributeValues: {
-            ':revoked': 'revoked',
-            ':seen': orphan.status,
-            ':at': at,
-            ':reason': 'rotation abandoned before it became current',
-            ':ttl': this.ttlAfter(at),
+            ':pending': 'pending',
+            ':active': 'active',
+            ':ttl': epochSeconds(now) + PENDING_TTL_SECONDS,
           },
-        }),
-        this.auditPut(
-          {
-            action: 'token.revoked',
-            targetId: orphan.tokenId,
-            owner: orphan.owner,
-            outcome: 'success',
-          },
-          { ...context, reason: 'rotation abandoned before it became current' },
-        ),
-      );
-    }
-    try {
-      await this.transact('repairAbandonedRotation', writes);
-    } catch (error) {
-      throw isConditionFailure(error)
-        ? new TokenStoreError('conflict', 'The token changed while repairing its rotation', {
-            cause: error,
-          })
-        : translateStoreError(error, 'repairAbandonedRotation');
-    }
-    const updated = await this.getByHash(currentHash, { consistent: true });
-    if (updated === undefined) throw new TokenStoreError('not-found', 'No such token');
-    return { record: updated, changed: true };
+        },
+        audit: { action: 'token.deactivated', outcome: 'success' },
+      };
+    });
   }
 
   private updateItem(record: TokenRecord, update: PlannedChange['update']): TransactItem {

@@ -19,17 +19,36 @@ const template = Template.fromStack(stack);
 const policySchema = z.object({ PolicyDocument: z.object({ Statement: z.array(z.unknown()) }) });
 
 describe('rotated service tokens', () => {
-  it('keep only the spec in the template: no token is ever in CDK output', () => {
+  it('start as {} and hand the spec to the rotation Lambda: no token is ever in CDK output', () => {
     template.hasResourceProperties('AWS::SecretsManager::Secret', {
-      SecretString: JSON.stringify({
-        name: 'payments-ci',
-        owner: 'team-payments',
-        scopes: ['orders:read'],
-        lifetimeDays: 90,
-      }),
+      SecretString: '{}',
       KmsKeyId: { 'Fn::GetAtt': [Match.stringLikeRegexp('PaymentsCiKey'), 'Arn'] },
     });
+    const [fn] = resources(
+      template,
+      'AWS::Lambda::Function',
+      z.object({ Environment: z.object({ Variables: z.object({ TOKEN_SPECS: z.unknown() }) }) }),
+      { Description: 'Rotates service tokens held in Secrets Manager' },
+    );
+    const specs = JSON.stringify(fn?.properties.Environment.Variables.TOKEN_SPECS);
+    expect(specs).toContain('PaymentsCiSecret');
+    expect(specs).toContain(
+      JSON.stringify(
+        '"name":"payments-ci","owner":"team-payments","scopes":["orders:read"],"lifetimeDays":90',
+      ).slice(1, -1),
+    );
     expect(findTokens(JSON.stringify(template.toJSON()))).toEqual([]);
+  });
+
+  it('let every role use KMS keys only through DynamoDB or Secrets Manager', () => {
+    const statements = resources(template, 'AWS::IAM::Policy', policySchema).flatMap(
+      (p) => p.properties.PolicyDocument.Statement,
+    );
+    const kms = statements.filter((s) => JSON.stringify(s).includes('"kms:'));
+    expect(kms.length).toBeGreaterThanOrEqual(3);
+    for (const statement of kms) {
+      expect(JSON.stringify(statement)).toMatch(/kms:ViaService.*(dynamodb|secretsmanager)\./);
+    }
   });
 
   it('rotate every 30 days and at once on creation', () => {

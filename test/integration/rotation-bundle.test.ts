@@ -3,7 +3,7 @@
  * moto with tokens on DynamoDB Local: what `cdk deploy` ships, end to end.
  */
 import { describe, expect, inject, it } from 'vitest';
-import { loadHandler } from '../../local/bundles';
+import { loadHandler, type BundledHandler } from '../../local/bundles';
 import { LOCAL_AWS_ENV } from '../../local/dynamodb-local';
 import { findTokens } from '../../shared/token/format';
 import { captureOutput } from '../support/capture-output';
@@ -17,19 +17,25 @@ describe('bundled rotation Lambda', () => {
   it('rotates a new secret and rotates it again, logging each step without a token', async () => {
     const bundle = inject('bundles')['Rotates service tokens held in Secrets Manager'];
     if (bundle === undefined) throw new Error('the synthesized stack has no rotation bundle');
-    const handler = loadHandler(bundle, {
+    const client = localSecretsClient(inject('motoEndpoint'));
+    const loaded: { handler?: BundledHandler } = {};
+    const driver = new RotationDriver(client, (event) => {
+      if (loaded.handler === undefined) throw new Error('handler not loaded');
+      return loaded.handler(event, lambdaContext('token-rotation', event.ClientRequestToken));
+    });
+    // As after `cdk deploy`: the secret exists, and the function is configured for it.
+    const secretId = await driver.createSecret(spec(), { rotateNow: false });
+    loaded.handler = loadHandler(bundle, {
       ...LOCAL_AWS_ENV,
       TOKENS_TABLE_NAME: tables.tokens,
       AUDIT_TABLE_NAME: tables.audit,
+      TOKEN_SPECS: driver.specsJson(),
       AWS_ENDPOINT_URL_DYNAMODB: inject('dynamoEndpoint'),
       AWS_ENDPOINT_URL_SECRETS_MANAGER: inject('motoEndpoint'),
     });
     const output = captureOutput();
-    const driver = new RotationDriver(localSecretsClient(inject('motoEndpoint')), (event) =>
-      handler(event, lambdaContext('token-rotation', event.ClientRequestToken)),
-    );
     try {
-      const secretId = await driver.createSecret(spec());
+      await driver.rotate(secretId);
       const first = await driver.value(secretId, 'AWSCURRENT');
       await driver.rotate(secretId);
       const second = await driver.value(secretId, 'AWSCURRENT');

@@ -8,23 +8,28 @@ import { randomUUID } from 'node:crypto';
 import { describe, expect, it } from 'vitest';
 import { ROTATION_STEPS, TokenRotator } from '../../shared/rotation/rotator';
 import { SecretsAdapter } from '../../shared/rotation/secrets';
-import { findTokens } from '../../shared/token/format';
+import { findTokens, hashToken } from '../../shared/token/format';
 import { useRotationRig } from '../support/rotation-rig';
 import { DAY_MS } from '../support/tokens';
 
-const { store, rig, spec, verify, expectInvariants } = useRotationRig('rot');
+const { store, rig, spec, verify, expectInvariants, dumpTables } = useRotationRig('rot');
+
+async function currentToken(driver: ReturnType<typeof rig>['driver'], secretId: string) {
+  const value = await driver.value(secretId, 'AWSCURRENT');
+  if (value.token === undefined || value.tokenId === undefined) throw new Error('no token');
+  return { token: value.token, tokenId: value.tokenId, value };
+}
 
 describe('rotation lifecycle', () => {
-  it('gives a spec-only secret its first token on the first rotation', async () => {
+  it('gives a new secret its first token on the first rotation, with the configured spec', async () => {
     const { driver } = rig();
     const owner = spec();
     const secretId = await driver.createSecret(owner);
 
-    const value = await driver.value(secretId, 'AWSCURRENT');
+    const { token, value } = await currentToken(driver, secretId);
     expect(value).toMatchObject({ ...owner, lifetimeDays: 90 });
     expect(value.tokenId).toMatch(/^tok_/);
-    if (value.token === undefined) throw new Error('no token');
-    expect(await verify(value.token)).toMatchObject({
+    expect(await verify(token)).toMatchObject({
       allowed: true,
       record: { owner: owner.owner, scopes: owner.scopes, name: owner.name, status: 'active' },
     });
@@ -34,15 +39,13 @@ describe('rotation lifecycle', () => {
   it('rotate-now: the successor keeps owner and scopes, and both work during grace', async () => {
     const { driver } = rig();
     const secretId = await driver.createSecret(spec());
-    const before = await driver.value(secretId, 'AWSCURRENT');
+    const before = await currentToken(driver, secretId);
 
     await driver.rotate(secretId);
 
-    const after = await driver.value(secretId, 'AWSCURRENT');
-    const previous = await driver.value(secretId, 'AWSPREVIOUS');
-    expect(previous.tokenId).toBe(before.tokenId);
+    const after = await currentToken(driver, secretId);
+    expect((await driver.value(secretId, 'AWSPREVIOUS')).tokenId).toBe(before.tokenId);
     expect(after.tokenId).not.toBe(before.tokenId);
-    if (after.token === undefined || before.token === undefined) throw new Error('no token');
     const successor = await verify(after.token);
     const predecessor = await verify(before.token);
     expect(successor).toMatchObject({ allowed: true, inGrace: false });
@@ -56,16 +59,16 @@ describe('rotation lifecycle', () => {
     const graceMs = Date.parse(predecessor.record.graceUntil ?? '') - Date.now();
     expect(graceMs).toBeGreaterThan(7 * DAY_MS - 60_000);
     expect(graceMs).toBeLessThanOrEqual(7 * DAY_MS);
+    await expectInvariants(driver, secretId);
   });
 
   it('keeps at most two valid tokens: a new rotation ends the older grace at once', async () => {
     const { driver } = rig();
     const secretId = await driver.createSecret(spec());
-    const first = await driver.value(secretId, 'AWSCURRENT');
+    const first = await currentToken(driver, secretId);
     await driver.rotate(secretId);
     await driver.rotate(secretId);
 
-    if (first.token === undefined) throw new Error('no token');
     expect(await verify(first.token)).toMatchObject({ allowed: false, reason: 'past-grace' });
     await expectInvariants(driver, secretId);
   });
@@ -73,30 +76,42 @@ describe('rotation lifecycle', () => {
   it('cuts over at once with a grace period of 0', async () => {
     const { driver } = rig({ graceDays: 0 });
     const secretId = await driver.createSecret(spec());
-    const before = await driver.value(secretId, 'AWSCURRENT');
+    const before = await currentToken(driver, secretId);
     await driver.rotate(secretId);
-    if (before.token === undefined) throw new Error('no token');
     expect(await verify(before.token)).toMatchObject({ allowed: false, reason: 'past-grace' });
   });
 
   it('is idempotent: every step run twice gives the same result as once', async () => {
     const { driver } = rig();
-    const secretId = await driver.createSecret(spec());
+    const owner = spec();
+    const secretId = await driver.createSecret(owner);
     const version = await driver.startRotation(secretId);
     for (const step of ROTATION_STEPS) {
       await driver.step(secretId, version, step);
       await driver.step(secretId, version, step);
     }
-    const current = await driver.value(secretId, 'AWSCURRENT');
     await driver.endRotation(secretId, version);
     expect((await driver.stages(secretId)).get(version)).toEqual(['AWSCURRENT']);
-    const owner = await store.listByOwner(current.owner);
-    expect(owner.items.map((r) => r.status).sort()).toEqual(['active', 'active']);
+    const tokens = await store.listByOwner(owner.owner);
+    expect(tokens.items.map((r) => r.status).sort()).toEqual(['active', 'active']);
     await expectInvariants(driver, secretId);
   });
 
+  it('issues what the configuration says, whatever someone wrote into the secret', async () => {
+    const { driver } = rig();
+    const owner = spec();
+    const hostile = JSON.stringify({ ...owner, scopes: ['admin'], owner: 'other-team' });
+    const secretId = await driver.createSecret(owner, { initialValue: hostile });
+
+    const { token } = await currentToken(driver, secretId);
+    expect(await verify(token)).toMatchObject({
+      allowed: true,
+      record: { scopes: owner.scopes, owner: owner.owner },
+    });
+  });
+
   it('passes RotationToken on to PutSecretValue', async () => {
-    const { driver, secrets } = rig();
+    const { driver, secrets, specs } = rig();
     const secretId = await driver.createSecret(spec());
     const seen: unknown[] = [];
     secrets.middlewareStack.add(
@@ -108,7 +123,12 @@ describe('rotation lifecycle', () => {
       },
       { step: 'initialize' },
     );
-    const rotator = new TokenRotator({ secrets: new SecretsAdapter(secrets), store, graceMs: 0 });
+    const rotator = new TokenRotator({
+      secrets: new SecretsAdapter(secrets),
+      store,
+      graceMs: 0,
+      specFor: (id) => specs.get(id),
+    });
     const version = await driver.startRotation(secretId);
     await rotator.run({
       Step: 'createSecret',
@@ -119,15 +139,14 @@ describe('rotation lifecycle', () => {
     expect(seen).toEqual(['rotation-token-from-secrets-manager']);
   });
 
-  it('never writes a plaintext token into DynamoDB or audit events', async () => {
+  it('never writes a plaintext token into any DynamoDB item or audit event', async () => {
     const { driver } = rig();
     const secretId = await driver.createSecret(spec());
     await driver.rotate(secretId);
+    await driver.rotate(secretId);
     const tokens = (await driver.tokens(secretId)).map((t) => t.token);
-    const dump = JSON.stringify([
-      await store.listAudit((await driver.value(secretId, 'AWSCURRENT')).tokenId ?? ''),
-      await store.listByOwner((await driver.value(secretId, 'AWSCURRENT')).owner),
-    ]);
+    expect(tokens.length).toBeGreaterThanOrEqual(3);
+    const dump = await dumpTables();
     expect(findTokens(dump)).toEqual([]);
     for (const token of tokens) expect(dump).not.toContain(token.slice(3, 30));
   });
@@ -135,27 +154,25 @@ describe('rotation lifecycle', () => {
 
 describe('guards (the AWS rotation template)', () => {
   it('returns early for a version that is already AWSCURRENT', async () => {
-    const { driver, secrets } = rig();
+    const { driver } = rig();
     const secretId = await driver.createSecret(spec());
-    const [current] =
-      [...(await driver.stages(secretId))].find(([, s]) => s.includes('AWSCURRENT')) ?? [];
-    if (current === undefined) throw new Error('no current');
-    const rotator = new TokenRotator({ secrets: new SecretsAdapter(secrets), store, graceMs: 0 });
+    const current = [...(await driver.stages(secretId))].find(([, s]) => s.includes('AWSCURRENT'));
     await expect(
-      rotator.run({ Step: 'finishSecret', SecretId: secretId, ClientRequestToken: current }),
-    ).resolves.toBe('already-current');
+      driver.step(secretId, current?.[0] ?? '', 'createSecret'),
+    ).resolves.toBeUndefined();
   });
 
   it('refuses a version that is not staged, or staged but not AWSPENDING', async () => {
     const { driver } = rig();
     const secretId = await driver.createSecret(spec());
     await driver.rotate(secretId);
-    const [previous] =
-      [...(await driver.stages(secretId))].find(([, s]) => s.includes('AWSPREVIOUS')) ?? [];
+    const previous = [...(await driver.stages(secretId))].find(([, s]) =>
+      s.includes('AWSPREVIOUS'),
+    );
     await expect(driver.step(secretId, randomUUID(), 'createSecret')).rejects.toThrow(
       /no stage for rotation/,
     );
-    await expect(driver.step(secretId, previous ?? '', 'setSecret')).rejects.toThrow(
+    await expect(driver.step(secretId, previous?.[0] ?? '', 'setSecret')).rejects.toThrow(
       /is not AWSPENDING/,
     );
   });
@@ -168,7 +185,17 @@ describe('guards (the AWS rotation template)', () => {
     await expect(driver.step(secretId, version, 'createSecret')).rejects.toThrow(/not enabled/);
   });
 
-  it('refuses a pending value that is not a token secret, naming fields but not content', async () => {
+  it('refuses a secret it was not configured for', async () => {
+    const { driver, specs } = rig();
+    const secretId = await driver.createSecret(spec(), { rotateNow: false });
+    specs.delete(secretId);
+    const version = await driver.startRotation(secretId);
+    await expect(driver.step(secretId, version, 'createSecret')).rejects.toThrow(
+      /not a service-token secret of this stack/,
+    );
+  });
+
+  it('refuses a pending value that holds no token, naming fields but not content', async () => {
     const { driver } = rig();
     const secretId = await driver.createSecret(spec());
     const version = await driver.startRotation(secretId);
@@ -176,39 +203,21 @@ describe('guards (the AWS rotation template)', () => {
       new PutSecretValueCommand({
         SecretId: secretId,
         ClientRequestToken: version,
-        SecretString: JSON.stringify({ owner: 'x', password: 'hunter2' }),
+        SecretString: JSON.stringify({ owner: 7, password: 'hunter2' }),
         VersionStages: ['AWSPENDING'],
       }),
     );
     const failure = driver.step(secretId, version, 'setSecret');
-    await expect(failure).rejects.toThrow(/pending secret value is invalid at name, scopes/);
+    await expect(failure).rejects.toThrow(/pending secret value is invalid at owner/);
     await expect(failure).rejects.not.toThrow(/hunter2/);
   });
 });
 
 describe('failed and abandoned rotations', () => {
-  it('a rotation abandoned before finishing leaves a token that never authenticates, and the next one succeeds', async () => {
-    const { driver } = rig();
+  it('a failed stage move undoes the activation; the current token keeps all its life', async () => {
+    const { driver, faults } = rig({ graceDays: 0 });
     const secretId = await driver.createSecret(spec());
-    const abandoned = await driver.startRotation(secretId);
-    await driver.step(secretId, abandoned, 'createSecret');
-    await driver.step(secretId, abandoned, 'setSecret');
-    await driver.step(secretId, abandoned, 'testSecret');
-    const orphan = await driver.value(secretId, 'AWSPENDING', abandoned);
-    if (orphan.token === undefined) throw new Error('no token');
-    expect(await verify(orphan.token)).toMatchObject({ allowed: false, reason: 'pending' });
-
-    await driver.rotate(secretId);
-
-    expect((await driver.stages(secretId)).get(abandoned) ?? []).not.toContain('AWSPENDING');
-    expect(await verify(orphan.token)).toMatchObject({ allowed: false });
-    await expectInvariants(driver, secretId);
-  });
-
-  it('a rotation whose stage move never happened is repaired by the next rotation', async () => {
-    const { driver, faults } = rig();
-    const secretId = await driver.createSecret(spec());
-    const before = await driver.value(secretId, 'AWSCURRENT');
+    const before = await currentToken(driver, secretId);
     const stuck = await driver.startRotation(secretId);
     for (const step of ['createSecret', 'setSecret', 'testSecret'] as const) {
       await driver.step(secretId, stuck, step);
@@ -218,14 +227,53 @@ describe('failed and abandoned rotations', () => {
       /UpdateSecretVersionStage failed/,
     );
     faults.reset();
-    const orphan = await driver.value(secretId, 'AWSPENDING', stuck);
-    if (orphan.token === undefined || before.token === undefined) throw new Error('no token');
 
-    // Secrets Manager gave up; a new rotation (scheduled or rotate-now) starts.
+    // Even with grace 0, nothing cut the current token off before AWSCURRENT moved.
+    expect(await verify(before.token)).toMatchObject({ allowed: true, inGrace: false });
+    const orphan = await driver.value(secretId, 'AWSPENDING', stuck);
+    expect(await verify(orphan.token ?? '')).toMatchObject({ allowed: false, reason: 'pending' });
+    await expectInvariants(driver, secretId);
+
+    // Secrets Manager re-attempts the same rotation once the cause is gone.
+    await driver.step(secretId, stuck, 'finishSecret');
+    await driver.endRotation(secretId, stuck);
+    expect((await currentToken(driver, secretId)).tokenId).toBe(orphan.tokenId);
+    await expectInvariants(driver, secretId);
+  });
+
+  it('an abandoned rotation (AWSPENDING removed by hand) never authenticates; the next succeeds', async () => {
+    const { driver } = rig();
+    const secretId = await driver.createSecret(spec());
+    const abandoned = await driver.startRotation(secretId);
+    for (const step of ['createSecret', 'setSecret', 'testSecret'] as const) {
+      await driver.step(secretId, abandoned, step);
+    }
+    const orphan = await driver.value(secretId, 'AWSPENDING', abandoned);
+    expect(await verify(orphan.token ?? '')).toMatchObject({ allowed: false, reason: 'pending' });
+
+    await driver.endRotation(secretId, abandoned); // the runbook's manual step
     await driver.rotate(secretId);
 
-    expect(await verify(orphan.token)).toMatchObject({ allowed: false, reason: 'revoked' });
-    expect(await verify(before.token)).toMatchObject({ allowed: true, inGrace: true });
+    expect(await verify(orphan.token ?? '')).toMatchObject({ allowed: false });
+    await expectInvariants(driver, secretId);
+  });
+
+  it('a token left active by a crash between activation and stage move is revoked by the next rotation', async () => {
+    const { driver } = rig();
+    const secretId = await driver.createSecret(spec());
+    const crashed = await driver.startRotation(secretId);
+    for (const step of ['createSecret', 'setSecret', 'testSecret'] as const) {
+      await driver.step(secretId, crashed, step);
+    }
+    const orphan = await driver.value(secretId, 'AWSPENDING', crashed);
+    // The process died right after step (1) of finishSecret: activated, never current.
+    await store.activateSuccessor(hashToken(orphan.token ?? ''), {}, { actor: 'test' });
+    expect(await verify(orphan.token ?? '')).toMatchObject({ allowed: true });
+
+    await driver.endRotation(secretId, crashed); // abandoned by hand, per the runbook
+    await driver.rotate(secretId);
+
+    expect(await verify(orphan.token ?? '')).toMatchObject({ allowed: false, reason: 'revoked' });
     await expectInvariants(driver, secretId);
   });
 });

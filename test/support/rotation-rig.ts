@@ -3,14 +3,17 @@
  * pass through a fault injector, a driver playing Secrets Manager on moto, and the rotation
  * invariants every run must leave intact.
  */
+import { ScanCommand, type AttributeValue } from '@aws-sdk/client-dynamodb';
 import { randomUUID } from 'node:crypto';
 import { afterAll, beforeAll, expect, inject } from 'vitest';
 import { localDynamoClient } from '../../local/dynamodb-local';
 import { createTables, deleteTables } from '../../local/tables';
 import { TokenRotator } from '../../shared/rotation/rotator';
+import type { SecretSpec } from '../../shared/rotation/secret-value';
 import { SecretsAdapter } from '../../shared/rotation/secrets';
 import { TokenStore } from '../../shared/store/token-store';
-import { verifyToken } from '../../shared/token/verify';
+import type { TokenRecord } from '../../shared/token/record';
+import { evaluateRecord, verifyToken } from '../../shared/token/verify';
 import { FaultInjector } from './fault-injector';
 import { localSecretsClient, RotationDriver } from '../../local/rotation-driver';
 import { DAY_MS } from './tokens';
@@ -36,6 +39,7 @@ export function useRotationRig(prefix: string) {
 
   function rig(options: { graceDays?: number } = {}) {
     const faults = new FaultInjector();
+    const specs = new Map<string, SecretSpec>();
     const dynamo = localDynamoClient(inject('dynamoEndpoint'));
     const secrets = localSecretsClient(inject('motoEndpoint'));
     faults.attach(dynamo);
@@ -48,11 +52,14 @@ export function useRotationRig(prefix: string) {
         auditTable: tables.audit,
       }),
       graceMs: (options.graceDays ?? 7) * DAY_MS,
+      specFor: (secretId) => specs.get(secretId),
     });
-    const driver = new RotationDriver(localSecretsClient(inject('motoEndpoint')), (event) =>
-      rotator.run(event),
+    const driver = new RotationDriver(
+      localSecretsClient(inject('motoEndpoint')),
+      (event) => rotator.run(event),
+      specs,
     );
-    return { faults, driver, secrets };
+    return { faults, driver, secrets, specs };
   }
 
   const spec = () => ({
@@ -68,23 +75,46 @@ export function useRotationRig(prefix: string) {
     });
 
   /**
-   * After any run: AWSCURRENT verifies; at most two of the secret's tokens are valid (current
-   * and, during grace, previous); a token that never became current never verifies.
+   * After any run: AWSCURRENT verifies; at most two tokens of the secret's owner are valid in
+   * DynamoDB (current and, during grace, previous); a token that never became current never
+   * verifies. Each test's secret has an owner of its own.
    */
   async function expectInvariants(driver: RotationDriver, secretId: string) {
     const current = await driver.value(secretId, 'AWSCURRENT');
-    if (current.token === undefined) throw new Error('AWSCURRENT holds no token');
-    expect(await verify(current.token)).toMatchObject({ allowed: true });
-    let valid = 0;
-    for (const { token, stages } of await driver.tokens(secretId)) {
-      const verdict = await verify(token);
-      if (verdict.allowed) valid++;
-      if (!stages.includes('AWSCURRENT') && !stages.includes('AWSPREVIOUS')) {
-        expect(verdict.allowed, `a token in stages [${stages.join(',')}] verified`).toBe(false);
-      }
+    if (current.token === undefined || current.owner === undefined) {
+      throw new Error('AWSCURRENT holds no token');
     }
-    expect(valid).toBeLessThanOrEqual(2);
+    expect(await verify(current.token)).toMatchObject({ allowed: true });
+    const now = new Date();
+    const records: TokenRecord[] = [];
+    let cursor: string | undefined;
+    do {
+      const page = await store.listByOwner(current.owner, { cursor, limit: 100 });
+      records.push(...page.items);
+      cursor = page.cursor;
+    } while (cursor !== undefined);
+    const valid = records.filter((r) => evaluateRecord(r, now).allowed);
+    expect(valid.length, `valid: ${valid.map((r) => r.tokenId).join(', ')}`).toBeLessThanOrEqual(2);
+    for (const { token, stages } of await driver.tokens(secretId)) {
+      if (stages.includes('AWSCURRENT') || stages.includes('AWSPREVIOUS')) continue;
+      const verdict = await verify(token);
+      expect(verdict.allowed, `a token in stages [${stages.join(',')}] verified`).toBe(false);
+    }
   }
 
-  return { tables, store, ready, rig, spec, verify, expectInvariants };
+  /** Every item of both tables, as stored. */
+  async function dumpTables(): Promise<string> {
+    const items: unknown[] = [];
+    for (const TableName of [tables.tokens, tables.audit]) {
+      let ExclusiveStartKey: Record<string, AttributeValue> | undefined;
+      do {
+        const page = await admin.send(new ScanCommand({ TableName, ExclusiveStartKey }));
+        items.push(...(page.Items ?? []));
+        ExclusiveStartKey = page.LastEvaluatedKey;
+      } while (ExclusiveStartKey !== undefined);
+    }
+    return JSON.stringify(items);
+  }
+
+  return { tables, store, ready, rig, spec, verify, expectInvariants, dumpTables };
 }
