@@ -93,7 +93,7 @@ export class TokenRotator {
 
     switch (event.Step) {
       case 'createSecret':
-        await this.createSecret(secretId, version, spec, state, event.RotationToken, audit);
+        await this.createSecret(secretId, version, spec, event.RotationToken, audit);
         break;
       case 'setSecret':
         await this.setSecret(secretId, version, spec, audit);
@@ -133,13 +133,12 @@ export class TokenRotator {
     secretId: string,
     version: string,
     spec: SecretSpec,
-    state: SecretState,
     rotationToken: string | undefined,
     audit: AuditContext,
   ): Promise<void> {
     await this.current(secretId);
     if ((await this.pending(secretId, version)) !== undefined) return;
-    await this.revokeAbandoned(secretId, version, state, audit);
+    await this.revokeAbandoned(secretId, version, audit);
     const now = this.now();
     const next: IssuedSecretValue = {
       ...spec,
@@ -151,17 +150,17 @@ export class TokenRotator {
   }
 
   /**
-   * Versions that hold a token but no stage belong to rotations that never finished (an
-   * operator removed their AWSPENDING). Their tokens must never work: revoke any still live.
+   * Versions that hold a token but no stage, newer than the current one, belong to rotations
+   * that never finished (an operator removed their AWSPENDING). Their tokens must never work:
+   * revoke any still live.
    */
   private async revokeAbandoned(
     secretId: string,
     version: string,
-    state: SecretState,
     audit: AuditContext,
   ): Promise<void> {
-    for (const [id, labels] of state.versions) {
-      if (id === version || labels.length > 0) continue;
+    for (const id of await this.deps.secrets.unstagedSinceCurrent(secretId)) {
+      if (id === version) continue;
       const text = await this.deps.secrets.value(secretId, '', id);
       const value = text === undefined ? undefined : parseSecretValue(text, 'abandoned');
       if (value === undefined || !hasToken(value)) continue;

@@ -6,6 +6,7 @@
 import {
   DescribeSecretCommand,
   GetSecretValueCommand,
+  ListSecretVersionIdsCommand,
   PutSecretValueCommand,
   ResourceNotFoundException,
   UpdateSecretVersionStageCommand,
@@ -43,13 +44,52 @@ export class SecretsAdapter {
     }
   }
 
-  /** The secret string of a stage (and version, when given), or undefined if there is none. */
+  /**
+   * Versions without any staging label created after the AWSCURRENT version: rotations that
+   * started while the current token was current and never finished. Older unlabeled versions
+   * were looked at by earlier rotations.
+   */
+  async unstagedSinceCurrent(secretId: string): Promise<string[]> {
+    try {
+      const versions = [];
+      let NextToken: string | undefined;
+      // Secrets Manager keeps about 100 versions; 10 pages is plenty, and some emulators
+      // answer an empty or repeated NextToken on the last page.
+      for (let page = 0; page < 10; page++) {
+        const out = await this.client.send(
+          new ListSecretVersionIdsCommand({
+            SecretId: secretId,
+            IncludeDeprecated: true,
+            NextToken,
+          }),
+        );
+        versions.push(...(out.Versions ?? []));
+        if (out.NextToken === undefined || out.NextToken === '' || out.NextToken === NextToken)
+          break;
+        NextToken = out.NextToken;
+      }
+      const current = versions.find((v) => v.VersionStages?.includes(AWSCURRENT));
+      const since = current?.CreatedDate?.getTime() ?? 0;
+      return versions
+        .filter((v) => (v.VersionStages ?? []).length === 0)
+        .filter((v) => (v.CreatedDate?.getTime() ?? 0) >= since)
+        .flatMap((v) => (v.VersionId === undefined ? [] : [v.VersionId]))
+        .filter((id, index, all) => all.indexOf(id) === index);
+    } catch (error) {
+      throw wrap('ListSecretVersionIds', error);
+    }
+  }
+
+  /**
+   * The secret string of a stage (and version, when given; an empty stage means whatever
+   * stages that version has), or undefined if there is none.
+   */
   async value(secretId: string, stage: string, versionId?: string): Promise<string | undefined> {
     try {
       const out = await this.client.send(
         new GetSecretValueCommand({
           SecretId: secretId,
-          VersionStage: stage,
+          ...(stage === '' ? {} : { VersionStage: stage }),
           VersionId: versionId,
         }),
       );

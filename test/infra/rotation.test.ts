@@ -91,6 +91,7 @@ describe('rotated service tokens', () => {
       [
         'secretsmanager:DescribeSecret',
         'secretsmanager:GetSecretValue',
+        'secretsmanager:ListSecretVersionIds',
         'secretsmanager:PutSecretValue',
         'secretsmanager:UpdateSecretVersionStage',
       ],
