@@ -92,7 +92,7 @@ export class TokenStore {
    * Register a new token. Fails with `already-exists` rather than overwrite an item.
    * With `pending`, the token is registered for a rotation that has not finished: it does not
    * authenticate, is not in the expiry index, and leaves the table by TTL after 7 days unless
-   * `completeRotation` activates it.
+   * `activateSuccessor` activates it.
    */
   async create(
     input: NewToken,
