@@ -441,6 +441,31 @@ export class TokenStore {
   }
 
   /**
+   * Claim the expiry alert for `days` (a threshold, e.g. 7): true for exactly one caller, and
+   * only if no alert as urgent or more urgent was claimed before and the token is still
+   * active. Overlapping or repeated alert runs therefore send each threshold once.
+   */
+  async claimExpiryAlert(tokenHash: string, days: number): Promise<boolean> {
+    try {
+      await this.doc.send(
+        new UpdateCommand({
+          TableName: this.tokensTable,
+          Key: { tokenHash },
+          UpdateExpression: 'SET alertedDays = :days',
+          ConditionExpression:
+            '#status = :active AND (attribute_not_exists(alertedDays) OR alertedDays > :days)',
+          ExpressionAttributeNames: { '#status': 'status' },
+          ExpressionAttributeValues: { ':days': days, ':active': 'active' },
+        }),
+      );
+      return true;
+    } catch (error) {
+      if (isConditionFailure(error)) return false;
+      throw translateStoreError(error, 'claimExpiryAlert');
+    }
+  }
+
+  /**
    * Add `count` uses and set lastUsedAt. Callers throttle this (see UsageTracker); it is not
    * a write per request. Returns false when the token no longer exists.
    */

@@ -37,6 +37,8 @@ export const tokenRecordSchema = z.object({
   /** The Secrets Manager rotation (ClientRequestToken) that registered a pending token. */
   rotationId: z.optional(z.string()),
   lastUsedAt: z.optional(isoTimestamp),
+  /** The most urgent expiry alert threshold (days) already sent for this token. */
+  alertedDays: z.optional(z.int().check(z.gte(0))),
   useCount: z.optional(z.int().check(z.gte(0))),
 });
 

@@ -361,6 +361,41 @@ describe('usage', () => {
   });
 });
 
+describe('expiry alert claims', () => {
+  it('lets exactly one of many concurrent runs claim a threshold', async () => {
+    const store = dynamo.store();
+    const { input } = newTestToken();
+    await store.create(input, admin);
+
+    const claims = await Promise.all(
+      Array.from({ length: 10 }, () => store.claimExpiryAlert(input.tokenHash, 7)),
+    );
+
+    expect(claims.filter(Boolean)).toHaveLength(1);
+    expect((await store.getByHash(input.tokenHash, { consistent: true }))?.alertedDays).toBe(7);
+  });
+
+  it('never claims a less urgent threshold after a more urgent one, nor twice', async () => {
+    const store = dynamo.store();
+    const { input } = newTestToken();
+    await store.create(input, admin);
+    expect(await store.claimExpiryAlert(input.tokenHash, 7)).toBe(true);
+    expect(await store.claimExpiryAlert(input.tokenHash, 7)).toBe(false);
+    expect(await store.claimExpiryAlert(input.tokenHash, 14)).toBe(false);
+    expect(await store.claimExpiryAlert(input.tokenHash, 1)).toBe(true);
+  });
+
+  it('claims nothing for a revoked or unknown token, and creates no item', async () => {
+    const store = dynamo.store();
+    const { input } = newTestToken();
+    await store.create(input, admin);
+    await store.revoke(input.tokenHash, admin);
+    expect(await store.claimExpiryAlert(input.tokenHash, 30)).toBe(false);
+    expect(await store.claimExpiryAlert('e'.repeat(64), 30)).toBe(false);
+    expect(await dynamo.scanAll(dynamo.tables().tokens)).toHaveLength(1);
+  });
+});
+
 describe('secrets at rest', () => {
   it('keeps every plaintext out of token items and audit events', async () => {
     const store = dynamo.store();
