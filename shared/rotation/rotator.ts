@@ -17,6 +17,7 @@
  */
 import * as z from 'zod/mini';
 import type { AuditContext } from '../store/audit';
+import { TokenStoreError } from '../store/errors';
 import type { TokenStore } from '../store/token-store';
 import { displayHint, generateToken, generateTokenId, hashToken } from '../token/format';
 import { verifyToken } from '../token/verify';
@@ -85,7 +86,11 @@ export class TokenRotator {
     const audit: AuditContext = { actor: 'system:rotation', requestId: version };
     if (stages.includes(AWSCURRENT)) {
       // A retried finishSecret whose stage move went through: make sure step (3) happened.
-      if (event.Step === 'finishSecret') await this.startGrace(secretId, version, audit);
+      if (event.Step === 'finishSecret') {
+        const successor = await this.tokenOfStage(secretId, AWSCURRENT);
+        const replaced = await this.tokenOfStage(secretId, AWSPREVIOUS);
+        if (successor !== undefined) await this.startGrace(successor.tokenId, replaced, audit);
+      }
       return 'already-current';
     }
     if (!stages.includes(AWSPENDING))
@@ -263,6 +268,7 @@ export class TokenRotator {
     const pending = await this.requirePending(secretId, version);
     const successorHash = hashToken(pending.token);
     const previous = await this.tokenOfStage(secretId, AWSPREVIOUS);
+    const replaced = await this.tokenOfStage(secretId, AWSCURRENT);
     await this.deps.store.activateSuccessor(
       successorHash,
       previous === undefined ? {} : { endGraceOf: hashToken(previous.token) },
@@ -280,30 +286,35 @@ export class TokenRotator {
         throw error;
       }
     }
-    await this.startGrace(secretId, version, audit);
+    await this.startGrace(pending.tokenId, replaced, audit);
   }
 
-  /** (3): the token AWSCURRENT moved away from keeps working until the grace deadline. */
-  private async startGrace(secretId: string, version: string, audit: AuditContext): Promise<void> {
-    const successor = await this.deps.secrets.value(secretId, AWSCURRENT, version);
-    const previous = await this.tokenOfStage(secretId, AWSPREVIOUS);
-    if (successor === undefined || previous === undefined) return;
-    const successorValue = parseSecretValue(successor, 'current');
-    if (!hasToken(successorValue) || previous.tokenId === successorValue.tokenId) return;
-    const record = await this.deps.store.getByHash(hashToken(previous.token), { consistent: true });
-    if (record === undefined || record.status !== 'active') return;
-    if (record.rotatedTo !== undefined) return; // grace already started (or ended)
-    await this.deps.store.markRotated(
-      record.tokenHash,
-      {
-        successorId: successorValue.tokenId,
-        graceUntil: new Date(this.now().getTime() + this.deps.graceMs),
-      },
-      audit,
-    );
+  /**
+   * (3): the token AWSCURRENT moved away from keeps working until the grace deadline.
+   * markRotated is idempotent for this successor; a replaced token that is gone, no longer
+   * active or already rotated elsewhere has no grace to start, and the rotation has succeeded.
+   */
+  private async startGrace(
+    successorId: string,
+    replaced: TokenValue | undefined,
+    audit: AuditContext,
+  ): Promise<void> {
+    if (replaced === undefined || replaced.tokenId === successorId) return;
+    try {
+      await this.deps.store.markRotated(
+        hashToken(replaced.token),
+        { successorId, graceUntil: new Date(this.now().getTime() + this.deps.graceMs) },
+        audit,
+      );
+    } catch (error) {
+      const nothingToStart =
+        error instanceof TokenStoreError &&
+        (error.code === 'not-found' || error.code === 'conflict');
+      if (!nothingToStart) throw error;
+    }
   }
 
-  private async tokenOfStage(secretId: string, stage: string) {
+  private async tokenOfStage(secretId: string, stage: string): Promise<TokenValue | undefined> {
     const text = await this.deps.secrets.value(secretId, stage);
     if (text === undefined) return undefined;
     const value = parseSecretValue(text, stage);
