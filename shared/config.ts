@@ -94,3 +94,28 @@ export const rotationConfigSchema = z.object({
 });
 
 export type RotationConfig = z.infer<typeof rotationConfigSchema>;
+
+/**
+ * Where a scheduled run takes "now" from. `system`: the Lambda's clock (deployed default).
+ * `event`: the schedule event's `time`, so a local stack or a test can run the schedules on a
+ * simulated clock. Never set `event` in AWS: a hand-made event could then expire live tokens.
+ */
+const clockSource = z._default(z.enum(['system', 'event']), 'system');
+
+/** The expiry alert run reads the expiry index, claims alerts, and publishes to the topic. */
+export const alertsConfigSchema = z.object({
+  TOKENS_TABLE_NAME: nonEmpty(),
+  AUDIT_TABLE_NAME: nonEmpty(),
+  ALERT_TOPIC_ARN: z
+    .string()
+    .check(z.regex(/^arn:[\w-]+:sns:[\w-]+:\d{12}:[\w-]+$/, 'must be an SNS topic ARN')),
+  CLOCK_SOURCE: clockSource,
+});
+
+/** The cleanup run retires ended tokens; TTL then deletes them after the retention period. */
+export const cleanupConfigSchema = z.object({
+  TOKENS_TABLE_NAME: nonEmpty(),
+  AUDIT_TABLE_NAME: nonEmpty(),
+  RETENTION_DAYS: z._default(z.coerce.number().check(z.int(), z.gte(1), z.lte(3650)), 90),
+  CLOCK_SOURCE: clockSource,
+});

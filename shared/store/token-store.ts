@@ -16,6 +16,7 @@ import {
   UpdateCommand,
   type QueryCommandInput,
 } from '@aws-sdk/lib-dynamodb';
+import { randomUUID } from 'node:crypto';
 import { setTimeout as sleep } from 'node:timers/promises';
 import * as z from 'zod/mini';
 import { effectiveEnd, tokenRecordSchema, type NewToken, type TokenRecord } from '../token/record';
@@ -55,6 +56,13 @@ export interface Page<T> {
 export interface PageRequest {
   readonly limit?: number;
   readonly cursor?: string;
+}
+
+/** A held lease on one expiry alert; see `claimExpiryAlert`. */
+export interface AlertClaim {
+  readonly tokenHash: string;
+  readonly days: number;
+  readonly leaseId: string;
 }
 
 export interface ChangeResult {
@@ -441,28 +449,140 @@ export class TokenStore {
   }
 
   /**
-   * Claim the expiry alert for `days` (a threshold, e.g. 7): true for exactly one caller, and
-   * only if no alert as urgent or more urgent was claimed before and the token is still
-   * active. Overlapping or repeated alert runs therefore send each threshold once.
+   * Take a lease on the expiry alert for `days` (a threshold, e.g. 7). At most one caller holds
+   * it, and only while no alert as urgent or more urgent was sent, the token is active and not
+   * rotated out, and no other unexpired lease exists. The holder publishes, then
+   * `confirmExpiryAlert` (sent) or `releaseExpiryAlert` (failed, try again later). A holder that
+   * dies leaves a lease that lapses after `leaseMs`, so the alert is retried, never lost.
    */
-  async claimExpiryAlert(tokenHash: string, days: number): Promise<boolean> {
+  async claimExpiryAlert(
+    tokenHash: string,
+    days: number,
+    leaseMs: number,
+  ): Promise<AlertClaim | undefined> {
+    const now = this.now();
+    const leaseId = randomUUID();
     try {
       await this.doc.send(
         new UpdateCommand({
           TableName: this.tokensTable,
           Key: { tokenHash },
-          UpdateExpression: 'SET alertedDays = :days',
+          UpdateExpression: 'SET alertLease = :lease, alertLeaseUntil = :until',
           ConditionExpression:
-            '#status = :active AND (attribute_not_exists(alertedDays) OR alertedDays > :days)',
+            '#status = :active AND attribute_not_exists(rotatedTo)' +
+            ' AND (attribute_not_exists(alertedDays) OR alertedDays > :days)' +
+            ' AND (attribute_not_exists(alertLeaseUntil) OR alertLeaseUntil <= :now)',
           ExpressionAttributeNames: { '#status': 'status' },
-          ExpressionAttributeValues: { ':days': days, ':active': 'active' },
+          ExpressionAttributeValues: {
+            ':days': days,
+            ':active': 'active',
+            ':lease': leaseId,
+            ':now': now.toISOString(),
+            ':until': new Date(now.getTime() + leaseMs).toISOString(),
+          },
         }),
       );
-      return true;
+      return { tokenHash, days, leaseId };
     } catch (error) {
-      if (isConditionFailure(error)) return false;
+      if (isConditionFailure(error)) return undefined;
       throw translateStoreError(error, 'claimExpiryAlert');
     }
+  }
+
+  /**
+   * Record a sent alert: `alertedDays` moves to the claimed threshold and the lease ends, with
+   * its audit event in the same transaction. False if the lease was no longer held (it lapsed
+   * and another run took it over), in which case the alert may have been sent twice.
+   */
+  async confirmExpiryAlert(
+    claim: AlertClaim,
+    record: Pick<TokenRecord, 'tokenId' | 'owner'>,
+    details: Readonly<Record<string, string>>,
+    context: AuditContext,
+  ): Promise<boolean> {
+    try {
+      await this.transact('confirmExpiryAlert', [
+        {
+          Update: {
+            TableName: this.tokensTable,
+            Key: { tokenHash: claim.tokenHash },
+            UpdateExpression: 'SET alertedDays = :days REMOVE alertLease, alertLeaseUntil',
+            ConditionExpression: 'alertLease = :lease',
+            ExpressionAttributeValues: { ':days': claim.days, ':lease': claim.leaseId },
+          },
+        },
+        this.auditPut(
+          {
+            action: 'token.expiry-alerted',
+            targetId: record.tokenId,
+            owner: record.owner,
+            outcome: 'success',
+            details: { ...details, days: String(claim.days) },
+          },
+          context,
+        ),
+      ]);
+      return true;
+    } catch (error) {
+      if (isConditionFailure(error, 0)) return false;
+      throw translateStoreError(error, 'confirmExpiryAlert');
+    }
+  }
+
+  /** Give a lease back after a failed publish, so the next run tries again at once. */
+  async releaseExpiryAlert(claim: AlertClaim): Promise<void> {
+    try {
+      await this.doc.send(
+        new UpdateCommand({
+          TableName: this.tokensTable,
+          Key: { tokenHash: claim.tokenHash },
+          UpdateExpression: 'REMOVE alertLease, alertLeaseUntil',
+          ConditionExpression: 'alertLease = :lease',
+          ExpressionAttributeValues: { ':lease': claim.leaseId },
+        }),
+      );
+    } catch (error) {
+      if (isConditionFailure(error)) return;
+      throw translateStoreError(error, 'releaseExpiryAlert');
+    }
+  }
+
+  /**
+   * Retire a live token whose end has passed: an expired token, or a rotated predecessor whose
+   * grace ended. It leaves the expiry index (so the schedules stop reading it), becomes
+   * `expired`, and TTL deletes it after the retention period. A token whose end has not come,
+   * or that is no longer active, is left alone (`changed: false`), so repeats are harmless.
+   */
+  async expire(tokenHash: string, context: AuditContext): Promise<ChangeResult> {
+    return this.change('expire', tokenHash, context, (current, now) => {
+      const end = effectiveEnd(current);
+      if (current.status !== 'active' || end > now.toISOString()) return undefined;
+      const graceEnded = current.graceUntil !== undefined && current.graceUntil < current.expiresAt;
+      return {
+        update: {
+          UpdateExpression:
+            'SET #status = :expired, #ttl = :ttl REMOVE expiryPartition, endsAt, alertLease, alertLeaseUntil',
+          ConditionExpression:
+            '#status = :active AND expiresAt = :expiresAt AND ' +
+            (current.graceUntil === undefined
+              ? 'attribute_not_exists(graceUntil)'
+              : 'graceUntil = :graceUntil'),
+          ExpressionAttributeNames: { '#status': 'status', '#ttl': 'ttl' },
+          ExpressionAttributeValues: {
+            ':expired': 'expired',
+            ':active': 'active',
+            ':expiresAt': current.expiresAt,
+            ':ttl': this.ttlAfter(end),
+            ...(current.graceUntil === undefined ? {} : { ':graceUntil': current.graceUntil }),
+          },
+        },
+        audit: {
+          action: graceEnded ? 'token.grace-ended' : 'token.expired',
+          outcome: 'success',
+          details: { endedAt: end },
+        },
+      };
+    });
   }
 
   /**

@@ -1,5 +1,5 @@
 import { DEFAULT_TOKEN_PREFIX, hashToken, parseToken } from './format';
-import type { TokenRecord } from './record';
+import { effectiveEnd, type TokenRecord } from './record';
 
 export type DenyReason = 'malformed' | 'unknown' | 'pending' | 'revoked' | 'expired' | 'past-grace';
 
@@ -17,14 +17,13 @@ export function evaluateRecord(record: TokenRecord | undefined, now: Date): Verd
   if (record.status === 'revoked') return { allowed: false, reason: 'revoked', record };
   if (record.status === 'pending') return { allowed: false, reason: 'pending', record };
   const at = now.toISOString();
-  if (record.status === 'expired' || at >= record.expiresAt) {
-    return { allowed: false, reason: 'expired', record };
+  const end = effectiveEnd(record);
+  if (record.status === 'expired' || at >= end) {
+    // Name what actually ended it: a grace deadline that came before the token's own expiry.
+    const graceEnded = record.graceUntil === end && end < record.expiresAt && at >= end;
+    return { allowed: false, reason: graceEnded ? 'past-grace' : 'expired', record };
   }
-  if (record.graceUntil !== undefined) {
-    if (at >= record.graceUntil) return { allowed: false, reason: 'past-grace', record };
-    return { allowed: true, record, inGrace: true };
-  }
-  return { allowed: true, record, inGrace: false };
+  return { allowed: true, record, inGrace: record.graceUntil !== undefined };
 }
 
 export interface VerifyDeps {

@@ -361,38 +361,173 @@ describe('usage', () => {
   });
 });
 
-describe('expiry alert claims', () => {
-  it('lets exactly one of many concurrent runs claim a threshold', async () => {
+describe('expiry alert leases', () => {
+  const LEASE = 15 * 60_000;
+  const system = { actor: 'system:expiry-alerts', requestId: 'run-1' };
+
+  it('lets exactly one of many concurrent runs lease a threshold', async () => {
     const store = dynamo.store();
     const { input } = newTestToken();
     await store.create(input, admin);
 
     const claims = await Promise.all(
-      Array.from({ length: 10 }, () => store.claimExpiryAlert(input.tokenHash, 7)),
+      Array.from({ length: 10 }, () => store.claimExpiryAlert(input.tokenHash, 7, LEASE)),
     );
 
-    expect(claims.filter(Boolean)).toHaveLength(1);
-    expect((await store.getByHash(input.tokenHash, { consistent: true }))?.alertedDays).toBe(7);
+    expect(claims.filter((c) => c !== undefined)).toHaveLength(1);
   });
 
-  it('never claims a less urgent threshold after a more urgent one, nor twice', async () => {
+  it('after confirmation never leases that threshold or a less urgent one again', async () => {
     const store = dynamo.store();
     const { input } = newTestToken();
     await store.create(input, admin);
-    expect(await store.claimExpiryAlert(input.tokenHash, 7)).toBe(true);
-    expect(await store.claimExpiryAlert(input.tokenHash, 7)).toBe(false);
-    expect(await store.claimExpiryAlert(input.tokenHash, 14)).toBe(false);
-    expect(await store.claimExpiryAlert(input.tokenHash, 1)).toBe(true);
+    const claim = await store.claimExpiryAlert(input.tokenHash, 7, LEASE);
+    if (claim === undefined) throw new Error('expected a lease');
+
+    expect(await store.confirmExpiryAlert(claim, input, { severity: 'high' }, system)).toBe(true);
+
+    expect(await store.claimExpiryAlert(input.tokenHash, 7, LEASE)).toBeUndefined();
+    expect(await store.claimExpiryAlert(input.tokenHash, 14, LEASE)).toBeUndefined();
+    expect(await store.claimExpiryAlert(input.tokenHash, 1, LEASE)).toBeDefined();
+    expect((await store.getByHash(input.tokenHash, { consistent: true }))?.alertedDays).toBe(7);
+    const audit = await store.listAudit(input.tokenId);
+    expect(audit.items[0]).toMatchObject({
+      action: 'token.expiry-alerted',
+      actor: 'system:expiry-alerts',
+      requestId: 'run-1',
+      details: { severity: 'high', days: '7' },
+    });
   });
 
-  it('claims nothing for a revoked or unknown token, and creates no item', async () => {
+  it('lets the next run lease again at once after a release', async () => {
     const store = dynamo.store();
     const { input } = newTestToken();
+    await store.create(input, admin);
+    const claim = await store.claimExpiryAlert(input.tokenHash, 30, LEASE);
+    if (claim === undefined) throw new Error('expected a lease');
+
+    await store.releaseExpiryAlert(claim);
+
+    expect(await store.claimExpiryAlert(input.tokenHash, 30, LEASE)).toBeDefined();
+    expect((await store.getByHash(input.tokenHash, { consistent: true }))?.alertedDays).toBe(
+      undefined,
+    );
+  });
+
+  it('takes over a lease its holder never finished once it lapses, and not before', async () => {
+    let now = new Date('2026-03-01T00:00:00.000Z');
+    const store = dynamo.store({ now: () => now });
+    const { input } = newTestToken({}, now);
+    await store.create(input, admin);
+    const stale = await store.claimExpiryAlert(input.tokenHash, 30, LEASE);
+    if (stale === undefined) throw new Error('expected a lease');
+
+    now = new Date(now.getTime() + LEASE - 1);
+    expect(await store.claimExpiryAlert(input.tokenHash, 30, LEASE)).toBeUndefined();
+    now = new Date(now.getTime() + 1);
+    const fresh = await store.claimExpiryAlert(input.tokenHash, 30, LEASE);
+
+    expect(fresh).toBeDefined();
+    // The old holder can no longer confirm or release what it lost.
+    expect(await store.confirmExpiryAlert(stale, input, {}, system)).toBe(false);
+    await store.releaseExpiryAlert(stale);
+    expect(await store.claimExpiryAlert(input.tokenHash, 30, LEASE)).toBeUndefined();
+    expect((await store.listAudit(input.tokenId)).items.map((e) => e.action)).toEqual([
+      'token.created',
+    ]);
+  });
+
+  it('leases nothing for a revoked, rotated-out or unknown token, and creates no item', async () => {
+    const store = dynamo.store();
+    const revoked = newTestToken();
+    const rotated = newTestToken();
+    await store.create(revoked.input, admin);
+    await store.create(rotated.input, admin);
+    await store.revoke(revoked.input.tokenHash, admin);
+    await store.markRotated(
+      rotated.input.tokenHash,
+      { successorId: 'tok_next', graceUntil: new Date(Date.now() + DAY_MS) },
+      admin,
+    );
+
+    expect(await store.claimExpiryAlert(revoked.input.tokenHash, 30, LEASE)).toBeUndefined();
+    expect(await store.claimExpiryAlert(rotated.input.tokenHash, 30, LEASE)).toBeUndefined();
+    expect(await store.claimExpiryAlert('e'.repeat(64), 30, LEASE)).toBeUndefined();
+    expect(await dynamo.scanAll(dynamo.tables().tokens)).toHaveLength(2);
+  });
+});
+
+describe('retiring ended tokens', () => {
+  const cleanup = { actor: 'system:cleanup', requestId: 'run-1' };
+
+  it('marks an expired token expired, takes it out of the expiry index, and audits it', async () => {
+    let now = new Date('2026-03-01T00:00:00.000Z');
+    const store = dynamo.store({ now: () => now, retentionDays: 90 });
+    const { input } = newTestToken({ expiresAt: new Date(now.getTime() + DAY_MS) }, now);
+    await store.create(input, admin);
+
+    expect((await store.expire(input.tokenHash, cleanup)).changed).toBe(false);
+    now = new Date(now.getTime() + DAY_MS);
+    const result = await store.expire(input.tokenHash, cleanup);
+
+    expect(result).toMatchObject({ changed: true, record: { status: 'expired' } });
+    expect((await store.listEnding({ until: new Date(now.getTime() + 1) })).items).toEqual([]);
+    const [item] = await dynamo.scanAll(dynamo.tables().tokens);
+    expect(item).not.toHaveProperty('expiryPartition');
+    expect(item?.['ttl']).toBe(Date.parse(input.expiresAt.toISOString()) / 1000 + 90 * 86_400);
+    expect((await store.listAudit(input.tokenId)).items[0]).toMatchObject({
+      action: 'token.expired',
+      actor: 'system:cleanup',
+      details: { endedAt: input.expiresAt.toISOString() },
+    });
+  });
+
+  it('ends a predecessor whose grace passed as grace-ended, denied as past-grace', async () => {
+    let now = new Date('2026-03-01T00:00:00.000Z');
+    const store = dynamo.store({ now: () => now });
+    const { input } = newTestToken({}, now);
+    await store.create(input, admin);
+    const graceUntil = new Date(now.getTime() + DAY_MS);
+    await store.markRotated(input.tokenHash, { successorId: 'tok_next', graceUntil }, admin);
+
+    now = graceUntil;
+    const result = await store.expire(input.tokenHash, cleanup);
+
+    expect(result.record.status).toBe('expired');
+    expect(evaluateRecord(result.record, now)).toMatchObject({ reason: 'past-grace' });
+    expect((await store.listAudit(input.tokenId)).items[0]).toMatchObject({
+      action: 'token.grace-ended',
+    });
+  });
+
+  it('changes a token once when runs overlap, with one audit event', async () => {
+    let now = new Date('2026-03-01T00:00:00.000Z');
+    const store = dynamo.store({ now: () => now });
+    const { input } = newTestToken({ expiresAt: new Date(now.getTime() + DAY_MS) }, now);
+    await store.create(input, admin);
+    now = new Date(now.getTime() + 2 * DAY_MS);
+
+    const results = await Promise.all(
+      Array.from({ length: 5 }, () => store.expire(input.tokenHash, cleanup)),
+    );
+
+    expect(results.filter((r) => r.changed)).toHaveLength(1);
+    const actions = (await store.listAudit(input.tokenId)).items.map((e) => e.action);
+    expect(actions.filter((a) => a === 'token.expired')).toHaveLength(1);
+  });
+
+  it('leaves revoked tokens alone', async () => {
+    let now = new Date('2026-03-01T00:00:00.000Z');
+    const store = dynamo.store({ now: () => now });
+    const { input } = newTestToken({ expiresAt: new Date(now.getTime() + DAY_MS) }, now);
     await store.create(input, admin);
     await store.revoke(input.tokenHash, admin);
-    expect(await store.claimExpiryAlert(input.tokenHash, 30)).toBe(false);
-    expect(await store.claimExpiryAlert('e'.repeat(64), 30)).toBe(false);
-    expect(await dynamo.scanAll(dynamo.tables().tokens)).toHaveLength(1);
+    now = new Date(now.getTime() + 2 * DAY_MS);
+
+    expect(await store.expire(input.tokenHash, cleanup)).toMatchObject({
+      changed: false,
+      record: { status: 'revoked' },
+    });
   });
 });
 

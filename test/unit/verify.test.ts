@@ -36,6 +36,20 @@ describe('evaluateRecord', () => {
       }),
       { allowed: false, reason: 'expired' },
     ],
+    [
+      'predecessor retired by cleanup after its grace ended',
+      record({ status: 'expired', rotatedTo: 'tok_next', graceUntil: '2026-06-01T11:00:00.000Z' }),
+      { allowed: false, reason: 'past-grace' },
+    ],
+    [
+      'predecessor whose grace and expiry both passed, grace first',
+      record({
+        rotatedTo: 'tok_next',
+        graceUntil: '2026-05-20T00:00:00.000Z',
+        expiresAt: '2026-05-30T00:00:00.000Z',
+      }),
+      { allowed: false, reason: 'past-grace' },
+    ],
     ['active token', record(), { allowed: true, inGrace: false }],
     [
       'predecessor within grace',

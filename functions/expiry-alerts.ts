@@ -1,0 +1,71 @@
+/**
+ * Expiry alert schedule (EventBridge, hourly by default). Thin: take the run's clock and id from
+ * the event, run shared/schedules/expiry-alerter, count and log the outcome. Any failed alert
+ * fails the invocation after the rest were handled: Lambda retries it (sent alerts are not
+ * sent again) and, when retries run out, the event goes to the dead-letter queue.
+ */
+import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import { SNSClient } from '@aws-sdk/client-sns';
+import { Logger } from '@aws-lambda-powertools/logger';
+import { injectLambdaContext } from '@aws-lambda-powertools/logger/middleware';
+import { MetricUnit, Metrics } from '@aws-lambda-powertools/metrics';
+import { logMetrics } from '@aws-lambda-powertools/metrics/middleware';
+import middy from '@middy/core';
+import type { Context } from 'aws-lambda';
+import { SEVERITIES } from '../shared/alerts/expiry-rules';
+import { SnsAlertPublisher } from '../shared/alerts/publisher';
+import { alertsConfigSchema, parseConfig } from '../shared/config';
+import { METRICS_NAMESPACE } from '../shared/observability';
+import { ExpiryAlerter } from '../shared/schedules/expiry-alerter';
+import { ScheduleRunFailed, scheduleRun, timeLeft } from '../shared/schedules/run';
+import { TokenStore } from '../shared/store/token-store';
+
+const config = parseConfig(alertsConfigSchema);
+const logger = new Logger({ serviceName: 'token-expiry-alerts' });
+const metrics = new Metrics({ namespace: METRICS_NAMESPACE, serviceName: 'token-expiry-alerts' });
+const dynamo = new DynamoDBClient({});
+const publisher = new SnsAlertPublisher(new SNSClient({}), config.ALERT_TOPIC_ARN);
+
+async function runAlerts(event: unknown, context: Context) {
+  const run = scheduleRun(event, config.CLOCK_SOURCE);
+  logger.appendKeys({ runId: run.runId, runTime: run.now.toISOString() });
+  const store = new TokenStore({
+    client: dynamo,
+    tokensTable: config.TOKENS_TABLE_NAME,
+    auditTable: config.AUDIT_TABLE_NAME,
+    ...(config.CLOCK_SOURCE === 'event' ? { now: () => run.now } : {}),
+  });
+  const alerter = new ExpiryAlerter({ store, publisher, now: () => run.now });
+  const report = await alerter.run(
+    { actor: 'system:expiry-alerts', requestId: run.runId },
+    timeLeft(context),
+  );
+
+  metrics.addMetric('ExpiryIndexItemsRead', MetricUnit.Count, report.itemsRead);
+  metrics.addMetric('AlertsFailed', MetricUnit.Count, report.failures.length);
+  metrics.addMetric('AlertsUnconfirmed', MetricUnit.Count, report.unconfirmed);
+  metrics.addMetric('AlertRunIncomplete', MetricUnit.Count, report.complete ? 0 : 1);
+  for (const severity of SEVERITIES) {
+    const bySeverity = metrics.singleMetric();
+    bySeverity.addDimension('severity', severity);
+    bySeverity.addMetric('AlertsSent', MetricUnit.Count, report.sent[severity]);
+    bySeverity.addMetric('TokensWithinThreshold', MetricUnit.Count, report.within[severity]);
+  }
+  const summary = { ...report, failures: report.failures.length };
+  if (report.unconfirmed > 0) {
+    logger.warn('Some alert leases lapsed before confirmation; those alerts may repeat', summary);
+  }
+  if (report.failures.length > 0) {
+    logger.error('Some alerts failed; their leases were released', {
+      ...summary,
+      failedTokens: report.failures,
+    });
+    throw new ScheduleRunFailed(`${String(report.failures.length)} alert(s) failed`);
+  }
+  logger.info('Expiry alert run done', summary);
+  return summary;
+}
+
+export const handler = middy(runAlerts)
+  .use(injectLambdaContext(logger, { resetKeys: true }))
+  .use(logMetrics(metrics));

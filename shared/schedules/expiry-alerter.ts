@@ -1,0 +1,133 @@
+/**
+ * One run of the expiry alert schedule. It reads only the tokens ending within the alert
+ * horizon (30 days) through the sparse expiry index, and for each one that has crossed a new
+ * threshold: lease the alert, publish it, then confirm (or release on failure).
+ *
+ * Delivery guarantee, per token and threshold:
+ * - at most one run holds the lease at a time, so overlapping or repeated runs send once;
+ * - a failed publish releases the lease and the run fails (the invocation is retried, then goes
+ *   to the dead-letter queue); the next run tries again, so an alert is not lost;
+ * - a run that dies between publishing and confirming leaves a lease that lapses after
+ *   `leaseMs`; a later run then sends the alert again. That is the only duplicate, and the
+ *   message's `alertId` lets subscribers drop it.
+ */
+import { dueAlert, EXPIRY_THRESHOLDS, type Severity } from '../alerts/expiry-rules';
+import { expiryAlert } from '../alerts/messages';
+import type { AlertPublisher } from '../alerts/publisher';
+import type { AuditContext } from '../store/audit';
+import type { TokenStore } from '../store/token-store';
+import type { TokenRecord } from '../token/record';
+import { errorName, forEachPage } from './paging';
+
+/** Longer than the alert Lambda's timeout (infra asserts it), so a live run never loses one. */
+export const ALERT_LEASE_MS = 15 * 60_000;
+
+const DAY_MS = 86_400_000;
+const HORIZON_MS = Math.max(...EXPIRY_THRESHOLDS.map((t) => t.days)) * DAY_MS;
+
+export interface ExpiryAlerterDeps {
+  readonly store: Pick<
+    TokenStore,
+    'listEnding' | 'claimExpiryAlert' | 'confirmExpiryAlert' | 'releaseExpiryAlert'
+  >;
+  readonly publisher: AlertPublisher;
+  readonly now: () => Date;
+  readonly leaseMs?: number;
+  /** Items per page, handled concurrently. */
+  readonly pageSize?: number;
+}
+
+export interface AlertRunReport {
+  /** Index items read: the run's cost. */
+  readonly itemsRead: number;
+  /** Live, not rotated-out tokens by the most urgent threshold they are within. */
+  readonly within: Record<Severity, number>;
+  /** Alerts published and recorded, by severity. */
+  readonly sent: Record<Severity, number>;
+  /** Due, but another run holds or already sent it. */
+  readonly claimedElsewhere: number;
+  /** Published, but the lease had lapsed before the confirmation: possibly a duplicate. */
+  readonly unconfirmed: number;
+  readonly failures: readonly { readonly tokenId: string; readonly error: string }[];
+  /** False when the run stopped early for time; the next run continues. */
+  readonly complete: boolean;
+}
+
+export class ExpiryAlerter {
+  constructor(private readonly deps: ExpiryAlerterDeps) {}
+
+  async run(context: AuditContext, hasTime?: () => boolean): Promise<AlertRunReport> {
+    const now = this.deps.now();
+    const report = {
+      itemsRead: 0,
+      within: counts(),
+      sent: counts(),
+      claimedElsewhere: 0,
+      unconfirmed: 0,
+    };
+    const failures: { tokenId: string; error: string }[] = [];
+    const { complete } = await forEachPage(
+      (cursor) =>
+        this.deps.store.listEnding(
+          { from: now, until: new Date(now.getTime() + HORIZON_MS + 1) },
+          { limit: this.deps.pageSize ?? 25, cursor },
+        ),
+      async (records) => {
+        report.itemsRead += records.length;
+        await Promise.all(
+          records.map(async (record) => {
+            const due = dueAlert(record, now);
+            const band = dueAlert({ ...record, alertedDays: undefined }, now);
+            if (band !== undefined) report.within[band.severity] += 1;
+            if (due === undefined) return;
+            try {
+              const outcome = await this.alert(record, due.days, now, context);
+              if (outcome === 'sent') report.sent[due.severity] += 1;
+              else if (outcome === 'unconfirmed') report.unconfirmed += 1;
+              else report.claimedElsewhere += 1;
+            } catch (error) {
+              failures.push({ tokenId: record.tokenId, error: errorName(error) });
+            }
+          }),
+        );
+      },
+      hasTime,
+    );
+    return { ...report, failures, complete };
+  }
+
+  private async alert(
+    record: TokenRecord,
+    days: number,
+    now: Date,
+    context: AuditContext,
+  ): Promise<'sent' | 'unconfirmed' | 'claimed-elsewhere'> {
+    const { store, publisher } = this.deps;
+    const claim = await store.claimExpiryAlert(
+      record.tokenHash,
+      days,
+      this.deps.leaseMs ?? ALERT_LEASE_MS,
+    );
+    if (claim === undefined) return 'claimed-elsewhere';
+    const threshold = EXPIRY_THRESHOLDS.find((t) => t.days === days);
+    if (threshold === undefined) throw new Error(`No threshold of ${String(days)} days`);
+    let messageId: string;
+    try {
+      messageId = await publisher.publish(expiryAlert(record, threshold, now));
+    } catch (error) {
+      await store.releaseExpiryAlert(claim).catch(() => undefined); // the lease lapses anyway
+      throw error;
+    }
+    const confirmed = await store.confirmExpiryAlert(
+      claim,
+      record,
+      { severity: threshold.severity, messageId },
+      context,
+    );
+    return confirmed ? 'sent' : 'unconfirmed';
+  }
+}
+
+function counts(): Record<Severity, number> {
+  return { low: 0, medium: 0, high: 0, critical: 0 };
+}
