@@ -9,7 +9,7 @@ import type { IKey } from 'aws-cdk-lib/aws-kms';
 export function grantKeyVia(
   role: Role,
   key: IKey,
-  service: 'dynamodb' | 'secretsmanager',
+  service: 'dynamodb' | 'secretsmanager' | 'sns',
   actions: string[] = ['kms:Decrypt', 'kms:Encrypt', 'kms:GenerateDataKey'],
 ): void {
   role.addToPolicy(

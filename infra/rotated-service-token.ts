@@ -1,11 +1,15 @@
 import { Duration, SecretValue, Stack } from 'aws-cdk-lib';
 import { Effect, PolicyStatement, type IGrantable } from 'aws-cdk-lib/aws-iam';
+import { EventField, Rule, RuleTargetInput } from 'aws-cdk-lib/aws-events';
+import { SnsTopic } from 'aws-cdk-lib/aws-events-targets';
 import { CfnPermission } from 'aws-cdk-lib/aws-lambda';
 import { Key, type IKey } from 'aws-cdk-lib/aws-kms';
 import { CfnRotationSchedule, Secret } from 'aws-cdk-lib/aws-secretsmanager';
 import { Construct } from 'constructs';
+import { ALERT_SCHEMA_VERSION } from '../shared/alerts/messages';
 import type { SecretSpec } from '../shared/rotation/secret-value';
 import { grantKeyVia } from './kms-grants';
+import type { AlertTopic } from './alert-topic';
 import type { TokenRotation } from './token-rotation';
 
 export interface RotatedServiceTokenProps {
@@ -19,6 +23,8 @@ export interface RotatedServiceTokenProps {
   /** Lifetime of each token. Default 90 days; must exceed rotateAfter plus the grace period. */
   readonly lifetime?: Duration;
   readonly encryptionKey?: IKey;
+  /** Where a failed or abandoned rotation of this secret is reported (severity critical). */
+  readonly alerts?: AlertTopic;
 }
 
 /**
@@ -106,6 +112,52 @@ export class RotatedServiceToken extends Construct {
     // Secrets Manager invokes the function as soon as the schedule exists.
     schedule.node.addDependency(permission);
     schedule.node.addDependency(props.rotation.fn.role);
+    if (props.alerts !== undefined) this.alertOnFailure(props.alerts, spec);
+  }
+
+  /**
+   * Secrets Manager reports a failed or abandoned rotation as a CloudTrail service event; a rule
+   * turns it into a critical alert for this secret's owner, with no Lambda in between.
+   */
+  private alertOnFailure(alerts: AlertTopic, spec: SecretSpec): void {
+    const eventName = EventField.fromPath('$.detail.eventName');
+    new Rule(this, 'RotationFailed', {
+      description: `Alerts when rotation of the ${spec.name} service token fails`,
+      eventPattern: {
+        source: ['aws.secretsmanager'],
+        detailType: ['AWS Service Event via CloudTrail'],
+        detail: {
+          eventSource: ['secretsmanager.amazonaws.com'],
+          eventName: ['RotationFailed', 'RotationAbandoned'],
+          additionalEventData: { SecretId: [this.secret.secretArn] },
+        },
+      },
+      targets: [
+        new SnsTopic(alerts.topic, {
+          message: RuleTargetInput.fromObject({
+            summary: `Rotation of the ${spec.name} service token of ${spec.owner} failed (${eventName}). The current token keeps working until it expires; fix the cause and rotate again.`,
+            kind: 'rotation-failed',
+            severity: 'critical',
+            owner: spec.owner,
+            alertId: EventField.eventId,
+            version: ALERT_SCHEMA_VERSION,
+            secret: { arn: this.secret.secretArn, tokenName: spec.name },
+            event: eventName,
+            time: EventField.time,
+            account: EventField.account,
+            region: EventField.region,
+            whatToDo:
+              "Read the rotation Lambda's log for this secret (it logs the failed step), check " +
+              'for a leftover AWSPENDING version (aws secretsmanager describe-secret), then run ' +
+              `"Rotate secret immediately" (aws secretsmanager rotate-secret --secret-id ${this.secret.secretArn}).`,
+          }),
+          // Already granted (with kms:ViaService); keep CDK from adding a broader key grant.
+          role: alerts.eventsRole.withoutPolicyUpdates(),
+          deadLetterQueue: alerts.deliveryDeadLetters.queue,
+          retryAttempts: 8,
+        }),
+      ],
+    });
   }
 
   /** Let a consuming service read the current token. */

@@ -1,6 +1,12 @@
 import { Duration, RemovalPolicy, Stack } from 'aws-cdk-lib';
 import { Effect, PolicyStatement, Role, ServicePrincipal } from 'aws-cdk-lib/aws-iam';
-import { Architecture, LoggingFormat, Runtime, Tracing } from 'aws-cdk-lib/aws-lambda';
+import {
+  Architecture,
+  LoggingFormat,
+  Runtime,
+  Tracing,
+  type IDestination,
+} from 'aws-cdk-lib/aws-lambda';
 import { NodejsFunction, OutputFormat, SourceMapMode } from 'aws-cdk-lib/aws-lambda-nodejs';
 import { LogGroup, RetentionDays } from 'aws-cdk-lib/aws-logs';
 import { Validations } from 'aws-cdk-lib';
@@ -19,6 +25,9 @@ export interface ServiceFunctionProps {
   readonly timeout?: Duration;
   readonly logRetention?: RetentionDays;
   readonly reservedConcurrentExecutions?: number;
+  /** Asynchronous invocations only: where an event goes once its retries are used up. */
+  readonly onFailure?: IDestination;
+  readonly retryAttempts?: number;
 }
 
 /**
@@ -66,6 +75,8 @@ export class ServiceFunction extends Construct {
       loggingFormat: LoggingFormat.JSON,
       tracing: Tracing.ACTIVE,
       reservedConcurrentExecutions: props.reservedConcurrentExecutions,
+      onFailure: props.onFailure,
+      retryAttempts: props.retryAttempts,
       environment: { NODE_OPTIONS: '--enable-source-maps', ...props.environment },
       bundling: {
         minify: true,

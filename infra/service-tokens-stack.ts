@@ -1,10 +1,13 @@
 import { CfnOutput, Duration, Stack, type StackProps } from 'aws-cdk-lib';
 import type { Construct } from 'constructs';
+import type { Schedule } from 'aws-cdk-lib/aws-events';
 import type { Route } from '../shared/authz/routes';
+import { AlertTopic, type AlertSubscription } from './alert-topic';
 import { RotatedServiceToken } from './rotated-service-token';
 import { DEFAULT_ROUTES } from './routes';
 import { TokenRotation } from './token-rotation';
 import { TokenApi } from './token-api';
+import { TokenSchedules } from './token-schedules';
 import { TokenTables } from './token-tables';
 
 export interface ServiceTokensStackProps extends StackProps {
@@ -23,6 +26,14 @@ export interface ServiceTokensStackProps extends StackProps {
   readonly rotationGraceDays?: number;
   /** Service tokens kept in Secrets Manager and rotated by this stack. */
   readonly serviceTokens?: readonly ServiceTokenSpec[];
+  /** E-mail and HTTPS subscribers of the alert topic, optionally filtered. */
+  readonly alertSubscriptions?: readonly AlertSubscription[];
+  /** When the expiry alert run starts. Default: every hour. */
+  readonly alertSchedule?: Schedule;
+  /** When the cleanup run starts. Default: daily at 03:17 UTC. */
+  readonly cleanupSchedule?: Schedule;
+  /** Days an ended token's item is kept before TTL deletes it. Default 90. */
+  readonly tokenRetentionDays?: number;
 }
 
 export interface ServiceTokenSpec {
@@ -40,10 +51,13 @@ export class ServiceTokensStack extends Stack {
   readonly api: TokenApi;
   readonly rotation: TokenRotation;
   readonly serviceTokens: RotatedServiceToken[];
+  readonly alerts: AlertTopic;
+  readonly schedules: TokenSchedules;
 
   constructor(scope: Construct, id: string, props: ServiceTokensStackProps = {}) {
     super(scope, id, props);
     this.tables = new TokenTables(this, 'Tables', { retain: props.retainData ?? true });
+    this.alerts = new AlertTopic(this, 'Alerts', { subscriptions: props.alertSubscriptions });
     this.api = new TokenApi(this, 'Api', {
       tokensTable: this.tables.tokens,
       tableKey: this.tables.key,
@@ -64,6 +78,7 @@ export class ServiceTokensStack extends Stack {
       (token) =>
         new RotatedServiceToken(this, token.id, {
           rotation: this.rotation,
+          alerts: this.alerts,
           name: token.name,
           owner: token.owner,
           scopes: token.scopes,
@@ -75,6 +90,16 @@ export class ServiceTokensStack extends Stack {
             : { lifetime: Duration.days(token.lifetimeDays) }),
         }),
     );
+    this.schedules = new TokenSchedules(this, 'Schedules', {
+      tokensTable: this.tables.tokens,
+      auditTable: this.tables.audit,
+      tableKey: this.tables.key,
+      alerts: this.alerts,
+      alertSchedule: props.alertSchedule,
+      cleanupSchedule: props.cleanupSchedule,
+      retention: Duration.days(props.tokenRetentionDays ?? 90),
+    });
+    new CfnOutput(this, 'AlertTopicArn', { value: this.alerts.topic.topicArn });
     new CfnOutput(this, 'ApiUrl', { value: this.api.api.url });
     new CfnOutput(this, 'TokensTableName', { value: this.tables.tokens.tableName });
     new CfnOutput(this, 'AuditTableName', { value: this.tables.audit.tableName });

@@ -40,14 +40,14 @@ describe('rotated service tokens', () => {
     expect(findTokens(JSON.stringify(template.toJSON()))).toEqual([]);
   });
 
-  it('let every role use KMS keys only through DynamoDB or Secrets Manager', () => {
+  it('let every role use KMS keys only through DynamoDB, Secrets Manager or SNS', () => {
     const statements = resources(template, 'AWS::IAM::Policy', policySchema).flatMap(
       (p) => p.properties.PolicyDocument.Statement,
     );
     const kms = statements.filter((s) => JSON.stringify(s).includes('"kms:'));
     expect(kms.length).toBeGreaterThanOrEqual(3);
     for (const statement of kms) {
-      expect(JSON.stringify(statement)).toMatch(/kms:ViaService.*(dynamodb|secretsmanager)\./);
+      expect(JSON.stringify(statement)).toMatch(/kms:ViaService.*(dynamodb|secretsmanager|sns)\./);
     }
   });
 

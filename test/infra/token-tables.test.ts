@@ -1,5 +1,5 @@
 import { App, Stack } from 'aws-cdk-lib';
-import { Template } from 'aws-cdk-lib/assertions';
+import { Match, Template } from 'aws-cdk-lib/assertions';
 import { describe, expect, it } from 'vitest';
 import { ServiceTokensStack } from '../../infra/service-tokens-stack';
 import { auditTable, createTableInput, tokenTable } from '../../shared/store/schema';
@@ -40,9 +40,13 @@ describe('token tables', () => {
   });
 
   it('encrypts both tables with a rotating customer-managed KMS key', () => {
-    template.resourceCountIs('AWS::KMS::Key', 1);
-    template.hasResourceProperties('AWS::KMS::Key', { EnableKeyRotation: true });
-    const keyId = Object.keys(template.findResources('AWS::KMS::Key'))[0];
+    const keys = template.findResources('AWS::KMS::Key', {
+      Properties: { Description: Match.stringLikeRegexp('service-token and audit tables') },
+    });
+    expect(Object.values(keys)).toEqual([
+      expect.objectContaining({ Properties: expect.objectContaining({ EnableKeyRotation: true }) }),
+    ]);
+    const keyId = Object.keys(keys)[0];
     template.resourcePropertiesCountIs(
       'AWS::DynamoDB::Table',
       {

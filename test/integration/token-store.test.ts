@@ -3,7 +3,7 @@ import { TokenStoreError } from '../../shared/store/errors';
 import { evaluateRecord } from '../../shared/token/verify';
 import { findTokens } from '../../shared/token/format';
 import { useDynamo } from '../support/dynamo';
-import { DAY_MS, newTestToken } from '../support/tokens';
+import { clockStart, DAY_MS, newTestToken } from '../support/tokens';
 
 const dynamo = useDynamo();
 const admin = { actor: 'tok_admin', requestId: 'req-1' };
@@ -415,7 +415,7 @@ describe('expiry alert leases', () => {
   });
 
   it('takes over a lease its holder never finished once it lapses, and not before', async () => {
-    let now = new Date('2026-03-01T00:00:00.000Z');
+    let now = clockStart();
     const store = dynamo.store({ now: () => now });
     const { input } = newTestToken({}, now);
     await store.create(input, admin);
@@ -461,7 +461,7 @@ describe('retiring ended tokens', () => {
   const cleanup = { actor: 'system:cleanup', requestId: 'run-1' };
 
   it('marks an expired token expired, takes it out of the expiry index, and audits it', async () => {
-    let now = new Date('2026-03-01T00:00:00.000Z');
+    let now = clockStart();
     const store = dynamo.store({ now: () => now, retentionDays: 90 });
     const { input } = newTestToken({ expiresAt: new Date(now.getTime() + DAY_MS) }, now);
     await store.create(input, admin);
@@ -483,7 +483,7 @@ describe('retiring ended tokens', () => {
   });
 
   it('ends a predecessor whose grace passed as grace-ended, denied as past-grace', async () => {
-    let now = new Date('2026-03-01T00:00:00.000Z');
+    let now = clockStart();
     const store = dynamo.store({ now: () => now });
     const { input } = newTestToken({}, now);
     await store.create(input, admin);
@@ -501,7 +501,7 @@ describe('retiring ended tokens', () => {
   });
 
   it('changes a token once when runs overlap, with one audit event', async () => {
-    let now = new Date('2026-03-01T00:00:00.000Z');
+    let now = clockStart();
     const store = dynamo.store({ now: () => now });
     const { input } = newTestToken({ expiresAt: new Date(now.getTime() + DAY_MS) }, now);
     await store.create(input, admin);
@@ -517,7 +517,7 @@ describe('retiring ended tokens', () => {
   });
 
   it('leaves revoked tokens alone', async () => {
-    let now = new Date('2026-03-01T00:00:00.000Z');
+    let now = clockStart();
     const store = dynamo.store({ now: () => now });
     const { input } = newTestToken({ expiresAt: new Date(now.getTime() + DAY_MS) }, now);
     await store.create(input, admin);

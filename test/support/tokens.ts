@@ -4,6 +4,15 @@ import type { NewToken, TokenRecord } from '../../shared/token/record';
 
 export const DAY_MS = 86_400_000;
 
+/**
+ * A start for simulated clocks: midnight UTC a day from now. Not a fixed past date: DynamoDB
+ * Local runs TTL deletion on the real clock, so items whose TTL (expiry + retention) lies in the
+ * real past vanish in the middle of a test.
+ */
+export function clockStart(): Date {
+  return new Date((Math.floor(Date.now() / DAY_MS) + 1) * DAY_MS);
+}
+
 /** A stored, active token record for pure tests; override what the test is about. */
 export function tokenRecord(overrides: Partial<TokenRecord> = {}): TokenRecord {
   return {
