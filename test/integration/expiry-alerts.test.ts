@@ -247,9 +247,9 @@ describe('expiry alerts under failure', () => {
     const report = await w.alerter(flaky, 1).run(run);
 
     expect(report.sent.high).toBe(1);
-    expect(report.failures).toEqual([
-      { tokenId: expect.stringMatching(/^tok_/), error: 'AlertPublishError' },
-    ]);
+    expect(report.failures).toHaveLength(1);
+    expect(report.failures[0]?.error).toBe('AlertPublishError');
+    expect([first.input.tokenId, second.input.tokenId]).toContain(report.failures[0]?.tokenId);
     await w.alerter().run(run);
     const ids = (await received()).map((m) => m.alert.token.id).sort();
     expect(ids).toEqual([first.input.tokenId, second.input.tokenId].sort());
