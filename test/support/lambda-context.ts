@@ -1,7 +1,11 @@
 /** A Lambda context object for invoking handlers directly. */
 import type { Context } from 'aws-lambda';
 
-export function lambdaContext(functionName: string, requestId = 'req-1'): Context {
+export function lambdaContext(
+  functionName: string,
+  requestId = 'req-1',
+  remainingMs = 5_000,
+): Context {
   return {
     functionName,
     functionVersion: '$LATEST',
@@ -11,7 +15,7 @@ export function lambdaContext(functionName: string, requestId = 'req-1'): Contex
     logGroupName: `/aws/lambda/${functionName}`,
     logStreamName: 'local',
     callbackWaitsForEmptyEventLoop: false,
-    getRemainingTimeInMillis: () => 5_000,
+    getRemainingTimeInMillis: () => remainingMs,
     // The Context type still requires these legacy callbacks; nothing here calls them.
     /* eslint-disable @typescript-eslint/no-deprecated */
     done: () => undefined,
