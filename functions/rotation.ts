@@ -27,6 +27,7 @@ const rotator = new TokenRotator({
     client: new DynamoDBClient({}),
     tokensTable: config.TOKENS_TABLE_NAME,
     auditTable: config.AUDIT_TABLE_NAME,
+    retentionDays: config.RETENTION_DAYS,
   }),
   prefix: config.TOKEN_PREFIX,
   graceMs: config.GRACE_PERIOD_DAYS * 86_400_000,

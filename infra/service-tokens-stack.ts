@@ -73,6 +73,7 @@ export class ServiceTokensStack extends Stack {
       tableKey: this.tables.key,
       tokenPrefix: props.tokenPrefix,
       gracePeriod: Duration.days(props.rotationGraceDays ?? 7),
+      retention: Duration.days(props.tokenRetentionDays ?? 90),
     });
     this.serviceTokens = (props.serviceTokens ?? []).map(
       (token) =>

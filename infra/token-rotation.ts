@@ -17,6 +17,8 @@ export interface TokenRotationProps {
   readonly tokenPrefix?: string;
   /** How long a rotated-out token keeps working (0 = immediate cut-over). Default 7 days. */
   readonly gracePeriod?: Duration;
+  /** How long an ended token's item is kept before TTL deletes it. Default 90 days. */
+  readonly retention?: Duration;
 }
 
 /**
@@ -41,6 +43,7 @@ export class TokenRotation extends Construct {
         AUDIT_TABLE_NAME: props.auditTable.tableName,
         TOKEN_PREFIX: props.tokenPrefix ?? DEFAULT_TOKEN_PREFIX,
         GRACE_PERIOD_DAYS: String(this.gracePeriod.toDays({ integral: false })),
+        RETENTION_DAYS: String((props.retention ?? Duration.days(90)).toDays()),
         POWERTOOLS_LOG_LEVEL: 'INFO',
       },
     });

@@ -82,6 +82,9 @@ export const authorizerConfigSchema = z.object({
 
 export type AuthorizerConfig = z.infer<typeof authorizerConfigSchema>;
 
+/** Days an ended token's item is kept before TTL deletes it. */
+const retentionDays = z._default(z.coerce.number().check(z.int(), z.gte(1), z.lte(3650)), 90);
+
 /** The rotation Lambda writes tokens and audit events. */
 export const rotationConfigSchema = z.object({
   TOKENS_TABLE_NAME: nonEmpty(),
@@ -91,6 +94,7 @@ export const rotationConfigSchema = z.object({
   GRACE_PERIOD_DAYS: z._default(z.coerce.number().check(z.gte(0), z.lte(90)), 7),
   /** `[{ "secretArn", "name", "owner", "scopes", "lifetimeDays" }, …]`, built by CDK. */
   TOKEN_SPECS: json(specCatalogSchema),
+  RETENTION_DAYS: retentionDays,
 });
 
 export type RotationConfig = z.infer<typeof rotationConfigSchema>;
@@ -116,6 +120,6 @@ export const alertsConfigSchema = z.object({
 export const cleanupConfigSchema = z.object({
   TOKENS_TABLE_NAME: nonEmpty(),
   AUDIT_TABLE_NAME: nonEmpty(),
-  RETENTION_DAYS: z._default(z.coerce.number().check(z.int(), z.gte(1), z.lte(3650)), 90),
+  RETENTION_DAYS: retentionDays,
   CLOCK_SOURCE: clockSource,
 });

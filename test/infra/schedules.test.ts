@@ -76,10 +76,15 @@ describe('schedules', () => {
     });
     custom.hasResourceProperties('AWS::Events::Rule', { ScheduleExpression: 'rate(15 minutes)' });
     custom.hasResourceProperties('AWS::Events::Rule', { ScheduleExpression: 'rate(6 hours)' });
-    custom.hasResourceProperties('AWS::Lambda::Function', {
-      Description: 'Retires expired service tokens',
-      Environment: { Variables: Match.objectLike({ RETENTION_DAYS: '30' }) },
-    });
+    for (const writer of [
+      'Retires expired service tokens',
+      'Rotates service tokens held in Secrets Manager',
+    ]) {
+      custom.hasResourceProperties('AWS::Lambda::Function', {
+        Description: writer,
+        Environment: { Variables: Match.objectLike({ RETENTION_DAYS: '30' }) },
+      });
+    }
   });
 
   it('end an alert run before its alert leases can lapse', () => {

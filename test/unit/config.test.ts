@@ -1,5 +1,11 @@
 import { describe, expect, it } from 'vitest';
-import { ConfigError, parseConfig, storeConfigSchema } from '../../shared/config';
+import {
+  alertsConfigSchema,
+  cleanupConfigSchema,
+  ConfigError,
+  parseConfig,
+  storeConfigSchema,
+} from '../../shared/config';
 
 describe('parseConfig', () => {
   it('names every missing variable', () => {
@@ -21,5 +27,37 @@ describe('parseConfig', () => {
       AUDIT_TABLE_NAME: 'a',
     });
     expect(config).toEqual({ TOKENS_TABLE_NAME: 't', AUDIT_TABLE_NAME: 'a', TOKEN_PREFIX: 'sk_' });
+  });
+});
+
+describe('schedule configuration', () => {
+  const tables = { TOKENS_TABLE_NAME: 't', AUDIT_TABLE_NAME: 'a' };
+  const topic = 'arn:aws:sns:eu-west-1:123456789012:alerts';
+
+  it('runs on the system clock unless told otherwise', () => {
+    expect(parseConfig(alertsConfigSchema, { ...tables, ALERT_TOPIC_ARN: topic })).toMatchObject({
+      CLOCK_SOURCE: 'system',
+    });
+    expect(parseConfig(cleanupConfigSchema, tables)).toMatchObject({
+      CLOCK_SOURCE: 'system',
+      RETENTION_DAYS: 90,
+    });
+  });
+
+  it.each([
+    [
+      alertsConfigSchema,
+      { ...tables, ALERT_TOPIC_ARN: 'alerts' },
+      /ALERT_TOPIC_ARN: must be an SNS topic ARN/,
+    ],
+    [
+      alertsConfigSchema,
+      { ...tables, ALERT_TOPIC_ARN: topic, CLOCK_SOURCE: 'wall' },
+      /CLOCK_SOURCE/,
+    ],
+    [cleanupConfigSchema, { ...tables, RETENTION_DAYS: '0' }, /RETENTION_DAYS/],
+    [cleanupConfigSchema, { ...tables, RETENTION_DAYS: 'ninety' }, /RETENTION_DAYS/],
+  ])('refuses a bad value (%#)', (schema, env, message) => {
+    expect(() => parseConfig(schema, env)).toThrow(message);
   });
 });
