@@ -3,12 +3,14 @@ import { cpus } from 'node:os';
 import { printTable, verdict, type BenchRow } from './report';
 import { benchAuthorizer } from './authorizer';
 import { benchRotation } from './rotation';
+import { benchSchedules } from './schedules';
 import { benchTokenCore } from './token-core';
 
 const rows: BenchRow[] = [
   ...(await benchTokenCore()),
   ...(await benchAuthorizer()),
   ...(await benchRotation()),
+  ...(await benchSchedules()),
 ];
 
 console.log(
