@@ -14,8 +14,7 @@ import type { Context } from 'aws-lambda';
 import { cleanupConfigSchema, parseConfig } from '../shared/config';
 import { METRICS_NAMESPACE } from '../shared/observability';
 import { Cleanup } from '../shared/schedules/cleanup';
-import { ScheduleRunFailed, scheduleRun, timeLeft } from '../shared/schedules/run';
-import { TokenStore } from '../shared/store/token-store';
+import { ScheduleRunFailed, scheduleRun, storeForRun, timeLeft } from '../shared/schedules/run';
 
 const config = parseConfig(cleanupConfigSchema);
 const logger = new Logger({ serviceName: 'token-cleanup' });
@@ -25,13 +24,7 @@ const dynamo = new DynamoDBClient({});
 async function runCleanup(event: unknown, context: Context) {
   const run = scheduleRun(event, config.CLOCK_SOURCE);
   logger.appendKeys({ runId: run.runId, runTime: run.now.toISOString() });
-  const store = new TokenStore({
-    client: dynamo,
-    tokensTable: config.TOKENS_TABLE_NAME,
-    auditTable: config.AUDIT_TABLE_NAME,
-    retentionDays: config.RETENTION_DAYS,
-    ...(config.CLOCK_SOURCE === 'event' ? { now: () => run.now } : {}),
-  });
+  const store = storeForRun(dynamo, config, run);
   const cleanup = new Cleanup({ store, now: () => run.now });
   const report = await cleanup.run(
     { actor: 'system:cleanup', requestId: run.runId },

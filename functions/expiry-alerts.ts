@@ -17,8 +17,7 @@ import { SnsAlertPublisher } from '../shared/alerts/publisher';
 import { alertsConfigSchema, parseConfig } from '../shared/config';
 import { METRICS_NAMESPACE } from '../shared/observability';
 import { ExpiryAlerter } from '../shared/schedules/expiry-alerter';
-import { ScheduleRunFailed, scheduleRun, timeLeft } from '../shared/schedules/run';
-import { TokenStore } from '../shared/store/token-store';
+import { ScheduleRunFailed, scheduleRun, storeForRun, timeLeft } from '../shared/schedules/run';
 
 const config = parseConfig(alertsConfigSchema);
 const logger = new Logger({ serviceName: 'token-expiry-alerts' });
@@ -29,12 +28,7 @@ const publisher = new SnsAlertPublisher(new SNSClient({}), config.ALERT_TOPIC_AR
 async function runAlerts(event: unknown, context: Context) {
   const run = scheduleRun(event, config.CLOCK_SOURCE);
   logger.appendKeys({ runId: run.runId, runTime: run.now.toISOString() });
-  const store = new TokenStore({
-    client: dynamo,
-    tokensTable: config.TOKENS_TABLE_NAME,
-    auditTable: config.AUDIT_TABLE_NAME,
-    ...(config.CLOCK_SOURCE === 'event' ? { now: () => run.now } : {}),
-  });
+  const store = storeForRun(dynamo, config, run);
   const alerter = new ExpiryAlerter({ store, publisher, now: () => run.now });
   const report = await alerter.run(
     { actor: 'system:expiry-alerts', requestId: run.runId },

@@ -68,45 +68,20 @@ export class TokenSchedules extends Construct {
     });
 
     const expiryIndex = `${props.tokensTable.tableArn}/index/${TOKEN_INDEX.byExpiry}`;
+    const allow = (job: ScheduledJob, actions: string[], resource: string) => {
+      job.fn.role.addToPolicy(
+        new PolicyStatement({ effect: Effect.ALLOW, actions, resources: [resource] }),
+      );
+    };
     // Alerts: read the expiry index, lease/confirm on token items, audit each alert, publish.
-    this.alertRun.fn.role.addToPolicy(
-      new PolicyStatement({
-        effect: Effect.ALLOW,
-        actions: ['dynamodb:Query'],
-        resources: [expiryIndex],
-      }),
-    );
-    this.alertRun.fn.role.addToPolicy(
-      new PolicyStatement({
-        effect: Effect.ALLOW,
-        actions: ['dynamodb:UpdateItem'],
-        resources: [props.tokensTable.tableArn],
-      }),
-    );
+    allow(this.alertRun, ['dynamodb:Query'], expiryIndex);
+    allow(this.alertRun, ['dynamodb:UpdateItem'], props.tokensTable.tableArn);
     props.alerts.grantPublish(this.alertRun.fn.role);
     // Cleanup: read the expiry index, read-decide-write each ended token, audit it.
-    this.cleanupRun.fn.role.addToPolicy(
-      new PolicyStatement({
-        effect: Effect.ALLOW,
-        actions: ['dynamodb:Query'],
-        resources: [expiryIndex],
-      }),
-    );
-    this.cleanupRun.fn.role.addToPolicy(
-      new PolicyStatement({
-        effect: Effect.ALLOW,
-        actions: ['dynamodb:GetItem', 'dynamodb:UpdateItem'],
-        resources: [props.tokensTable.tableArn],
-      }),
-    );
+    allow(this.cleanupRun, ['dynamodb:Query'], expiryIndex);
+    allow(this.cleanupRun, ['dynamodb:GetItem', 'dynamodb:UpdateItem'], props.tokensTable.tableArn);
     for (const job of [this.alertRun, this.cleanupRun]) {
-      job.fn.role.addToPolicy(
-        new PolicyStatement({
-          effect: Effect.ALLOW,
-          actions: ['dynamodb:PutItem'],
-          resources: [props.auditTable.tableArn],
-        }),
-      );
+      allow(job, ['dynamodb:PutItem'], props.auditTable.tableArn);
       grantKeyVia(job.fn.role, props.tableKey, 'dynamodb');
     }
   }

@@ -9,7 +9,7 @@
  */
 import type { AuditContext } from '../store/audit';
 import type { TokenStore } from '../store/token-store';
-import { errorName, forEachPage } from './paging';
+import { forEachPage, settleEach, type ItemFailure } from './paging';
 
 export interface CleanupDeps {
   readonly store: Pick<TokenStore, 'listEnding' | 'expire'>;
@@ -24,7 +24,7 @@ export interface CleanupReport {
   readonly graceEnded: number;
   /** Already retired (a concurrent run) or not due after all. */
   readonly unchanged: number;
-  readonly failures: readonly { readonly tokenId: string; readonly error: string }[];
+  readonly failures: readonly ItemFailure[];
   /** False when the run stopped early for time; the next run continues. */
   readonly complete: boolean;
 }
@@ -40,7 +40,7 @@ export class Cleanup {
       graceEnded: 0,
       unchanged: 0,
     };
-    const failures: { tokenId: string; error: string }[] = [];
+    const failures: ItemFailure[] = [];
     const { complete } = await forEachPage(
       (cursor) =>
         this.deps.store.listEnding(
@@ -50,17 +50,15 @@ export class Cleanup {
         ),
       async (records) => {
         report.itemsRead += records.length;
-        await Promise.all(
-          records.map(async (record) => {
-            try {
-              const result = await this.deps.store.expire(record.tokenHash, context);
-              if (!result.changed) report.unchanged += 1;
-              else if (isGraceEnd(result.record)) report.graceEnded += 1;
-              else report.expired += 1;
-            } catch (error) {
-              failures.push({ tokenId: record.tokenId, error: errorName(error) });
-            }
-          }),
+        await settleEach(
+          records,
+          async (record) => {
+            const result = await this.deps.store.expire(record.tokenHash, context);
+            if (!result.changed) report.unchanged += 1;
+            else if (isGraceEnd(result.record)) report.graceEnded += 1;
+            else report.expired += 1;
+          },
+          failures,
         );
       },
       hasTime,

@@ -17,7 +17,7 @@ import type { AlertPublisher } from '../alerts/publisher';
 import type { AuditContext } from '../store/audit';
 import type { TokenStore } from '../store/token-store';
 import type { TokenRecord } from '../token/record';
-import { errorName, forEachPage } from './paging';
+import { forEachPage, settleEach, type ItemFailure } from './paging';
 
 /** Longer than the alert Lambda's timeout (infra asserts it), so a live run never loses one. */
 export const ALERT_LEASE_MS = 15 * 60_000;
@@ -48,7 +48,7 @@ export interface AlertRunReport {
   readonly claimedElsewhere: number;
   /** Published, but the lease had lapsed before the confirmation: possibly a duplicate. */
   readonly unconfirmed: number;
-  readonly failures: readonly { readonly tokenId: string; readonly error: string }[];
+  readonly failures: readonly ItemFailure[];
   /** False when the run stopped early for time; the next run continues. */
   readonly complete: boolean;
 }
@@ -65,7 +65,7 @@ export class ExpiryAlerter {
       claimedElsewhere: 0,
       unconfirmed: 0,
     };
-    const failures: { tokenId: string; error: string }[] = [];
+    const failures: ItemFailure[] = [];
     const { complete } = await forEachPage(
       (cursor) =>
         this.deps.store.listEnding(
@@ -74,21 +74,19 @@ export class ExpiryAlerter {
         ),
       async (records) => {
         report.itemsRead += records.length;
-        await Promise.all(
-          records.map(async (record) => {
+        await settleEach(
+          records,
+          async (record) => {
             const due = dueAlert(record, now);
             const band = dueAlert({ ...record, alertedDays: undefined }, now);
             if (band !== undefined) report.within[band.severity] += 1;
             if (due === undefined) return;
-            try {
-              const outcome = await this.alert(record, due.days, now, context);
-              if (outcome === 'sent') report.sent[due.severity] += 1;
-              else if (outcome === 'unconfirmed') report.unconfirmed += 1;
-              else report.claimedElsewhere += 1;
-            } catch (error) {
-              failures.push({ tokenId: record.tokenId, error: errorName(error) });
-            }
-          }),
+            const outcome = await this.alert(record, due.days, now, context);
+            if (outcome === 'sent') report.sent[due.severity] += 1;
+            else if (outcome === 'unconfirmed') report.unconfirmed += 1;
+            else report.claimedElsewhere += 1;
+          },
+          failures,
         );
       },
       hasTime,

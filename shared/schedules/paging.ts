@@ -22,10 +22,35 @@ export async function forEachPage<T>(
 }
 
 /** The name of an error, for reports and logs; never its message, which may carry data. */
-export function errorName(error: unknown): string {
+function errorName(error: unknown): string {
   if (error instanceof Error) {
     const code = 'code' in error && typeof error.code === 'string' ? `:${error.code}` : '';
     return `${error.name}${code}`;
   }
   return 'UnknownError';
+}
+
+export interface ItemFailure {
+  readonly tokenId: string;
+  readonly error: string;
+}
+
+/**
+ * Run `work` on every record of a page at once; a record whose work throws is added to
+ * `failures` (by token id and error name) instead of stopping the others.
+ */
+export async function settleEach<T extends { tokenId: string }>(
+  records: readonly T[],
+  work: (record: T) => Promise<void>,
+  failures: ItemFailure[],
+): Promise<void> {
+  await Promise.all(
+    records.map(async (record) => {
+      try {
+        await work(record);
+      } catch (error) {
+        failures.push({ tokenId: record.tokenId, error: errorName(error) });
+      }
+    }),
+  );
 }

@@ -4,7 +4,9 @@
  * clock with a fresh run id.
  */
 import { randomUUID } from 'node:crypto';
+import type { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import * as z from 'zod/mini';
+import { TokenStore } from '../store/token-store';
 
 const scheduledEventSchema = z.object({
   id: z.string().check(z.minLength(1)),
@@ -52,4 +54,27 @@ const RESERVE_MS = 30_000;
 
 export function timeLeft(context: { getRemainingTimeInMillis(): number }): () => boolean {
   return () => context.getRemainingTimeInMillis() > RESERVE_MS;
+}
+
+/**
+ * The token store for one run. On the event clock the store's own clock (audit timestamps,
+ * lease expiry, "has this token ended") is the run's time too, so a simulated clock is whole.
+ */
+export function storeForRun(
+  client: DynamoDBClient,
+  config: {
+    TOKENS_TABLE_NAME: string;
+    AUDIT_TABLE_NAME: string;
+    CLOCK_SOURCE: 'system' | 'event';
+    RETENTION_DAYS?: number;
+  },
+  run: ScheduleRun,
+): TokenStore {
+  return new TokenStore({
+    client,
+    tokensTable: config.TOKENS_TABLE_NAME,
+    auditTable: config.AUDIT_TABLE_NAME,
+    ...(config.RETENTION_DAYS === undefined ? {} : { retentionDays: config.RETENTION_DAYS }),
+    ...(config.CLOCK_SOURCE === 'event' ? { now: () => run.now } : {}),
+  });
 }
