@@ -9,7 +9,7 @@
  */
 import type { AuditContext } from '../store/audit';
 import type { TokenStore } from '../store/token-store';
-import { forEachPage, settleEach, type ItemFailure } from './paging';
+import { processPages, type RunReport } from './paging';
 
 export interface CleanupDeps {
   readonly store: Pick<TokenStore, 'listEnding' | 'expire'>;
@@ -18,15 +18,11 @@ export interface CleanupDeps {
   readonly pageSize?: number;
 }
 
-export interface CleanupReport {
-  readonly itemsRead: number;
+export interface CleanupReport extends RunReport {
   readonly expired: number;
   readonly graceEnded: number;
   /** Already retired (a concurrent run) or not due after all. */
   readonly unchanged: number;
-  readonly failures: readonly ItemFailure[];
-  /** False when the run stopped early for time; the next run continues. */
-  readonly complete: boolean;
 }
 
 export class Cleanup {
@@ -34,36 +30,23 @@ export class Cleanup {
 
   async run(context: AuditContext, hasTime?: () => boolean): Promise<CleanupReport> {
     const now = this.deps.now();
-    const report = {
-      itemsRead: 0,
-      expired: 0,
-      graceEnded: 0,
-      unchanged: 0,
-    };
-    const failures: ItemFailure[] = [];
-    const { complete } = await forEachPage(
+    const report = { expired: 0, graceEnded: 0, unchanged: 0 };
+    const outcome = await processPages(
       (cursor) =>
         this.deps.store.listEnding(
           // `until` is exclusive; a token ends at its end instant, so include `now` itself.
           { until: new Date(now.getTime() + 1) },
           { limit: this.deps.pageSize ?? 25, cursor },
         ),
-      async (records) => {
-        report.itemsRead += records.length;
-        await settleEach(
-          records,
-          async (record) => {
-            const result = await this.deps.store.expire(record.tokenHash, context);
-            if (!result.changed) report.unchanged += 1;
-            else if (isGraceEnd(result.record)) report.graceEnded += 1;
-            else report.expired += 1;
-          },
-          failures,
-        );
+      async (record) => {
+        const result = await this.deps.store.expire(record.tokenHash, context);
+        if (!result.changed) report.unchanged += 1;
+        else if (isGraceEnd(result.record)) report.graceEnded += 1;
+        else report.expired += 1;
       },
       hasTime,
     );
-    return { ...report, failures, complete };
+    return { ...outcome, ...report };
   }
 }
 

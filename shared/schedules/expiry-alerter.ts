@@ -17,7 +17,7 @@ import type { AlertPublisher } from '../alerts/publisher';
 import type { AuditContext } from '../store/audit';
 import type { TokenStore } from '../store/token-store';
 import type { TokenRecord } from '../token/record';
-import { forEachPage, settleEach, type ItemFailure } from './paging';
+import { processPages, type RunReport } from './paging';
 
 /** Longer than the alert Lambda's timeout (infra asserts it), so a live run never loses one. */
 export const ALERT_LEASE_MS = 15 * 60_000;
@@ -37,9 +37,7 @@ export interface ExpiryAlerterDeps {
   readonly pageSize?: number;
 }
 
-export interface AlertRunReport {
-  /** Index items read: the run's cost. */
-  readonly itemsRead: number;
+export interface AlertRunReport extends RunReport {
   /** Live, not rotated-out tokens by the most urgent threshold they are within. */
   readonly within: Record<Severity, number>;
   /** Alerts published and recorded, by severity. */
@@ -48,9 +46,6 @@ export interface AlertRunReport {
   readonly claimedElsewhere: number;
   /** Published, but the lease had lapsed before the confirmation: possibly a duplicate. */
   readonly unconfirmed: number;
-  readonly failures: readonly ItemFailure[];
-  /** False when the run stopped early for time; the next run continues. */
-  readonly complete: boolean;
 }
 
 export class ExpiryAlerter {
@@ -58,40 +53,26 @@ export class ExpiryAlerter {
 
   async run(context: AuditContext, hasTime?: () => boolean): Promise<AlertRunReport> {
     const now = this.deps.now();
-    const report = {
-      itemsRead: 0,
-      within: counts(),
-      sent: counts(),
-      claimedElsewhere: 0,
-      unconfirmed: 0,
-    };
-    const failures: ItemFailure[] = [];
-    const { complete } = await forEachPage(
+    const report = { within: counts(), sent: counts(), claimedElsewhere: 0, unconfirmed: 0 };
+    const outcome = await processPages(
       (cursor) =>
         this.deps.store.listEnding(
           { from: now, until: new Date(now.getTime() + HORIZON_MS + 1) },
           { limit: this.deps.pageSize ?? 25, cursor },
         ),
-      async (records) => {
-        report.itemsRead += records.length;
-        await settleEach(
-          records,
-          async (record) => {
-            const due = dueAlert(record, now);
-            const band = dueAlert({ ...record, alertedDays: undefined }, now);
-            if (band !== undefined) report.within[band.severity] += 1;
-            if (due === undefined) return;
-            const outcome = await this.alert(record, due.days, now, context);
-            if (outcome === 'sent') report.sent[due.severity] += 1;
-            else if (outcome === 'unconfirmed') report.unconfirmed += 1;
-            else report.claimedElsewhere += 1;
-          },
-          failures,
-        );
+      async (record) => {
+        const due = dueAlert(record, now);
+        const band = dueAlert({ ...record, alertedDays: undefined }, now);
+        if (band !== undefined) report.within[band.severity] += 1;
+        if (due === undefined) return;
+        const result = await this.alert(record, due.days, now, context);
+        if (result === 'sent') report.sent[due.severity] += 1;
+        else if (result === 'unconfirmed') report.unconfirmed += 1;
+        else report.claimedElsewhere += 1;
       },
       hasTime,
     );
-    return { ...report, failures, complete };
+    return { ...outcome, ...report };
   }
 
   private async alert(

@@ -6,7 +6,7 @@ import type { Page } from '../store/token-store';
  * unfinished walk is picked up by the next run, because handled items leave the query's range
  * or are skipped as already done.
  */
-export async function forEachPage<T>(
+async function forEachPage<T>(
   fetch: (cursor: string | undefined) => Promise<Page<T>>,
   handle: (items: readonly T[]) => Promise<void>,
   hasTime: () => boolean = () => true,
@@ -30,6 +30,15 @@ function errorName(error: unknown): string {
   return 'UnknownError';
 }
 
+/** What every scheduled run reports, besides its own counts. */
+export interface RunReport {
+  /** Index items read: the run's cost. */
+  readonly itemsRead: number;
+  readonly failures: readonly ItemFailure[];
+  /** False when the run stopped early for time; the next run continues. */
+  readonly complete: boolean;
+}
+
 export interface ItemFailure {
   readonly tokenId: string;
   readonly error: string;
@@ -39,7 +48,7 @@ export interface ItemFailure {
  * Run `work` on every record of a page at once; a record whose work throws is added to
  * `failures` (by token id and error name) instead of stopping the others.
  */
-export async function settleEach<T extends { tokenId: string }>(
+async function settleEach<T extends { tokenId: string }>(
   records: readonly T[],
   work: (record: T) => Promise<void>,
   failures: ItemFailure[],
@@ -53,4 +62,26 @@ export async function settleEach<T extends { tokenId: string }>(
       }
     }),
   );
+}
+
+/**
+ * The body of a scheduled run: walk the pages, do `work` on every record (a page at a time,
+ * its records concurrently), collect per-record failures, and report what was read.
+ */
+export async function processPages<T extends { tokenId: string }>(
+  fetch: (cursor: string | undefined) => Promise<Page<T>>,
+  work: (record: T) => Promise<void>,
+  hasTime?: () => boolean,
+): Promise<RunReport> {
+  let itemsRead = 0;
+  const failures: ItemFailure[] = [];
+  const { complete } = await forEachPage(
+    fetch,
+    async (records) => {
+      itemsRead += records.length;
+      await settleEach(records, work, failures);
+    },
+    hasTime,
+  );
+  return { itemsRead, failures, complete };
 }
