@@ -66,6 +66,14 @@ export async function benchSchedules(): Promise<BenchRow[]> {
       },
       {
         section,
+        name: 'alert run: alerts sent',
+        value: sentFirst,
+        unit: 'alerts',
+        target: { op: '>=', value: NEAR_EXPIRY },
+        note: 'one per token within 30 days',
+      },
+      {
+        section,
         name: 'alert run: wall time (100 alerts published)',
         value: first.ms,
         unit: 'ms',
@@ -83,7 +91,15 @@ export async function benchSchedules(): Promise<BenchRow[]> {
         name: `cleanup run: items read (${String(ENDED)} ended)`,
         value: cleanup.itemsRead,
         unit: 'items',
-        note: `${cleanup.ms.toFixed(0)} ms, ${String(cleanup.report.expired)} retired`,
+        target: { op: '<=', value: ENDED },
+        note: `${cleanup.ms.toFixed(0)} ms`,
+      },
+      {
+        section,
+        name: 'cleanup run: tokens retired',
+        value: cleanup.report.expired,
+        unit: 'tokens',
+        target: { op: '>=', value: ENDED },
       },
     ];
   } finally {

@@ -40,10 +40,15 @@ async function runAlerts(event: unknown, context: Context) {
   metrics.addMetric('AlertsUnconfirmed', MetricUnit.Count, report.unconfirmed);
   metrics.addMetric('AlertRunIncomplete', MetricUnit.Count, report.complete ? 0 : 1);
   for (const severity of SEVERITIES) {
-    const bySeverity = metrics.singleMetric();
-    bySeverity.addDimension('severity', severity);
-    bySeverity.addMetric('AlertsSent', MetricUnit.Count, report.sent[severity]);
-    bySeverity.addMetric('TokensWithinThreshold', MetricUnit.Count, report.within[severity]);
+    // One single-metric set per metric: a set publishes and drops its dimensions on addMetric.
+    for (const [name, value] of [
+      ['AlertsSent', report.sent[severity]],
+      ['TokensWithinThreshold', report.within[severity]],
+    ] as const) {
+      const bySeverity = metrics.singleMetric();
+      bySeverity.addDimension('severity', severity);
+      bySeverity.addMetric(name, MetricUnit.Count, value);
+    }
   }
   const summary = { ...report, failures: report.failures.length };
   if (report.unconfirmed > 0) {

@@ -63,6 +63,24 @@ export class AlertTopic extends Construct {
       masterKey: this.key,
       enforceSSL: true,
     });
+    // CloudWatch alarms publish as the service, not as an account principal: they need an
+    // allow in the topic policy (enforceSSL's policy replaces the default one), for this
+    // account's alarms only.
+    this.topic.addToResourcePolicy(
+      new PolicyStatement({
+        sid: 'AllowAlarmsOfThisAccount',
+        effect: Effect.ALLOW,
+        principals: [new ServicePrincipal('cloudwatch.amazonaws.com')],
+        actions: ['sns:Publish'],
+        resources: [this.topic.topicArn],
+        conditions: {
+          StringEquals: { 'aws:SourceAccount': account },
+          ArnLike: {
+            'aws:SourceArn': `arn:${Stack.of(this).partition}:cloudwatch:${Stack.of(this).region}:${account}:alarm:*`,
+          },
+        },
+      }),
+    );
     // EventBridge rules publish with this role rather than through a topic policy statement
     // open to every rule: only rules of this account can assume it.
     this.eventsRole = new Role(this, 'EventsRole', {

@@ -17,7 +17,7 @@ export const ALERT_SCHEMA_VERSION = 1;
 export type AlertKind = 'token-expiring' | 'rotation-failed';
 
 export interface AlertMessage {
-  /** SNS Subject (e-mail subject line): printable ASCII, at most 100 characters. */
+  /** SNS Subject (e-mail subject line): printable ASCII, under 100 characters. */
   readonly subject: string;
   readonly body: ExpiryAlertBody;
   readonly attributes: { readonly severity: Severity; readonly owner: string; kind: AlertKind };
@@ -109,8 +109,8 @@ function plural(n: number, unit: string): string {
   return `${String(n)} ${unit}${n === 1 ? '' : 's'}`;
 }
 
-/** SNS subjects must be printable ASCII without line breaks, at most 100 characters. */
+/** SNS subjects must be printable ASCII without line breaks, "less than 100 characters". */
 export function subjectLine(text: string): string {
   const ascii = text.replace(/[^\x20-\x7e]/g, '?');
-  return ascii.length <= 100 ? ascii : `${ascii.slice(0, 97)}...`;
+  return ascii.length < 100 ? ascii : `${ascii.slice(0, 96)}...`;
 }

@@ -8,6 +8,7 @@
  * overlapping run counts as unchanged. A failed token stays in the index for the next run.
  */
 import type { AuditContext } from '../store/audit';
+import { TokenStoreError } from '../store/errors';
 import type { TokenStore } from '../store/token-store';
 import { processPages, type RunReport } from './paging';
 
@@ -39,8 +40,8 @@ export class Cleanup {
           { limit: this.deps.pageSize ?? 25, cursor },
         ),
       async (record) => {
-        const result = await this.deps.store.expire(record.tokenHash, context);
-        if (!result.changed) report.unchanged += 1;
+        const result = await this.deps.store.expire(record.tokenHash, context).catch(gone);
+        if (result === undefined || !result.changed) report.unchanged += 1;
         else if (isGraceEnd(result.record)) report.graceEnded += 1;
         else report.expired += 1;
       },
@@ -48,6 +49,12 @@ export class Cleanup {
     );
     return { ...outcome, ...report };
   }
+}
+
+/** The index can briefly list an item TTL has already deleted: nothing left to retire. */
+function gone(error: unknown): undefined {
+  if (error instanceof TokenStoreError && error.code === 'not-found') return undefined;
+  throw error;
 }
 
 function isGraceEnd(record: { graceUntil?: string; expiresAt: string }): boolean {

@@ -189,17 +189,28 @@ describe('the alert topic', () => {
     });
   });
 
-  it('has a topic policy that allows no one: publishers hold IAM grants instead', () => {
+  it("has a topic policy that allows only this account's CloudWatch alarms, over TLS", () => {
     const [policy, ...others] = resources(template, 'AWS::SNS::TopicPolicy', policySchema);
     expect(others).toEqual([]);
-    expect(policy?.properties.PolicyDocument.Statement).toEqual([
-      expect.objectContaining({
-        Effect: 'Deny',
-        Action: 'sns:Publish',
-        Principal: '*',
-        Condition: { Bool: { 'aws:SecureTransport': 'false' } },
-      }),
-    ]);
+    const [denyPlain, allowAlarms, ...rest] = policy?.properties.PolicyDocument.Statement ?? [];
+    expect(rest).toEqual([]);
+    expect(denyPlain).toMatchObject({
+      Effect: 'Deny',
+      Action: 'sns:Publish',
+      Principal: '*',
+      Condition: { Bool: { 'aws:SecureTransport': 'false' } },
+    });
+    // Alarms publish as the CloudWatch service; every other publisher holds an IAM grant.
+    expect(allowAlarms).toMatchObject({
+      Effect: 'Allow',
+      Action: 'sns:Publish',
+      Principal: { Service: 'cloudwatch.amazonaws.com' },
+      Condition: {
+        StringEquals: { 'aws:SourceAccount': { Ref: 'AWS::AccountId' } },
+        ArnLike: { 'aws:SourceArn': expect.anything() as unknown },
+      },
+    });
+    expect(JSON.stringify(allowAlarms)).toContain(':alarm:*');
   });
 
   it('lets EventBridge publish only through a role that rules of this account can assume', () => {

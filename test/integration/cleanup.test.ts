@@ -84,18 +84,21 @@ describe('cleanup', () => {
     expect(graceEvent).toMatchObject({ action: 'token.grace-ended', actor: 'system:cleanup' });
   });
 
-  it('sets every retired token to be deleted 90 days after it ended', async () => {
+  it('sets every retired token to be deleted the retention period after it ended', async () => {
     const w = world();
-    const token = await w.issue(1);
+    const token = await w.issue(1); // created with a 90-day retention
     w.at(5);
 
-    await w.cleanup().run(run);
+    // The cleanup runs with 30 days: the TTL it writes is the one that counts.
+    await new Cleanup({ store: dynamo.store({ now: w.now, retentionDays: 30 }), now: w.now }).run(
+      run,
+    );
 
     const items = await dynamo.scanAll(dynamo.tables().tokens);
     expect(items).toEqual([
       expect.objectContaining({
         tokenHash: token.tokenHash,
-        ttl: token.expiresAt.getTime() / 1000 + 90 * 86_400,
+        ttl: token.expiresAt.getTime() / 1000 + 30 * 86_400,
       }),
     ]);
     expect(items[0]).not.toHaveProperty('expiryPartition');
@@ -139,6 +142,28 @@ describe('cleanup', () => {
 
     expect(partial).toMatchObject({ complete: false, expired: 20 });
     expect(rest).toMatchObject({ complete: true, expired: 10 });
+  });
+
+  it('counts a token the index still lists but TTL already deleted as nothing to do', async () => {
+    const w = world();
+    const real = await w.issue(1);
+    const deleted = newTestToken({}, w.now()).input;
+    w.at(2);
+    const stale = {
+      listEnding: async (...args: Parameters<typeof w.store.listEnding>) => {
+        const page = await w.store.listEnding(...args);
+        const ghosts = page.items
+          .slice(0, 1)
+          .map((item) => ({ ...item, tokenHash: deleted.tokenHash, tokenId: deleted.tokenId }));
+        return { ...page, items: [...page.items, ...ghosts] };
+      },
+      expire: w.store.expire.bind(w.store),
+    };
+
+    const report = await new Cleanup({ store: stale, now: w.now }).run(run);
+
+    expect(report).toMatchObject({ itemsRead: 2, expired: 1, unchanged: 1, failures: [] });
+    expect(await w.status(real.tokenHash)).toBe('expired');
   });
 
   it('reports a token it could not retire, retires the rest, and gets it on the next run', async () => {

@@ -4,6 +4,7 @@
  * DynamoDB Local, alerts on moto read through an SQS subscription.
  */
 import { describe, expect, inject, it } from 'vitest';
+import { z } from 'zod';
 import { loadHandler, type BundledHandler } from '../../local/bundles';
 import { LOCAL_AWS_ENV } from '../../local/dynamodb-local';
 import { findTokens } from '../../shared/token/format';
@@ -43,6 +44,33 @@ function load(description: string, env: Record<string, string> = {}): BundledHan
     AWS_ENDPOINT_URL_SNS: inject('motoEndpoint'),
     ...env,
   });
+}
+
+const emfSchema = z.object({
+  _aws: z.object({
+    CloudWatchMetrics: z.array(
+      z.object({
+        Dimensions: z.array(z.array(z.string())),
+        Metrics: z.array(z.object({ Name: z.string() })),
+      }),
+    ),
+  }),
+});
+
+/** Every metric value in the EMF lines of a log, with the dimensions it was published under. */
+function emfMetrics(lines: readonly string[]) {
+  return lines.flatMap((chunk) =>
+    chunk.split('\n').flatMap((line) => {
+      if (!line.includes('"_aws"')) return [];
+      const record = z.record(z.string(), z.unknown()).parse(JSON.parse(line));
+      return emfSchema.parse(record)._aws.CloudWatchMetrics.flatMap((set) => {
+        const dimensions = Object.fromEntries(
+          set.Dimensions.flat().map((name) => [name, String(record[name])]),
+        );
+        return set.Metrics.map((m) => ({ name: m.Name, dimensions, value: record[m.Name] }));
+      });
+    }),
+  );
 }
 
 const ALERTS = 'Sends expiry alerts for service tokens';
@@ -93,8 +121,12 @@ describe('bundled schedule Lambdas', () => {
     const logs = output.text();
     expect(logs).toContain('"runId":"run-alerts-1"');
     expect(logs).toContain('"runId":"run-cleanup-1"');
-    expect(logs).toContain('"AlertsSent"');
-    expect(logs).toContain('"TokensExpired"');
+    const metrics = emfMetrics(output.lines);
+    const high = (name: string) =>
+      metrics.find((m) => m.name === name && m.dimensions['severity'] === 'high');
+    expect(high('AlertsSent')).toMatchObject({ value: 1 });
+    expect(high('TokensWithinThreshold')).toMatchObject({ value: 1 });
+    expect(metrics.find((m) => m.name === 'TokensExpired')).toMatchObject({ value: 1 });
     expect(logs).not.toContain(plaintext);
     expect(logs).not.toContain(input.tokenHash);
     expect(findTokens(logs)).toEqual([]);

@@ -463,18 +463,20 @@ describe('retiring ended tokens', () => {
   it('marks an expired token expired, takes it out of the expiry index, and audits it', async () => {
     let now = clockStart();
     const store = dynamo.store({ now: () => now, retentionDays: 90 });
+    const retiring = dynamo.store({ now: () => now, retentionDays: 30 });
     const { input } = newTestToken({ expiresAt: new Date(now.getTime() + DAY_MS) }, now);
     await store.create(input, admin);
 
     expect((await store.expire(input.tokenHash, cleanup)).changed).toBe(false);
     now = new Date(now.getTime() + DAY_MS);
-    const result = await store.expire(input.tokenHash, cleanup);
+    const result = await retiring.expire(input.tokenHash, cleanup);
 
     expect(result).toMatchObject({ changed: true, record: { status: 'expired' } });
     expect((await store.listEnding({ until: new Date(now.getTime() + 1) })).items).toEqual([]);
     const [item] = await dynamo.scanAll(dynamo.tables().tokens);
     expect(item).not.toHaveProperty('expiryPartition');
-    expect(item?.['ttl']).toBe(Date.parse(input.expiresAt.toISOString()) / 1000 + 90 * 86_400);
+    // The retiring store's retention, not the creator's: expire sets the TTL itself.
+    expect(item?.['ttl']).toBe(Date.parse(input.expiresAt.toISOString()) / 1000 + 30 * 86_400);
     expect((await store.listAudit(input.tokenId)).items[0]).toMatchObject({
       action: 'token.expired',
       actor: 'system:cleanup',
