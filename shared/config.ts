@@ -123,3 +123,14 @@ export const cleanupConfigSchema = z.object({
   RETENTION_DAYS: retentionDays,
   CLOCK_SOURCE: clockSource,
 });
+
+/** The management API reads and writes tokens and audit events, and can flush the stage cache. */
+export const managementConfigSchema = z.object({
+  TOKENS_TABLE_NAME: nonEmpty(),
+  AUDIT_TABLE_NAME: nonEmpty(),
+  TOKEN_PREFIX: tokenPrefix,
+  RETENTION_DAYS: retentionDays,
+  /** Where emergency revocations flush the authorizer cache; unset: no flush (local runs). */
+  REST_API_ID: z.optional(z.string().check(z.regex(/^[a-z0-9]{1,32}$/, 'must be a REST API id'))),
+  STAGE_NAME: z._default(z.string().check(z.minLength(1)), 'v1'),
+});

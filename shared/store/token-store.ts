@@ -34,7 +34,7 @@ import {
   translateStoreError,
   TokenStoreError,
 } from './errors';
-import { LIVE_PARTITION, TOKEN_INDEX } from './schema';
+import { AUDIT_INDEX, LIVE_PARTITION, TOKEN_INDEX } from './schema';
 
 export interface TokenStoreOptions {
   readonly client: DynamoDBClient;
@@ -107,7 +107,105 @@ export class TokenStore {
     context: AuditContext,
     options: { pending?: { rotationId: string } } = {},
   ): Promise<TokenRecord> {
-    const pending = options.pending;
+    const { record, put, audit } = this.newToken(input, options.pending);
+    try {
+      await this.transact('create', [put, this.auditPut(audit, context)]);
+    } catch (error) {
+      if (isConditionFailure(error, 0)) {
+        throw new TokenStoreError(
+          'already-exists',
+          'A token with this hash is already registered',
+          {
+            cause: error,
+          },
+        );
+      }
+      throw translateStoreError(error, 'create');
+    }
+    return record;
+  }
+
+  /**
+   * Rotate a token in one transaction: register `successor` (active) and give the predecessor
+   * a grace deadline (never past its own expiry), with both audit events. Either all of it
+   * happens or none: a failure leaves the predecessor exactly as it was. A predecessor that is
+   * not active, already rotated, or no longer authenticates is a `conflict`.
+   */
+  async replace(
+    predecessorHash: string,
+    successor: NewToken,
+    graceUntil: Date,
+    context: AuditContext,
+  ): Promise<{ predecessor: TokenRecord; successor: TokenRecord }> {
+    const current = await this.getByHash(predecessorHash, { consistent: true });
+    if (current === undefined) throw new TokenStoreError('not-found', 'No such token');
+    const now = this.now().toISOString();
+    if (
+      current.status !== 'active' ||
+      current.rotatedTo !== undefined ||
+      effectiveEnd(current) <= now
+    ) {
+      throw new TokenStoreError(
+        'conflict',
+        `Token ${current.tokenId} cannot be rotated: it is ${current.rotatedTo === undefined ? current.status : 'already rotated'}${effectiveEnd(current) <= now ? ' and has ended' : ''}`,
+      );
+    }
+    const next = this.newToken({ ...successor, rotatedFrom: current.tokenId });
+    const grace = graceUntil.toISOString();
+    const endsAt = effectiveEnd({ expiresAt: current.expiresAt, graceUntil: grace });
+    try {
+      await this.transact('replace', [
+        next.put,
+        this.auditPut(next.audit, context),
+        this.updateItem(current, {
+          UpdateExpression:
+            'SET rotatedTo = :successor, graceUntil = :grace, endsAt = :endsAt, #ttl = :ttl',
+          ConditionExpression: '#status = :active AND attribute_not_exists(rotatedTo)',
+          ExpressionAttributeNames: { '#status': 'status', '#ttl': 'ttl' },
+          ExpressionAttributeValues: {
+            ':successor': next.record.tokenId,
+            ':grace': grace,
+            ':endsAt': endsAt,
+            ':active': 'active',
+            ':ttl': this.ttlAfter(endsAt),
+          },
+        }),
+        this.auditPut(
+          {
+            action: 'token.rotated',
+            targetId: current.tokenId,
+            owner: current.owner,
+            outcome: 'success',
+            details: { successorId: next.record.tokenId, graceUntil: grace },
+          },
+          context,
+        ),
+      ]);
+    } catch (error) {
+      if (isConditionFailure(error, 0)) {
+        throw new TokenStoreError(
+          'already-exists',
+          'A token with this hash is already registered',
+          {
+            cause: error,
+          },
+        );
+      }
+      if (isConditionFailure(error, 2)) {
+        throw new TokenStoreError('conflict', `Token ${current.tokenId} changed while rotating`, {
+          cause: error,
+        });
+      }
+      throw translateStoreError(error, 'replace');
+    }
+    return {
+      predecessor: { ...current, rotatedTo: next.record.tokenId, graceUntil: grace },
+      successor: next.record,
+    };
+  }
+
+  /** The item, conditional Put and audit event that register a new token. */
+  private newToken(input: NewToken, pending?: { rotationId: string }) {
     const record: TokenRecord = {
       tokenHash: input.tokenHash,
       tokenId: input.tokenId,
@@ -140,30 +238,14 @@ export class TokenStore {
       outcome: 'success',
       details,
     };
-    try {
-      await this.transact('create', [
-        {
-          Put: {
-            TableName: this.tokensTable,
-            Item: { ...record, ...lifecycle },
-            ConditionExpression: 'attribute_not_exists(tokenHash)',
-          },
-        },
-        this.auditPut(audit, context),
-      ]);
-    } catch (error) {
-      if (isConditionFailure(error, 0)) {
-        throw new TokenStoreError(
-          'already-exists',
-          'A token with this hash is already registered',
-          {
-            cause: error,
-          },
-        );
-      }
-      throw translateStoreError(error, 'create');
-    }
-    return record;
+    const put: TransactItem = {
+      Put: {
+        TableName: this.tokensTable,
+        Item: { ...record, ...lifecycle },
+        ConditionExpression: 'attribute_not_exists(tokenHash)',
+      },
+    };
+    return { record, put, audit };
   }
 
   /** The authorizer's single read. Eventually consistent unless asked otherwise. */
@@ -199,12 +281,27 @@ export class TokenStore {
     return this.getByHash(tokenHash, { consistent: true });
   }
 
-  /** Tokens of one owner, newest first. A status filter may make pages shorter than `limit`. */
+  /**
+   * Tokens of one owner, newest first. Filters (a status; live tokens ending before an instant)
+   * may make pages shorter than `limit`.
+   */
   async listByOwner(
     owner: string,
-    request: PageRequest & { status?: TokenRecord['status'] } = {},
+    request: PageRequest & { status?: TokenRecord['status']; endingBefore?: Date } = {},
   ): Promise<Page<TokenRecord>> {
     const startKey = decodeCursor(request.cursor, { owner });
+    const filters: string[] = [];
+    const names: Record<string, string> = { '#owner': 'owner' };
+    const values: Record<string, unknown> = { ':owner': owner };
+    if (request.status !== undefined) {
+      filters.push('#status = :status');
+      names['#status'] = 'status';
+      values[':status'] = request.status;
+    }
+    if (request.endingBefore !== undefined) {
+      filters.push('endsAt < :before');
+      values[':before'] = request.endingBefore.toISOString();
+    }
     const result = await this.query('listByOwner', {
       TableName: this.tokensTable,
       IndexName: TOKEN_INDEX.byOwner,
@@ -212,16 +309,9 @@ export class TokenStore {
       ScanIndexForward: false,
       Limit: pageSize(request.limit),
       ExclusiveStartKey: startKey,
-      ...(request.status === undefined
-        ? { ExpressionAttributeNames: { '#owner': 'owner' } }
-        : {
-            FilterExpression: '#status = :status',
-            ExpressionAttributeNames: { '#owner': 'owner', '#status': 'status' },
-          }),
-      ExpressionAttributeValues: {
-        ':owner': owner,
-        ...(request.status === undefined ? {} : { ':status': request.status }),
-      },
+      ...(filters.length === 0 ? {} : { FilterExpression: filters.join(' AND ') }),
+      ExpressionAttributeNames: names,
+      ExpressionAttributeValues: values,
     });
     return {
       items: (result.Items ?? []).map(parseRecord),
@@ -630,6 +720,24 @@ export class TokenStore {
       ScanIndexForward: false,
       Limit: pageSize(request.limit),
       ExclusiveStartKey: decodeCursor(request.cursor, { targetId }),
+    });
+    return {
+      items: (result.Items ?? []).map(parseAuditEvent),
+      cursor: encodeCursor(result.LastEvaluatedKey),
+    };
+  }
+
+  /** Audit events of one day (`2026-11-23`, UTC), newest first. */
+  async listAuditByDay(day: string, request: PageRequest = {}): Promise<Page<AuditEvent>> {
+    const result = await this.query('listAuditByDay', {
+      TableName: this.auditTable,
+      IndexName: AUDIT_INDEX.byDay,
+      KeyConditionExpression: '#day = :day',
+      ExpressionAttributeNames: { '#day': 'day' },
+      ExpressionAttributeValues: { ':day': day },
+      ScanIndexForward: false,
+      Limit: pageSize(request.limit),
+      ExclusiveStartKey: decodeCursor(request.cursor, { day }),
     });
     return {
       items: (result.Items ?? []).map(parseAuditEvent),

@@ -1,0 +1,62 @@
+/**
+ * The management API (behind the token authorizer): create, list, show, rotate and revoke
+ * tokens, emergency revocation, usage, audit. Thin: shared/api validates, routes and decides;
+ * this file wires AWS clients and logs one line per request with its route and status, never
+ * a body (responses can carry a newly issued token).
+ */
+import { APIGatewayClient } from '@aws-sdk/client-api-gateway';
+import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import { Logger } from '@aws-lambda-powertools/logger';
+import { injectLambdaContext } from '@aws-lambda-powertools/logger/middleware';
+import { MetricUnit, Metrics } from '@aws-lambda-powertools/metrics';
+import { logMetrics } from '@aws-lambda-powertools/metrics/middleware';
+import middy from '@middy/core';
+import { StageCacheFlusher } from '../shared/api/cache-flusher';
+import { handleRequest } from '../shared/api/router';
+import { TokenService } from '../shared/api/token-service';
+import { managementConfigSchema, parseConfig } from '../shared/config';
+import { METRICS_NAMESPACE } from '../shared/observability';
+import { TokenStore } from '../shared/store/token-store';
+
+const config = parseConfig(managementConfigSchema);
+const logger = new Logger({ serviceName: 'token-management' });
+const metrics = new Metrics({ namespace: METRICS_NAMESPACE, serviceName: 'token-management' });
+const service = new TokenService({
+  store: new TokenStore({
+    client: new DynamoDBClient({}),
+    tokensTable: config.TOKENS_TABLE_NAME,
+    auditTable: config.AUDIT_TABLE_NAME,
+    retentionDays: config.RETENTION_DAYS,
+  }),
+  now: () => new Date(),
+  prefix: config.TOKEN_PREFIX,
+  ...(config.REST_API_ID === undefined
+    ? {}
+    : {
+        cache: new StageCacheFlusher(
+          new APIGatewayClient({}),
+          config.REST_API_ID,
+          config.STAGE_NAME,
+        ),
+      }),
+});
+
+async function serve(event: unknown) {
+  const started = performance.now();
+  const { response, route, error } = await handleRequest(event, service);
+  metrics.addDimension('route', route);
+  metrics.addDimension('status', `${String(Math.floor(response.statusCode / 100))}xx`);
+  metrics.addMetric('ApiRequests', MetricUnit.Count, 1);
+  metrics.addMetric('ApiLatency', MetricUnit.Milliseconds, performance.now() - started);
+  const line = { route, status: response.statusCode };
+  if (error !== undefined) logger.error('Request failed', { ...line, error });
+  else if (response.statusCode >= 400) logger.warn('Request refused', line);
+  else logger.info('Request served', line);
+  return response;
+}
+
+export const handler = middy(serve)
+  .use(
+    injectLambdaContext(logger, { resetKeys: true, correlationIdPath: 'requestContext.requestId' }),
+  )
+  .use(logMetrics(metrics));

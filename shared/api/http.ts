@@ -1,0 +1,109 @@
+/**
+ * API Gateway REST proxy events in, responses out. Everything that reaches the service is
+ * validated here; anything wrong with a request becomes a 4xx whose message says what, and
+ * never carries the request's values back (they could be secrets pasted in the wrong field).
+ */
+import * as z from 'zod/mini';
+import type { Caller } from './token-service';
+
+const stringMap = z.nullable(z.optional(z.record(z.string(), z.string())));
+
+export const proxyEventSchema = z.object({
+  httpMethod: z.string(),
+  /** The resource template, e.g. `/tokens/{id}`. */
+  resource: z.string(),
+  pathParameters: stringMap,
+  queryStringParameters: stringMap,
+  body: z.nullable(z.optional(z.string())),
+  isBase64Encoded: z.optional(z.boolean()),
+  requestContext: z.object({
+    requestId: z.string(),
+    // Set by API Gateway from the authorizer's context; a client cannot forge it.
+    authorizer: z.nullable(
+      z.optional(
+        z.object({
+          tokenId: z.string().check(z.minLength(1)),
+          owner: z.string().check(z.minLength(1)),
+          scopes: z.string(),
+        }),
+      ),
+    ),
+  }),
+});
+
+export type ProxyEvent = z.infer<typeof proxyEventSchema>;
+
+export interface HttpResponse {
+  readonly statusCode: number;
+  readonly headers: Record<string, string>;
+  readonly body: string;
+}
+
+export class BadRequest extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = 'BadRequest';
+  }
+}
+
+export function json(statusCode: number, body: unknown): HttpResponse {
+  return {
+    statusCode,
+    headers: {
+      'content-type': 'application/json',
+      // Responses may carry a freshly issued token: never cache them anywhere.
+      'cache-control': 'no-store',
+    },
+    body: JSON.stringify(body),
+  };
+}
+
+export function errorResponse(statusCode: number, message: string): HttpResponse {
+  return json(statusCode, { message });
+}
+
+export function callerOf(event: ProxyEvent): Caller | undefined {
+  const context = event.requestContext.authorizer;
+  if (context === undefined || context === null) return undefined;
+  return {
+    tokenId: context.tokenId,
+    owner: context.owner,
+    scopes: context.scopes.split(' ').filter((s) => s.length > 0),
+    requestId: event.requestContext.requestId,
+  };
+}
+
+/** Validate `input` against `schema`, or throw a BadRequest naming each problem. */
+export function validate<T extends z.ZodMiniType>(
+  schema: T,
+  input: unknown,
+  what: string,
+): z.infer<T> {
+  const result = schema.safeParse(input);
+  if (result.success) return result.data;
+  const problems = result.error.issues.map((issue) => {
+    const path = issue.path.map(String).join('.');
+    if (issue.code === 'unrecognized_keys') {
+      return `unknown field(s) ${issue.keys.map((k) => `"${k}"`).join(', ')}`;
+    }
+    if (issue.code === 'invalid_type' && issue.input === undefined) {
+      return `${path} is required`;
+    }
+    return path === '' ? issue.message : `${path}: ${issue.message}`;
+  });
+  throw new BadRequest(`Invalid ${what}: ${problems.join('; ')}`);
+}
+
+/** The JSON body of a request ({} when there is none). */
+export function jsonBody(event: ProxyEvent): unknown {
+  if (event.body === undefined || event.body === null || event.body === '') return {};
+  const text =
+    event.isBase64Encoded === true
+      ? Buffer.from(event.body, 'base64').toString('utf8')
+      : event.body;
+  try {
+    return JSON.parse(text);
+  } catch {
+    throw new BadRequest('The request body is not valid JSON');
+  }
+}

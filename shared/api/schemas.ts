@@ -1,0 +1,135 @@
+/**
+ * The management API's contract: every request body, query and path parameter, and every
+ * response, as zod schemas. The handler validates with them and docs/openapi.json is generated
+ * from them (scripts/openapi.ts), so the document cannot drift from the code.
+ */
+import * as z from 'zod/mini';
+import { TOKEN_STATUSES } from '../token/record';
+
+export const MAX_LIFETIME_DAYS = 730;
+export const MAX_GRACE_DAYS = 30;
+
+const text = (pattern: RegExp, message: string) => z.string().check(z.regex(pattern, message));
+
+export const tokenIdSchema = text(/^tok_[0-9A-Za-z]{16}$/, 'must be a token id like tok_…');
+export const ownerSchema = text(
+  /^[a-z0-9][a-z0-9._-]{0,63}$/,
+  'must be 1–64 lowercase letters, digits, ".", "_" or "-"',
+);
+export const scopeSchema = text(
+  /^[a-z][a-z0-9_-]{0,31}(?::[a-z0-9_-]{1,32}){0,3}$/,
+  'must look like "orders:read" (lowercase, ":"-separated)',
+);
+const nameSchema = text(
+  /^[\w .:@/-]{1,100}$/,
+  'must be 1–100 letters, digits, spaces or . : @ / - _',
+);
+const metadataSchema = z
+  .record(
+    text(/^[\w.-]{1,64}$/, 'keys must be 1–64 letters, digits, ".", "_" or "-"'),
+    z.string().check(z.maxLength(256, 'values must be at most 256 characters')),
+  )
+  .check(z.refine((m) => Object.keys(m).length <= 20, { message: 'must have at most 20 entries' }));
+const days = (min: number, max: number) =>
+  z
+    .int()
+    .check(
+      z.gte(min, `must be at least ${String(min)}`),
+      z.lte(max, `must be at most ${String(max)}`),
+    );
+
+export const createTokenBody = z.strictObject({
+  name: nameSchema,
+  /** Defaults to the caller's own owner; only an admin may name another. */
+  owner: z.optional(ownerSchema),
+  scopes: z
+    .array(scopeSchema)
+    .check(z.minLength(1, 'must name at least one scope'), z.maxLength(20, 'at most 20 scopes')),
+  expiresInDays: z._default(days(1, MAX_LIFETIME_DAYS), 90),
+  metadata: z.optional(metadataSchema),
+});
+export type CreateTokenBody = z.infer<typeof createTokenBody>;
+
+export const rotateTokenBody = z.strictObject({
+  /** How long the replaced token keeps working (never past its own expiry). */
+  graceDays: z._default(days(0, MAX_GRACE_DAYS), 7),
+  /** Lifetime of the new token; default: the replaced token's lifetime. */
+  expiresInDays: z.optional(days(1, MAX_LIFETIME_DAYS)),
+});
+
+export const revokeQuery = z.strictObject({
+  reason: z.optional(z.string().check(z.minLength(1), z.maxLength(200))),
+});
+
+export const emergencyRevokeBody = z
+  .strictObject({
+    owner: z.optional(ownerSchema),
+    tokenId: z.optional(tokenIdSchema),
+    reason: z.string().check(z.minLength(3, 'must say why (3–200 characters)'), z.maxLength(200)),
+  })
+  .check(
+    z.refine((b) => (b.owner === undefined) !== (b.tokenId === undefined), {
+      message: 'give exactly one of "owner" or "tokenId"',
+    }),
+  );
+
+const pageQuery = {
+  limit: z.optional(z.coerce.number().check(z.int(), z.gte(1), z.lte(100, 'must be at most 100'))),
+  cursor: z.optional(z.string().check(z.minLength(1), z.maxLength(2000))),
+};
+
+export const listTokensQuery = z.strictObject({
+  owner: z.optional(ownerSchema),
+  status: z.optional(z.enum(TOKEN_STATUSES)),
+  /** Only live tokens ending before this instant (ISO 8601), soonest first. */
+  expiringBefore: z.optional(z.iso.datetime({ message: 'must be an ISO 8601 date-time' })),
+  ...pageQuery,
+});
+
+export const auditQuery = z
+  .strictObject({
+    targetId: z.optional(tokenIdSchema),
+    day: z.optional(text(/^\d{4}-\d{2}-\d{2}$/, 'must be a date like 2026-11-23')),
+    ...pageQuery,
+  })
+  .check(
+    z.refine((q) => (q.targetId === undefined) !== (q.day === undefined), {
+      message: 'give exactly one of "targetId" or "day"',
+    }),
+  );
+
+export const tokenIdParams = z.strictObject({ id: tokenIdSchema });
+
+/** A token as the API shows it: never the token, never its hash. */
+export const tokenView = z.object({
+  tokenId: z.string(),
+  name: z.string(),
+  owner: z.string(),
+  scopes: z.array(z.string()),
+  hint: z.string(),
+  status: z.enum(TOKEN_STATUSES),
+  createdAt: z.string(),
+  expiresAt: z.string(),
+  metadata: z.optional(z.record(z.string(), z.string())),
+  rotatedFrom: z.optional(z.string()),
+  rotatedTo: z.optional(z.string()),
+  graceUntil: z.optional(z.string()),
+  revokedAt: z.optional(z.string()),
+  revokeReason: z.optional(z.string()),
+  lastUsedAt: z.optional(z.string()),
+  useCount: z.optional(z.number()),
+});
+export type TokenView = z.infer<typeof tokenView>;
+
+export const issuedToken = z.extend(tokenView, {
+  /** The plaintext token: shown in this response only, never again. */
+  token: z.string(),
+  warning: z.string(),
+});
+
+export const tokenPage = z.object({
+  items: z.array(tokenView),
+  cursor: z.optional(z.string()),
+});
+
+export const errorBody = z.object({ message: z.string() });

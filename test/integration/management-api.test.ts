@@ -1,0 +1,452 @@
+/**
+ * The management API over its handler, as API Gateway calls it, against DynamoDB Local:
+ * the lifecycle, tenant isolation, escalation, bad input, emergency revocation, the audit
+ * trail, and no plaintext token anywhere but the one response that issues it.
+ */
+import { describe, expect, it } from 'vitest';
+import { z } from 'zod';
+import { findTokens } from '../../shared/token/format';
+import { verifyToken } from '../../shared/token/verify';
+import type { TokenStore } from '../../shared/store/token-store';
+import { apiClient } from '../support/api';
+import { useDynamo } from '../support/dynamo';
+import { DAY_MS, newTestToken } from '../support/tokens';
+
+const dynamo = useDynamo();
+
+const issued = z.object({
+  token: z.string(),
+  tokenId: z.string(),
+  owner: z.string(),
+  scopes: z.array(z.string()),
+  expiresAt: z.string(),
+  warning: z.string(),
+});
+
+/** A token registered directly in the store, to call the API with. */
+async function seedCaller(store: TokenStore, owner: string, scopes: string[]) {
+  const { input } = newTestToken({ owner, scopes, name: `${owner}-caller` });
+  await store.create(input, { actor: 'test:setup' });
+  return { tokenId: input.tokenId, owner, scopes };
+}
+
+function world() {
+  const store = dynamo.store();
+  const flushes: number[] = [];
+  const call = apiClient(store, { cache: { flush: () => Promise.resolve(void flushes.push(1)) } });
+  const verify = (token: string) =>
+    verifyToken(token, {
+      lookup: (hash) => store.getByHash(hash, { consistent: true }),
+      now: () => new Date(),
+    });
+  const counts = async () => ({
+    tokens: (await dynamo.scanAll(dynamo.tables().tokens)).length,
+    audit: (await dynamo.scanAll(dynamo.tables().audit)).length,
+  });
+  return { store, call, verify, counts, flushes };
+}
+
+describe('management API: the token lifecycle', () => {
+  it('creates, uses, rotates (both valid in grace), revokes (denied), all audited', async () => {
+    const w = world();
+    const admin = await seedCaller(w.store, 'platform', ['admin']);
+
+    const created = await w.call(admin, 'POST', '/tokens', {
+      body: { name: 'payments-ci', owner: 'team-a', scopes: ['orders:read'], expiresInDays: 30 },
+    });
+    expect(created.status).toBe(201);
+    expect(created.headers['cache-control']).toBe('no-store');
+    const first = issued.parse(created.body);
+    expect(first).toMatchObject({ owner: 'team-a', scopes: ['orders:read'] });
+    expect(first.warning).toMatch(/shown once/);
+    expect(await w.verify(first.token)).toMatchObject({ allowed: true, inGrace: false });
+
+    const shown = await w.call(admin, 'GET', `/tokens/${first.tokenId}`);
+    expect(shown.status).toBe(200);
+    expect(shown.text).not.toContain(first.token);
+    expect(shown.body).not.toHaveProperty('tokenHash');
+
+    const rotated = await w.call(admin, 'POST', `/tokens/${first.tokenId}/rotate`, {
+      body: { graceDays: 2 },
+    });
+    expect(rotated.status).toBe(201);
+    const second = issued.parse(rotated.body);
+    expect(second.token).not.toBe(first.token);
+    expect(rotated.body).toMatchObject({
+      rotatedFrom: first.tokenId,
+      predecessor: { tokenId: first.tokenId },
+    });
+    expect(await w.verify(first.token)).toMatchObject({ allowed: true, inGrace: true });
+    expect(await w.verify(second.token)).toMatchObject({ allowed: true, inGrace: false });
+
+    const revoked = await w.call(admin, 'DELETE', `/tokens/${first.tokenId}`, {
+      query: { reason: 'rotated early' },
+    });
+    expect(revoked).toMatchObject({ status: 200, body: { status: 'revoked', changed: true } });
+    expect(await w.verify(first.token)).toMatchObject({ allowed: false, reason: 'revoked' });
+    expect(await w.verify(second.token)).toMatchObject({ allowed: true });
+
+    const audit = await w.call(admin, 'GET', '/audit', { query: { targetId: first.tokenId } });
+    const actions = z
+      .array(z.object({ action: z.string(), actor: z.string() }))
+      .parse(audit.body['items']);
+    expect(actions.map((e) => e.action)).toEqual([
+      'token.revoked',
+      'token.rotated',
+      'token.created',
+    ]);
+    expect(new Set(actions.map((e) => e.actor))).toEqual(new Set([admin.tokenId]));
+    for (const table of [dynamo.tables().tokens, dynamo.tables().audit]) {
+      const raw = JSON.stringify(await dynamo.scanAll(table));
+      expect(raw).not.toContain(first.token);
+      expect(raw).not.toContain(second.token);
+    }
+  });
+
+  it("lists a tenant's tokens, filtered and paginated, without plaintext or hashes", async () => {
+    const w = world();
+    const writer = await seedCaller(w.store, 'team-a', [
+      'tokens:read',
+      'tokens:write',
+      'orders:read',
+    ]);
+    const tokens: string[] = [];
+    for (let i = 0; i < 5; i++) {
+      const reply = await w.call(writer, 'POST', '/tokens', {
+        body: { name: `svc-${String(i)}`, scopes: ['orders:read'], expiresInDays: 10 + i },
+      });
+      tokens.push(issued.parse(reply.body).token);
+    }
+    const page1 = await w.call(writer, 'GET', '/tokens', { query: { limit: '4' } });
+    const page2 = await w.call(writer, 'GET', '/tokens', {
+      query: { limit: '4', cursor: String(page1.body['cursor']) },
+    });
+    const expiring = await w.call(writer, 'GET', '/tokens', {
+      query: { expiringBefore: new Date(Date.now() + 11.5 * DAY_MS).toISOString() },
+    });
+
+    const names = (reply: { body: Record<string, unknown> }) =>
+      z
+        .array(z.object({ name: z.string() }))
+        .parse(reply.body['items'])
+        .map((t) => t.name);
+    expect([...names(page1), ...names(page2)].sort()).toEqual(
+      ['svc-0', 'svc-1', 'svc-2', 'svc-3', 'svc-4', 'team-a-caller'].sort(),
+    );
+    expect(names(expiring).sort()).toEqual(['svc-0', 'svc-1']);
+    const everything = page1.text + page2.text + expiring.text;
+    expect(findTokens(everything)).toEqual([]);
+    for (const token of tokens) expect(everything).not.toContain(token);
+    expect(everything).not.toContain('tokenHash');
+  });
+
+  it('reports usage and answers who-am-I', async () => {
+    const w = world();
+    const caller = await seedCaller(w.store, 'team-a', ['tokens:read']);
+    const record = await w.store.getById(caller.tokenId);
+    await w.store.recordUsage(record?.tokenHash ?? '', 4, new Date());
+
+    const me = await w.call(caller, 'GET', '/me');
+    const usage = await w.call(caller, 'GET', `/tokens/${caller.tokenId}/usage`);
+
+    expect(me.body).toMatchObject({ tokenId: caller.tokenId, owner: 'team-a', admin: false });
+    expect(usage.body).toMatchObject({ tokenId: caller.tokenId, useCount: 4 });
+  });
+});
+
+describe('management API: tenant isolation', () => {
+  async function tenants() {
+    const w = world();
+    const a = await seedCaller(w.store, 'team-a', ['tokens:read', 'tokens:write', 'orders:read']);
+    const b = await seedCaller(w.store, 'team-b', ['tokens:read', 'tokens:write', 'orders:read']);
+    return { w, a, b };
+  }
+
+  it.each([
+    ['GET', (id: string) => `/tokens/${id}`, {}],
+    ['GET', (id: string) => `/tokens/${id}/usage`, {}],
+    ['POST', (id: string) => `/tokens/${id}/rotate`, { body: {} }],
+    ['DELETE', (id: string) => `/tokens/${id}`, {}],
+  ] as const)(
+    '%s %s of another tenant\'s token is "not found" and changes nothing',
+    async (method, path, call) => {
+      const { w, a, b } = await tenants();
+      const before = await w.counts();
+
+      const reply = await w.call(a, method, path(b.tokenId), call);
+
+      expect(reply.status).toBe(404);
+      expect(reply.body['message']).toBe(`No token ${b.tokenId}`);
+      expect(await w.counts()).toEqual(before);
+      expect((await w.store.getById(b.tokenId))?.status).toBe('active');
+    },
+  );
+
+  it('refuses listing another tenant', async () => {
+    const { w, a } = await tenants();
+    const reply = await w.call(a, 'GET', '/tokens', { query: { owner: 'team-b' } });
+    expect(reply).toMatchObject({
+      status: 403,
+      body: { message: 'You can only list tokens of your own owner' },
+    });
+  });
+
+  it.each([
+    [
+      { name: 'x', owner: 'team-b', scopes: ['orders:read'] },
+      'Only an admin can issue tokens for another owner',
+    ],
+    [
+      { name: 'x', scopes: ['orders:write'] },
+      'You cannot grant scopes you do not hold: orders:write',
+    ],
+    [{ name: 'x', scopes: ['admin'] }, 'You cannot grant scopes you do not hold: admin'],
+  ])('refuses to issue %j, writes no token and audits the refusal', async (body, message) => {
+    const { w, a } = await tenants();
+    const before = await w.counts();
+
+    const reply = await w.call(a, 'POST', '/tokens', { body });
+
+    expect(reply).toMatchObject({ status: 403, body: { message } });
+    expect(await w.counts()).toEqual({ tokens: before.tokens, audit: before.audit + 1 });
+    const [event] = (await w.store.listAuditByDay(new Date().toISOString().slice(0, 10))).items;
+    expect(event).toMatchObject({ action: 'token.create', outcome: 'failure', actor: a.tokenId });
+  });
+
+  it('refuses to rotate a token of its own tenant with scopes the caller lacks', async () => {
+    const { w, a } = await tenants();
+    const strong = await seedCaller(w.store, 'team-a', ['orders:admin']);
+
+    const reply = await w.call(a, 'POST', `/tokens/${strong.tokenId}/rotate`, { body: {} });
+
+    expect(reply).toMatchObject({
+      status: 403,
+      body: { message: 'You cannot grant scopes you do not hold: orders:admin' },
+    });
+    expect((await w.store.getById(strong.tokenId))?.rotatedTo).toBeUndefined();
+  });
+
+  it('keeps the audit trail and emergency revocation for admins', async () => {
+    const { w, a } = await tenants();
+    expect((await w.call(a, 'GET', '/audit', { query: { targetId: a.tokenId } })).status).toBe(403);
+    const emergency = await w.call(a, 'POST', '/tokens/emergency-revoke', {
+      body: { owner: 'team-a', reason: 'leak' },
+    });
+    expect(emergency.status).toBe(403);
+    expect((await w.store.getById(a.tokenId))?.status).toBe('active');
+  });
+});
+
+describe('management API: emergency revocation', () => {
+  it('revokes every live token of an owner and flushes the authorizer cache', async () => {
+    const w = world();
+    const admin = await seedCaller(w.store, 'platform', ['admin']);
+    const victims = await Promise.all(
+      Array.from({ length: 7 }, () => seedCaller(w.store, 'team-b', ['orders:read'])),
+    );
+    const bystander = await seedCaller(w.store, 'team-c', ['orders:read']);
+
+    const reply = await w.call(admin, 'POST', '/tokens/emergency-revoke', {
+      body: { owner: 'team-b', reason: 'credentials leaked in a build log' },
+    });
+    const again = await w.call(admin, 'POST', '/tokens/emergency-revoke', {
+      body: { owner: 'team-b', reason: 'credentials leaked in a build log' },
+    });
+
+    expect(reply).toMatchObject({ status: 200, body: { cacheFlushed: true, alreadyRevoked: 0 } });
+    expect(z.array(z.string()).parse(reply.body['revoked']).sort()).toEqual(
+      victims.map((v) => v.tokenId).sort(),
+    );
+    expect(again.body).toMatchObject({ revoked: [], cacheFlushed: true });
+    expect(w.flushes).toHaveLength(2);
+    expect((await w.store.getById(bystander.tokenId))?.status).toBe('active');
+    const [event] = (await w.store.listAudit(victims[0]?.tokenId ?? '')).items;
+    expect(event).toMatchObject({
+      action: 'token.revoked',
+      actor: admin.tokenId,
+      reason: 'emergency: credentials leaked in a build log',
+    });
+  });
+
+  it('reports a failed cache flush instead of hiding it', async () => {
+    const store = dynamo.store();
+    const call = apiClient(store, { cache: { flush: () => Promise.reject(new Error('denied')) } });
+    const admin = await seedCaller(store, 'platform', ['admin']);
+    const victim = await seedCaller(store, 'team-b', ['orders:read']);
+
+    const reply = await call(admin, 'POST', '/tokens/emergency-revoke', {
+      body: { tokenId: victim.tokenId, reason: 'leak' },
+    });
+
+    expect(reply).toMatchObject({
+      status: 200,
+      body: { revoked: [victim.tokenId], cacheFlushed: false },
+    });
+    expect(reply.body['warning']).toMatch(/not flushed/);
+  });
+});
+
+describe('management API: bad input', () => {
+  const cases: [
+    string,
+    string,
+    string,
+    { body?: unknown; rawBody?: string; query?: Record<string, string> },
+    number,
+    string,
+  ][] = [
+    [
+      'malformed JSON',
+      'POST',
+      '/tokens',
+      { rawBody: '{"name": ' },
+      400,
+      'The request body is not valid JSON',
+    ],
+    [
+      'missing name',
+      'POST',
+      '/tokens',
+      { body: { scopes: ['orders:read'] } },
+      400,
+      'Invalid body: name is required',
+    ],
+    [
+      'empty scopes',
+      'POST',
+      '/tokens',
+      { body: { name: 'x', scopes: [] } },
+      400,
+      'Invalid body: scopes: must name at least one scope',
+    ],
+    [
+      'bad scope',
+      'POST',
+      '/tokens',
+      { body: { name: 'x', scopes: ['Orders Read'] } },
+      400,
+      'Invalid body: scopes.0: must look like "orders:read"',
+    ],
+    [
+      'lifetime too long',
+      'POST',
+      '/tokens',
+      { body: { name: 'x', scopes: ['orders:read'], expiresInDays: 9999 } },
+      400,
+      'Invalid body: expiresInDays: must be at most 730',
+    ],
+    [
+      'fractional lifetime',
+      'POST',
+      '/tokens',
+      { body: { name: 'x', scopes: ['orders:read'], expiresInDays: 1.5 } },
+      400,
+      'Invalid body: expiresInDays',
+    ],
+    [
+      'unknown field',
+      'POST',
+      '/tokens',
+      { body: { name: 'x', scopes: ['orders:read'], admin: true } },
+      400,
+      'Invalid body: unknown field(s) "admin"',
+    ],
+    [
+      'bad owner',
+      'POST',
+      '/tokens',
+      { body: { name: 'x', owner: 'Team A', scopes: ['orders:read'] } },
+      400,
+      'Invalid body: owner: must be 1–64 lowercase',
+    ],
+    [
+      'bad metadata',
+      'POST',
+      '/tokens',
+      { body: { name: 'x', scopes: ['orders:read'], metadata: { k: 1 } } },
+      400,
+      'Invalid body: metadata.k',
+    ],
+    ['bad token id', 'GET', '/tokens/not-an-id', {}, 400, 'Invalid path: id: must be a token id'],
+    [
+      'unknown token',
+      'GET',
+      '/tokens/tok_0000000000000000',
+      {},
+      404,
+      'No token tok_0000000000000000',
+    ],
+    [
+      'bad limit',
+      'GET',
+      '/tokens',
+      { query: { limit: '1000' } },
+      400,
+      'Invalid query: limit: must be at most 100',
+    ],
+    [
+      'tampered cursor',
+      'GET',
+      '/tokens',
+      { query: { owner: 'platform', cursor: 'eyJvd25lciI6InRlYW0tYiJ9' } },
+      400,
+      'The pagination cursor is invalid',
+    ],
+    ['bad status', 'GET', '/tokens', { query: { status: 'zombie' } }, 400, 'Invalid query: status'],
+    [
+      'bad date',
+      'GET',
+      '/tokens',
+      { query: { expiringBefore: 'tomorrow' } },
+      400,
+      'Invalid query: expiringBefore: must be an ISO 8601 date-time',
+    ],
+    [
+      'grace too long',
+      'POST',
+      '/tokens/tok_0000000000000000/rotate',
+      { body: { graceDays: 60 } },
+      400,
+      'Invalid body: graceDays: must be at most 30',
+    ],
+    [
+      'body on DELETE',
+      'DELETE',
+      '/tokens/tok_0000000000000000',
+      { body: { reason: 'x' } },
+      400,
+      'Invalid body: unknown field(s) "reason"',
+    ],
+    [
+      'emergency without target',
+      'POST',
+      '/tokens/emergency-revoke',
+      { body: { reason: 'leak' } },
+      400,
+      'give exactly one of "owner" or "tokenId"',
+    ],
+    ['audit without filter', 'GET', '/audit', {}, 400, 'give exactly one of "targetId" or "day"'],
+  ];
+
+  it.each(cases)(
+    '%s: %s %s answers with a clear message and writes nothing',
+    async (_, method, path, call, status, message) => {
+      const w = world();
+      const admin = await seedCaller(w.store, 'platform', ['admin']);
+      const before = await w.counts();
+
+      const reply = await w.call(admin, method, path, call);
+
+      expect(reply.status).toBe(status);
+      expect(String(reply.body['message'])).toContain(message);
+      expect(await w.counts()).toEqual(before);
+    },
+  );
+
+  it('answers an unknown route with 404 and a request without authorizer context with 401', async () => {
+    const w = world();
+    const admin = await seedCaller(w.store, 'platform', ['admin']);
+    expect((await w.call(admin, 'PATCH', '/tokens')).status).toBe(404);
+    expect((await w.call(undefined, 'GET', '/me')).status).toBe(401);
+  });
+});

@@ -1,0 +1,95 @@
+/**
+ * Drive the management API the way API Gateway does: REST proxy events with the authorizer's
+ * context for a calling token, through `handleRequest`, against a real TokenStore.
+ */
+import { randomUUID } from 'node:crypto';
+import { z } from 'zod';
+import { handleRequest } from '../../shared/api/router';
+import { TokenService, type CacheFlusher } from '../../shared/api/token-service';
+import type { TokenStore } from '../../shared/store/token-store';
+import type { TokenRecord } from '../../shared/token/record';
+
+export interface ApiCall {
+  readonly query?: Record<string, string>;
+  readonly body?: unknown;
+  /** A raw body string, sent as is (for malformed JSON). */
+  readonly rawBody?: string;
+}
+
+export interface ApiReply {
+  readonly status: number;
+  readonly headers: Record<string, string>;
+  readonly body: Record<string, unknown>;
+  readonly text: string;
+}
+
+/** The proxy event API Gateway sends for `METHOD /path` (concrete path, e.g. /tokens/tok_x). */
+export function proxyEvent(
+  method: string,
+  path: string,
+  caller: Pick<TokenRecord, 'tokenId' | 'owner' | 'scopes'> | undefined,
+  call: ApiCall = {},
+) {
+  const segments = path.split('/');
+  const id = segments[2];
+  // Resource templates of the management routes: /tokens/{id}, /tokens/{id}/usage, …
+  const resource =
+    id === undefined || id === 'emergency-revoke' || segments[1] !== 'tokens'
+      ? path
+      : ['', 'tokens', '{id}', ...segments.slice(3)].join('/');
+  return {
+    httpMethod: method,
+    resource,
+    path,
+    pathParameters: resource === path ? null : { id },
+    queryStringParameters: call.query ?? null,
+    headers: { 'content-type': 'application/json' },
+    body: call.rawBody ?? (call.body === undefined ? null : JSON.stringify(call.body)),
+    isBase64Encoded: false,
+    requestContext: {
+      requestId: randomUUID(),
+      authorizer:
+        caller === undefined
+          ? null
+          : {
+              principalId: caller.tokenId,
+              tokenId: caller.tokenId,
+              owner: caller.owner,
+              scopes: caller.scopes.join(' '),
+              inGrace: 'false',
+            },
+    },
+  };
+}
+
+const responseSchema = z.object({
+  statusCode: z.number(),
+  headers: z.record(z.string(), z.string()),
+  body: z.string(),
+});
+
+export function apiClient(
+  store: TokenStore,
+  options: { now?: () => Date; cache?: CacheFlusher } = {},
+) {
+  const service = new TokenService({
+    store,
+    now: options.now ?? (() => new Date()),
+    ...(options.cache === undefined ? {} : { cache: options.cache }),
+  });
+  return async (
+    caller: Pick<TokenRecord, 'tokenId' | 'owner' | 'scopes'> | undefined,
+    method: string,
+    path: string,
+    call: ApiCall = {},
+  ): Promise<ApiReply> => {
+    const { response } = await handleRequest(proxyEvent(method, path, caller, call), service);
+    const parsed = responseSchema.parse(response);
+    return {
+      status: parsed.statusCode,
+      headers: parsed.headers,
+      body: z.record(z.string(), z.unknown()).parse(JSON.parse(parsed.body)),
+      text: parsed.body,
+    };
+  };
+}
