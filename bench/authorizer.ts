@@ -15,7 +15,7 @@ import { ServiceFunction } from '../infra/service-function';
 import { loadHandler, synthesizeBundles, type FunctionBundle } from '../local/bundles';
 import { LOCAL_AWS_ENV, localDynamoClient, startDynamoDbLocal } from '../local/dynamodb-local';
 import { createTables } from '../local/tables';
-import { DEFAULT_ROUTES } from '../infra/routes';
+import { DEFAULT_CATALOG } from '../infra/routes';
 import { parseAuthorizerEvent, shapeResponse } from '../shared/authz/events';
 import { RecordCache } from '../shared/authz/record-cache';
 import { TokenAuthorizer } from '../shared/authz/token-authorizer';
@@ -161,7 +161,7 @@ export async function benchAuthorizer(): Promise<BenchRow[]> {
     const decideFromCache = async () => {
       const request = parseAuthorizerEvent(event);
       if (request === undefined) throw new Error('bad event');
-      return shapeResponse(await core.decide(request.authorization), request, DEFAULT_ROUTES);
+      return shapeResponse(await core.decide(request.authorization), request, DEFAULT_CATALOG);
     };
     const coreRate = await ratePerSecond(decideFromCache);
     // The same through the whole bundled handler: adds middy, the Logger's per-invocation

@@ -15,7 +15,7 @@ export interface ServiceTokensStackProps extends StackProps {
   readonly tokenPrefix?: string;
   /** Keep tables on stack deletion. Default true; set false only for throwaway stages. */
   readonly retainData?: boolean;
-  /** Scopes → routes; the API's methods are built from it. Default: infra/routes.ts. */
+  /** Backend routes with their scopes (the management API routes are always added). Default: infra/routes.ts. */
   readonly routes?: readonly Route[];
   /** API Gateway authorizer cache TTL in seconds (0–3600). Default 300. */
   readonly authorizerCacheSeconds?: number;
@@ -60,8 +60,10 @@ export class ServiceTokensStack extends Stack {
     this.alerts = new AlertTopic(this, 'Alerts', { subscriptions: props.alertSubscriptions });
     this.api = new TokenApi(this, 'Api', {
       tokensTable: this.tables.tokens,
+      auditTable: this.tables.audit,
       tableKey: this.tables.key,
       routes: props.routes ?? DEFAULT_ROUTES,
+      retentionDays: props.tokenRetentionDays ?? 90,
       tokenPrefix: props.tokenPrefix,
       authorizerCacheTtl: Duration.seconds(props.authorizerCacheSeconds ?? 300),
       localCacheTtlSeconds: props.localCacheSeconds,

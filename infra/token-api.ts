@@ -1,10 +1,11 @@
-import { Duration, Validations } from 'aws-cdk-lib';
+import { Duration, Stack, Validations } from 'aws-cdk-lib';
 import {
   AccessLogFormat,
   AuthorizationType,
   EndpointType,
   LogGroupLogDestination,
   MethodLoggingLevel,
+  LambdaIntegration,
   MockIntegration,
   PassthroughBehavior,
   RequestValidator,
@@ -20,15 +21,21 @@ import { LogGroup, RetentionDays } from 'aws-cdk-lib/aws-logs';
 import { CfnWebACLAssociation } from 'aws-cdk-lib/aws-wafv2';
 import { Construct } from 'constructs';
 import { join } from 'node:path';
+import { MANAGEMENT_ROUTES } from '../shared/api/router';
 import { catalogConflicts, type Route } from '../shared/authz/routes';
+import { AUDIT_INDEX, TOKEN_INDEX } from '../shared/store/schema';
 import { DEFAULT_TOKEN_PREFIX } from '../shared/token/format';
 import { grantKeyVia } from './kms-grants';
 import { ServiceFunction } from './service-function';
 
 export interface TokenApiProps {
   readonly tokensTable: ITable;
+  readonly auditTable: ITable;
   readonly tableKey: IKey;
+  /** Backend routes; the management API's routes are always added. */
   readonly routes: readonly Route[];
+  /** Days an ended token's item is kept before TTL deletes it. Default 90. */
+  readonly retentionDays?: number;
   readonly tokenPrefix?: string;
   /** API Gateway's per-token policy cache. Bounds how long a revoked token still passes. */
   readonly authorizerCacheTtl?: Duration;
@@ -51,11 +58,16 @@ export class TokenApi extends Construct {
   readonly api: RestApi;
   readonly authorizerFunction: ServiceFunction;
   readonly authorizer: TokenAuthorizer;
+  readonly managementFunction: ServiceFunction;
+  /** Every route behind the authorizer: the management API's and the backends'. */
+  readonly catalog: readonly Route[];
 
   constructor(scope: Construct, id: string, props: TokenApiProps) {
     super(scope, id);
     const prefix = props.tokenPrefix ?? DEFAULT_TOKEN_PREFIX;
-    const conflicts = catalogConflicts(props.routes);
+    const stageName = props.stageName ?? 'v1';
+    this.catalog = [...MANAGEMENT_ROUTES, ...props.routes];
+    const conflicts = catalogConflicts(this.catalog);
     if (conflicts.length > 0) {
       throw new Error(`The route catalog is ambiguous: ${conflicts.join('; ')}`);
     }
@@ -69,7 +81,7 @@ export class TokenApi extends Construct {
       environment: {
         TOKENS_TABLE_NAME: props.tokensTable.tableName,
         TOKEN_PREFIX: prefix,
-        ROUTE_SCOPES: JSON.stringify(props.routes),
+        ROUTE_SCOPES: JSON.stringify(this.catalog),
         LOCAL_CACHE_TTL_SECONDS: String(props.localCacheTtlSeconds ?? 0),
         POWERTOOLS_LOG_LEVEL: 'INFO',
       },
@@ -82,7 +94,7 @@ export class TokenApi extends Construct {
       endpointTypes: [EndpointType.REGIONAL],
       cloudWatchRole: false,
       deployOptions: {
-        stageName: props.stageName ?? 'v1',
+        stageName,
         tracingEnabled: true,
         metricsEnabled: true,
         loggingLevel: MethodLoggingLevel.ERROR,
@@ -105,6 +117,23 @@ export class TokenApi extends Construct {
       validateRequestParameters: true,
       validateRequestBody: true,
     });
+    this.managementFunction = new ServiceFunction(this, 'Management', {
+      entry: join(import.meta.dirname, '../functions/management-api.ts'),
+      description: 'Serves the service-token management API',
+      timeout: Duration.seconds(29),
+      environment: {
+        TOKENS_TABLE_NAME: props.tokensTable.tableName,
+        AUDIT_TABLE_NAME: props.auditTable.tableName,
+        TOKEN_PREFIX: prefix,
+        RETENTION_DAYS: String(props.retentionDays ?? 90),
+        REST_API_ID: this.api.restApiId,
+        STAGE_NAME: stageName,
+        POWERTOOLS_LOG_LEVEL: 'INFO',
+      },
+    });
+    this.grantManagementAccess(props, stageName);
+    const management = new LambdaIntegration(this.managementFunction.function);
+    for (const route of MANAGEMENT_ROUTES) this.addRoute(route, validator, management);
     for (const route of props.routes) this.addRoute(route, validator);
     this.addHealthRoute(validator);
     this.addGatewayResponses();
@@ -155,11 +184,39 @@ export class TokenApi extends Construct {
     grantKeyVia(role, key, 'dynamodb');
   }
 
+  /**
+   * The management API reads and writes token items (conditional transactions), queries the
+   * token indexes, appends and reads audit events, and may flush this stage's authorizer cache.
+   */
+  private grantManagementAccess(props: TokenApiProps, stageName: string): void {
+    const role = this.managementFunction.role;
+    const allow = (actions: string[], resources: string[]) => {
+      role.addToPolicy(new PolicyStatement({ effect: Effect.ALLOW, actions, resources }));
+    };
+    const tokens = props.tokensTable.tableArn;
+    const audit = props.auditTable.tableArn;
+    allow(['dynamodb:GetItem', 'dynamodb:PutItem', 'dynamodb:UpdateItem'], [tokens]);
+    allow(
+      ['dynamodb:Query'],
+      Object.values(TOKEN_INDEX).map((index) => `${tokens}/index/${index}`),
+    );
+    allow(['dynamodb:PutItem', 'dynamodb:Query'], [audit]);
+    allow(['dynamodb:Query'], [`${audit}/index/${AUDIT_INDEX.byDay}`]);
+    grantKeyVia(role, props.tableKey, 'dynamodb');
+    const { region, partition } = Stack.of(this);
+    allow(
+      ['apigateway:DELETE'],
+      [
+        `arn:${partition}:apigateway:${region}::/restapis/${this.api.restApiId}/stages/${stageName}/cache/authorizers`,
+      ],
+    );
+  }
+
   private resourceFor(path: string): IResource {
     return this.api.root.resourceForPath(path);
   }
 
-  private addRoute(route: Route, validator: RequestValidator): void {
+  private addRoute(route: Route, validator: RequestValidator, backend?: LambdaIntegration): void {
     const echo = JSON.stringify({
       route: `${route.method} ${route.path}`,
       tokenId: '$context.authorizer.tokenId',
@@ -169,13 +226,14 @@ export class TokenApi extends Construct {
     const params = [...route.path.matchAll(/\{([^}]+)\}/g)].map((m) => m[1]);
     this.resourceFor(route.path).addMethod(
       route.method,
-      new MockIntegration({
-        passthroughBehavior: PassthroughBehavior.NEVER,
-        requestTemplates: { 'application/json': '{"statusCode": 200}' },
-        integrationResponses: [
-          { statusCode: '200', responseTemplates: { 'application/json': echo } },
-        ],
-      }),
+      backend ??
+        new MockIntegration({
+          passthroughBehavior: PassthroughBehavior.NEVER,
+          requestTemplates: { 'application/json': '{"statusCode": 200}' },
+          integrationResponses: [
+            { statusCode: '200', responseTemplates: { 'application/json': echo } },
+          ],
+        }),
       {
         authorizationType: AuthorizationType.CUSTOM,
         authorizer: this.authorizer,

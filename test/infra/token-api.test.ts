@@ -2,7 +2,8 @@ import { App } from 'aws-cdk-lib';
 import { Match, Template } from 'aws-cdk-lib/assertions';
 import { describe, expect, it } from 'vitest';
 import { z } from 'zod';
-import { DEFAULT_ROUTES } from '../../infra/routes';
+import { DEFAULT_CATALOG } from '../../infra/routes';
+import { MANAGEMENT_ROUTES } from '../../shared/api/router';
 import { ServiceTokensStack } from '../../infra/service-tokens-stack';
 import { resources } from './template';
 
@@ -13,6 +14,7 @@ const functionSchema = z.object({
   Role: z.object({ 'Fn::GetAtt': z.tuple([z.string(), z.string()]) }),
 });
 const policySchema = z.object({ PolicyDocument: z.object({ Statement: z.array(z.unknown()) }) });
+const CATALOG = DEFAULT_CATALOG;
 
 describe('token API', () => {
   it('puts a TOKEN authorizer with a 300 s cache and a token-shaped validation regex in front', () => {
@@ -29,9 +31,7 @@ describe('token API', () => {
       (m) => m.properties,
     );
     const secured = methods.filter((m) => m.AuthorizationType === 'CUSTOM');
-    expect(secured.map((m) => m.HttpMethod).sort()).toEqual(
-      DEFAULT_ROUTES.map((r) => r.method).sort(),
-    );
+    expect(secured.map((m) => m.HttpMethod).sort()).toEqual(CATALOG.map((r) => r.method).sort());
     // The only open method is the health probe.
     expect(methods.filter((m) => m.AuthorizationType === 'NONE')).toHaveLength(1);
   });
@@ -42,7 +42,7 @@ describe('token API', () => {
       MemorySize: 1024,
       Environment: {
         Variables: Match.objectLike({
-          ROUTE_SCOPES: JSON.stringify(DEFAULT_ROUTES),
+          ROUTE_SCOPES: JSON.stringify(CATALOG),
           TOKEN_PREFIX: 'sk_',
           LOCAL_CACHE_TTL_SECONDS: '0',
         }),
@@ -74,6 +74,53 @@ describe('token API', () => {
       }),
       expect.objectContaining({ Action: ['kms:Decrypt', 'kms:Encrypt', 'kms:GenerateDataKey'] }),
     ]);
+  });
+
+  it('serves every management route from the management Lambda (proxy integration)', () => {
+    const [fn] = resources(template, 'AWS::Lambda::Function', functionSchema, {
+      Description: 'Serves the service-token management API',
+    });
+    expect(fn).toBeDefined();
+    const integrated = resources(
+      template,
+      'AWS::ApiGateway::Method',
+      z.object({
+        HttpMethod: z.string(),
+        AuthorizationType: z.string(),
+        Integration: z.object({ Type: z.string() }),
+      }),
+    ).filter((m) => m.properties.Integration.Type === 'AWS_PROXY');
+    expect(integrated.map((m) => m.properties.HttpMethod).sort()).toEqual(
+      MANAGEMENT_ROUTES.map((r) => r.method).sort(),
+    );
+    expect(integrated.every((m) => m.properties.AuthorizationType === 'CUSTOM')).toBe(true);
+  });
+
+  it('gives the management Lambda exactly its grants, incl. flushing only its own stage cache', () => {
+    const [fn] = resources(template, 'AWS::Lambda::Function', functionSchema, {
+      Description: 'Serves the service-token management API',
+    });
+    const [policy] = resources(template, 'AWS::IAM::Policy', policySchema, {
+      Roles: [{ Ref: fn?.properties.Role['Fn::GetAtt'][0] }],
+    });
+    const statements = z
+      .array(
+        z.object({ Action: z.union([z.string(), z.array(z.string())]), Resource: z.unknown() }),
+      )
+      .parse(policy?.properties.PolicyDocument.Statement);
+    expect(statements.map((s) => s.Action)).toEqual([
+      ['logs:CreateLogStream', 'logs:PutLogEvents'],
+      ['xray:PutTraceSegments', 'xray:PutTelemetryRecords'],
+      ['dynamodb:GetItem', 'dynamodb:PutItem', 'dynamodb:UpdateItem'],
+      'dynamodb:Query',
+      ['dynamodb:PutItem', 'dynamodb:Query'],
+      'dynamodb:Query',
+      ['kms:Decrypt', 'kms:Encrypt', 'kms:GenerateDataKey'],
+      'apigateway:DELETE',
+    ]);
+    const flush = JSON.stringify(statements.at(-1)?.Resource);
+    expect(flush).toContain('/stages/v1/cache/authorizers');
+    expect(flush).toMatch(/"Ref":"Api[A-Za-z0-9]+"/);
   });
 
   it('answers 401, 403 and a retryable 503 with JSON messages', () => {

@@ -6,7 +6,7 @@ import { ProvisionedThroughputExceededException } from '@aws-sdk/client-dynamodb
 import { DynamoDBDocumentClient, GetCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
 import { mockClient } from 'aws-sdk-client-mock';
 import { afterEach, beforeAll, beforeEach, describe, expect, it, vi } from 'vitest';
-import { DEFAULT_ROUTES } from '../../infra/routes';
+import { DEFAULT_CATALOG } from '../../infra/routes';
 import { findTokens, generateToken, hashToken } from '../../shared/token/format';
 import { lambdaContext } from '../support/lambda-context';
 import { tokenRecord } from '../support/tokens';
@@ -26,7 +26,7 @@ let output: string[] = [];
 
 beforeAll(async () => {
   vi.stubEnv('TOKENS_TABLE_NAME', 'tokens');
-  vi.stubEnv('ROUTE_SCOPES', JSON.stringify(DEFAULT_ROUTES));
+  vi.stubEnv('ROUTE_SCOPES', JSON.stringify(DEFAULT_CATALOG));
   vi.stubEnv('AWS_REGION', 'eu-west-1');
   vi.stubEnv('POWERTOOLS_LOG_LEVEL', 'DEBUG');
   ({ handler } = await import('../../functions/authorizer'));

@@ -5,7 +5,7 @@
  */
 import fc from 'fast-check';
 import { describe, expect, it, vi } from 'vitest';
-import { DEFAULT_ROUTES } from '../../infra/routes';
+import { DEFAULT_CATALOG } from '../../infra/routes';
 import { shapeResponse } from '../../shared/authz/events';
 import { RecordCache } from '../../shared/authz/record-cache';
 import { isGranted } from '../../shared/authz/routes';
@@ -132,10 +132,14 @@ describe('properties', () => {
       fc.asyncProperty(fc.subarray(scopes), async (held) => {
         const { authorizer } = setup([recordFor(token, { scopes: held })]);
         const decision = await authorizer.decide(bearer);
-        const response = shapeResponse(decision, { kind: 'rest', stageArn: STAGE }, DEFAULT_ROUTES);
+        const response = shapeResponse(
+          decision,
+          { kind: 'rest', stageArn: STAGE },
+          DEFAULT_CATALOG,
+        );
         if (response.kind !== 'policy') throw new Error('expected a policy');
         const [statement] = response.result.policyDocument.Statement;
-        const granted = DEFAULT_ROUTES.filter((r) => isGranted(r, held));
+        const granted = DEFAULT_CATALOG.filter((r) => isGranted(r, held));
         expect(statement?.Effect).toBe(granted.length > 0 ? 'Allow' : 'Deny');
         if (granted.length > 0) {
           expect(statement?.Resource).toEqual(
