@@ -18,13 +18,22 @@ import {
   type ProxyEvent,
 } from './http';
 import {
+  auditPage,
   auditQuery,
   createTokenBody,
   emergencyRevokeBody,
+  emergencyRevokeResult,
+  issuedToken,
   listTokensQuery,
+  meView,
+  revokedToken,
   revokeQuery,
+  rotatedToken,
   rotateTokenBody,
   tokenIdParams,
+  tokenPage,
+  tokenView,
+  usageView,
 } from './schemas';
 import { ApiError, type Caller, type TokenService } from './token-service';
 
@@ -33,6 +42,11 @@ type Operation = (service: TokenService, caller: Caller, event: ProxyEvent) => P
 interface ManagementRoute extends Route {
   readonly status: number;
   readonly operation: Operation;
+  /** For the OpenAPI document: what it does and the shapes it takes and returns. */
+  readonly summary: string;
+  readonly body?: z.ZodMiniType;
+  readonly query?: z.ZodMiniType;
+  readonly response: z.ZodMiniType;
 }
 
 const query = (event: ProxyEvent) => event.queryStringParameters ?? {};
@@ -46,6 +60,8 @@ const ROUTES: readonly ManagementRoute[] = [
   {
     method: 'GET',
     path: '/me',
+    summary: "Who am I: the calling token's id, owner and scopes",
+    response: meView,
     scopes: [],
     status: 200,
     operation: (s, caller, event) => {
@@ -57,6 +73,9 @@ const ROUTES: readonly ManagementRoute[] = [
     method: 'POST',
     path: '/tokens',
     scopes: ['tokens:write'],
+    summary: 'Create a token; the plaintext is in this response only',
+    body: createTokenBody,
+    response: issuedToken,
     status: 201,
     operation: (s, caller, event) =>
       s.create(caller, validate(createTokenBody, jsonBody(event), 'body')),
@@ -65,6 +84,9 @@ const ROUTES: readonly ManagementRoute[] = [
     method: 'GET',
     path: '/tokens',
     scopes: ['tokens:read'],
+    summary: 'List tokens of an owner (yours, unless admin), newest first',
+    query: listTokensQuery,
+    response: tokenPage,
     status: 200,
     operation: (s, caller, event) =>
       s.list(caller, validate(listTokensQuery, query(event), 'query')),
@@ -73,6 +95,8 @@ const ROUTES: readonly ManagementRoute[] = [
     method: 'GET',
     path: '/tokens/{id}',
     scopes: ['tokens:read'],
+    summary: 'Show a token (never its plaintext or hash)',
+    response: tokenView,
     status: 200,
     operation: (s, caller, event) => {
       noQuery(event);
@@ -82,6 +106,8 @@ const ROUTES: readonly ManagementRoute[] = [
   {
     method: 'GET',
     path: '/tokens/{id}/usage',
+    summary: 'When and how often a token was used',
+    response: usageView,
     scopes: ['tokens:read'],
     status: 200,
     operation: (s, caller, event) => {
@@ -92,6 +118,9 @@ const ROUTES: readonly ManagementRoute[] = [
   {
     method: 'POST',
     path: '/tokens/{id}/rotate',
+    summary: 'Issue a successor; the old token works until its grace deadline',
+    body: rotateTokenBody,
+    response: rotatedToken,
     scopes: ['tokens:write'],
     status: 201,
     operation: (s, caller, event) => {
@@ -103,6 +132,9 @@ const ROUTES: readonly ManagementRoute[] = [
     method: 'DELETE',
     path: '/tokens/{id}',
     scopes: ['tokens:write'],
+    summary: 'Revoke a token (idempotent)',
+    query: revokeQuery,
+    response: revokedToken,
     status: 200,
     operation: (s, caller, event) => {
       const id = tokenId(event);
@@ -113,6 +145,9 @@ const ROUTES: readonly ManagementRoute[] = [
   {
     method: 'POST',
     path: '/tokens/emergency-revoke',
+    summary: "Admin: revoke one token or all of an owner's, and flush the authorizer cache",
+    body: emergencyRevokeBody,
+    response: emergencyRevokeResult,
     scopes: ['admin'],
     status: 200,
     operation: (s, caller, event) =>
@@ -121,11 +156,26 @@ const ROUTES: readonly ManagementRoute[] = [
   {
     method: 'GET',
     path: '/audit',
+    summary: 'Admin: audit events of a token or of a day, newest first',
+    query: auditQuery,
+    response: auditPage,
     scopes: ['admin'],
     status: 200,
     operation: (s, caller, event) => s.audit(caller, validate(auditQuery, query(event), 'query')),
   },
 ];
+
+/** Everything the OpenAPI document needs about each route. */
+export const ROUTE_DOCS = ROUTES.map((route) => ({
+  method: route.method,
+  path: route.path,
+  scopes: route.scopes,
+  status: route.status,
+  summary: route.summary,
+  body: route.body,
+  query: route.query,
+  response: route.response,
+}));
 
 /** The management routes as route-catalog entries (method, path, scopes). */
 export const MANAGEMENT_ROUTES: readonly Route[] = ROUTES.map(({ method, path, scopes }) => ({

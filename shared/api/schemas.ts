@@ -4,6 +4,7 @@
  * from them (scripts/openapi.ts), so the document cannot drift from the code.
  */
 import * as z from 'zod/mini';
+import { auditEventSchema } from '../store/audit';
 import { TOKEN_STATUSES } from '../token/record';
 
 export const MAX_LIFETIME_DAYS = 730;
@@ -129,6 +130,46 @@ export const issuedToken = z.extend(tokenView, {
 
 export const tokenPage = z.object({
   items: z.array(tokenView),
+  cursor: z.optional(z.string()),
+});
+
+export const rotatedToken = z.extend(issuedToken, {
+  predecessor: z.object({ tokenId: z.string(), worksUntil: z.string() }),
+});
+
+export const revokedToken = z.extend(tokenView, {
+  /** False when the token was already revoked (nothing changed). */
+  changed: z.boolean(),
+});
+
+export const meView = z.object({
+  tokenId: z.string(),
+  name: z.string(),
+  owner: z.string(),
+  scopes: z.array(z.string()),
+  admin: z.boolean(),
+  expiresAt: z.string(),
+  graceUntil: z.optional(z.string()),
+});
+
+export const usageView = z.object({
+  tokenId: z.string(),
+  status: z.enum(TOKEN_STATUSES),
+  createdAt: z.string(),
+  lastUsedAt: z.nullable(z.string()),
+  useCount: z.number(),
+  note: z.string(),
+});
+
+export const emergencyRevokeResult = z.object({
+  revoked: z.array(z.string()),
+  alreadyRevoked: z.number(),
+  cacheFlushed: z.boolean(),
+  warning: z.optional(z.string()),
+});
+
+export const auditPage = z.object({
+  items: z.array(auditEventSchema),
   cursor: z.optional(z.string()),
 });
 
