@@ -1,0 +1,207 @@
+/**
+ * The `tokens` CLI against DynamoDB Local: in-process for the command matrix, and once as a
+ * real process through its bin entry, the way an operator runs it.
+ */
+import { execFile } from 'node:child_process';
+import { join } from 'node:path';
+import { promisify } from 'node:util';
+import { describe, expect, inject, it } from 'vitest';
+import { z } from 'zod';
+import { runCli } from '../../cli/program';
+import { LOCAL_AWS_ENV } from '../../local/dynamodb-local';
+import { findTokens } from '../../shared/token/format';
+import { verifyToken } from '../../shared/token/verify';
+import { useDynamo } from '../support/dynamo';
+
+const dynamo = useDynamo();
+const ROOT = join(import.meta.dirname, '..', '..');
+
+function cli() {
+  const env = {
+    ...LOCAL_AWS_ENV,
+    AWS_ENDPOINT_URL_DYNAMODB: inject('dynamoEndpoint'),
+    TOKENS_TABLE_NAME: dynamo.tables().tokens,
+    AUDIT_TABLE_NAME: dynamo.tables().audit,
+  };
+  return async (...argv: string[]) => {
+    let out = '';
+    let err = '';
+    // The SDK's credential chain reads the process environment.
+    const saved = { ...process.env };
+    Object.assign(process.env, env);
+    try {
+      const code = await runCli(['--actor', 'cli:test', ...argv], {
+        out: (text) => (out += text),
+        err: (text) => (err += text),
+        env,
+      });
+      return { code, out, err };
+    } finally {
+      for (const key of Object.keys(env)) {
+        if (saved[key] === undefined) Reflect.deleteProperty(process.env, key);
+        else process.env[key] = saved[key];
+      }
+    }
+  };
+}
+
+const issued = z.object({ token: z.string(), tokenId: z.string() });
+
+describe('tokens CLI', () => {
+  it('runs the lifecycle: create, show, list, rotate, revoke, usage, audit, cleanup', async () => {
+    const run = cli();
+    const store = dynamo.store();
+    const verify = (token: string) =>
+      verifyToken(token, {
+        lookup: (hash) => store.getByHash(hash, { consistent: true }),
+        now: () => new Date(),
+      });
+
+    const created = await run(
+      '--json',
+      'create',
+      '--name',
+      'payments-ci',
+      '--owner',
+      'team-a',
+      '--scope',
+      'orders:read',
+      'orders:write',
+      '--meta',
+      'repo=payments',
+    );
+    expect(created.code).toBe(0);
+    expect(created.err).toMatch(/WARNING: Store this token now/);
+    const first = issued.parse(JSON.parse(created.out));
+    expect(await verify(first.token)).toMatchObject({ allowed: true });
+
+    const shown = await run('show', first.tokenId);
+    expect(shown.out).toContain('owner         team-a');
+    expect(shown.out).not.toContain(first.token);
+
+    const listed = await run('list', '--owner', 'team-a');
+    expect(listed.out).toContain(`${first.tokenId}  active`);
+
+    const rotated = await run('--json', 'rotate', first.tokenId, '--grace-days', '1');
+    const second = issued.parse(JSON.parse(rotated.out));
+    expect(await verify(first.token)).toMatchObject({ allowed: true, inGrace: true });
+    expect(await verify(second.token)).toMatchObject({ allowed: true });
+
+    expect((await run('revoke', first.tokenId, '--reason', 'done')).out).toBe(
+      `${first.tokenId} revoked\n`,
+    );
+    expect((await run('revoke', first.tokenId)).out).toBe(`${first.tokenId} was already revoked\n`);
+    expect(await verify(first.token)).toMatchObject({ allowed: false, reason: 'revoked' });
+
+    const usage = await run('--json', 'usage', second.tokenId);
+    expect(JSON.parse(usage.out)).toMatchObject({ tokenId: second.tokenId, useCount: 0 });
+
+    const audit = await run('audit', '--token', first.tokenId);
+    expect(
+      audit.out
+        .split('\n')
+        .filter(Boolean)
+        .map((l) => l.split(/\s+/)[1]),
+    ).toEqual(['token.revoked', 'token.rotated', 'token.created']);
+    expect(audit.out).toContain('by cli:test');
+
+    expect((await run('cleanup')).out).toMatch(/^read 0, expired 0/);
+    const everything = [shown, listed, usage, audit].map((r) => r.out + r.err).join('\n');
+    expect(findTokens(everything)).toEqual([]);
+  });
+
+  it('emergency-revokes every token of an owner and says the cache was not flushed', async () => {
+    const run = cli();
+    for (const name of ['a', 'b', 'c']) {
+      await run('create', '--name', name, '--owner', 'team-x', '--scope', 'orders:read');
+    }
+    const result = await run('emergency-revoke', '--owner', 'team-x', '--reason', 'leaked');
+    expect(result.code).toBe(0);
+    expect(result.out).toMatch(/^revoked 3 token\(s\)/);
+    expect(result.out).toContain('the authorizer cache was not flushed');
+    expect(result.out).toContain('Give --rest-api-id to flush it.');
+  });
+
+  it.each([
+    [
+      ['create', '--name', 'x', '--owner', 'team-a', '--scope', 'Bad Scope'],
+      2,
+      'scopes.0: must look like "orders:read"',
+    ],
+    [
+      ['create', '--name', 'x', '--owner', 'team-a', '--scope', 'a:b', '--expires-in-days', 'soon'],
+      2,
+      '--expires-in-days must be a whole number',
+    ],
+    [
+      ['create', '--name', 'x', '--owner', 'team-a', '--scope', 'a:b', '--meta', 'novalue'],
+      2,
+      '--meta entries look like key=value',
+    ],
+    [['show', 'not-a-token-id'], 2, 'Invalid token id'],
+    [['show', 'tok_0000000000000000'], 2, 'No token tok_0000000000000000'],
+    [['list'], 2, 'owner is required'],
+    [['emergency-revoke', '--reason', 'leak'], 2, 'give exactly one of "owner" or "tokenId"'],
+    [['create', '--name', 'x'], 1, "required option '--owner <owner>' not specified"],
+    [['frobnicate'], 1, "unknown command 'frobnicate'"],
+  ])('refuses %j with exit code %i and says why', async (argv, code, message) => {
+    const run = cli();
+    const before = await dynamo.scanAll(dynamo.tables().tokens);
+    const result = await run(...argv);
+    expect(result.code).toBe(code);
+    expect(result.err).toContain(message);
+    expect(await dynamo.scanAll(dynamo.tables().tokens)).toEqual(before);
+  });
+
+  it('has --help for every command', async () => {
+    const run = cli();
+    const commands = [
+      'create',
+      'list',
+      'show',
+      'usage',
+      'rotate',
+      'revoke',
+      'emergency-revoke',
+      'audit',
+      'cleanup',
+    ];
+    const top = await run('--help');
+    expect(top.code).toBe(0);
+    for (const command of commands) {
+      expect(top.out).toContain(command);
+      const help = await run(command, '--help');
+      expect(help.code, command).toBe(0);
+      expect(help.out).toContain(`Usage: tokens ${command}`);
+    }
+  });
+
+  it('works as a real process through its bin entry', async () => {
+    const exec = promisify(execFile);
+    const env = {
+      ...process.env,
+      ...LOCAL_AWS_ENV,
+      AWS_ENDPOINT_URL_DYNAMODB: inject('dynamoEndpoint'),
+      TOKENS_TABLE_NAME: dynamo.tables().tokens,
+      AUDIT_TABLE_NAME: dynamo.tables().audit,
+    };
+    const bin = join(ROOT, 'node_modules', '.bin');
+    const { stdout, stderr } = await exec(
+      join(bin, 'tsx'),
+      [
+        join(ROOT, 'cli', 'tokens.ts'),
+        '--json',
+        'create',
+        '--name',
+        'ci',
+        '--owner',
+        'team-a',
+        '--scope',
+        'orders:read',
+      ],
+      { env: { ...env, PATH: `${bin}:${process.env['PATH'] ?? ''}` } },
+    );
+    expect(issued.parse(JSON.parse(stdout)).token).toMatch(/^sk_/);
+    expect(stderr).toContain('WARNING');
+  });
+});
