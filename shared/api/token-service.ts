@@ -187,6 +187,13 @@ export class TokenService {
 
   async rotate(caller: Caller, tokenId: string, body: z.infer<typeof rotateTokenBody>) {
     const current = await this.visible(caller, tokenId);
+    if (current.rotationId !== undefined) {
+      // Its secret would keep the old token, which then stops working after the grace period.
+      throw new ApiError(
+        409,
+        `${current.tokenId} is held in a Secrets Manager secret: rotate the secret instead (aws secretsmanager rotate-secret)`,
+      );
+    }
     await this.refuseUnless(
       caller,
       'token.rotate',

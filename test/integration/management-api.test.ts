@@ -237,6 +237,22 @@ describe('management API: tenant isolation', () => {
   });
 });
 
+describe('management API: tokens held in Secrets Manager', () => {
+  it('refuses to rotate them through the API: the secret would keep the old token', async () => {
+    const w = world();
+    const admin = await seedCaller(w.store, 'platform', ['admin']);
+    const { input } = newTestToken({ owner: 'team-a' });
+    await w.store.create(input, { actor: 'rotation' }, { pending: { rotationId: 'version-1' } });
+    await w.store.activateSuccessor(input.tokenHash, {}, { actor: 'rotation' });
+
+    const reply = await w.call(admin, 'POST', `/tokens/${input.tokenId}/rotate`, { body: {} });
+
+    expect(reply.status).toBe(409);
+    expect(reply.body['message']).toMatch(/held in a Secrets Manager secret: rotate the secret/);
+    expect((await w.store.getById(input.tokenId))?.rotatedTo).toBeUndefined();
+  });
+});
+
 describe('management API: emergency revocation', () => {
   it('revokes every live token of an owner and flushes the authorizer cache', async () => {
     const w = world();
