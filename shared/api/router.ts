@@ -37,39 +37,80 @@ import {
 } from './schemas';
 import { ApiError, type Caller, type TokenService } from './token-service';
 
-type Operation = (service: TokenService, caller: Caller, event: ProxyEvent) => Promise<unknown>;
+/** The schema of "no body" / "no query": any field is refused. */
+const NONE = z.strictObject({});
+const isNone = (schema: z.ZodMiniType): boolean => Object.is(schema, NONE);
+
+interface Input<B extends z.ZodMiniType, Q extends z.ZodMiniType> {
+  /** The `{id}` path parameter, validated, on routes that have one. */
+  readonly id: string;
+  readonly body: z.infer<B>;
+  readonly query: z.infer<Q>;
+}
+
+interface RouteSpec<B extends z.ZodMiniType, Q extends z.ZodMiniType> extends Route {
+  readonly status: number;
+  /** For the OpenAPI document: what it does and what it returns. */
+  readonly summary: string;
+  readonly response: z.ZodMiniType;
+  /** The request body and query schemas; NONE means the request must have none. */
+  readonly body: B;
+  readonly query: Q;
+  readonly operation: (
+    service: TokenService,
+    caller: Caller,
+    input: Input<B, Q>,
+  ) => Promise<unknown>;
+}
 
 interface ManagementRoute extends Route {
   readonly status: number;
-  readonly operation: Operation;
-  /** For the OpenAPI document: what it does and the shapes it takes and returns. */
   readonly summary: string;
+  readonly response: z.ZodMiniType;
   readonly body?: z.ZodMiniType;
   readonly query?: z.ZodMiniType;
-  readonly response: z.ZodMiniType;
+  /** Validates the request against the declared schemas, then runs the operation. */
+  readonly serve: (service: TokenService, caller: Caller, event: ProxyEvent) => Promise<unknown>;
 }
 
-const query = (event: ProxyEvent) => event.queryStringParameters ?? {};
-const tokenId = (event: ProxyEvent) =>
-  validate(tokenIdParams, event.pathParameters ?? {}, 'path').id;
-const noBody = (event: ProxyEvent) => validate(emptyBody, jsonBody(event), 'body');
-const noQuery = (event: ProxyEvent) => validate(emptyBody, query(event), 'query');
-const emptyBody = z.strictObject({});
+/**
+ * A route whose declared schemas are exactly what validates its requests (and what the OpenAPI
+ * document shows): the body, the query, and the `{id}` path parameter.
+ */
+function route<B extends z.ZodMiniType, Q extends z.ZodMiniType>(
+  spec: RouteSpec<B, Q>,
+): ManagementRoute {
+  const { operation, body, query, ...docs } = spec;
+  return {
+    ...docs,
+    ...(isNone(body) ? {} : { body }),
+    ...(isNone(query) ? {} : { query }),
+    serve: (service, caller, event) => {
+      const id = spec.path.includes('{id}')
+        ? validate(tokenIdParams, event.pathParameters ?? {}, 'path').id
+        : '';
+      return operation(service, caller, {
+        id,
+        body: validate(body, jsonBody(event), 'body'),
+        query: validate(query, event.queryStringParameters ?? {}, 'query'),
+      });
+    },
+  };
+}
 
 const ROUTES: readonly ManagementRoute[] = [
-  {
+  route({
     method: 'GET',
     path: '/me',
+    scopes: [],
     summary: "Who am I: the calling token's id, owner and scopes",
     response: meView,
-    scopes: [],
     status: 200,
-    operation: (s, caller, event) => {
-      noQuery(event);
-      return s.me(caller);
-    },
-  },
-  {
+    body: NONE,
+    query: NONE,
+    operation: (s, caller) => s.me(caller),
+  }),
+  route({
     method: 'POST',
     path: '/tokens',
     scopes: ['tokens:write'],
@@ -77,10 +118,10 @@ const ROUTES: readonly ManagementRoute[] = [
     body: createTokenBody,
     response: issuedToken,
     status: 201,
-    operation: (s, caller, event) =>
-      s.create(caller, validate(createTokenBody, jsonBody(event), 'body')),
-  },
-  {
+    query: NONE,
+    operation: (s, caller, { body }) => s.create(caller, body),
+  }),
+  route({
     method: 'GET',
     path: '/tokens',
     scopes: ['tokens:read'],
@@ -88,47 +129,43 @@ const ROUTES: readonly ManagementRoute[] = [
     query: listTokensQuery,
     response: tokenPage,
     status: 200,
-    operation: (s, caller, event) =>
-      s.list(caller, validate(listTokensQuery, query(event), 'query')),
-  },
-  {
+    body: NONE,
+    operation: (s, caller, { query }) => s.list(caller, query),
+  }),
+  route({
     method: 'GET',
     path: '/tokens/{id}',
     scopes: ['tokens:read'],
     summary: 'Show a token (never its plaintext or hash)',
     response: tokenView,
     status: 200,
-    operation: (s, caller, event) => {
-      noQuery(event);
-      return s.get(caller, tokenId(event));
-    },
-  },
-  {
+    body: NONE,
+    query: NONE,
+    operation: (s, caller, { id }) => s.get(caller, id),
+  }),
+  route({
     method: 'GET',
     path: '/tokens/{id}/usage',
+    scopes: ['tokens:read'],
     summary: 'When and how often a token was used',
     response: usageView,
-    scopes: ['tokens:read'],
     status: 200,
-    operation: (s, caller, event) => {
-      noQuery(event);
-      return s.usage(caller, tokenId(event));
-    },
-  },
-  {
+    body: NONE,
+    query: NONE,
+    operation: (s, caller, { id }) => s.usage(caller, id),
+  }),
+  route({
     method: 'POST',
     path: '/tokens/{id}/rotate',
+    scopes: ['tokens:write'],
     summary: 'Issue a successor; the old token works until its grace deadline',
     body: rotateTokenBody,
     response: rotatedToken,
-    scopes: ['tokens:write'],
     status: 201,
-    operation: (s, caller, event) => {
-      const id = tokenId(event);
-      return s.rotate(caller, id, validate(rotateTokenBody, jsonBody(event), 'body'));
-    },
-  },
-  {
+    query: NONE,
+    operation: (s, caller, { id, body }) => s.rotate(caller, id, body),
+  }),
+  route({
     method: 'DELETE',
     path: '/tokens/{id}',
     scopes: ['tokens:write'],
@@ -136,33 +173,31 @@ const ROUTES: readonly ManagementRoute[] = [
     query: revokeQuery,
     response: revokedToken,
     status: 200,
-    operation: (s, caller, event) => {
-      const id = tokenId(event);
-      noBody(event);
-      return s.revoke(caller, id, validate(revokeQuery, query(event), 'query').reason);
-    },
-  },
-  {
+    body: NONE,
+    operation: (s, caller, { id, query }) => s.revoke(caller, id, query.reason),
+  }),
+  route({
     method: 'POST',
     path: '/tokens/emergency-revoke',
+    scopes: ['admin'],
     summary: "Admin: revoke one token or all of an owner's, and flush the authorizer cache",
     body: emergencyRevokeBody,
     response: emergencyRevokeResult,
-    scopes: ['admin'],
     status: 200,
-    operation: (s, caller, event) =>
-      s.emergencyRevoke(caller, validate(emergencyRevokeBody, jsonBody(event), 'body')),
-  },
-  {
+    query: NONE,
+    operation: (s, caller, { body }) => s.emergencyRevoke(caller, body),
+  }),
+  route({
     method: 'GET',
     path: '/audit',
+    scopes: ['admin'],
     summary: 'Admin: audit events of a token or of a day, newest first',
     query: auditQuery,
     response: auditPage,
-    scopes: ['admin'],
     status: 200,
-    operation: (s, caller, event) => s.audit(caller, validate(auditQuery, query(event), 'query')),
-  },
+    body: NONE,
+    operation: (s, caller, { query }) => s.audit(caller, query),
+  }),
 ];
 
 /** Everything the OpenAPI document needs about each route. */
@@ -209,7 +244,7 @@ export async function handleRequest(event: unknown, service: TokenService): Prom
     return { route: name, response: errorResponse(401, 'Unauthorized') };
   }
   try {
-    const result = await route.operation(service, caller, request);
+    const result = await route.serve(service, caller, request);
     return { route: name, response: json(route.status, result) };
   } catch (error) {
     return { route: name, ...failure(error) };

@@ -713,31 +713,30 @@ export class TokenStore {
 
   /** Audit events of one token, newest first. */
   async listAudit(targetId: string, request: PageRequest = {}): Promise<Page<AuditEvent>> {
-    const result = await this.query('listAudit', {
-      TableName: this.auditTable,
-      KeyConditionExpression: 'targetId = :target',
-      ExpressionAttributeValues: { ':target': targetId },
-      ScanIndexForward: false,
-      Limit: pageSize(request.limit),
-      ExclusiveStartKey: decodeCursor(request.cursor, { targetId }),
-    });
-    return {
-      items: (result.Items ?? []).map(parseAuditEvent),
-      cursor: encodeCursor(result.LastEvaluatedKey),
-    };
+    return this.auditPage('listAudit', ['targetId', targetId], undefined, request);
   }
 
   /** Audit events of one day (`2026-11-23`, UTC), newest first. */
   async listAuditByDay(day: string, request: PageRequest = {}): Promise<Page<AuditEvent>> {
-    const result = await this.query('listAuditByDay', {
+    return this.auditPage('listAuditByDay', ['day', day], AUDIT_INDEX.byDay, request);
+  }
+
+  /** One page of audit events of one partition (of the table, or of an index), newest first. */
+  private async auditPage(
+    operation: string,
+    [name, value]: [string, string],
+    indexName: string | undefined,
+    request: PageRequest,
+  ): Promise<Page<AuditEvent>> {
+    const result = await this.query(operation, {
       TableName: this.auditTable,
-      IndexName: AUDIT_INDEX.byDay,
-      KeyConditionExpression: '#day = :day',
-      ExpressionAttributeNames: { '#day': 'day' },
-      ExpressionAttributeValues: { ':day': day },
+      ...(indexName === undefined ? {} : { IndexName: indexName }),
+      KeyConditionExpression: '#partition = :partition',
+      ExpressionAttributeNames: { '#partition': name },
+      ExpressionAttributeValues: { ':partition': value },
       ScanIndexForward: false,
       Limit: pageSize(request.limit),
-      ExclusiveStartKey: decodeCursor(request.cursor, { day }),
+      ExclusiveStartKey: decodeCursor(request.cursor, { [name]: value }),
     });
     return {
       items: (result.Items ?? []).map(parseAuditEvent),
