@@ -106,6 +106,7 @@ export function buildProgram(io: CliIo): Command {
       owner: '-',
       scopes: ['admin'],
       requestId: randomUUID(),
+      operator: true,
     };
     return { options, store, caller, client };
   };
@@ -302,7 +303,10 @@ export function buildProgram(io: CliIo): Command {
           options.restApiId === undefined
             ? undefined
             : new StageCacheFlusher(
-                new APIGatewayClient(global.region === undefined ? {} : { region: global.region }),
+                new APIGatewayClient({
+                  ...(global.region === undefined ? {} : { region: global.region }),
+                  ...(global.profile === undefined ? {} : { profile: global.profile }),
+                }),
                 options.restApiId,
                 options.stage,
               );
@@ -418,7 +422,7 @@ function keyValues(entries: readonly string[]): Record<string, string> {
   return Object.fromEntries(
     entries.map((entry) => {
       const at = entry.indexOf('=');
-      if (at <= 0) throw new BadRequest(`--meta entries look like key=value, got "${entry}"`);
+      if (at <= 0) throw new BadRequest('--meta entries look like key=value');
       return [entry.slice(0, at), entry.slice(at + 1)];
     }),
   );

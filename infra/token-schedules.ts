@@ -73,12 +73,16 @@ export class TokenSchedules extends Construct {
         new PolicyStatement({ effect: Effect.ALLOW, actions, resources: [resource] }),
       );
     };
+    // Page cursors name a token by id: resolving one reads the id index and the item.
+    const idIndex = `${props.tokensTable.tableArn}/index/${TOKEN_INDEX.byTokenId}`;
     // Alerts: read the expiry index, lease/confirm on token items, audit each alert, publish.
     allow(this.alertRun, ['dynamodb:Query'], expiryIndex);
-    allow(this.alertRun, ['dynamodb:UpdateItem'], props.tokensTable.tableArn);
+    allow(this.alertRun, ['dynamodb:Query'], idIndex);
+    allow(this.alertRun, ['dynamodb:GetItem', 'dynamodb:UpdateItem'], props.tokensTable.tableArn);
     props.alerts.grantPublish(this.alertRun.fn.role);
     // Cleanup: read the expiry index, read-decide-write each ended token, audit it.
     allow(this.cleanupRun, ['dynamodb:Query'], expiryIndex);
+    allow(this.cleanupRun, ['dynamodb:Query'], idIndex);
     allow(this.cleanupRun, ['dynamodb:GetItem', 'dynamodb:UpdateItem'], props.tokensTable.tableArn);
     for (const job of [this.alertRun, this.cleanupRun]) {
       allow(job, ['dynamodb:PutItem'], props.auditTable.tableArn);

@@ -79,15 +79,19 @@ export function validate<T extends z.ZodMiniType>(
   input: unknown,
   what: string,
 ): z.infer<T> {
-  const result = schema.safeParse(input);
+  // reportInput lets "missing" be told from "wrong type"; the values never reach the message.
+  const result = schema.safeParse(input, { reportInput: true });
   if (result.success) return result.data;
   const problems = result.error.issues.map((issue) => {
     const path = issue.path.map(String).join('.');
     if (issue.code === 'unrecognized_keys') {
       return `unknown field(s) ${issue.keys.map((k) => `"${k}"`).join(', ')}`;
     }
-    if (issue.code === 'invalid_type' && issue.input === undefined) {
+    if (issue.code === 'invalid_type' && issue.input === undefined && path !== '') {
       return `${path} is required`;
+    }
+    if (issue.code === 'invalid_type') {
+      return `${path === '' ? what : path} must be ${issue.expected === 'object' ? 'a JSON object' : `a ${issue.expected}`}`;
     }
     return path === '' ? issue.message : `${path}: ${issue.message}`;
   });

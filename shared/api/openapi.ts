@@ -74,6 +74,26 @@ export function openApiDocument(): JsonSchema {
       responses,
     };
   }
+  paths['/health'] = {
+    get: {
+      summary: 'Liveness probe; needs no token',
+      security: [],
+      responses: {
+        '200': {
+          description: 'The API is up',
+          content: {
+            'application/json': {
+              schema: {
+                type: 'object',
+                properties: { status: { const: 'ok' } },
+                required: ['status'],
+              },
+            },
+          },
+        },
+      },
+    },
+  };
   return {
     openapi: '3.1.0',
     info: {

@@ -5,12 +5,18 @@
  */
 import * as z from 'zod/mini';
 import { auditEventSchema } from '../store/audit';
+import { findTokens } from '../token/format';
 import { TOKEN_STATUSES } from '../token/record';
 
 export const MAX_LIFETIME_DAYS = 730;
 export const MAX_GRACE_DAYS = 30;
 
 const text = (pattern: RegExp, message: string) => z.string().check(z.regex(pattern, message));
+
+/** Free text we store and show: a token pasted into it would end up in tables and logs. */
+const noToken = z.refine<string>((value) => findTokens(value).length === 0, {
+  message: 'must not contain a service token',
+});
 
 export const tokenIdSchema = text(/^tok_[0-9A-Za-z]{16}$/, 'must be a token id like tok_…');
 export const ownerSchema = text(
@@ -24,11 +30,11 @@ export const scopeSchema = text(
 const nameSchema = text(
   /^[\w .:@/-]{1,100}$/,
   'must be 1–100 letters, digits, spaces or . : @ / - _',
-);
+).check(noToken);
 const metadataSchema = z
   .record(
     text(/^[\w.-]{1,64}$/, 'keys must be 1–64 letters, digits, ".", "_" or "-"'),
-    z.string().check(z.maxLength(256, 'values must be at most 256 characters')),
+    z.string().check(z.maxLength(256, 'values must be at most 256 characters'), noToken),
   )
   .check(z.refine((m) => Object.keys(m).length <= 20, { message: 'must have at most 20 entries' }));
 const days = (min: number, max: number) =>
@@ -59,14 +65,16 @@ export const rotateTokenBody = z.strictObject({
 });
 
 export const revokeQuery = z.strictObject({
-  reason: z.optional(z.string().check(z.minLength(1), z.maxLength(200))),
+  reason: z.optional(z.string().check(z.minLength(1), z.maxLength(200), noToken)),
 });
 
 export const emergencyRevokeBody = z
   .strictObject({
     owner: z.optional(ownerSchema),
     tokenId: z.optional(tokenIdSchema),
-    reason: z.string().check(z.minLength(3, 'must say why (3–200 characters)'), z.maxLength(200)),
+    reason: z
+      .string()
+      .check(z.minLength(3, 'must say why (3–200 characters)'), z.maxLength(200), noToken),
   })
   .check(
     z.refine((b) => (b.owner === undefined) !== (b.tokenId === undefined), {
@@ -83,13 +91,18 @@ export const listTokensQuery = z.strictObject({
   owner: z.optional(ownerSchema),
   status: z.optional(z.enum(TOKEN_STATUSES)),
   /** Only live tokens ending before this instant (ISO 8601), soonest first. */
-  expiringBefore: z.optional(z.iso.datetime({ message: 'must be an ISO 8601 date-time' })),
+  expiringBefore: z.optional(
+    z.iso.datetime({ offset: true, message: 'must be an ISO 8601 date-time' }),
+  ),
   ...pageQuery,
 });
 
 export const auditQuery = z
   .strictObject({
-    targetId: z.optional(tokenIdSchema),
+    /** A token id, or `owner:<owner>` for refused and owner-wide actions. */
+    targetId: z.optional(
+      text(/^(?:tok_[0-9A-Za-z]{16}|owner:[a-z0-9][a-z0-9._-]{0,63})$/, 'must be tok_… or owner:…'),
+    ),
     day: z.optional(text(/^\d{4}-\d{2}-\d{2}$/, 'must be a date like 2026-11-23')),
     ...pageQuery,
   })
@@ -164,6 +177,9 @@ export const usageView = z.object({
 export const emergencyRevokeResult = z.object({
   revoked: z.array(z.string()),
   alreadyRevoked: z.number(),
+  /** Tokens whose revocation failed: run it again. */
+  failed: z.array(z.string()),
+  complete: z.boolean(),
   cacheFlushed: z.boolean(),
   warning: z.optional(z.string()),
 });

@@ -18,6 +18,7 @@ import {
   hashToken,
 } from '../token/format';
 import { effectiveEnd, type TokenRecord } from '../token/record';
+import { evaluateRecord } from '../token/verify';
 import type { z } from 'zod/mini';
 import type {
   auditQuery,
@@ -39,6 +40,11 @@ export interface Caller {
   readonly owner: string;
   readonly scopes: readonly string[];
   readonly requestId: string;
+  /**
+   * An operator with direct table access (the CLI), not a token: there is no calling token to
+   * re-check. API callers are always tokens.
+   */
+  readonly operator?: boolean;
 }
 
 export class ApiError extends Error {
@@ -72,6 +78,8 @@ export interface TokenServiceDeps {
   readonly now: () => Date;
   readonly prefix?: string;
   readonly cache?: CacheFlusher;
+  /** Tokens per page when emergency-revoking an owner. Default 100. */
+  readonly pageSize?: number;
 }
 
 export function isAdmin(caller: Pick<Caller, 'scopes'>): boolean {
@@ -118,13 +126,14 @@ export class TokenService {
 
   async create(caller: Caller, body: z.infer<typeof createTokenBody>) {
     const owner = body.owner ?? caller.owner;
-    await this.refuseUnless(
-      caller,
-      'token.create',
-      owner,
-      this.mayIssue(caller, owner, body.scopes),
-    );
     const now = this.deps.now();
+    const refusal = this.mayIssue(caller, owner, body.scopes);
+    const limits = refusal === undefined ? await this.issuerLimits(caller) : {};
+    await this.refuseUnless(caller, 'token.create', owner, refusal ?? limits.refusal);
+    const expiresAt = earliest(
+      new Date(now.getTime() + body.expiresInDays * DAY_MS),
+      limits.expiresBy,
+    );
     const token = generateToken(this.deps.prefix ?? DEFAULT_TOKEN_PREFIX);
     const record = await this.deps.store.create(
       {
@@ -135,7 +144,7 @@ export class TokenService {
         scopes: body.scopes,
         hint: displayHint(token),
         createdAt: now,
-        expiresAt: new Date(now.getTime() + body.expiresInDays * DAY_MS),
+        expiresAt,
         ...(body.metadata === undefined ? {} : { metadata: body.metadata }),
       },
       this.context(caller),
@@ -164,7 +173,7 @@ export class TokenService {
     const result = await this.deps.store.listByOwner(owner, {
       ...page,
       ...(query.status === undefined ? {} : { status: query.status }),
-      ...(until === undefined ? {} : { endingBefore: until }),
+      ...(until === undefined ? {} : { endingBefore: until, endingAfter: this.deps.now() }),
     });
     return { items: result.items.map(view), cursor: result.cursor };
   }
@@ -194,18 +203,20 @@ export class TokenService {
         `${current.tokenId} is held in a Secrets Manager secret: rotate the secret instead (aws secretsmanager rotate-secret)`,
       );
     }
-    await this.refuseUnless(
-      caller,
-      'token.rotate',
-      current.owner,
-      this.mayIssue(caller, current.owner, current.scopes),
-      current.tokenId,
-    );
     const now = this.deps.now();
     const lifetimeMs =
       body.expiresInDays === undefined
         ? Date.parse(current.expiresAt) - Date.parse(current.createdAt)
         : body.expiresInDays * DAY_MS;
+    const refusal = this.mayIssue(caller, current.owner, current.scopes);
+    const limits = refusal === undefined ? await this.issuerLimits(caller) : {};
+    await this.refuseUnless(
+      caller,
+      'token.rotate',
+      current.owner,
+      refusal ?? limits.refusal,
+      current.tokenId,
+    );
     const token = generateToken(this.deps.prefix ?? DEFAULT_TOKEN_PREFIX);
     const graceUntil = new Date(now.getTime() + body.graceDays * DAY_MS);
     const { predecessor, successor } = await this.deps.store.replace(
@@ -218,7 +229,7 @@ export class TokenService {
         scopes: current.scopes,
         hint: displayHint(token),
         createdAt: now,
-        expiresAt: new Date(now.getTime() + lifetimeMs),
+        expiresAt: earliest(new Date(now.getTime() + lifetimeMs), limits.expiresBy),
         ...(current.metadata === undefined ? {} : { metadata: current.metadata }),
       },
       graceUntil,
@@ -250,25 +261,42 @@ export class TokenService {
     await this.refuseUnless(caller, 'token.emergency-revoke', body.owner, isAdmin(caller), target);
     const context = { ...this.context(caller), reason: `emergency: ${body.reason}` };
     const revoked: string[] = [];
+    const failed: string[] = [];
     let unchanged = 0;
-    const revokeOne = async (record: TokenRecord) => {
-      const result = await this.deps.store.revoke(record.tokenHash, context);
-      if (result.changed) revoked.push(record.tokenId);
-      else unchanged += 1;
+    // Every token is tried even when some fail, and the cache is flushed whatever happened:
+    // a half-done emergency must not leave cached policies of the revoked ones alive.
+    const revokeAll = async (records: readonly TokenRecord[]) => {
+      const results = await Promise.allSettled(
+        records.map((r) => this.deps.store.revoke(r.tokenHash, context)),
+      );
+      results.forEach((result, i) => {
+        const tokenId = records[i]?.tokenId ?? '';
+        if (result.status === 'rejected') failed.push(tokenId);
+        else if (result.value.changed) revoked.push(tokenId);
+        else unchanged += 1;
+      });
     };
+    let listingFailed = false;
     if (body.tokenId !== undefined) {
       const record = await this.deps.store.getById(body.tokenId);
       if (record === undefined) throw new ApiError(404, `No token ${body.tokenId}`);
-      await revokeOne(record);
+      await revokeAll([record]);
     } else if (body.owner !== undefined) {
       let cursor: string | undefined;
-      do {
-        const page = await this.deps.store.listByOwner(body.owner, { cursor, limit: 100 });
-        await Promise.all(
-          page.items.filter((r) => r.status === 'active' || r.status === 'pending').map(revokeOne),
-        );
-        cursor = page.cursor;
-      } while (cursor !== undefined);
+      try {
+        do {
+          const page = await this.deps.store.listByOwner(body.owner, {
+            cursor,
+            limit: this.deps.pageSize ?? 100,
+          });
+          await revokeAll(
+            page.items.filter((r) => r.status === 'active' || r.status === 'pending'),
+          );
+          cursor = page.cursor;
+        } while (cursor !== undefined);
+      } catch {
+        listingFailed = true;
+      }
     }
     let cacheFlushed = false;
     try {
@@ -279,16 +307,23 @@ export class TokenService {
     } catch {
       cacheFlushed = false;
     }
+    const warnings = [
+      ...(failed.length > 0 || listingFailed
+        ? ['Some tokens could not be revoked (see "failed", or the listing stopped): run it again.']
+        : []),
+      ...(cacheFlushed
+        ? []
+        : [
+            'The authorizer cache was not flushed: cached policies may allow revoked tokens until they expire (authorizer cache TTL). Flush it by hand.',
+          ]),
+    ];
     return {
       revoked,
       alreadyRevoked: unchanged,
+      failed,
+      complete: failed.length === 0 && !listingFailed,
       cacheFlushed,
-      ...(cacheFlushed
-        ? {}
-        : {
-            warning:
-              'The revocations are stored, but the authorizer cache was not flushed: cached policies may allow these tokens until they expire (authorizer cache TTL).',
-          }),
+      ...(warnings.length === 0 ? {} : { warning: warnings.join(' ') }),
     };
   }
 
@@ -309,6 +344,25 @@ export class TokenService {
       throw new ApiError(404, `No token ${tokenId}`);
     }
     return record;
+  }
+
+  /**
+   * A token that issues tokens must itself still be valid and current: API Gateway may serve a
+   * revoked or rotated-out caller from its policy cache for minutes, and such a token must not
+   * mint a fresh one that outlives its revocation. A non-admin's new token never outlives its
+   * creator either: its expiry is capped at the creator's.
+   */
+  private async issuerLimits(caller: Caller): Promise<{ refusal?: string; expiresBy?: Date }> {
+    if (caller.operator === true) return {};
+    const record = await this.deps.store.getById(caller.tokenId);
+    const verdict = evaluateRecord(record, this.deps.now());
+    if (!verdict.allowed) {
+      return { refusal: `The calling token is ${verdict.reason}: it cannot issue tokens` };
+    }
+    if (verdict.inGrace) {
+      return { refusal: 'The calling token was rotated out: it cannot issue tokens' };
+    }
+    return isAdmin(caller) ? {} : { expiresBy: new Date(verdict.record.expiresAt) };
   }
 
   private mayIssue(caller: Caller, owner: string, scopes: readonly string[]): string | undefined {
@@ -346,4 +400,8 @@ export class TokenService {
   private context(caller: Caller): AuditContext {
     return { actor: caller.tokenId, requestId: caller.requestId };
   }
+}
+
+function earliest(date: Date, limit: Date | undefined): Date {
+  return limit !== undefined && limit < date ? limit : date;
 }

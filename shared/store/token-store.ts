@@ -287,9 +287,13 @@ export class TokenStore {
    */
   async listByOwner(
     owner: string,
-    request: PageRequest & { status?: TokenRecord['status']; endingBefore?: Date } = {},
+    request: PageRequest & {
+      status?: TokenRecord['status'];
+      endingBefore?: Date;
+      endingAfter?: Date;
+    } = {},
   ): Promise<Page<TokenRecord>> {
-    const startKey = decodeCursor(request.cursor, { owner });
+    const startKey = await this.tokenStartKey(request.cursor, { owner });
     const filters: string[] = [];
     const names: Record<string, string> = { '#owner': 'owner' };
     const values: Record<string, unknown> = { ':owner': owner };
@@ -301,6 +305,10 @@ export class TokenStore {
     if (request.endingBefore !== undefined) {
       filters.push('endsAt < :before');
       values[':before'] = request.endingBefore.toISOString();
+    }
+    if (request.endingAfter !== undefined) {
+      filters.push('endsAt >= :after');
+      values[':after'] = request.endingAfter.toISOString();
     }
     const result = await this.query('listByOwner', {
       TableName: this.tokensTable,
@@ -315,7 +323,7 @@ export class TokenStore {
     });
     return {
       items: (result.Items ?? []).map(parseRecord),
-      cursor: encodeCursor(result.LastEvaluatedKey),
+      cursor: await this.tokenCursor(result.LastEvaluatedKey),
     };
   }
 
@@ -339,11 +347,13 @@ export class TokenStore {
         ':until': new Date(window.until.getTime() - 1).toISOString(),
       },
       Limit: pageSize(request.limit),
-      ExclusiveStartKey: decodeCursor(request.cursor, { expiryPartition: LIVE_PARTITION }),
+      ExclusiveStartKey: await this.tokenStartKey(request.cursor, {
+        expiryPartition: LIVE_PARTITION,
+      }),
     });
     return {
       items: (result.Items ?? []).map(parseRecord),
-      cursor: encodeCursor(result.LastEvaluatedKey),
+      cursor: await this.tokenCursor(result.LastEvaluatedKey),
     };
   }
 
@@ -530,6 +540,40 @@ export class TokenStore {
         audit: { action: 'token.deactivated', outcome: 'success' },
       };
     });
+  }
+
+  /**
+   * A cursor for a page of token items. DynamoDB's LastEvaluatedKey of an index query holds the
+   * item's table key, the token hash; the cursor carries the public token id in its place, so
+   * no hash ever leaves the store.
+   */
+  private async tokenCursor(key: Record<string, unknown> | undefined): Promise<string | undefined> {
+    if (key === undefined) return undefined;
+    const { tokenHash, ...rest } = key;
+    if (typeof tokenHash !== 'string') return encodeCursor(rest);
+    const record = await this.getByHash(tokenHash);
+    if (record === undefined) {
+      throw new TokenStoreError('conflict', 'The last token of the page vanished; list again');
+    }
+    return encodeCursor({ ...rest, tokenId: record.tokenId });
+  }
+
+  /** The ExclusiveStartKey for a token cursor: the token id resolved back to its hash. */
+  private async tokenStartKey(
+    cursor: string | undefined,
+    expected: Record<string, string>,
+  ): Promise<Record<string, string | number> | undefined> {
+    const decoded = decodeCursor(cursor, expected);
+    if (decoded === undefined) return undefined;
+    const { tokenId, ...rest } = decoded;
+    const record = typeof tokenId === 'string' ? await this.getById(tokenId) : undefined;
+    if (record === undefined) {
+      throw new TokenStoreError(
+        'invalid-cursor',
+        'The pagination cursor is invalid for this query',
+      );
+    }
+    return { ...rest, tokenHash: record.tokenHash };
   }
 
   private updateItem(record: TokenRecord, update: PlannedChange['update']): TransactItem {

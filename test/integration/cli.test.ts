@@ -118,7 +118,7 @@ describe('tokens CLI', () => {
     const result = await run('emergency-revoke', '--owner', 'team-x', '--reason', 'leaked');
     expect(result.code).toBe(0);
     expect(result.out).toMatch(/^revoked 3 token\(s\)/);
-    expect(result.out).toContain('the authorizer cache was not flushed');
+    expect(result.out).toContain('authorizer cache was not flushed');
     expect(result.out).toContain('Give --rest-api-id to flush it.');
   });
 

@@ -5,8 +5,10 @@
  */
 import { describe, expect, it } from 'vitest';
 import { z } from 'zod';
-import { findTokens } from '../../shared/token/format';
+import { findTokens, generateToken, hashToken } from '../../shared/token/format';
 import { verifyToken } from '../../shared/token/verify';
+import type { AuditContext } from '../../shared/store/audit';
+import { TokenStoreError } from '../../shared/store/errors';
 import type { TokenStore } from '../../shared/store/token-store';
 import { apiClient } from '../support/api';
 import { useDynamo } from '../support/dynamo';
@@ -134,10 +136,15 @@ describe('management API: the token lifecycle', () => {
       ['svc-0', 'svc-1', 'svc-2', 'svc-3', 'svc-4', 'team-a-caller'].sort(),
     );
     expect(names(expiring).sort()).toEqual(['svc-0', 'svc-1']);
-    const everything = page1.text + page2.text + expiring.text;
+    const cursor = Buffer.from(String(page1.body['cursor']), 'base64url').toString('utf8');
+    const everything = page1.text + page2.text + expiring.text + cursor;
     expect(findTokens(everything)).toEqual([]);
-    for (const token of tokens) expect(everything).not.toContain(token);
+    for (const token of tokens) {
+      expect(everything).not.toContain(token);
+      expect(everything).not.toContain(hashToken(token));
+    }
     expect(everything).not.toContain('tokenHash');
+    expect(cursor).toContain('tokenId');
   });
 
   it('reports usage and answers who-am-I', async () => {
@@ -226,6 +233,47 @@ describe('management API: tenant isolation', () => {
     expect((await w.store.getById(strong.tokenId))?.rotatedTo).toBeUndefined();
   });
 
+  it('refuses to let a revoked or rotated-out caller issue tokens (API Gateway may still cache it)', async () => {
+    const { w, a } = await tenants();
+    const record = await w.store.getById(a.tokenId);
+    const other = await seedCaller(w.store, 'team-a', [
+      'tokens:read',
+      'tokens:write',
+      'orders:read',
+    ]);
+    const otherRecord = await w.store.getById(other.tokenId);
+    await w.store.revoke(record?.tokenHash ?? '', { actor: 'test' });
+    await w.store.markRotated(
+      otherRecord?.tokenHash ?? '',
+      { successorId: 'tok_next', graceUntil: new Date(Date.now() + DAY_MS) },
+      { actor: 'test' },
+    );
+    const before = await w.counts();
+    const body = { name: 'x', scopes: ['orders:read'] };
+
+    const revoked = await w.call(a, 'POST', '/tokens', { body });
+    const rotatedOut = await w.call(other, 'POST', '/tokens', { body });
+
+    expect(revoked).toMatchObject({
+      status: 403,
+      body: { message: 'The calling token is revoked: it cannot issue tokens' },
+    });
+    expect(rotatedOut).toMatchObject({
+      status: 403,
+      body: { message: 'The calling token was rotated out: it cannot issue tokens' },
+    });
+    expect((await w.counts()).tokens).toBe(before.tokens);
+  });
+
+  it("caps the expiry of a non-admin's new token at its own", async () => {
+    const { w, a } = await tenants(); // the caller expires in 90 days
+    const reply = await w.call(a, 'POST', '/tokens', {
+      body: { name: 'x', scopes: ['orders:read'], expiresInDays: 365 },
+    });
+    expect(reply.status).toBe(201);
+    expect(reply.body['expiresAt']).toBe((await w.store.getById(a.tokenId))?.expiresAt);
+  });
+
   it('keeps the audit trail and emergency revocation for admins', async () => {
     const { w, a } = await tenants();
     expect((await w.call(a, 'GET', '/audit', { query: { targetId: a.tokenId } })).status).toBe(403);
@@ -282,6 +330,69 @@ describe('management API: emergency revocation', () => {
       actor: admin.tokenId,
       reason: 'emergency: credentials leaked in a build log',
     });
+  });
+
+  it('pages through every token of the owner, including predecessors still in grace', async () => {
+    const store = dynamo.store();
+    const call = apiClient(store, { cache: { flush: () => Promise.resolve() }, pageSize: 3 });
+    const admin = await seedCaller(store, 'platform', ['admin']);
+    const victims = await Promise.all(
+      Array.from({ length: 8 }, () => seedCaller(store, 'team-b', ['orders:read'])),
+    );
+    const inGrace = await store.getById(victims[0]?.tokenId ?? '');
+    await store.markRotated(
+      inGrace?.tokenHash ?? '',
+      { successorId: 'tok_next', graceUntil: new Date(Date.now() + DAY_MS) },
+      { actor: 'test' },
+    );
+
+    const reply = await call(admin, 'POST', '/tokens/emergency-revoke', {
+      body: { owner: 'team-b', reason: 'leak' },
+    });
+
+    expect(reply.body).toMatchObject({ complete: true, failed: [], cacheFlushed: true });
+    expect(z.array(z.string()).parse(reply.body['revoked'])).toHaveLength(8);
+  });
+
+  it('keeps going past a failed revocation, still flushes, and reports what failed', async () => {
+    const store = dynamo.store();
+    const admin = await seedCaller(store, 'platform', ['admin']);
+    const [stuck, ok] = [
+      await seedCaller(store, 'team-b', ['orders:read']),
+      await seedCaller(store, 'team-b', ['orders:read']),
+    ];
+    const stuckHash = (await store.getById(stuck.tokenId))?.tokenHash;
+    const flushes: number[] = [];
+    const flaky = {
+      create: store.create.bind(store),
+      replace: store.replace.bind(store),
+      getById: store.getById.bind(store),
+      listByOwner: store.listByOwner.bind(store),
+      listEnding: store.listEnding.bind(store),
+      recordAudit: store.recordAudit.bind(store),
+      listAudit: store.listAudit.bind(store),
+      listAuditByDay: store.listAuditByDay.bind(store),
+      revoke: (hash: string, context: AuditContext) =>
+        hash === stuckHash
+          ? Promise.reject(new TokenStoreError('throttled', 'DynamoDB throttled revoke'))
+          : store.revoke(hash, context),
+    };
+    const call = apiClient(flaky, {
+      cache: { flush: () => Promise.resolve(void flushes.push(1)) },
+    });
+
+    const reply = await call(admin, 'POST', '/tokens/emergency-revoke', {
+      body: { owner: 'team-b', reason: 'leak' },
+    });
+
+    expect(reply.body).toMatchObject({
+      revoked: [ok.tokenId],
+      failed: [stuck.tokenId],
+      complete: false,
+      cacheFlushed: true,
+    });
+    expect(reply.body['warning']).toMatch(/could not be revoked/);
+    expect(flushes).toHaveLength(1);
   });
 
   it('reports a failed cache flush instead of hiding it', async () => {
@@ -357,7 +468,7 @@ describe('management API: bad input', () => {
       '/tokens',
       { body: { name: 'x', scopes: ['orders:read'], expiresInDays: 1.5 } },
       400,
-      'Invalid body: expiresInDays',
+      'Invalid body: expiresInDays must be a int',
     ],
     [
       'unknown field',
@@ -381,7 +492,7 @@ describe('management API: bad input', () => {
       '/tokens',
       { body: { name: 'x', scopes: ['orders:read'], metadata: { k: 1 } } },
       400,
-      'Invalid body: metadata.k',
+      'Invalid body: metadata.k must be a string',
     ],
     ['bad token id', 'GET', '/tokens/not-an-id', {}, 400, 'Invalid path: id: must be a token id'],
     [
@@ -408,7 +519,14 @@ describe('management API: bad input', () => {
       400,
       'The pagination cursor is invalid',
     ],
-    ['bad status', 'GET', '/tokens', { query: { status: 'zombie' } }, 400, 'Invalid query: status'],
+    [
+      'bad status',
+      'GET',
+      '/tokens',
+      { query: { status: 'zombie' } },
+      400,
+      'Invalid query: status: Invalid option',
+    ],
     [
       'bad date',
       'GET',
@@ -440,6 +558,46 @@ describe('management API: bad input', () => {
       { body: { reason: 'leak' } },
       400,
       'give exactly one of "owner" or "tokenId"',
+    ],
+    [
+      'name of the wrong type',
+      'POST',
+      '/tokens',
+      { body: { name: 5, scopes: ['orders:read'] } },
+      400,
+      'Invalid body: name must be a string',
+    ],
+    [
+      'body that is not an object',
+      'POST',
+      '/tokens',
+      { rawBody: 'null' },
+      400,
+      'Invalid body: body must be a JSON object',
+    ],
+    [
+      'body that is an array',
+      'POST',
+      '/tokens',
+      { rawBody: '[]' },
+      400,
+      'Invalid body: body must be a JSON object',
+    ],
+    [
+      'limit that is not a number',
+      'GET',
+      '/tokens',
+      { query: { owner: 'platform', limit: 'abc' } },
+      400,
+      'Invalid query: limit must be a number',
+    ],
+    [
+      'a token pasted into the name',
+      'POST',
+      '/tokens',
+      { body: { name: `leak ${generateToken()}`, scopes: ['orders:read'] } },
+      400,
+      'Invalid body: name: must',
     ],
     ['audit without filter', 'GET', '/audit', {}, 400, 'give exactly one of "targetId" or "day"'],
   ];

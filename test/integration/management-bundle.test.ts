@@ -37,7 +37,11 @@ describe('bundled management Lambda', () => {
         responseSchema.parse(
           await handler(proxyEvent(method, path, caller, { body }), lambdaContext('management')),
         );
-      created = await call('POST', '/tokens', { name: 'ci', scopes: ['tokens:read'] });
+      created = await call('POST', '/tokens', {
+        name: 'ci',
+        scopes: ['tokens:read'],
+        expiresInDays: 30,
+      });
       const { token, tokenId } = z
         .object({ token: z.string(), tokenId: z.string() })
         .parse(JSON.parse(created.body));

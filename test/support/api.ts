@@ -5,8 +5,11 @@
 import { randomUUID } from 'node:crypto';
 import { z } from 'zod';
 import { handleRequest } from '../../shared/api/router';
-import { TokenService, type CacheFlusher } from '../../shared/api/token-service';
-import type { TokenStore } from '../../shared/store/token-store';
+import {
+  TokenService,
+  type CacheFlusher,
+  type TokenServiceDeps,
+} from '../../shared/api/token-service';
 import type { TokenRecord } from '../../shared/token/record';
 
 export interface ApiCall {
@@ -69,13 +72,14 @@ const responseSchema = z.object({
 });
 
 export function apiClient(
-  store: TokenStore,
-  options: { now?: () => Date; cache?: CacheFlusher } = {},
+  store: TokenServiceDeps['store'],
+  options: { now?: () => Date; cache?: CacheFlusher; pageSize?: number } = {},
 ) {
   const service = new TokenService({
     store,
     now: options.now ?? (() => new Date()),
     ...(options.cache === undefined ? {} : { cache: options.cache }),
+    ...(options.pageSize === undefined ? {} : { pageSize: options.pageSize }),
   });
   return async (
     caller: Pick<TokenRecord, 'tokenId' | 'owner' | 'scopes'> | undefined,

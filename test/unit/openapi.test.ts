@@ -11,7 +11,7 @@ const documentSchema = z.object({
     z.record(
       z.string(),
       z.object({
-        'x-required-scopes': z.array(z.string()),
+        'x-required-scopes': z.optional(z.array(z.string())),
         responses: z.record(z.string(), z.unknown()),
         requestBody: z.optional(z.unknown()),
       }),
