@@ -111,15 +111,7 @@ export class TokenStore {
     try {
       await this.transact('create', [put, this.auditPut(audit, context)]);
     } catch (error) {
-      if (isConditionFailure(error, 0)) {
-        throw new TokenStoreError(
-          'already-exists',
-          'A token with this hash is already registered',
-          {
-            cause: error,
-          },
-        );
-      }
+      if (isConditionFailure(error, 0)) throw hashTaken(error);
       throw translateStoreError(error, 'create');
     }
     return record;
@@ -182,15 +174,7 @@ export class TokenStore {
         ),
       ]);
     } catch (error) {
-      if (isConditionFailure(error, 0)) {
-        throw new TokenStoreError(
-          'already-exists',
-          'A token with this hash is already registered',
-          {
-            cause: error,
-          },
-        );
-      }
+      if (isConditionFailure(error, 0)) throw hashTaken(error);
       if (isConditionFailure(error, 2)) {
         throw new TokenStoreError('conflict', `Token ${current.tokenId} changed while rotating`, {
           cause: error,
@@ -887,6 +871,13 @@ interface PlannedChange {
     ExpressionAttributeValues: Record<string, unknown>;
   };
   readonly audit: Omit<AuditInput, 'targetId' | 'owner'>;
+}
+
+/** The new token's Put (transaction item 0) found its hash already registered. */
+function hashTaken(cause: unknown): TokenStoreError {
+  return new TokenStoreError('already-exists', 'A token with this hash is already registered', {
+    cause,
+  });
 }
 
 function parseRecord(item: Record<string, unknown>): TokenRecord {
