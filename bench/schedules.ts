@@ -91,8 +91,9 @@ export async function benchSchedules(): Promise<BenchRow[]> {
         name: `cleanup run: items read (${String(ENDED)} ended)`,
         value: cleanup.itemsRead,
         unit: 'items',
-        target: { op: '<=', value: ENDED },
-        note: `${cleanup.ms.toFixed(0)} ms`,
+        // Each page after the first also resolves its cursor (one id-index item).
+        target: { op: '<=', value: ENDED + 10 },
+        note: `${cleanup.ms.toFixed(0)} ms; 1 extra item per page resolves the cursor`,
       },
       {
         section,
