@@ -7,6 +7,7 @@ import { RotatedServiceToken } from './rotated-service-token';
 import { DEFAULT_ROUTES } from './routes';
 import { TokenRotation } from './token-rotation';
 import { TokenApi } from './token-api';
+import { Operations } from './operations';
 import { TokenSchedules } from './token-schedules';
 import { TokenTables } from './token-tables';
 
@@ -53,6 +54,7 @@ export class ServiceTokensStack extends Stack {
   readonly serviceTokens: RotatedServiceToken[];
   readonly alerts: AlertTopic;
   readonly schedules: TokenSchedules;
+  readonly operations: Operations;
 
   constructor(scope: Construct, id: string, props: ServiceTokensStackProps = {}) {
     super(scope, id, props);
@@ -101,6 +103,18 @@ export class ServiceTokensStack extends Stack {
       alertSchedule: props.alertSchedule,
       cleanupSchedule: props.cleanupSchedule,
       retention: Duration.days(props.tokenRetentionDays ?? 90),
+    });
+    this.operations = new Operations(this, 'Operations', {
+      alarmTopic: this.alerts.topic,
+      tokensTable: this.tables.tokens,
+      authorizer: this.api.authorizerFunction,
+      functions: {
+        Authorizer: this.api.authorizerFunction,
+        Management: this.api.managementFunction,
+        Rotation: this.rotation.fn,
+        ExpiryAlerts: this.schedules.alertRun.fn,
+        Cleanup: this.schedules.cleanupRun.fn,
+      },
     });
     new CfnOutput(this, 'AlertTopicArn', { value: this.alerts.topic.topicArn });
     new CfnOutput(this, 'ApiUrl', { value: this.api.api.url });
