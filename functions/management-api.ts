@@ -43,7 +43,8 @@ const service = new TokenService({
 
 async function serve(event: unknown) {
   const started = performance.now();
-  const { response, route, error } = await handleRequest(event, service);
+  const { response, route, error, requestId } = await handleRequest(event, service);
+  if (requestId !== undefined) logger.appendKeys({ correlation_id: requestId });
   metrics.addDimension('route', route);
   metrics.addDimension('status', `${String(Math.floor(response.statusCode / 100))}xx`);
   metrics.addMetric('ApiRequests', MetricUnit.Count, 1);
@@ -56,7 +57,5 @@ async function serve(event: unknown) {
 }
 
 export const handler = middy(serve)
-  .use(
-    injectLambdaContext(logger, { resetKeys: true, correlationIdPath: 'requestContext.requestId' }),
-  )
+  .use(injectLambdaContext(logger, { resetKeys: true }))
   .use(logMetrics(metrics));

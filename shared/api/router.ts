@@ -225,6 +225,8 @@ export interface RouteOutcome {
   readonly route: string;
   /** An unexpected failure (a 5xx); never sent to the client. */
   readonly error?: unknown;
+  /** API Gateway's request id: the correlation id of the request's log lines. */
+  readonly requestId?: string;
 }
 
 /** Serve one API Gateway REST proxy event. Never throws; unexpected errors become a 500. */
@@ -234,20 +236,21 @@ export async function handleRequest(event: unknown, service: TokenService): Prom
     return { route: 'unmatched', response: errorResponse(400, 'Not an API Gateway request') };
   }
   const request = parsed.data;
+  const requestId = request.requestContext.requestId;
   const route = ROUTES.find((r) => r.method === request.httpMethod && r.path === request.resource);
   if (route === undefined) {
-    return { route: 'unmatched', response: errorResponse(404, 'No such route') };
+    return { route: 'unmatched', requestId, response: errorResponse(404, 'No such route') };
   }
   const name = `${route.method} ${route.path}`;
   const caller = callerOf(request);
   if (caller === undefined) {
-    return { route: name, response: errorResponse(401, 'Unauthorized') };
+    return { route: name, requestId, response: errorResponse(401, 'Unauthorized') };
   }
   try {
     const result = await route.serve(service, caller, request);
-    return { route: name, response: json(route.status, result) };
+    return { route: name, requestId, response: json(route.status, result) };
   } catch (error) {
-    return { route: name, ...failure(error) };
+    return { route: name, requestId, ...failure(error) };
   }
 }
 

@@ -59,6 +59,8 @@ describe('bundled management Lambda', () => {
     expect(logs).toContain('"route":"POST /tokens"');
     expect(logs).toContain('"status":201');
     expect(logs).toContain('"ApiRequests"');
+    // Each line carries the API Gateway request id as its correlation id.
+    expect(logs).toMatch(/"correlation_id":"[0-9a-f-]{36}"/);
     expect(findTokens(logs)).toEqual([]);
   });
 });
