@@ -13,7 +13,7 @@ import { parseAuthorizerEvent, shapeResponse } from '../shared/authz/events';
 import { RecordCache } from '../shared/authz/record-cache';
 import { decisionReason, TokenAuthorizer } from '../shared/authz/token-authorizer';
 import { authorizerConfigSchema, parseConfig } from '../shared/config';
-import { METRICS_NAMESPACE } from '../shared/observability';
+import { METRICS_NAMESPACE, STORE_ERROR_DECISION } from '../shared/observability';
 import { TokenStore } from '../shared/store/token-store';
 import { UsageTracker } from '../shared/usage';
 
@@ -57,7 +57,7 @@ async function authorize(event: unknown) {
   try {
     decision = await authorizer.decide(request.authorization);
   } catch (error) {
-    metrics.addDimension('decision', 'store-error');
+    metrics.addDimension('decision', STORE_ERROR_DECISION);
     metrics.addMetric('Decisions', MetricUnit.Count, 1);
     logger.error('Token store unavailable; failing closed', { error });
     throw new Error('Authorization unavailable', { cause: error });

@@ -14,7 +14,8 @@ import { Operation, type Table } from 'aws-cdk-lib/aws-dynamodb';
 import type { ITopic } from 'aws-cdk-lib/aws-sns';
 import { Construct } from 'constructs';
 import { ROTATION_STEPS } from '../shared/rotation/rotator';
-import { METRICS_NAMESPACE } from '../shared/observability';
+import { DECISION_REASONS } from '../shared/authz/token-authorizer';
+import { METRICS_NAMESPACE, STORE_ERROR_DECISION } from '../shared/observability';
 import type { ServiceFunction } from './service-function';
 
 export interface OperationsProps {
@@ -42,7 +43,7 @@ export class Operations extends Construct {
     const storeErrors = new Metric({
       namespace: METRICS_NAMESPACE,
       metricName: 'Decisions',
-      dimensionsMap: { service: 'token-authorizer', decision: 'store-error' },
+      dimensionsMap: { service: 'token-authorizer', decision: STORE_ERROR_DECISION },
       statistic: 'Sum',
       period: FIVE_MINUTES,
     });
@@ -110,15 +111,8 @@ export class Operations extends Construct {
     }
 
     this.dashboard = new Dashboard(this, 'Dashboard', { defaultInterval: Duration.hours(6) });
-    const decisions = [
-      'allowed',
-      'malformed',
-      'unknown',
-      'revoked',
-      'expired',
-      'past-grace',
-      'store-error',
-    ];
+    // Every value the authorizer gives the `decision` dimension.
+    const decisions = [...DECISION_REASONS, STORE_ERROR_DECISION];
     this.dashboard.addWidgets(
       new GraphWidget({
         title: 'Authorizer decisions',

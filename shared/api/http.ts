@@ -58,8 +58,13 @@ export function json(statusCode: number, body: unknown): HttpResponse {
   };
 }
 
-export function errorResponse(statusCode: number, message: string): HttpResponse {
-  return json(statusCode, { message });
+export function errorResponse(
+  statusCode: number,
+  message: string,
+  headers: Record<string, string> = {},
+): HttpResponse {
+  const response = json(statusCode, { message });
+  return { ...response, headers: { ...response.headers, ...headers } };
 }
 
 export function callerOf(event: ProxyEvent): Caller | undefined {

@@ -270,10 +270,9 @@ function failure(error: unknown): { response: HttpResponse; error?: unknown } {
       case 'unavailable':
       case 'contention':
         return {
-          response: {
-            ...errorResponse(503, 'The token store is busy or unavailable; retry shortly'),
-            headers: { ...json(503, {}).headers, 'retry-after': '1' },
-          },
+          response: errorResponse(503, 'The token store is busy or unavailable; retry shortly', {
+            'retry-after': '1',
+          }),
           error,
         };
       case 'corrupt-item':

@@ -258,7 +258,13 @@ export class TokenService {
    */
   async emergencyRevoke(caller: Caller, body: z.infer<typeof emergencyRevokeBody>) {
     const target = body.tokenId ?? `owner:${body.owner ?? ''}`;
-    await this.refuseUnless(caller, 'token.emergency-revoke', body.owner, isAdmin(caller), target);
+    await this.refuseUnless(
+      caller,
+      'token.emergency-revoke',
+      body.owner,
+      isAdmin(caller) ? undefined : 'token.emergency-revoke needs the admin scope',
+      target,
+    );
     const context = { ...this.context(caller), reason: `emergency: ${body.reason}` };
     const revoked: string[] = [];
     const failed: string[] = [];
@@ -374,27 +380,26 @@ export class TokenService {
       : `You cannot grant scopes you do not hold: ${beyond.join(', ')}`;
   }
 
-  /** Throw 403 with `refusal` (audited as a failure) unless it is undefined or `true`. */
+  /** Throw 403 with `refusal` (audited as a failure) unless there is none. */
   private async refuseUnless(
     caller: Caller,
     action: string,
     owner: string | undefined,
-    verdict: string | undefined | boolean,
+    refusal: string | undefined,
     targetId = `owner:${owner ?? caller.owner}`,
   ): Promise<void> {
-    if (verdict === undefined || verdict === true) return;
-    const message = verdict === false ? `${action} needs the admin scope` : verdict;
+    if (refusal === undefined) return;
     await this.deps.store.recordAudit(
       {
         action,
         targetId,
         outcome: 'failure',
         ...(owner === undefined ? {} : { owner }),
-        details: { refused: message },
+        details: { refused: refusal },
       },
       this.context(caller),
     );
-    throw new ApiError(403, message);
+    throw new ApiError(403, refusal);
   }
 
   private context(caller: Caller): AuditContext {

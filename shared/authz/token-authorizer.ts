@@ -4,7 +4,7 @@
  * the pure verification rules. Usage is recorded after an allow, without awaiting it.
  */
 import type { TokenRecord } from '../token/record';
-import { verifyToken, type DenyReason } from '../token/verify';
+import { DENY_REASONS, verifyToken, type DenyReason } from '../token/verify';
 import type { UsageFlush, UsageTracker } from '../usage';
 import type { RecordCache } from './record-cache';
 
@@ -19,7 +19,8 @@ export type Decision =
     }
   | { readonly outcome: 'allow'; readonly record: TokenRecord; readonly inGrace: boolean };
 
-export type DecisionReason = 'allowed' | 'missing' | DenyReason;
+export const DECISION_REASONS = ['allowed', 'missing', ...DENY_REASONS] as const;
+export type DecisionReason = (typeof DECISION_REASONS)[number];
 
 export function decisionReason(decision: Decision): DecisionReason {
   return decision.outcome === 'allow' ? 'allowed' : decision.reason;

@@ -11,7 +11,12 @@
  *   `leaseMs`; a later run then sends the alert again. That is the only duplicate, and the
  *   message's `alertId` lets subscribers drop it.
  */
-import { dueAlert, EXPIRY_THRESHOLDS, type Severity } from '../alerts/expiry-rules';
+import {
+  ALERT_HORIZON_DAYS,
+  dueAlert,
+  type Severity,
+  type Threshold,
+} from '../alerts/expiry-rules';
 import { expiryAlert } from '../alerts/messages';
 import type { AlertPublisher } from '../alerts/publisher';
 import type { AuditContext } from '../store/audit';
@@ -23,7 +28,7 @@ import { processPages, type RunReport } from './paging';
 export const ALERT_LEASE_MS = 15 * 60_000;
 
 const DAY_MS = 86_400_000;
-const HORIZON_MS = Math.max(...EXPIRY_THRESHOLDS.map((t) => t.days)) * DAY_MS;
+const HORIZON_MS = ALERT_HORIZON_DAYS * DAY_MS;
 
 export interface ExpiryAlerterDeps {
   readonly store: Pick<
@@ -65,7 +70,7 @@ export class ExpiryAlerter {
         const band = dueAlert({ ...record, alertedDays: undefined }, now);
         if (band !== undefined) report.within[band.severity] += 1;
         if (due === undefined) return;
-        const result = await this.alert(record, due.days, now, context);
+        const result = await this.alert(record, due, now, context);
         if (result === 'sent') report.sent[due.severity] += 1;
         else if (result === 'unconfirmed') report.unconfirmed += 1;
         else report.claimedElsewhere += 1;
@@ -77,19 +82,17 @@ export class ExpiryAlerter {
 
   private async alert(
     record: TokenRecord,
-    days: number,
+    threshold: Threshold,
     now: Date,
     context: AuditContext,
   ): Promise<'sent' | 'unconfirmed' | 'claimed-elsewhere'> {
     const { store, publisher } = this.deps;
     const claim = await store.claimExpiryAlert(
       record.tokenHash,
-      days,
+      threshold.days,
       this.deps.leaseMs ?? ALERT_LEASE_MS,
     );
     if (claim === undefined) return 'claimed-elsewhere';
-    const threshold = EXPIRY_THRESHOLDS.find((t) => t.days === days);
-    if (threshold === undefined) throw new Error(`No threshold of ${String(days)} days`);
     let messageId: string;
     try {
       messageId = await publisher.publish(expiryAlert(record, threshold, now));

@@ -131,47 +131,21 @@ export class TokenStore {
   ): Promise<{ predecessor: TokenRecord; successor: TokenRecord }> {
     const current = await this.getByHash(predecessorHash, { consistent: true });
     if (current === undefined) throw new TokenStoreError('not-found', 'No such token');
-    const now = this.now().toISOString();
-    if (
-      current.status !== 'active' ||
-      current.rotatedTo !== undefined ||
-      effectiveEnd(current) <= now
-    ) {
+    const ended = effectiveEnd(current) <= this.now().toISOString();
+    if (current.status !== 'active' || current.rotatedTo !== undefined || ended) {
       throw new TokenStoreError(
         'conflict',
-        `Token ${current.tokenId} cannot be rotated: it is ${current.rotatedTo === undefined ? current.status : 'already rotated'}${effectiveEnd(current) <= now ? ' and has ended' : ''}`,
+        `Token ${current.tokenId} cannot be rotated: it is ${current.rotatedTo === undefined ? current.status : 'already rotated'}${ended ? ' and has ended' : ''}`,
       );
     }
     const next = this.newToken({ ...successor, rotatedFrom: current.tokenId });
-    const grace = graceUntil.toISOString();
-    const endsAt = effectiveEnd({ expiresAt: current.expiresAt, graceUntil: grace });
+    const plan = this.rotationPlan(current, next.record.tokenId, graceUntil);
     try {
       await this.transact('replace', [
         next.put,
         this.auditPut(next.audit, context),
-        this.updateItem(current, {
-          UpdateExpression:
-            'SET rotatedTo = :successor, graceUntil = :grace, endsAt = :endsAt, #ttl = :ttl',
-          ConditionExpression: '#status = :active AND attribute_not_exists(rotatedTo)',
-          ExpressionAttributeNames: { '#status': 'status', '#ttl': 'ttl' },
-          ExpressionAttributeValues: {
-            ':successor': next.record.tokenId,
-            ':grace': grace,
-            ':endsAt': endsAt,
-            ':active': 'active',
-            ':ttl': this.ttlAfter(endsAt),
-          },
-        }),
-        this.auditPut(
-          {
-            action: 'token.rotated',
-            targetId: current.tokenId,
-            owner: current.owner,
-            outcome: 'success',
-            details: { successorId: next.record.tokenId, graceUntil: grace },
-          },
-          context,
-        ),
+        this.updateItem(current, plan.update),
+        this.auditPut({ ...plan.audit, targetId: current.tokenId, owner: current.owner }, context),
       ]);
     } catch (error) {
       if (isConditionFailure(error, 0)) throw hashTaken(error);
@@ -183,7 +157,11 @@ export class TokenStore {
       throw translateStoreError(error, 'replace');
     }
     return {
-      predecessor: { ...current, rotatedTo: next.record.tokenId, graceUntil: grace },
+      predecessor: {
+        ...current,
+        rotatedTo: next.record.tokenId,
+        graceUntil: graceUntil.toISOString(),
+      },
       successor: next.record,
     };
   }
@@ -383,29 +361,37 @@ export class TokenStore {
       if (current.status !== 'active') {
         throw new TokenStoreError('conflict', `Token ${current.tokenId} is ${current.status}`);
       }
-      const graceUntil = rotation.graceUntil.toISOString();
-      const endsAt = effectiveEnd({ expiresAt: current.expiresAt, graceUntil });
-      return {
-        update: {
-          UpdateExpression:
-            'SET rotatedTo = :successor, graceUntil = :grace, endsAt = :endsAt, #ttl = :ttl',
-          ConditionExpression: '#status = :active AND attribute_not_exists(rotatedTo)',
-          ExpressionAttributeNames: { '#status': 'status', '#ttl': 'ttl' },
-          ExpressionAttributeValues: {
-            ':successor': rotation.successorId,
-            ':grace': graceUntil,
-            ':endsAt': endsAt,
-            ':active': 'active',
-            ':ttl': this.ttlAfter(endsAt),
-          },
-        },
-        audit: {
-          action: 'token.rotated',
-          outcome: 'success',
-          details: { successorId: rotation.successorId, graceUntil },
-        },
-      };
+      return this.rotationPlan(current, rotation.successorId, rotation.graceUntil);
     });
+  }
+
+  /**
+   * Mark `current` as replaced by `successorId`: it keeps working until `graceUntil`, never
+   * past its own expiry, and only if it is still active and not rotated already.
+   */
+  private rotationPlan(current: TokenRecord, successorId: string, graceUntil: Date): PlannedChange {
+    const grace = graceUntil.toISOString();
+    const endsAt = effectiveEnd({ expiresAt: current.expiresAt, graceUntil: grace });
+    return {
+      update: {
+        UpdateExpression:
+          'SET rotatedTo = :successor, graceUntil = :grace, endsAt = :endsAt, #ttl = :ttl',
+        ConditionExpression: '#status = :active AND attribute_not_exists(rotatedTo)',
+        ExpressionAttributeNames: { '#status': 'status', '#ttl': 'ttl' },
+        ExpressionAttributeValues: {
+          ':successor': successorId,
+          ':grace': grace,
+          ':endsAt': endsAt,
+          ':active': 'active',
+          ':ttl': this.ttlAfter(endsAt),
+        },
+      },
+      audit: {
+        action: 'token.rotated',
+        outcome: 'success',
+        details: { successorId, graceUntil: grace },
+      },
+    };
   }
 
   /**

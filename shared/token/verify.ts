@@ -1,7 +1,15 @@
 import { DEFAULT_TOKEN_PREFIX, hashToken, parseToken } from './format';
 import { effectiveEnd, type TokenRecord } from './record';
 
-export type DenyReason = 'malformed' | 'unknown' | 'pending' | 'revoked' | 'expired' | 'past-grace';
+export const DENY_REASONS = [
+  'malformed',
+  'unknown',
+  'pending',
+  'revoked',
+  'expired',
+  'past-grace',
+] as const;
+export type DenyReason = (typeof DENY_REASONS)[number];
 
 export type Verdict =
   | { readonly allowed: true; readonly record: TokenRecord; readonly inGrace: boolean }
