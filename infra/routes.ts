@@ -16,3 +16,32 @@ export const DEFAULT_ROUTES: Route[] = [
 
 /** The stack's default route catalog: the management API's routes plus the example backends. */
 export const DEFAULT_CATALOG: readonly Route[] = [...MANAGEMENT_ROUTES, ...DEFAULT_ROUTES];
+
+export interface GatewayReply {
+  readonly status: number;
+  readonly message: string;
+  readonly headers?: Readonly<Record<string, string>>;
+}
+
+/**
+ * What API Gateway itself answers when no integration runs. The stack configures these
+ * gateway responses and the local stack (local/gateway.ts) gives the same answers.
+ */
+export const GATEWAY_REPLIES = {
+  /** No Authorization header, or the authorizer threw "Unauthorized" (missing or malformed). */
+  unauthorized: {
+    status: 401,
+    message: 'Missing or malformed service token: send Authorization: Bearer sk_…',
+    headers: { 'WWW-Authenticate': 'Bearer' },
+  },
+  /** The policy does not allow this route (unknown, revoked, expired token, or scopes). */
+  accessDenied: { status: 403, message: 'This token may not call this route' },
+  /** The authorizer failed (e.g. the token table was unreachable): fail closed, retryable. */
+  authorizerFailure: {
+    status: 503,
+    message: 'Authorization is temporarily unavailable; retry shortly',
+    headers: { 'Retry-After': '1' },
+  },
+  /** API Gateway's "Missing Authentication Token" is, without IAM auth, an unknown route. */
+  noRoute: { status: 404, message: 'No such route; the API is described in docs/openapi.json' },
+} as const satisfies Record<string, GatewayReply>;

@@ -27,6 +27,7 @@ import { AUDIT_INDEX, TOKEN_INDEX } from '../shared/store/schema';
 import { DEFAULT_TOKEN_PREFIX } from '../shared/token/format';
 import { grantKeyVia } from './kms-grants';
 import { ServiceFunction } from './service-function';
+import { GATEWAY_REPLIES, type GatewayReply } from './routes';
 
 export interface TokenApiProps {
   readonly tokensTable: ITable;
@@ -45,10 +46,6 @@ export interface TokenApiProps {
   /** A regional WAFv2 web ACL to associate with the stage. */
   readonly webAclArn?: string;
 }
-
-const JSON_ERROR = (message: string) => ({
-  'application/json': JSON.stringify({ message }),
-});
 
 /**
  * The REST API with the token authorizer in front of every route of the catalog. The example
@@ -271,29 +268,27 @@ export class TokenApi extends Construct {
   }
 
   private addGatewayResponses(): void {
-    this.api.addGatewayResponse('Unauthorized', {
-      type: ResponseType.UNAUTHORIZED,
-      statusCode: '401',
-      responseHeaders: { 'WWW-Authenticate': "'Bearer'" },
-      templates: JSON_ERROR('Missing or malformed service token: send Authorization: Bearer sk_…'),
-    });
-    this.api.addGatewayResponse('AccessDenied', {
-      type: ResponseType.ACCESS_DENIED,
-      statusCode: '403',
-      templates: JSON_ERROR('This token may not call this route'),
-    });
+    const reply = (id: string, type: ResponseType, gateway: GatewayReply) => {
+      const headers = Object.entries(gateway.headers ?? {});
+      this.api.addGatewayResponse(id, {
+        type,
+        statusCode: String(gateway.status),
+        ...(headers.length === 0
+          ? {}
+          : { responseHeaders: Object.fromEntries(headers.map(([k, v]) => [k, `'${v}'`])) }),
+        templates: { 'application/json': JSON.stringify({ message: gateway.message }) },
+      });
+    };
+    reply('Unauthorized', ResponseType.UNAUTHORIZED, GATEWAY_REPLIES.unauthorized);
+    reply('AccessDenied', ResponseType.ACCESS_DENIED, GATEWAY_REPLIES.accessDenied);
     // The authorizer failed (e.g. the token table was unreachable): fail closed, say so, and
     // let the client retry. API Gateway does not cache this outcome.
     for (const type of [
       ResponseType.AUTHORIZER_FAILURE,
       ResponseType.AUTHORIZER_CONFIGURATION_ERROR,
     ]) {
-      this.api.addGatewayResponse(type.responseType, {
-        type,
-        statusCode: '503',
-        responseHeaders: { 'Retry-After': "'1'" },
-        templates: JSON_ERROR('Authorization is temporarily unavailable; retry shortly'),
-      });
+      reply(type.responseType, type, GATEWAY_REPLIES.authorizerFailure);
     }
+    reply('NoRoute', ResponseType.MISSING_AUTHENTICATION_TOKEN, GATEWAY_REPLIES.noRoute);
   }
 }

@@ -1,106 +1,147 @@
 /**
- * `npm start`: the token core and token store end to end on DynamoDB Local, no AWS account.
- * Issues a token, verifies it, rotates it (both valid during grace), revokes, and shows the
- * audit trail. Add `--keep` to leave the emulator running for exploration.
+ * `npm run demo`: the whole lifecycle on a fresh local stack, over HTTP as a client sees it.
+ * Issue a token, call the API, rotate (old and new both work during grace), revoke (and see
+ * API Gateway's policy cache at work), emergency-revoke (which flushes it), rotate a Secrets
+ * Manager secret now, receive an expiry alert, and read the audit trail.
  */
-import { displayHint, generateToken, generateTokenId, hashToken } from '../shared/token/format';
-import { verifyToken } from '../shared/token/verify';
-import { TokenStore } from '../shared/store/token-store';
-import { localDynamoClient, startDynamoDbLocal } from './dynamodb-local';
-import { createTables } from './tables';
+import { GetSecretValueCommand } from '@aws-sdk/client-secrets-manager';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { parseSecretValue } from '../shared/rotation/secret-value';
+import { runCli } from '../cli/program';
+import { apiClient, field } from './client';
+import { LOCAL_AWS_ENV } from './dynamodb-local';
+import { localSecretsClient } from './rotation-driver';
+import { DEMO_SECRET, LOCAL_TABLES, startLocalStack } from './stack';
 
-const DAY_MS = 86_400_000;
-const keep = process.argv.includes('--keep');
+const scratch = mkdtempSync(join(tmpdir(), 'tokens-demo-'));
+const requests: string[] = [];
+const stack = await startLocalStack({
+  port: 0,
+  alertsFile: join(scratch, 'alerts.jsonl'),
+  authorizerCacheTtlSeconds: 300,
+  // The demo runs the schedules itself, when it wants an alert.
+  scheduleEverySeconds: 3600,
+  clockRate: 1,
+  verbose: false,
+  print: (line) => requests.push(line),
+});
 
-const started = Date.now();
-const dynamo = await startDynamoDbLocal();
-const client = localDynamoClient(dynamo.endpoint);
-const tables = { tokens: 'service-tokens', audit: 'service-tokens-audit' };
-await createTables(client, tables);
-console.log(`DynamoDB Local ready at ${dynamo.endpoint} in ${Date.now() - started} ms`);
-
-const store = new TokenStore({ client, tokensTable: tables.tokens, auditTable: tables.audit });
-const actor = { actor: 'local:demo' };
-const verify = (token: string) =>
-  verifyToken(token, { lookup: (hash) => store.getByHash(hash), now: () => new Date() });
-const show = async (label: string, token: string) => {
-  const verdict = await verify(token);
-  const outcome = verdict.allowed
-    ? `allowed${verdict.inGrace ? ' (predecessor in grace)' : ''}`
-    : `denied: ${verdict.reason}`;
-  console.log(`  ${label.padEnd(28)} ${displayHint(token).padEnd(12)} ${outcome}`);
+const api = apiClient(stack.url);
+const admin = stack.adminToken ?? '';
+const say = (text: string) => {
+  console.log(text);
+};
+const show = async (label: string, token: string | undefined, method = 'GET', path = '/orders') => {
+  const reply = await api(token, method, path);
+  const outcome =
+    reply.status === 200 ? 'allowed' : `${String(reply.status)} ${JSON.stringify(reply.body)}`;
+  const via = requests.at(-1)?.match(/\(authorizer (\w+)\)/)?.[1] ?? '';
+  say(
+    `   ${label.padEnd(34)} ${`${method} ${path}`.padEnd(13)} → ${outcome}${via === 'cached' ? '  (policy from the authorizer cache)' : ''}`,
+  );
 };
 
-async function issue(name: string, rotatedFrom?: string) {
-  const token = generateToken();
-  const now = new Date();
-  const record = await store.create(
-    {
-      tokenHash: hashToken(token),
-      tokenId: generateTokenId(),
-      name,
-      owner: 'team-payments',
-      scopes: ['payments:read'],
-      hint: displayHint(token),
-      createdAt: now,
-      expiresAt: new Date(now.getTime() + 90 * DAY_MS),
-      ...(rotatedFrom === undefined ? {} : { rotatedFrom }),
-    },
-    actor,
-  );
-  return { token, record };
-}
-
 try {
-  const first = await issue('payments-ci');
-  console.log(
-    `\n1. Issued ${first.record.tokenId} (${first.record.hint}). The plaintext is shown once:`,
+  say(`Local stack at ${stack.url} (admin token issued at start).\n`);
+
+  const created = await api(admin, 'POST', '/tokens', {
+    name: 'orders-reader',
+    owner: 'team-a',
+    scopes: ['orders:read'],
+  });
+  const first = field(created, 'token');
+  const firstId = field(created, 'tokenId');
+  say(
+    `1. POST /tokens issued ${firstId} (${field(created, 'hint')}) for team-a with orders:read; the plaintext is in that response only.`,
   );
-  console.log(`   ${first.token}`);
-  console.log('   Only its SHA-256 hash is stored.\n');
+  await show('the new token', first);
+  await show('the new token, a route it lacks', first, 'POST');
+  await show('no token at all', undefined);
 
-  console.log('2. Verification (format + checksum offline, then one GetItem by hash):');
-  await show('issued token', first.token);
-  await show(
-    'one character changed',
-    first.token.slice(0, -1) + (first.token.endsWith('A') ? 'B' : 'A'),
+  say('\n2. The admin rotates it (team-a could too, with a tokens:write token):');
+  const successor = await api(admin, 'POST', `/tokens/${firstId}/rotate`, { graceDays: 7 });
+  const second = field(successor, 'token');
+  const secondId = field(successor, 'tokenId');
+  say(`   POST /tokens/${firstId}/rotate → ${secondId}; the old one has 7 days of grace:`);
+  await show('new token', second);
+  await show('old token (in grace)', first);
+
+  await api(admin, 'DELETE', `/tokens/${firstId}?reason=demo`);
+  say(
+    `\n3. DELETE /tokens/${firstId} revoked the old token. API Gateway caches each token's policy (300 s here, as deployed):`,
   );
-  await show('unknown but well-formed', generateToken());
-
-  const second = await issue('payments-ci', first.record.tokenId);
-  await store.markRotated(
-    first.record.tokenHash,
-    { successorId: second.record.tokenId, graceUntil: new Date(Date.now() + 7 * DAY_MS) },
-    actor,
+  await show('old token', first);
+  const emergency = await api(admin, 'POST', '/tokens/emergency-revoke', {
+    tokenId: firstId,
+    reason: 'demo: leaked in a log',
+  });
+  say(
+    `   POST /tokens/emergency-revoke → cacheFlushed: ${String(emergency.body['cacheFlushed'])}; now:`,
   );
-  console.log(`\n3. Rotated to ${second.record.tokenId}; the old token has 7 days of grace:`);
-  await show('new token', second.token);
-  await show('old token', first.token);
+  await show('old token', first);
+  await show('new token', second);
 
-  await store.revoke(first.record.tokenHash, { ...actor, reason: 'demo: emergency revoke' });
-  console.log('\n4. Revoked the old token early:');
-  await show('new token', second.token);
-  await show('old token', first.token);
+  say('\n4. The operator CLI on the same tables (npm run local -- tokens list --owner team-a):');
+  await runCli(
+    [
+      '--endpoint',
+      stack.dynamoEndpoint,
+      '--tokens-table',
+      LOCAL_TABLES.tokens,
+      '--audit-table',
+      LOCAL_TABLES.audit,
+      'list',
+      '--owner',
+      'team-a',
+    ],
+    {
+      out: (text) => process.stdout.write(text.replace(/^/gm, '   ')),
+      err: (text) => process.stderr.write(text),
+      env: { ...process.env, ...LOCAL_AWS_ENV },
+    },
+  );
 
-  console.log(`\n5. Audit trail of ${first.record.tokenId} (no secrets in it):`);
-  for (const event of (await store.listAudit(first.record.tokenId)).items.reverse()) {
-    console.log(
-      `  ${event.at}  ${event.action.padEnd(14)} by ${event.actor}`,
-      event.reason ?? '',
-      event.details === undefined ? '' : JSON.stringify(event.details),
+  const secrets = localSecretsClient(stack.motoEndpoint);
+  const current = async () => {
+    const out = await secrets.send(
+      // moto (unlike Secrets Manager) can answer a stage-less read with AWSPREVIOUS after a
+      // rotation, so name the stage a service reads.
+      new GetSecretValueCommand({ SecretId: DEMO_SECRET, VersionStage: 'AWSCURRENT' }),
     );
-  }
-  if (keep) {
-    console.log(
-      `\nDynamoDB Local keeps running at ${dynamo.endpoint} (tables: ${tables.tokens}, ${tables.audit}). Ctrl-C stops it.`,
-    );
-    await new Promise<void>((resolve) => {
-      process.once('SIGINT', () => {
-        resolve();
-      });
-    });
-  }
+    return parseSecretValue(out.SecretString ?? '', 'AWSCURRENT').token ?? '';
+  };
+  const before = await current();
+  const rotation = await stack.rotateNow();
+  const after = await current();
+  say(
+    `\n5. "Rotate secret immediately" on ${DEMO_SECRET}: createSecret, setSecret, testSecret, finishSecret → ${rotation.tokenId} (${rotation.hint}).`,
+  );
+  await show('token read before (now in grace)', before);
+  await show('token it reads now', after);
+  secrets.destroy();
+
+  const shortLived = await api(admin, 'POST', '/tokens', {
+    name: 'nightly-batch',
+    owner: 'team-b',
+    scopes: ['orders:read'],
+    expiresInDays: 1,
+  });
+  await stack.runSchedules();
+  say(
+    `\n6. ${field(shortLived, 'tokenId')} expires within a day; the expiry-alert run publishes to the SNS topic, and a subscriber receives:`,
+  );
+  for (const alert of stack.alerts()) say(`   ${JSON.stringify(alert.body).slice(0, 220)}…`);
+
+  const audit = await api(admin, 'GET', `/audit?targetId=${firstId}`);
+  say(`\n7. Audit trail of ${firstId} (GET /audit?targetId=…, never a token or hash):`);
+  const items = Array.isArray(audit.body['items']) ? audit.body['items'] : [];
+  for (const event of items) say(`   ${JSON.stringify(event)}`);
+
+  say('\nAPI requests as the local gateway logged them:');
+  for (const line of requests) say(`   ${line}`);
 } finally {
-  client.destroy();
-  await dynamo.stop();
+  await stack.stop();
+  rmSync(scratch, { recursive: true, force: true });
 }

@@ -55,11 +55,11 @@ export class RotationDriver {
    */
   async createSecret(
     spec: Omit<SecretSpec, 'lifetimeDays'> & { lifetimeDays?: number },
-    options: { rotateNow?: boolean; initialValue?: string } = {},
+    options: { rotateNow?: boolean; initialValue?: string; name?: string } = {},
   ): Promise<string> {
     const out = await this.client.send(
       new CreateSecretCommand({
-        Name: `token-${randomUUID()}`,
+        Name: options.name ?? `token-${randomUUID()}`,
         SecretString: options.initialValue ?? '{}',
       }),
     );

@@ -123,17 +123,36 @@ describe('token API', () => {
     expect(flush).toMatch(/"Ref":"Api[A-Za-z0-9]+"/);
   });
 
-  it('answers 401, 403 and a retryable 503 with JSON messages', () => {
-    for (const [type, status] of [
-      ['UNAUTHORIZED', '401'],
-      ['ACCESS_DENIED', '403'],
-      ['AUTHORIZER_FAILURE', '503'],
-      ['AUTHORIZER_CONFIGURATION_ERROR', '503'],
-    ]) {
+  it('answers 401, 403, a retryable 503 and a 404 for unknown routes with JSON messages', () => {
+    for (const [type, status, message, headers] of [
+      [
+        'UNAUTHORIZED',
+        '401',
+        'Missing or malformed service token',
+        { 'gatewayresponse.header.WWW-Authenticate': "'Bearer'" },
+      ],
+      ['ACCESS_DENIED', '403', 'may not call this route', undefined],
+      [
+        'AUTHORIZER_FAILURE',
+        '503',
+        'retry shortly',
+        { 'gatewayresponse.header.Retry-After': "'1'" },
+      ],
+      [
+        'AUTHORIZER_CONFIGURATION_ERROR',
+        '503',
+        'retry shortly',
+        { 'gatewayresponse.header.Retry-After': "'1'" },
+      ],
+      ['MISSING_AUTHENTICATION_TOKEN', '404', 'No such route', undefined],
+    ] as const) {
       template.hasResourceProperties('AWS::ApiGateway::GatewayResponse', {
         ResponseType: type,
         StatusCode: status,
-        ResponseTemplates: { 'application/json': Match.stringLikeRegexp('"message"') },
+        ResponseTemplates: {
+          'application/json': Match.stringLikeRegexp(`"message":"[^"]*${message}`),
+        },
+        ResponseParameters: headers ?? Match.absent(),
       });
     }
   });

@@ -12,7 +12,7 @@ import { TokenStore } from '../../shared/store/token-store';
 import { findTokens } from '../../shared/token/format';
 import { startDynamoProxy, type DynamoProxy } from '../support/dynamo-proxy';
 import { captureOutput } from '../support/capture-output';
-import { lambdaContext } from '../support/lambda-context';
+import { lambdaContext } from '../../local/lambda-context';
 import { DAY_MS, newTestToken } from '../support/tokens';
 
 const STAGE = 'arn:aws:execute-api:us-east-1:123456789012:abc123/v1';

@@ -10,7 +10,7 @@ import { findTokens } from '../../shared/token/format';
 import { proxyEvent } from '../support/api';
 import { captureOutput } from '../support/capture-output';
 import { useDynamo } from '../support/dynamo';
-import { lambdaContext } from '../support/lambda-context';
+import { lambdaContext } from '../../local/lambda-context';
 import { newTestToken } from '../support/tokens';
 
 const dynamo = useDynamo();

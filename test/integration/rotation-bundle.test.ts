@@ -7,7 +7,7 @@ import { loadHandler, type BundledHandler } from '../../local/bundles';
 import { LOCAL_AWS_ENV } from '../../local/dynamodb-local';
 import { findTokens } from '../../shared/token/format';
 import { captureOutput } from '../support/capture-output';
-import { lambdaContext } from '../support/lambda-context';
+import { lambdaContext } from '../../local/lambda-context';
 import { localSecretsClient, RotationDriver } from '../../local/rotation-driver';
 import { useRotationRig } from '../support/rotation-rig';
 

@@ -11,7 +11,7 @@ import { findTokens } from '../../shared/token/format';
 import { useAlertTopic } from '../support/alert-topic';
 import { captureOutput } from '../support/capture-output';
 import { useDynamo } from '../support/dynamo';
-import { lambdaContext } from '../support/lambda-context';
+import { lambdaContext } from '../../local/lambda-context';
 import { clockStart, DAY_MS, newTestToken } from '../support/tokens';
 
 const dynamo = useDynamo();

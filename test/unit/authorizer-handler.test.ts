@@ -8,7 +8,7 @@ import { mockClient } from 'aws-sdk-client-mock';
 import { afterEach, beforeAll, beforeEach, describe, expect, it, vi } from 'vitest';
 import { DEFAULT_CATALOG } from '../../infra/routes';
 import { findTokens, generateToken, hashToken } from '../../shared/token/format';
-import { lambdaContext } from '../support/lambda-context';
+import { lambdaContext } from '../../local/lambda-context';
 import { tokenRecord } from '../support/tokens';
 
 const dynamo = mockClient(DynamoDBDocumentClient);

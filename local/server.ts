@@ -1,0 +1,152 @@
+/**
+ * The local stack's HTTP listener: requests go to the gateway emulation, except the few
+ * control paths a developer drives by hand (`/_local/…`) and API Gateway's own
+ * FlushStageAuthorizersCache call, which the management API makes on emergency revocation.
+ */
+import { createServer, type IncomingMessage, type Server } from 'node:http';
+import type { GatewayResponse, LocalGateway } from './gateway';
+
+const MAX_BODY_BYTES = 1_048_576;
+
+export type ControlHandler = (body: unknown) => Promise<unknown>;
+
+export interface ServerHooks {
+  /** `METHOD /_local/name` → handler; the JSON it returns is the response body. */
+  readonly control: ReadonlyMap<string, ControlHandler>;
+  /** One line per API request, for the console. */
+  readonly onRequest?: (line: string) => void;
+}
+
+class BodyTooLarge extends Error {}
+
+async function readBody(request: IncomingMessage): Promise<string> {
+  const chunks: Buffer[] = [];
+  let size = 0;
+  for await (const chunk of request) {
+    const buffer = Buffer.isBuffer(chunk) ? chunk : Buffer.from(String(chunk));
+    size += buffer.length;
+    if (size > MAX_BODY_BYTES) throw new BodyTooLarge();
+    chunks.push(buffer);
+  }
+  return Buffer.concat(chunks).toString('utf8');
+}
+
+function headersOf(request: IncomingMessage): Record<string, string> {
+  const headers: Record<string, string> = {};
+  for (const [name, value] of Object.entries(request.headers)) {
+    if (value !== undefined) headers[name] = Array.isArray(value) ? value.join(', ') : value;
+  }
+  return headers;
+}
+
+function json(status: number, value: unknown): GatewayResponse {
+  return {
+    status,
+    headers: { 'content-type': 'application/json' },
+    body: JSON.stringify(value),
+    authorizer: 'none',
+  };
+}
+
+const FLUSH_PATH = /^\/restapis\/[^/]+\/stages\/[^/]+\/cache\/authorizers$/;
+
+async function route(
+  gateway: LocalGateway,
+  hooks: ServerHooks,
+  method: string,
+  url: string,
+  request: IncomingMessage,
+): Promise<GatewayResponse> {
+  let body: string;
+  try {
+    body = await readBody(request);
+  } catch (error) {
+    if (error instanceof BodyTooLarge) {
+      return json(413, { message: `Request body is larger than ${String(MAX_BODY_BYTES)} bytes` });
+    }
+    throw error;
+  }
+  const path = new URL(url, 'http://localhost').pathname;
+  if (method === 'DELETE' && FLUSH_PATH.test(path)) {
+    return { ...json(202, { flushed: gateway.flushCache() }) };
+  }
+  if (path.startsWith('/_local/')) {
+    const handler = hooks.control.get(`${method} ${path}`);
+    if (handler === undefined)
+      return json(404, { message: `No control command ${method} ${path}` });
+    let input: unknown = {};
+    if (body.trim() !== '') {
+      try {
+        input = JSON.parse(body);
+      } catch {
+        return json(400, { message: 'The request body is not valid JSON' });
+      }
+    }
+    try {
+      return json(200, await handler(input));
+    } catch (error) {
+      return json(400, { message: error instanceof Error ? error.message : String(error) });
+    }
+  }
+  return gateway.handle({
+    method,
+    url,
+    headers: headersOf(request),
+    body: body === '' ? undefined : body,
+  });
+}
+
+/**
+ * Listen on `host:port` (0: any free port). Rejects with a clear message when the port is
+ * taken, before anything else has started.
+ */
+export async function listen(
+  gateway: () => LocalGateway | undefined,
+  hooks: ServerHooks,
+  host: string,
+  port: number,
+): Promise<{ server: Server; url: string }> {
+  const server = createServer((request, response) => {
+    const started = performance.now();
+    const method = request.method ?? 'GET';
+    const url = request.url ?? '/';
+    const ready = gateway();
+    const answer =
+      ready === undefined
+        ? Promise.resolve(json(503, { message: 'The local stack is still starting' }))
+        : route(ready, hooks, method, url, request);
+    answer
+      .catch((error: unknown) => {
+        hooks.onRequest?.(`${method} ${url} failed: ${String(error)}`);
+        return json(500, { message: 'The local gateway failed; see its console' });
+      })
+      .then((result) => {
+        response.writeHead(result.status, result.headers).end(result.body);
+        const path = url.split('?')[0] ?? url;
+        if (!path.startsWith('/_local/')) {
+          hooks.onRequest?.(
+            `${method} ${path} → ${String(result.status)} in ${(performance.now() - started).toFixed(1)} ms` +
+              (result.authorizer === 'none' ? '' : ` (authorizer ${result.authorizer})`),
+          );
+        }
+      })
+      .catch(() => undefined);
+  });
+  await new Promise<void>((resolve, reject) => {
+    server.once('error', (error: NodeJS.ErrnoException) => {
+      reject(
+        error.code === 'EADDRINUSE'
+          ? new Error(
+              `Port ${String(port)} on ${host} is already in use (another local stack?). Stop that process or pick another port with --port.`,
+            )
+          : error,
+      );
+    });
+    server.listen(port, host, () => {
+      resolve();
+    });
+  });
+  const address = server.address();
+  const bound = address !== null && typeof address === 'object' ? address.port : port;
+  return { server, url: `http://${host}:${String(bound)}` };
+}
