@@ -79,6 +79,8 @@ program
   .helpOption(false)
   .action(async (args: string[]) => {
     const info = infoSchema.parse(await call('GET', '/_local/info'));
+    // The SDK's credential chain reads the process environment: the emulators' fake keys.
+    Object.assign(process.env, LOCAL_AWS_ENV);
     process.exitCode = await runCli(
       [
         '--endpoint',
@@ -92,7 +94,7 @@ program
       {
         out: (text) => process.stdout.write(text),
         err: (text) => process.stderr.write(text),
-        env: { ...process.env, ...LOCAL_AWS_ENV },
+        env: process.env,
       },
     );
   });

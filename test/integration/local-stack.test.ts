@@ -1,0 +1,313 @@
+/**
+ * The local stack as a user runs it: `npm start` in a terminal, the API over HTTP, the CLI
+ * through `npm run local`, alerts in the alerts file, Ctrl-C, and a restart on the same data
+ * directory. Nothing here reaches into the process: it is all stdout, HTTP, files and signals.
+ */
+import { spawn, type ChildProcess } from 'node:child_process';
+import { mkdtempSync, readFileSync, existsSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { z } from 'zod';
+import { apiClient, field } from '../../local/client';
+import { freePort } from '../../local/dynamodb-local';
+
+const ROOT = join(import.meta.dirname, '../..');
+const READY = 'Ctrl-C stops everything.';
+
+interface Running {
+  readonly child: ChildProcess;
+  readonly url: string;
+  readonly dynamoEndpoint: string;
+  readonly adminToken: string | undefined;
+  readonly readyMs: number;
+  output(): string;
+  exited: Promise<Exit>;
+}
+
+const children: ChildProcess[] = [];
+
+interface Exit {
+  readonly code: number | null;
+  readonly signal: NodeJS.Signals | null;
+}
+
+/** What a shell reports after Ctrl-C: exit 0, or npm re-raising the SIGINT it forwarded. */
+const cleanInterrupt = (exit: Exit) => exit.code === 0 || exit.signal === 'SIGINT';
+
+/** `npm start -- …` in its own process group, as a terminal runs it. */
+function npmStart(args: string[]): {
+  child: ChildProcess;
+  output: () => string;
+  exited: Promise<Exit>;
+} {
+  const child = spawn('npm', ['start', '--', ...args], {
+    cwd: ROOT,
+    detached: true,
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  children.push(child);
+  let output = '';
+  child.stdout.on('data', (chunk: Buffer) => (output += chunk.toString()));
+  child.stderr.on('data', (chunk: Buffer) => (output += chunk.toString()));
+  const exited = new Promise<Exit>((resolve) =>
+    child.once('exit', (code, signal) => {
+      resolve({ code, signal });
+    }),
+  );
+  return { child, output: () => output, exited };
+}
+
+async function startStack(args: string[]): Promise<Running> {
+  const began = Date.now();
+  const started = npmStart(args);
+  const state = { exited: false };
+  void started.exited.then(() => (state.exited = true));
+  while (!started.output().includes(READY)) {
+    if (state.exited) throw new Error(`npm start exited before it was ready:\n${started.output()}`);
+    if (Date.now() - began > 120_000)
+      throw new Error(`npm start not ready in 120 s:\n${started.output()}`);
+    await sleep(100);
+  }
+  const text = started.output();
+  const match = (pattern: RegExp) => pattern.exec(text)?.[1];
+  const url = match(/API\s+(http:\/\/127\.0\.0\.1:\d+)/);
+  const dynamoEndpoint = match(/DynamoDB Local\s+(http:\/\/127\.0\.0\.1:\d+)/);
+  if (url === undefined || dynamoEndpoint === undefined)
+    throw new Error(`No endpoints printed:\n${text}`);
+  return {
+    ...started,
+    url,
+    dynamoEndpoint,
+    adminToken: match(/First admin token[^\n]*\n\s+(sk_\w+)/),
+    readyMs: Date.now() - began,
+  };
+}
+
+/** Ctrl-C: SIGINT to the whole foreground process group. */
+async function interrupt(stack: Running): Promise<Exit> {
+  if (stack.child.pid !== undefined) process.kill(-stack.child.pid, 'SIGINT');
+  return stack.exited;
+}
+
+/** `npm run local -- --url … <args>`: stdout, stderr and exit code. */
+function npmLocal(url: string, args: string[]) {
+  return new Promise<{ code: number | null; stdout: string; stderr: string }>((resolve) => {
+    const child = spawn('npm', ['run', '--silent', 'local', '--', '--url', url, ...args], {
+      cwd: ROOT,
+    });
+    let stdout = '';
+    let stderr = '';
+    child.stdout.on('data', (chunk: Buffer) => (stdout += chunk.toString()));
+    child.stderr.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
+    child.once('exit', (code) => {
+      resolve({ code, stdout, stderr });
+    });
+  });
+}
+
+const refuses = async (endpoint: string) =>
+  fetch(endpoint).then(
+    () => false,
+    () => true,
+  );
+
+const listedSchema = z.object({
+  items: z.array(z.object({ tokenId: z.string(), status: z.string() })),
+});
+
+describe('the local stack (npm start)', { timeout: 180_000 }, () => {
+  const dataDir = mkdtempSync(join(tmpdir(), 'local-stack-data-'));
+  const alertsFile = join(mkdtempSync(join(tmpdir(), 'local-stack-alerts-')), 'alerts.jsonl');
+  let port: number;
+  let stack: Running;
+  const issued: string[] = [];
+  let successor: string;
+
+  beforeAll(async () => {
+    port = await freePort();
+    stack = await startStack([
+      '--port',
+      String(port),
+      '--data-dir',
+      dataDir,
+      '--alerts-file',
+      alertsFile,
+      '--schedule-every',
+      '1',
+    ]);
+  }, 180_000);
+
+  afterAll(() => {
+    for (const child of children) {
+      if (child.exitCode === null && child.signalCode === null && child.pid !== undefined) {
+        process.kill(-child.pid, 'SIGKILL');
+      }
+    }
+  });
+
+  it('prints the URL, a first admin token and example commands', () => {
+    expect(stack.adminToken).toMatch(/^sk_[0-9A-Za-z]{49}$/);
+    expect(stack.output()).toContain(
+      `curl -s -H "Authorization: Bearer ${stack.adminToken ?? ''}" ${stack.url}/me`,
+    );
+    expect(stack.output()).toContain('npm run local -- tokens list');
+    expect(stack.output()).toContain('npm run local -- rotate-now');
+    console.log(
+      `local stack ready in ${String(stack.readyMs)} ms (npm start, emulators already installed)`,
+    );
+  });
+
+  it('refuses a second start on the same port with a clear message, before starting anything', async () => {
+    const second = npmStart(['--port', String(port)]);
+    expect((await second.exited).code).toBe(1);
+    expect(second.output()).toContain(`Port ${String(port)} on 127.0.0.1 is already in use`);
+    expect(second.output()).not.toContain('DynamoDB Local');
+    expect((await fetch(`${stack.url}/health`)).status).toBe(200);
+  });
+
+  it('runs the lifecycle over HTTP: create, use, rotate (both work in grace), revoke, denied', async () => {
+    const api = apiClient(stack.url);
+    const admin = stack.adminToken ?? '';
+    expect((await api(admin, 'GET', '/me')).body).toMatchObject({ owner: 'platform', admin: true });
+
+    const created = await api(admin, 'POST', '/tokens', {
+      name: 'orders-reader',
+      owner: 'team-a',
+      scopes: ['orders:read'],
+    });
+    expect(created.status).toBe(201);
+    const first = field(created, 'token');
+    const firstId = field(created, 'tokenId');
+    issued.push(first);
+    expect(await api(first, 'GET', '/orders/42')).toMatchObject({
+      status: 200,
+      body: {
+        route: 'GET /orders/{orderId}',
+        tokenId: firstId,
+        owner: 'team-a',
+        scopes: 'orders:read',
+      },
+    });
+    expect((await api(first, 'POST', '/orders')).status).toBe(403);
+    expect((await api(undefined, 'GET', '/orders')).status).toBe(401);
+
+    const rotated = await api(admin, 'POST', `/tokens/${firstId}/rotate`, { graceDays: 7 });
+    expect(rotated.status).toBe(201);
+    successor = field(rotated, 'token');
+    issued.push(successor);
+    expect((await api(successor, 'GET', '/orders')).status).toBe(200);
+    expect((await api(first, 'GET', '/orders')).status).toBe(200);
+
+    expect((await api(admin, 'DELETE', `/tokens/${firstId}?reason=e2e`)).status).toBe(200);
+    // API Gateway keeps serving the cached Allow policy until the TTL or a flush.
+    expect((await api(first, 'GET', '/orders')).status).toBe(200);
+    const emergency = await api(admin, 'POST', '/tokens/emergency-revoke', {
+      tokenId: firstId,
+      reason: 'e2e: leaked',
+    });
+    expect(emergency.body).toMatchObject({ complete: true, cacheFlushed: true });
+    expect(await api(first, 'GET', '/orders')).toMatchObject({
+      status: 403,
+      body: { message: 'This token may not call this route' },
+    });
+    expect((await api(successor, 'GET', '/orders')).status).toBe(200);
+  });
+
+  it('drives the same tables through the CLI (npm run local -- tokens …)', async () => {
+    const listed = await npmLocal(stack.url, ['tokens', '--json', 'list', '--owner', 'team-a']);
+    expect(listed.code).toBe(0);
+    const statuses = listedSchema
+      .parse(JSON.parse(listed.stdout))
+      .items.map((t) => t.status)
+      .sort();
+    expect(statuses).toEqual(['active', 'revoked']);
+
+    const refused = await npmLocal(stack.url, ['tokens', 'show', 'tok_doesnotexist']);
+    expect(refused.code).not.toBe(0);
+  });
+
+  it('rotates the demo secret now, as the console button does', async () => {
+    const rotated = await npmLocal(stack.url, ['rotate-now']);
+    expect(rotated.code).toBe(0);
+    const result = z
+      .object({ tokenId: z.string(), hint: z.string(), versionId: z.string() })
+      .parse(JSON.parse(rotated.stdout));
+    expect(result.tokenId).toMatch(/^tok_/);
+    expect(rotated.stdout).not.toMatch(/sk_[0-9A-Za-z]{49}/);
+
+    const unknown = await npmLocal(stack.url, ['rotate-now', 'no-such-secret']);
+    expect(unknown.code).toBe(1);
+    expect(unknown.stderr).toContain('No rotated secret named no-such-secret');
+  });
+
+  it('delivers an expiry alert to the alerts file on the next schedule run', async () => {
+    const api = apiClient(stack.url);
+    const soon = await api(stack.adminToken ?? '', 'POST', '/tokens', {
+      name: 'nightly-batch',
+      owner: 'team-b',
+      scopes: ['orders:read'],
+      expiresInDays: 1,
+    });
+    issued.push(field(soon, 'token'));
+    const tokenId = field(soon, 'tokenId');
+    const deadline = Date.now() + 20_000;
+    let alerts: string[] = [];
+    while (Date.now() < deadline) {
+      alerts = existsSync(alertsFile)
+        ? readFileSync(alertsFile, 'utf8')
+            .split('\n')
+            .filter((l) => l.includes(tokenId))
+        : [];
+      if (alerts.length > 0) break;
+      await sleep(250);
+    }
+    expect(alerts).toHaveLength(1);
+    expect(JSON.parse(alerts[0] ?? '{}')).toMatchObject({
+      message: {
+        kind: 'token-expiring',
+        severity: 'critical',
+        owner: 'team-b',
+        token: { id: tokenId },
+      },
+    });
+    expect(stack.output()).toContain(
+      '[alert] [critical] Service token nightly-batch expires within a day',
+    );
+  });
+
+  it('never shows an issued token in its console output or the alerts file', () => {
+    const seen = stack.output() + readFileSync(alertsFile, 'utf8');
+    expect(issued).toHaveLength(3);
+    for (const token of issued) expect(seen).not.toContain(token);
+  });
+
+  it('stops cleanly on Ctrl-C, emulators included', async () => {
+    expect(cleanInterrupt(await interrupt(stack))).toBe(true);
+    expect(stack.output()).toContain('Stopped.');
+    expect(await refuses(`${stack.url}/health`)).toBe(true);
+    expect(await refuses(stack.dynamoEndpoint)).toBe(true);
+  });
+
+  it('keeps its state across a restart on the same data directory', async () => {
+    const again = await startStack([
+      '--port',
+      String(port),
+      '--data-dir',
+      dataDir,
+      '--alerts-file',
+      alertsFile,
+    ]);
+    try {
+      expect(again.adminToken).toBeUndefined();
+      expect(again.output()).toContain('Resumed from the data directory');
+      const api = apiClient(again.url);
+      expect((await api(successor, 'GET', '/orders')).status).toBe(200);
+      expect((await api(issued[0], 'GET', '/orders')).status).toBe(403);
+      expect((await api(stack.adminToken, 'GET', '/me')).status).toBe(200);
+    } finally {
+      expect(cleanInterrupt(await interrupt(again))).toBe(true);
+    }
+  });
+});
