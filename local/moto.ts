@@ -24,7 +24,7 @@ function run(command: string, args: string[], what: string): void {
 }
 
 /** Path of moto_server, installing the virtualenv first if needed. */
-export function ensureMoto(): string {
+export function ensureMoto(progress?: (message: string) => void): string {
   const wanted = createHash('sha256').update(readFileSync(REQUIREMENTS)).digest('hex');
   const python = join(VENV, 'bin', 'python');
   if (!existsSync(python)) {
@@ -35,6 +35,7 @@ export function ensureMoto(): string {
     );
   }
   if (!existsSync(STAMP) || readFileSync(STAMP, 'utf8') !== wanted) {
+    progress?.('Installing moto into .venv from requirements-emulators.txt (once, about 40 s)…');
     run(
       python,
       ['-m', 'pip', 'install', '--disable-pip-version-check', '-q', '-r', REQUIREMENTS],
@@ -53,9 +54,9 @@ export interface RunningMoto {
 }
 
 export async function startMoto(
-  options: { port?: number; timeoutMs?: number } = {},
+  options: { port?: number; timeoutMs?: number; progress?: (message: string) => void } = {},
 ): Promise<RunningMoto> {
-  const server = ensureMoto();
+  const server = ensureMoto(options.progress);
   const port = options.port ?? (await freePort());
   const child = spawn(server, ['-H', '127.0.0.1', '-p', String(port)], {
     stdio: ['ignore', 'pipe', 'pipe'],

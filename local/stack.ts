@@ -141,7 +141,7 @@ export async function startLocalStack(options: LocalStackOptions): Promise<Local
       startDynamoDbLocal(
         options.dataDir === undefined ? {} : { dataDir: join(options.dataDir, 'dynamodb') },
       ),
-      startMoto(),
+      startMoto({ progress: options.print }),
     ]);
     running.dynamo = dynamo;
     running.moto = moto;
