@@ -52,6 +52,9 @@ async function authorize(event: unknown) {
     logger.error('Unsupported authorizer event; check the authorizer type and identity source');
     throw new Error(UNAUTHORIZED);
   }
+  // REQUEST events carry API Gateway's request id. TOKEN events do not: the stage's access log
+  // records this invocation's Lambda request id as authorizerRequestId instead.
+  if (request.requestId !== undefined) logger.setCorrelationId(request.requestId);
   const started = performance.now();
   let decision;
   try {
@@ -75,4 +78,6 @@ async function authorize(event: unknown) {
   return response.result;
 }
 
-export const handler = middy(authorize).use(injectLambdaContext(logger)).use(logMetrics(metrics));
+export const handler = middy(authorize)
+  .use(injectLambdaContext(logger, { resetKeys: true }))
+  .use(logMetrics(metrics));

@@ -23,6 +23,7 @@ const dynamo = new DynamoDBClient({});
 
 async function runCleanup(event: unknown, context: Context) {
   const run = scheduleRun(event, config.CLOCK_SOURCE);
+  logger.setCorrelationId(run.runId);
   logger.appendKeys({ runId: run.runId, runTime: run.now.toISOString() });
   const store = storeForRun(dynamo, config, run);
   const cleanup = new Cleanup({ store, now: () => run.now });

@@ -27,6 +27,7 @@ const publisher = new SnsAlertPublisher(new SNSClient({}), config.ALERT_TOPIC_AR
 
 async function runAlerts(event: unknown, context: Context) {
   const run = scheduleRun(event, config.CLOCK_SOURCE);
+  logger.setCorrelationId(run.runId);
   logger.appendKeys({ runId: run.runId, runTime: run.now.toISOString() });
   const store = storeForRun(dynamo, config, run);
   const alerter = new ExpiryAlerter({ store, publisher, now: () => run.now });

@@ -44,7 +44,7 @@ const service = new TokenService({
 async function serve(event: unknown) {
   const started = performance.now();
   const { response, route, error, requestId } = await handleRequest(event, service);
-  if (requestId !== undefined) logger.appendKeys({ correlation_id: requestId });
+  if (requestId !== undefined) logger.setCorrelationId(requestId);
   metrics.addDimension('route', route);
   metrics.addDimension('status', `${String(Math.floor(response.statusCode / 100))}xx`);
   metrics.addMetric('ApiRequests', MetricUnit.Count, 1);

@@ -13,7 +13,7 @@ import middy from '@middy/core';
 import { parseConfig, rotationConfigSchema } from '../shared/config';
 import { METRICS_NAMESPACE } from '../shared/observability';
 import { RotationError } from '../shared/rotation/errors';
-import { rotationEventSchema, TokenRotator } from '../shared/rotation/rotator';
+import { rotationEventSchema, TokenRotator, type StepResult } from '../shared/rotation/rotator';
 import { SecretsAdapter } from '../shared/rotation/secrets';
 import { TokenStore } from '../shared/store/token-store';
 
@@ -34,6 +34,12 @@ const rotator = new TokenRotator({
   specFor: (secretId) => specs.get(secretId),
 });
 
+const STEP_MESSAGES: Record<StepResult, string> = {
+  done: 'Step done',
+  'already-staged': 'The pending token was already staged',
+  'already-current': 'Version is already AWSCURRENT',
+};
+
 async function rotate(event: unknown): Promise<void> {
   const parsed = rotationEventSchema.safeParse(event);
   if (!parsed.success) {
@@ -43,13 +49,22 @@ async function rotate(event: unknown): Promise<void> {
     throw new RotationError('Not a Secrets Manager rotation event');
   }
   const { Step: step, SecretId: secretId, ClientRequestToken: version } = parsed.data;
+  logger.setCorrelationId(version);
   logger.appendKeys({ step, secretId, rotationVersionId: version });
   metrics.addDimension('step', step);
   const started = performance.now();
   try {
     const result = await rotator.run(parsed.data);
     metrics.addMetric('RotationStepSucceeded', MetricUnit.Count, 1);
-    logger.info(result === 'already-current' ? 'Version is already AWSCURRENT' : 'Step done');
+    // A rotation starts when createSecret stages a new token and succeeds when finishSecret
+    // moves AWSCURRENT to it; a retried step whose work was already done counts neither again.
+    if (result === 'done' && step === 'createSecret') {
+      metrics.addMetric('RotationStarted', MetricUnit.Count, 1);
+    }
+    if (result === 'done' && step === 'finishSecret') {
+      metrics.addMetric('RotationSucceeded', MetricUnit.Count, 1);
+    }
+    logger.info(STEP_MESSAGES[result], { result });
   } catch (error) {
     metrics.addMetric('RotationStepFailed', MetricUnit.Count, 1);
     logger.error('Step failed; Secrets Manager will retry it', { error });

@@ -13,10 +13,27 @@ import { SnsAction } from 'aws-cdk-lib/aws-cloudwatch-actions';
 import { Operation, type Table } from 'aws-cdk-lib/aws-dynamodb';
 import type { ITopic } from 'aws-cdk-lib/aws-sns';
 import { Construct } from 'constructs';
+import { SEVERITIES } from '../shared/alerts/expiry-rules';
 import { ROTATION_STEPS } from '../shared/rotation/rotator';
 import { DECISION_REASONS } from '../shared/authz/token-authorizer';
 import { METRICS_NAMESPACE, STORE_ERROR_DECISION } from '../shared/observability';
 import type { ServiceFunction } from './service-function';
+
+/** One of this platform's metrics (METRICS_NAMESPACE), over 5 minutes. */
+function custom(
+  metricName: string,
+  dimensionsMap: Record<string, string>,
+  options: { statistic?: string; label?: string } = {},
+): Metric {
+  return new Metric({
+    namespace: METRICS_NAMESPACE,
+    metricName,
+    dimensionsMap,
+    statistic: options.statistic ?? 'Sum',
+    period: FIVE_MINUTES,
+    label: options.label ?? metricName,
+  });
+}
 
 export interface OperationsProps {
   readonly alarmTopic: ITopic;
@@ -136,6 +153,37 @@ export class Operations extends Construct {
       }),
       new GraphWidget({ title: 'Token table throttles', left: [throttles] }),
       new GraphWidget({ title: 'Rotation step failures', left: [rotationFailures] }),
+      new GraphWidget({
+        title: 'Rotations started and succeeded',
+        left: (
+          [
+            ['RotationStarted', 'createSecret'],
+            ['RotationSucceeded', 'finishSecret'],
+          ] as const
+        ).map(([metricName, step]) => custom(metricName, { service: 'token-rotation', step })),
+      }),
+      new GraphWidget({
+        title: 'Tokens within each expiry threshold',
+        left: SEVERITIES.map((severity) =>
+          custom(
+            'TokensWithinThreshold',
+            { service: 'token-expiry-alerts', severity },
+            { statistic: 'Maximum', label: severity },
+          ),
+        ),
+      }),
+      new GraphWidget({
+        title: 'Expiry alerts sent',
+        left: SEVERITIES.map((severity) =>
+          custom('AlertsSent', { service: 'token-expiry-alerts', severity }, { label: severity }),
+        ),
+      }),
+      new GraphWidget({
+        title: 'Cleanup',
+        left: ['TokensExpired', 'GraceEnded', 'CleanupFailed'].map((metricName) =>
+          custom(metricName, { service: 'token-cleanup' }),
+        ),
+      }),
       new GraphWidget({
         title: 'Lambda errors',
         left: Object.entries(props.functions).map(([name, fn]) =>

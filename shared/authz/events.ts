@@ -19,10 +19,14 @@ const tokenEventSchema = z.object({
   methodArn: z.string(),
 });
 
+/** REQUEST events carry API Gateway's request id: the correlation id of the decision's logs. */
+const requestContextSchema = z.nullish(z.object({ requestId: z.optional(z.string()) }));
+
 const restRequestEventSchema = z.object({
   type: z.literal('REQUEST'),
   methodArn: z.string(),
   headers: headersSchema,
+  requestContext: requestContextSchema,
 });
 
 const httpRequestEventSchema = z.object({
@@ -30,11 +34,18 @@ const httpRequestEventSchema = z.object({
   type: z.literal('REQUEST'),
   routeKey: z.string(),
   headers: headersSchema,
+  requestContext: requestContextSchema,
 });
 
+interface RequestIdentity {
+  readonly authorization?: string;
+  /** API Gateway's request id; TOKEN events have none. */
+  readonly requestId?: string;
+}
+
 export type AuthorizerRequest =
-  | { readonly kind: 'rest'; readonly authorization?: string; readonly stageArn: string }
-  | { readonly kind: 'http'; readonly authorization?: string; readonly routeKey: string };
+  | (RequestIdentity & { readonly kind: 'rest'; readonly stageArn: string })
+  | (RequestIdentity & { readonly kind: 'http'; readonly routeKey: string });
 
 function header(
   headers: Record<string, string | undefined> | null | undefined,
@@ -47,9 +58,19 @@ function header(
   return undefined;
 }
 
-function restRequest(methodArn: string, authorization: string | undefined) {
+function restRequest(
+  methodArn: string,
+  authorization: string | undefined,
+  requestId?: string,
+): AuthorizerRequest | undefined {
   const stageArn = apiStageArn(methodArn);
-  return stageArn === undefined ? undefined : { kind: 'rest' as const, authorization, stageArn };
+  if (stageArn === undefined) return undefined;
+  return {
+    kind: 'rest',
+    authorization,
+    stageArn,
+    ...(requestId === undefined ? {} : { requestId }),
+  };
 }
 
 /**
@@ -61,15 +82,21 @@ export function parseAuthorizerEvent(event: unknown): AuthorizerRequest | undefi
   if (token.success) return restRequest(token.data.methodArn, token.data.authorizationToken);
   const http = httpRequestEventSchema.safeParse(event);
   if (http.success) {
+    const requestId = http.data.requestContext?.requestId;
     return {
       kind: 'http',
       authorization: header(http.data.headers, 'authorization'),
       routeKey: http.data.routeKey,
+      ...(requestId === undefined ? {} : { requestId }),
     };
   }
   const request = restRequestEventSchema.safeParse(event);
   if (!request.success) return undefined;
-  return restRequest(request.data.methodArn, header(request.data.headers, 'authorization'));
+  return restRequest(
+    request.data.methodArn,
+    header(request.data.headers, 'authorization'),
+    request.data.requestContext?.requestId,
+  );
 }
 
 export interface SimpleResponse {

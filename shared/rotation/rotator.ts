@@ -51,7 +51,8 @@ export const rotationEventSchema = z.object({
 
 export type RotationEvent = z.infer<typeof rotationEventSchema>;
 
-export type StepResult = 'done' | 'already-current';
+/** `already-staged`: createSecret found its token already in AWSPENDING (a retried step). */
+export type StepResult = 'done' | 'already-staged' | 'already-current';
 
 export interface RotatorDeps {
   readonly secrets: SecretsAdapter;
@@ -98,8 +99,7 @@ export class TokenRotator {
 
     switch (event.Step) {
       case 'createSecret':
-        await this.createSecret(secretId, version, spec, event.RotationToken, audit);
-        break;
+        return this.createSecret(secretId, version, spec, event.RotationToken, audit);
       case 'setSecret':
         await this.setSecret(secretId, version, spec, audit);
         break;
@@ -140,9 +140,9 @@ export class TokenRotator {
     spec: SecretSpec,
     rotationToken: string | undefined,
     audit: AuditContext,
-  ): Promise<void> {
+  ): Promise<StepResult> {
     await this.current(secretId);
-    if ((await this.pending(secretId, version)) !== undefined) return;
+    if ((await this.pending(secretId, version)) !== undefined) return 'already-staged';
     await this.revokeAbandoned(secretId, version, audit);
     const now = this.now();
     const next: IssuedSecretValue = {
@@ -152,6 +152,7 @@ export class TokenRotator {
       expiresAt: new Date(now.getTime() + spec.lifetimeDays * DAY_MS).toISOString(),
     };
     await this.deps.secrets.putPending(secretId, version, JSON.stringify(next), rotationToken);
+    return 'done';
   }
 
   /**

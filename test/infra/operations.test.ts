@@ -4,6 +4,7 @@ import { describe, expect, it } from 'vitest';
 import { z } from 'zod';
 import { ServiceTokensStack } from '../../infra/service-tokens-stack';
 import { ROTATION_STEPS } from '../../shared/rotation/rotator';
+import { METRICS_NAMESPACE } from '../../shared/observability';
 import { resources } from './template';
 
 const template = Template.fromStack(new ServiceTokensStack(new App(), 'Test'));
@@ -94,7 +95,7 @@ describe('alarms', () => {
 });
 
 describe('dashboard', () => {
-  it('shows decisions by reason, authorizer latency, throttles, rotation failures and errors', () => {
+  it('shows decisions, latency, throttles, rotations, expiry thresholds, alerts, cleanup and errors', () => {
     const [dashboard] = resources(
       template,
       'AWS::CloudWatch::Dashboard',
@@ -106,9 +107,23 @@ describe('dashboard', () => {
       'Authorizer duration (p50, p99)',
       'Token table throttles',
       'Rotation step failures',
+      'Rotations started and succeeded',
+      'Tokens within each expiry threshold',
+      'Expiry alerts sent',
+      'Cleanup',
       'Lambda errors',
     ]) {
       expect(body).toContain(title);
+    }
+    // The metrics as the handlers emit them: name, service and the bounded dimension.
+    for (const metric of [
+      '"RotationStarted","service","token-rotation","step","createSecret"',
+      '"RotationSucceeded","service","token-rotation","step","finishSecret"',
+      '"TokensWithinThreshold","service","token-expiry-alerts","severity","critical"',
+      '"AlertsSent","service","token-expiry-alerts","severity","low"',
+      '"TokensExpired","service","token-cleanup"',
+    ]) {
+      expect(body.replaceAll('\\"', '"')).toContain(`"${METRICS_NAMESPACE}",${metric}`);
     }
     for (const reason of [
       'allowed',

@@ -161,7 +161,11 @@ describe('token API', () => {
     template.hasResourceProperties('AWS::ApiGateway::Stage', {
       StageName: 'v1',
       TracingEnabled: true,
-      AccessLogSetting: Match.objectLike({ Format: Match.stringLikeRegexp('requestId') }),
+      AccessLogSetting: Match.objectLike({
+        Format: Match.stringLikeRegexp(
+          '"requestId":"\\$context.requestId".*"authorizerRequestId":"\\$context.authorizer.requestId"',
+        ),
+      }),
     });
   });
 
