@@ -3,8 +3,10 @@
  * moto with tokens on DynamoDB Local: what `cdk deploy` ships, end to end.
  */
 import { describe, expect, inject, it } from 'vitest';
+import { z } from 'zod';
 import { loadHandler, type BundledHandler } from '../../local/bundles';
 import { LOCAL_AWS_ENV } from '../../local/dynamodb-local';
+import { ROTATION_STEPS } from '../../shared/rotation/rotator';
 import { findTokens } from '../../shared/token/format';
 import { captureOutput } from '../support/capture-output';
 import { lambdaContext } from '../../local/lambda-context';
@@ -54,8 +56,21 @@ describe('bundled rotation Lambda', () => {
     for (const step of ['createSecret', 'setSecret', 'testSecret', 'finishSecret']) {
       expect(logs).toContain(`"step":"${step}"`);
     }
-    expect(logs).toContain('"RotationStepSucceeded"');
     expect(logs).toContain('"rotationVersionId"');
     expect(findTokens(logs)).toEqual([]);
+    // Two rotations: each step succeeded twice, each rotation started and succeeded once.
+    const emitted = output.lines
+      .filter((line) => line.includes('"_aws"'))
+      .map((line) => z.record(z.string(), z.unknown()).parse(JSON.parse(line)))
+      .flatMap((emf) =>
+        ['RotationStepSucceeded', 'RotationStarted', 'RotationSucceeded']
+          .filter((name) => name in emf)
+          .map((name) => `${name}{${String(emf['step'])}}`),
+      );
+    const count = (entry: string) => emitted.filter((e) => e === entry).length;
+    for (const step of ROTATION_STEPS) expect(count(`RotationStepSucceeded{${step}}`)).toBe(2);
+    expect(count('RotationStarted{createSecret}')).toBe(2);
+    expect(count('RotationSucceeded{finishSecret}')).toBe(2);
+    expect(emitted).toHaveLength(12);
   });
 });

@@ -6,6 +6,8 @@ import { ProvisionedThroughputExceededException } from '@aws-sdk/client-dynamodb
 import { DynamoDBDocumentClient, GetCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
 import { mockClient } from 'aws-sdk-client-mock';
 import { afterEach, beforeAll, beforeEach, describe, expect, it, vi } from 'vitest';
+import { z } from 'zod';
+import { METRICS_NAMESPACE } from '../../shared/observability';
 import { DEFAULT_CATALOG } from '../../infra/routes';
 import { findTokens, generateToken, hashToken } from '../../shared/token/format';
 import { lambdaContext } from '../../local/lambda-context';
@@ -46,6 +48,14 @@ beforeEach(() => {
 afterEach(() => {
   vi.restoreAllMocks();
 });
+
+/** The JSON log lines (not EMF) the handler wrote. */
+function logLines(): Record<string, unknown>[] {
+  return output
+    .flatMap((chunk) => chunk.split('\n'))
+    .filter((line) => line.startsWith('{') && !line.includes('"_aws"'))
+    .map((line) => z.record(z.string(), z.unknown()).parse(JSON.parse(line)));
+}
 
 /** EMF blobs the Metrics middleware printed: metric names with their `decision` dimension. */
 function emittedDecisions(): string[] {
@@ -95,6 +105,59 @@ describe('authorizer handler', () => {
       expect(output.join('')).toContain('Usage write failed');
     });
     expect(emittedDecisions()).toEqual(['allowed']);
+  });
+
+  it("logs a REQUEST event's API request id as correlation_id, and not into the next decision", async () => {
+    dynamo.on(GetCommand).resolves({});
+    await handler(
+      {
+        type: 'REQUEST',
+        methodArn: `${STAGE}/GET/orders`,
+        headers: { Authorization: `Bearer ${token}` },
+        requestContext: { requestId: 'api-request-1' },
+      },
+      context,
+    );
+    await handler(event(`Bearer ${token}`), lambdaContext('authorizer', 'lambda-request-2'));
+    const lines = logLines();
+    expect(lines).toHaveLength(2);
+    expect(lines[0]).toMatchObject({
+      message: 'Denied',
+      reason: 'unknown',
+      correlation_id: 'api-request-1',
+    });
+    // TOKEN events carry no API request id; the access log links this invocation's id.
+    expect(lines[1]).not.toHaveProperty('correlation_id');
+    expect(lines[1]).toMatchObject({ function_request_id: 'lambda-request-2' });
+  });
+
+  it('emits Decisions and DecisionLatency with only the service and decision dimensions', async () => {
+    await expect(handler(event('Bearer sk_nope'), context)).rejects.toThrow('Unauthorized');
+    const blobs = output
+      .flatMap((chunk) => chunk.split('\n'))
+      .filter((line) => line.includes('"_aws"'))
+      .map((line) =>
+        z
+          .looseObject({
+            _aws: z.object({
+              CloudWatchMetrics: z.array(
+                z.object({
+                  Namespace: z.string(),
+                  Dimensions: z.array(z.array(z.string())),
+                  Metrics: z.array(z.object({ Name: z.string() })),
+                }),
+              ),
+            }),
+          })
+          .parse(JSON.parse(line)),
+      );
+    expect(blobs.flatMap((b) => b._aws.CloudWatchMetrics)).toEqual([
+      {
+        Namespace: METRICS_NAMESPACE,
+        Dimensions: [['service', 'decision']],
+        Metrics: [{ Name: 'Decisions' }, { Name: 'DecisionLatency' }],
+      },
+    ]);
   });
 
   it('never writes the token into a log line', async () => {
