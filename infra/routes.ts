@@ -17,6 +17,15 @@ export const DEFAULT_ROUTES: Route[] = [
 /** The stack's default route catalog: the management API's routes plus the example backends. */
 export const DEFAULT_CATALOG: readonly Route[] = [...MANAGEMENT_ROUTES, ...DEFAULT_ROUTES];
 
+/**
+ * The token authorizer's identity validation expression: API Gateway answers 401 without
+ * invoking the Lambda when the Authorization header cannot hold a token of this prefix. The
+ * checksum is still verified in the function.
+ */
+export function authorizationHeaderPattern(prefix: string): string {
+  return `^[Bb]earer +${prefix}[0-9A-Za-z]{49} *$`;
+}
+
 export interface GatewayReply {
   readonly status: number;
   readonly message: string;
@@ -44,4 +53,6 @@ export const GATEWAY_REPLIES = {
   },
   /** API Gateway's "Missing Authentication Token" is, without IAM auth, an unknown route. */
   noRoute: { status: 404, message: 'No such route; the API is described in docs/openapi.json' },
+  /** A path API Gateway cannot decode (bad percent-encoding). */
+  badRequest: { status: 400, message: 'The request path is not valid percent-encoded UTF-8' },
 } as const satisfies Record<string, GatewayReply>;

@@ -28,7 +28,7 @@ import { AUDIT_INDEX, TOKEN_INDEX } from '../shared/store/schema';
 import { DEFAULT_TOKEN_PREFIX } from '../shared/token/format';
 import { grantKeyVia } from './kms-grants';
 import { ServiceFunction } from './service-function';
-import { GATEWAY_REPLIES, type GatewayReply } from './routes';
+import { authorizationHeaderPattern, GATEWAY_REPLIES, type GatewayReply } from './routes';
 
 export interface TokenApiProps {
   readonly tokensTable: ITable;
@@ -129,9 +129,7 @@ export class TokenApi extends Construct {
       handler: this.authorizerFunction.function,
       identitySource: 'method.request.header.Authorization',
       resultsCacheTtl: props.authorizerCacheTtl ?? Duration.seconds(300),
-      // API Gateway rejects anything that cannot be a token with a 401 without invoking the
-      // Lambda; the checksum is still verified in the function.
-      validationRegex: `^[Bb]earer +${prefix}[0-9A-Za-z]{49} *$`,
+      validationRegex: authorizationHeaderPattern(prefix),
     });
 
     const validator = new RequestValidator(this, 'Validator', {

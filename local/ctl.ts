@@ -9,6 +9,7 @@ import { runCli } from '../cli/program';
 import { LOCAL_AWS_ENV } from './dynamodb-local';
 
 const infoSchema = z.object({
+  url: z.string(),
   dynamoEndpoint: z.string(),
   tables: z.object({ tokens: z.string(), audit: z.string() }),
 });
@@ -79,8 +80,9 @@ program
   .helpOption(false)
   .action(async (args: string[]) => {
     const info = infoSchema.parse(await call('GET', '/_local/info'));
-    // The SDK's credential chain reads the process environment: the emulators' fake keys.
-    Object.assign(process.env, LOCAL_AWS_ENV);
+    // The SDK's credential chain reads the process environment: the emulators' fake keys. The
+    // stack also plays API Gateway, so `emergency-revoke --rest-api-id local` flushes its cache.
+    Object.assign(process.env, LOCAL_AWS_ENV, { AWS_ENDPOINT_URL_API_GATEWAY: info.url });
     process.exitCode = await runCli(
       [
         '--endpoint',

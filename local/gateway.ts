@@ -37,6 +37,8 @@ export interface GatewayOptions {
   readonly authorizer: LambdaHandler;
   /** Lambda proxy integrations by route (`GET /tokens`); other routes echo, like the stack's mocks. */
   readonly integrations: ReadonlyMap<string, LambdaHandler>;
+  /** The authorizer's identity validation expression (authorizationHeaderPattern). */
+  readonly identityValidation: RegExp;
   /** API Gateway's authorizer result cache TTL; 0 turns the cache off. */
   readonly cacheTtlMs: number;
   readonly restApiId: string;
@@ -90,6 +92,7 @@ export function matchRoute(
   method: string,
   path: string,
 ): { route: Route; params: Record<string, string> } | undefined {
+  // Throws URIError on bad percent-encoding; the caller answers 400.
   const segments = path.split('/').slice(1).map(decodeURIComponent);
   let best: { route: Route; params: Record<string, string>; literals: string } | undefined;
   for (const route of catalog) {
@@ -145,7 +148,8 @@ export class LocalGateway {
   }
 
   async handle(request: GatewayRequest): Promise<GatewayResponse> {
-    const url = new URL(request.url, 'http://localhost');
+    // Concatenated, not resolved against a base: `//host/path` must stay a path.
+    const url = new URL(`http://localhost${request.url.startsWith('/') ? '' : '/'}${request.url}`);
     if (request.method === 'GET' && url.pathname === '/health') {
       return {
         status: 200,
@@ -154,12 +158,18 @@ export class LocalGateway {
         authorizer: 'none',
       };
     }
-    const matched = matchRoute(this.options.catalog, request.method, url.pathname);
+    let matched;
+    try {
+      matched = matchRoute(this.options.catalog, request.method, url.pathname);
+    } catch {
+      return reply(GATEWAY_REPLIES.badRequest, 'none');
+    }
     if (matched === undefined) return reply(GATEWAY_REPLIES.noRoute, 'none');
 
-    // API Gateway does not call a TOKEN authorizer when its identity source is missing.
+    // API Gateway does not call a TOKEN authorizer when its identity source is missing or
+    // fails the identity validation expression.
     const authorization = header(request.headers, 'authorization');
-    if (authorization === undefined || authorization === '') {
+    if (authorization === undefined || !this.options.identityValidation.test(authorization)) {
       return reply(GATEWAY_REPLIES.unauthorized, 'none');
     }
     const methodArn = `arn:aws:execute-api:${REGION}:${ACCOUNT}:${this.options.restApiId}/${this.options.stage}/${request.method}${url.pathname}`;

@@ -4,7 +4,7 @@
  */
 import { Command, InvalidArgumentError, Option } from 'commander';
 import { resolve } from 'node:path';
-import { DEMO_SECRET, LOCAL_TABLES, startLocalStack } from './stack';
+import { DEMO_SECRET, LOCAL_TABLES, startLocalStack, type LocalStack } from './stack';
 
 const number = (min: number, max: number) => (value: string) => {
   const parsed = Number(value);
@@ -63,62 +63,19 @@ const began = Date.now();
 const print = (line: string) => {
   console.log(line);
 };
-let stack;
-try {
-  stack = await startLocalStack({
-    port: options.port,
-    ...(options.dataDir === undefined ? {} : { dataDir: resolve(options.dataDir) }),
-    alertsFile: resolve(options.alertsFile),
-    authorizerCacheTtlSeconds: options.authorizerCacheTtl,
-    scheduleEverySeconds: options.scheduleEvery,
-    clockRate: options.clockRate,
-    verbose: options.verbose,
-    print,
-  });
-} catch (error) {
-  console.error(
-    `Could not start the local stack: ${error instanceof Error ? error.message : String(error)}`,
-  );
-  process.exit(1);
-}
 
-const seconds = ((Date.now() - began) / 1000).toFixed(1);
-const lines = [
-  `Local service-token stack ready in ${seconds} s`,
-  `  API             ${stack.url}  (API Gateway stage v1: authorizer, ${String(options.authorizerCacheTtl)} s policy cache, management API, example /orders backends)`,
-  `  DynamoDB Local  ${stack.dynamoEndpoint}  tables ${LOCAL_TABLES.tokens}, ${LOCAL_TABLES.audit} (${options.dataDir === undefined ? 'in memory' : `kept in ${resolve(options.dataDir)}`})`,
-  `  moto            ${stack.motoEndpoint}  secret ${DEMO_SECRET} (rotated), topic ${stack.topicArn}`,
-  `  schedules       expiry alerts and cleanup every ${String(options.scheduleEvery)} s, clock ${String(options.clockRate)}× real time`,
-  `  alerts          printed here and appended to ${resolve(options.alertsFile)}`,
-  '',
-];
-if (stack.adminToken === undefined) {
-  lines.push(
-    'Resumed from the data directory: the admin token was printed on the first start (only its hash is stored).',
-    'Lost it? Issue another: npm run local -- tokens create --name admin-2 --owner platform --scopes admin',
-  );
-} else {
-  lines.push(
-    'First admin token (shown once; only its SHA-256 hash is stored):',
-    `  ${stack.adminToken}`,
-  );
-}
-const token = stack.adminToken ?? 'sk_…';
-lines.push(
-  '',
-  'Try:',
-  `  curl -s -H "Authorization: Bearer ${token}" ${stack.url}/me`,
-  `  npm run local -- tokens list --owner platform`,
-  `  npm run local -- rotate-now        # Secrets Manager's "Rotate secret immediately" for ${DEMO_SECRET}`,
-  '',
-  'Ctrl-C stops everything.',
-);
-print(lines.join('\n'));
-
+// Installed before starting, so Ctrl-C during start-up stops whatever already started.
+const starting = new AbortController();
+let stack: LocalStack | undefined;
 let stopping = false;
 const shutdown = (signal: string) => {
   if (stopping) return;
   stopping = true;
+  if (stack === undefined) {
+    print(`\n${signal}: stopping the start-up…`);
+    starting.abort();
+    return;
+  }
   print(`\n${signal}: stopping the local stack…`);
   stack
     .stop()
@@ -137,3 +94,59 @@ process.on('SIGINT', () => {
 process.on('SIGTERM', () => {
   shutdown('SIGTERM');
 });
+
+try {
+  stack = await startLocalStack({
+    signal: starting.signal,
+    port: options.port,
+    ...(options.dataDir === undefined ? {} : { dataDir: resolve(options.dataDir) }),
+    alertsFile: resolve(options.alertsFile),
+    authorizerCacheTtlSeconds: options.authorizerCacheTtl,
+    scheduleEverySeconds: options.scheduleEvery,
+    clockRate: options.clockRate,
+    verbose: options.verbose,
+    print,
+  });
+} catch (error) {
+  if (starting.signal.aborted) {
+    print('Stopped before it was ready.');
+    process.exit(130);
+  }
+  console.error(
+    `Could not start the local stack: ${error instanceof Error ? error.message : String(error)}`,
+  );
+  process.exit(1);
+}
+
+const seconds = ((Date.now() - began) / 1000).toFixed(1);
+const lines = [
+  `Local service-token stack ready in ${seconds} s`,
+  `  API             ${stack.url}  (API Gateway stage v1: authorizer, ${String(options.authorizerCacheTtl)} s policy cache, management API, example /orders backends)`,
+  `  DynamoDB Local  ${stack.dynamoEndpoint}  tables ${LOCAL_TABLES.tokens}, ${LOCAL_TABLES.audit} (${options.dataDir === undefined ? 'in memory' : `kept in ${resolve(options.dataDir)}`})`,
+  `  moto            ${stack.motoEndpoint}  secret ${DEMO_SECRET} (rotated), topic ${stack.topicArn}`,
+  `  schedules       expiry alerts (clock ${String(options.clockRate)}× real time) and cleanup every ${String(options.scheduleEvery)} s`,
+  `  alerts          printed here and appended to ${resolve(options.alertsFile)}`,
+  '',
+];
+if (stack.adminToken === undefined) {
+  lines.push(
+    'Resumed from the data directory: the admin token was printed on the first start (only its hash is stored).',
+    'Lost it? Issue another: npm run local -- tokens create --name admin-2 --owner platform --scope admin',
+  );
+} else {
+  lines.push(
+    'First admin token (shown once; only its SHA-256 hash is stored):',
+    `  ${stack.adminToken}`,
+  );
+}
+const token = stack.adminToken ?? 'sk_…';
+lines.push(
+  '',
+  'Try:',
+  `  curl -s -H "Authorization: Bearer ${token}" ${stack.url}/me`,
+  `  npm run local -- tokens list --owner platform`,
+  `  npm run local -- rotate-now        # Secrets Manager's "Rotate secret immediately" for ${DEMO_SECRET}`,
+  '',
+  'Ctrl-C stops everything.',
+);
+print(lines.join('\n'));

@@ -3,7 +3,7 @@
  * virtualenv: `.venv` is created and filled from requirements-emulators.txt when missing or
  * when that file changed, so nothing is installed by hand.
  */
-import { spawn, spawnSync } from 'node:child_process';
+import { spawn } from 'node:child_process';
 import { createHash } from 'node:crypto';
 import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
@@ -15,20 +15,31 @@ const VENV = join(ROOT, '.venv');
 const REQUIREMENTS = join(ROOT, 'requirements-emulators.txt');
 const STAMP = join(VENV, '.requirements.sha256');
 
-function run(command: string, args: string[], what: string): void {
-  const result = spawnSync(command, args, { encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'] });
-  if (result.error !== undefined || result.status !== 0) {
-    const reason = result.error?.message ?? result.stderr.trim().split('\n').slice(-5).join('\n');
-    throw new Error(`${what} failed: ${reason}`);
-  }
+/** Run a setup command without blocking the event loop (the local stack keeps answering). */
+function run(command: string, args: string[], what: string): Promise<void> {
+  return new Promise((resolve, reject) => {
+    const child = spawn(command, args, { stdio: ['ignore', 'ignore', 'pipe'] });
+    let stderr = '';
+    child.stderr.on(
+      'data',
+      (chunk: Buffer) => (stderr = (stderr + chunk.toString()).slice(-4_096)),
+    );
+    child.once('error', (error) => {
+      reject(new Error(`${what} failed: ${error.message}`));
+    });
+    child.once('exit', (code) => {
+      if (code === 0) resolve();
+      else reject(new Error(`${what} failed: ${stderr.trim().split('\n').slice(-5).join('\n')}`));
+    });
+  });
 }
 
 /** Path of moto_server, installing the virtualenv first if needed. */
-export function ensureMoto(progress?: (message: string) => void): string {
+export async function ensureMoto(progress?: (message: string) => void): Promise<string> {
   const wanted = createHash('sha256').update(readFileSync(REQUIREMENTS)).digest('hex');
   const python = join(VENV, 'bin', 'python');
   if (!existsSync(python)) {
-    run(
+    await run(
       process.env['PYTHON'] ?? 'python3',
       ['-m', 'venv', VENV],
       'Creating .venv (needs Python 3.9+ with venv)',
@@ -36,7 +47,7 @@ export function ensureMoto(progress?: (message: string) => void): string {
   }
   if (!existsSync(STAMP) || readFileSync(STAMP, 'utf8') !== wanted) {
     progress?.('Installing moto into .venv from requirements-emulators.txt (once, about 40 s)…');
-    run(
+    await run(
       python,
       ['-m', 'pip', 'install', '--disable-pip-version-check', '-q', '-r', REQUIREMENTS],
       'Installing moto into .venv',
@@ -56,7 +67,7 @@ export interface RunningMoto {
 export async function startMoto(
   options: { port?: number; timeoutMs?: number; progress?: (message: string) => void } = {},
 ): Promise<RunningMoto> {
-  const server = ensureMoto(options.progress);
+  const server = await ensureMoto(options.progress);
   const port = options.port ?? (await freePort());
   const child = spawn(server, ['-H', '127.0.0.1', '-p', String(port)], {
     stdio: ['ignore', 'pipe', 'pipe'],

@@ -10,6 +10,17 @@ const MAX_BODY_BYTES = 1_048_576;
 
 export type ControlHandler = (body: unknown) => Promise<unknown>;
 
+/** A control command's refusal: its status and message go to the caller as they are. */
+export class ControlError extends Error {
+  constructor(
+    readonly status: 400 | 404 | 409,
+    message: string,
+  ) {
+    super(message);
+    this.name = 'ControlError';
+  }
+}
+
 export interface ServerHooks {
   /** `METHOD /_local/name` → handler; the JSON it returns is the response body. */
   readonly control: ReadonlyMap<string, ControlHandler>;
@@ -66,7 +77,7 @@ async function route(
     }
     throw error;
   }
-  const path = new URL(url, 'http://localhost').pathname;
+  const path = url.split('?')[0] ?? url;
   if (method === 'DELETE' && FLUSH_PATH.test(path)) {
     return { ...json(202, { flushed: gateway.flushCache() }) };
   }
@@ -74,6 +85,11 @@ async function route(
     const handler = hooks.control.get(`${method} ${path}`);
     if (handler === undefined)
       return json(404, { message: `No control command ${method} ${path}` });
+    // A web page cannot send this header cross-origin without a preflight, which is never
+    // answered: no site open in a browser can rotate secrets here.
+    if (method !== 'GET' && request.headers['content-type'] !== 'application/json') {
+      return json(415, { message: 'Control commands take Content-Type: application/json' });
+    }
     let input: unknown = {};
     if (body.trim() !== '') {
       try {
@@ -85,7 +101,9 @@ async function route(
     try {
       return json(200, await handler(input));
     } catch (error) {
-      return json(400, { message: error instanceof Error ? error.message : String(error) });
+      if (error instanceof ControlError) return json(error.status, { message: error.message });
+      hooks.onRequest?.(`${method} ${path} failed: ${String(error)}`);
+      return json(500, { message: `${method} ${path} failed; the local stack's console says why` });
     }
   }
   return gateway.handle({
@@ -117,7 +135,7 @@ export async function listen(
         : route(ready, hooks, method, url, request);
     answer
       .catch((error: unknown) => {
-        hooks.onRequest?.(`${method} ${url} failed: ${String(error)}`);
+        hooks.onRequest?.(`${method} ${url.split('?')[0] ?? ''} failed: ${String(error)}`);
         return json(500, { message: 'The local gateway failed; see its console' });
       })
       .then((result) => {
@@ -149,4 +167,22 @@ export async function listen(
   const address = server.address();
   const bound = address !== null && typeof address === 'object' ? address.port : port;
   return { server, url: `http://${host}:${String(bound)}` };
+}
+
+/**
+ * Stop accepting connections, let requests in flight finish (up to `graceMs`), then drop the
+ * rest. Idle keep-alive connections are closed at once.
+ */
+export async function closeGracefully(server: Server, graceMs = 5_000): Promise<void> {
+  const closed = new Promise<void>((resolve) => {
+    server.close(() => {
+      resolve();
+    });
+  });
+  server.closeIdleConnections();
+  const timer = setTimeout(() => {
+    server.closeAllConnections();
+  }, graceMs);
+  await closed;
+  clearTimeout(timer);
 }

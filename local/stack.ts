@@ -3,26 +3,31 @@
  * shared schema, moto with the alert topic and a demo service-token secret, and an HTTP
  * endpoint that plays API Gateway in front of the real authorizer and management API handlers.
  * The rotation handler serves "rotate now"; the expiry-alert and cleanup handlers run on a
- * timer, on a clock that can run faster than real time; alerts arrive through an SQS
- * subscription of the topic, as a subscriber would see them.
+ * timer; alerts arrive through an SQS subscription of the topic, as a subscriber sees them.
  *
  * The handlers are the functions/ entries themselves, loaded in this process with the
  * environment CDK would give them (pointed at the emulators). They read it once at load, so
- * one process runs one local stack.
+ * one process runs one local stack. Each handler takes one event at a time, like one Lambda
+ * instance: module state (metric dimensions, log keys) is never shared by two events.
  */
 import { ListTablesCommand, type DynamoDBClient } from '@aws-sdk/client-dynamodb';
-import type { Context } from 'aws-lambda';
 import { appendFileSync, mkdirSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { randomUUID } from 'node:crypto';
-import type { Server } from 'node:http';
 import * as z from 'zod/mini';
-import { DEFAULT_CATALOG } from '../infra/routes';
+import { authorizationHeaderPattern, DEFAULT_CATALOG } from '../infra/routes';
 import { MANAGEMENT_ROUTES } from '../shared/api/router';
 import { ADMIN_SCOPE } from '../shared/authz/routes';
 import type { RotationEvent } from '../shared/rotation/rotator';
+import type { SecretSpec } from '../shared/rotation/secret-value';
 import { TokenStore } from '../shared/store/token-store';
-import { displayHint, generateToken, generateTokenId, hashToken } from '../shared/token/format';
+import {
+  DEFAULT_TOKEN_PREFIX,
+  displayHint,
+  generateToken,
+  generateTokenId,
+  hashToken,
+} from '../shared/token/format';
 import {
   AlertInbox,
   createTopic,
@@ -30,17 +35,12 @@ import {
   localSqsClient,
   type ReceivedAlert,
 } from './alert-inbox';
-import {
-  LOCAL_AWS_ENV,
-  localDynamoClient,
-  startDynamoDbLocal,
-  type RunningDynamoDb,
-} from './dynamodb-local';
+import { LOCAL_AWS_ENV, localDynamoClient, startDynamoDbLocal } from './dynamodb-local';
 import { LocalGateway, type LambdaHandler } from './gateway';
 import { lambdaContext } from './lambda-context';
-import { startMoto, type RunningMoto } from './moto';
+import { startMoto } from './moto';
 import { localSecretsClient, RotationDriver } from './rotation-driver';
-import { listen, type ControlHandler } from './server';
+import { closeGracefully, ControlError, listen, type ControlHandler } from './server';
 import { createTables } from './tables';
 
 const DAY_MS = 86_400_000;
@@ -50,6 +50,12 @@ export const LOCAL_TOPIC = 'service-tokens-alerts';
 export const DEMO_SECRET = 'local/demo-service-token';
 export const LOCAL_REST_API_ID = 'local';
 export const LOCAL_STAGE = 'v1';
+const DEMO_SPEC: SecretSpec = {
+  name: 'demo-service',
+  owner: 'team-demo',
+  scopes: ['orders:read'],
+  lifetimeDays: 90,
+};
 
 export interface LocalStackOptions {
   /** The API's port; 0 picks a free one. */
@@ -62,12 +68,27 @@ export interface LocalStackOptions {
   readonly authorizerCacheTtlSeconds: number;
   /** How often (real time) the expiry-alert and cleanup runs fire. */
   readonly scheduleEverySeconds: number;
-  /** Simulated seconds per real second on the schedules' clock (1 = real time). */
+  /** Simulated seconds per real second on the expiry-alert run's clock (1 = real time). */
   readonly clockRate: number;
   /** Show the handlers' own JSON log lines and EMF metrics (otherwise warnings and errors). */
   readonly verbose: boolean;
   /** Console output: request lines, alerts, schedule runs. */
   readonly print: (line: string) => void;
+  /** Abort a start in progress (Ctrl-C before ready): whatever started is stopped again. */
+  readonly signal?: AbortSignal;
+}
+
+export interface RotateNowResult {
+  readonly secretArn: string;
+  readonly versionId: string;
+  readonly tokenId: string;
+  readonly hint: string;
+}
+
+export interface ScheduleRunResult {
+  readonly alertsTime: string;
+  readonly alerts: unknown;
+  readonly cleanup: unknown;
 }
 
 export interface LocalStack {
@@ -81,11 +102,9 @@ export interface LocalStack {
   /** True when the tables already held data (a restart with a data directory). */
   readonly resumed: boolean;
   /** Drive Secrets Manager's four rotation steps for a secret (default: the demo secret). */
-  rotateNow(
-    secret?: string,
-  ): Promise<{ secretArn: string; versionId: string; tokenId: string; hint: string }>;
-  /** Run the expiry-alert and cleanup handlers once, now (on the stack's clock). */
-  runSchedules(): Promise<{ time: string; alerts: unknown; cleanup: unknown }>;
+  rotateNow(secret?: string): Promise<RotateNowResult>;
+  /** Run the expiry-alert and cleanup handlers once, now, and collect the alerts they sent. */
+  runSchedules(): Promise<ScheduleRunResult>;
   /** Alerts received so far (oldest first). */
   alerts(): readonly ReceivedAlert[];
   stop(): Promise<void>;
@@ -95,13 +114,83 @@ const handlerModule = z.object({
   handler: z.custom<LambdaHandler>((v) => typeof v === 'function'),
 });
 
+/** One event at a time, as one Lambda instance runs them. */
+function oneAtATime(handler: LambdaHandler): LambdaHandler {
+  let queue: Promise<unknown> = Promise.resolve();
+  return (event, context) => {
+    const run = queue.then(() => handler(event, context));
+    queue = run.catch(() => undefined);
+    return run;
+  };
+}
+
 async function loadHandler(load: () => Promise<unknown>): Promise<LambdaHandler> {
-  return handlerModule.parse(await load()).handler;
+  return oneAtATime(handlerModule.parse(await load()).handler);
 }
 
 async function tablesExist(client: DynamoDBClient): Promise<boolean> {
   const { TableNames = [] } = await client.send(new ListTablesCommand({}));
   return TableNames.includes(LOCAL_TABLES.tokens) && TableNames.includes(LOCAL_TABLES.audit);
+}
+
+/** Start both emulators; if one fails, stop the other before failing. */
+async function startEmulators(options: LocalStackOptions) {
+  const dataDir = options.dataDir === undefined ? undefined : join(options.dataDir, 'dynamodb');
+  if (dataDir !== undefined) mkdirSync(dataDir, { recursive: true });
+  const [dynamo, moto] = await Promise.allSettled([
+    startDynamoDbLocal(dataDir === undefined ? {} : { dataDir }),
+    startMoto({ progress: options.print }),
+  ]);
+  if (dynamo.status === 'fulfilled' && moto.status === 'fulfilled') {
+    return { dynamo: dynamo.value, moto: moto.value };
+  }
+  await Promise.all(
+    [dynamo, moto].flatMap((started) =>
+      started.status === 'fulfilled' ? [started.value.stop()] : [],
+    ),
+  );
+  const failed = [dynamo, moto].find((started) => started.status === 'rejected');
+  throw failed?.reason instanceof Error ? failed.reason : new Error(String(failed?.reason));
+}
+
+/** A first admin token on empty tables; its plaintext is returned once and never stored. */
+async function issueAdminToken(store: TokenStore): Promise<string> {
+  const token = generateToken();
+  const now = new Date();
+  await store.create(
+    {
+      tokenHash: hashToken(token),
+      tokenId: generateTokenId(),
+      name: 'local-admin',
+      owner: 'platform',
+      scopes: [ADMIN_SCOPE],
+      hint: displayHint(token),
+      createdAt: now,
+      expiresAt: new Date(now.getTime() + 90 * DAY_MS),
+    },
+    { actor: 'local:bootstrap' },
+  );
+  return token;
+}
+
+/**
+ * moto forgets its secrets on restart, so a resumed stack creates the demo secret afresh; the
+ * tokens the previous one held must not stay valid with nobody holding them.
+ */
+async function revokeOrphanedDemoTokens(store: TokenStore): Promise<void> {
+  let cursor: string | undefined;
+  do {
+    const page = await store.listByOwner(DEMO_SPEC.owner, { limit: 100, cursor });
+    for (const record of page.items) {
+      if (record.name !== DEMO_SPEC.name) continue;
+      if (record.status === 'revoked' || record.status === 'expired') continue;
+      await store.revoke(record.tokenHash, {
+        actor: 'local:bootstrap',
+        reason: 'the local stack restarted; the demo secret was created afresh',
+      });
+    }
+    cursor = page.cursor;
+  } while (cursor !== undefined);
 }
 
 let started = false;
@@ -121,36 +210,40 @@ export async function startLocalStack(options: LocalStackOptions): Promise<Local
     options.port,
   );
 
-  const running: { dynamo?: RunningDynamoDb; moto?: RunningMoto } = {};
-  const timers: NodeJS.Timeout[] = [];
+  const cleanups: (() => Promise<unknown>)[] = [];
   const state = { stopping: false };
   const isStopping = () => state.stopping;
-  let inFlight: Promise<unknown> = Promise.resolve();
+  const checkpoint = () => {
+    if (options.signal?.aborted === true) throw new Error('Start interrupted');
+  };
   const stop = async () => {
     state.stopping = true;
-    for (const timer of timers) clearInterval(timer);
-    await inFlight.catch(() => undefined);
-    await closeServer(server);
-    await Promise.all([running.dynamo?.stop(), running.moto?.stop()]);
+    // No new requests; requests in flight finish. Then timers, the schedule run, emulators.
+    await closeGracefully(server);
+    for (const cleanup of cleanups.reverse()) await cleanup().catch(() => undefined);
   };
 
   try {
-    if (options.dataDir !== undefined)
-      mkdirSync(join(options.dataDir, 'dynamodb'), { recursive: true });
-    const [dynamo, moto] = await Promise.all([
-      startDynamoDbLocal(
-        options.dataDir === undefined ? {} : { dataDir: join(options.dataDir, 'dynamodb') },
-      ),
-      startMoto({ progress: options.print }),
-    ]);
-    running.dynamo = dynamo;
-    running.moto = moto;
+    options.print('Starting DynamoDB Local and moto…');
+    const { dynamo, moto } = await startEmulators(options);
+    cleanups.push(() => Promise.all([dynamo.stop(), moto.stop()]));
+    checkpoint();
 
     const dynamoClient = localDynamoClient(dynamo.endpoint);
+    const sns = localSnsClient(moto.endpoint);
+    const secrets = localSecretsClient(moto.endpoint);
+    cleanups.push(() => {
+      for (const client of [dynamoClient, sns, secrets]) client.destroy();
+      return Promise.resolve();
+    });
+    const store = new TokenStore({
+      client: dynamoClient,
+      tokensTable: LOCAL_TABLES.tokens,
+      auditTable: LOCAL_TABLES.audit,
+    });
     const resumed = await tablesExist(dynamoClient);
     if (!resumed) await createTables(dynamoClient, LOCAL_TABLES);
 
-    const sns = localSnsClient(moto.endpoint);
     const topicArn = await createTopic(sns, LOCAL_TOPIC);
     const inbox = await AlertInbox.subscribe(
       { sns, sqs: localSqsClient(moto.endpoint) },
@@ -178,18 +271,16 @@ export async function startLocalStack(options: LocalStackOptions): Promise<Local
 
     // Secrets Manager invokes the rotation Lambda; it is loaded once TOKEN_SPECS names the secret.
     const loaded: { rotation?: LambdaHandler } = {};
-    const driver = new RotationDriver(
-      localSecretsClient(moto.endpoint),
-      async (event: RotationEvent) => {
-        const rotation = loaded.rotation;
-        if (rotation === undefined) throw new Error('The rotation handler is not loaded yet');
-        return rotation(event, lambdaContext('token-rotation', event.ClientRequestToken));
-      },
-    );
-    const demoSecretArn = await driver.createSecret(
-      { name: 'demo-service', owner: 'team-demo', scopes: ['orders:read'], lifetimeDays: 90 },
-      { rotateNow: false, name: DEMO_SECRET },
-    );
+    const driver = new RotationDriver(secrets, async (event: RotationEvent) => {
+      const rotation = loaded.rotation;
+      if (rotation === undefined) throw new Error('The rotation handler is not loaded yet');
+      return rotation(event, lambdaContext('token-rotation', event.ClientRequestToken));
+    });
+    if (resumed) await revokeOrphanedDemoTokens(store);
+    const demoSecretArn = await driver.createSecret(DEMO_SPEC, {
+      rotateNow: false,
+      name: DEMO_SECRET,
+    });
     process.env['TOKEN_SPECS'] = driver.specsJson();
 
     const [authorizer, management, rotation, expiryAlerts, cleanup] = await Promise.all([
@@ -200,127 +291,129 @@ export async function startLocalStack(options: LocalStackOptions): Promise<Local
       loadHandler(() => import('../functions/cleanup')),
     ]);
     loaded.rotation = rotation;
+    checkpoint();
 
-    const rotateNow = async (secret = DEMO_SECRET) => {
+    // Secrets Manager refuses a second rotation of a secret while one is in progress.
+    const rotating = new Set<string>();
+    const rotateNow = async (secret: string = DEMO_SECRET): Promise<RotateNowResult> => {
       const secretArn = [...driver.specs.keys()].find(
         (arn) => arn === secret || arn.includes(`:secret:${secret}-`),
       );
-      if (secretArn === undefined)
-        throw new Error(`No rotated secret named ${secret}; the local stack has ${DEMO_SECRET}`);
-      const versionId = await driver.rotate(secretArn, 3);
-      const value = await driver.value(secretArn, 'AWSCURRENT');
-      if (value.token === undefined || value.tokenId === undefined)
-        throw new Error('The rotation left no token in AWSCURRENT');
-      return { secretArn, versionId, tokenId: value.tokenId, hint: displayHint(value.token) };
+      if (secretArn === undefined) {
+        throw new ControlError(404, `No rotated secret named ${secret}; try ${DEMO_SECRET}`);
+      }
+      if (rotating.has(secretArn)) {
+        throw new ControlError(409, `A rotation of ${secret} is already in progress`);
+      }
+      rotating.add(secretArn);
+      try {
+        const versionId = await driver.rotate(secretArn, 3);
+        const value = await driver.value(secretArn, 'AWSCURRENT');
+        if (value.token === undefined || value.tokenId === undefined) {
+          throw new Error('The rotation left no token in AWSCURRENT');
+        }
+        return { secretArn, versionId, tokenId: value.tokenId, hint: displayHint(value.token) };
+      } finally {
+        rotating.delete(secretArn);
+      }
     };
     await rotateNow();
+    const adminToken = resumed ? undefined : await issueAdminToken(store);
 
-    let adminToken: string | undefined;
-    if (!resumed) {
-      adminToken = generateToken();
-      const now = new Date();
-      await new TokenStore({
-        client: dynamoClient,
-        tokensTable: LOCAL_TABLES.tokens,
-        auditTable: LOCAL_TABLES.audit,
-      }).create(
-        {
-          tokenHash: hashToken(adminToken),
-          tokenId: generateTokenId(),
-          name: 'local-admin',
-          owner: 'platform',
-          scopes: [ADMIN_SCOPE],
-          hint: displayHint(adminToken),
-          createdAt: now,
-          expiresAt: new Date(now.getTime() + 90 * DAY_MS),
-        },
-        { actor: 'local:bootstrap' },
-      );
-    }
-
-    // The schedules' clock: real time at start, then `clockRate` simulated seconds per second.
+    // The expiry-alert run's clock: real time at start, then `clockRate` seconds per second.
+    // Cleanup keeps the real clock: it retires tokens, and the authorizer would then refuse
+    // tokens that have not ended on its (real) clock.
     const origin = Date.now();
-    const clock = () => new Date(origin + (Date.now() - origin) * options.clockRate);
-    const scheduleContext = (name: string, id: string): Context => lambdaContext(name, id, 300_000);
-    let scheduleQueue: Promise<unknown> = Promise.resolve();
-    const runSchedules = () => {
-      const run = scheduleQueue.then(async () => {
-        const time = clock().toISOString();
-        const event = (id: string) => ({
-          id,
-          'detail-type': 'Scheduled Event',
-          source: 'aws.events',
-          time,
-          detail: {},
-        });
-        const alertsId = randomUUID();
-        const alerts = await expiryAlerts(
-          event(alertsId),
-          scheduleContext('token-expiry-alerts', alertsId),
-        );
-        const cleanupId = randomUUID();
-        const retired = await cleanup(
-          event(cleanupId),
-          scheduleContext('token-cleanup', cleanupId),
-        );
-        return { time, alerts, cleanup: retired };
-      });
-      scheduleQueue = run.catch(() => undefined);
-      inFlight = scheduleQueue;
-      return run;
+    const alertsClock = () => new Date(origin + (Date.now() - origin) * options.clockRate);
+    const scheduled = (time: Date) => ({
+      id: randomUUID(),
+      'detail-type': 'Scheduled Event',
+      source: 'aws.events',
+      time: time.toISOString(),
+      detail: {},
+    });
+    const invokeScheduled = (handler: LambdaHandler, name: string, time: Date) => {
+      const event = scheduled(time);
+      return handler(event, lambdaContext(name, event.id, 300_000));
     };
 
     const received: ReceivedAlert[] = [];
     mkdirSync(dirname(options.alertsFile), { recursive: true });
-    let draining = false;
-    const pollAlerts = async () => {
-      if (draining || isStopping()) return;
-      draining = true;
-      try {
-        for (const alert of await inbox.drain()) {
-          received.push(alert);
-          appendFileSync(
-            options.alertsFile,
-            `${JSON.stringify({ messageId: alert.messageId, subject: alert.subject, attributes: alert.attributes, message: alert.body })}\n`,
-          );
-          options.print(`[alert] ${alert.subject ?? alert.raw.slice(0, 100)}`);
-        }
-      } catch (error) {
-        if (!isStopping())
-          options.print(`[alert] could not read the alert queue: ${String(error)}`);
-      } finally {
-        draining = false;
+    let draining: Promise<void> = Promise.resolve();
+    const drainOnce = async () => {
+      for (const alert of await inbox.drain()) {
+        received.push(alert);
+        const line = {
+          messageId: alert.messageId,
+          subject: alert.subject,
+          attributes: alert.attributes,
+          message: alert.body,
+        };
+        appendFileSync(options.alertsFile, `${JSON.stringify(line)}\n`);
+        options.print(`[alert] ${alert.subject ?? alert.raw.slice(0, 100)}`);
       }
     };
-    timers.push(setInterval(() => void pollAlerts(), 250));
-    timers.push(
-      setInterval(() => {
-        if (isStopping()) return;
-        runSchedules().catch((error: unknown) => {
-          options.print(`[schedules] run failed (the next one retries): ${String(error)}`);
-        });
-      }, options.scheduleEverySeconds * 1000),
-    );
+    /** Resolves once every alert published before the call has been received. */
+    const pollAlerts = () => {
+      draining = draining.then(drainOnce).catch((error: unknown) => {
+        if (!isStopping())
+          options.print(`[alert] could not read the alert queue: ${String(error)}`);
+      });
+      return draining;
+    };
 
-    const secretSchema = z.object({ secret: z.optional(z.string().check(z.minLength(1))) });
+    let scheduleRun: Promise<ScheduleRunResult> | undefined;
+    const runSchedules = async (): Promise<ScheduleRunResult> => {
+      // One run at a time; a run asked for while one is going waits for it, then runs.
+      while (scheduleRun !== undefined) await scheduleRun.catch(() => undefined);
+      const run = (async () => {
+        const alertsTime = alertsClock();
+        const alerts = await invokeScheduled(expiryAlerts, 'token-expiry-alerts', alertsTime);
+        const retired = await invokeScheduled(cleanup, 'token-cleanup', new Date());
+        await pollAlerts();
+        return { alertsTime: alertsTime.toISOString(), alerts, cleanup: retired };
+      })();
+      scheduleRun = run;
+      try {
+        return await run;
+      } finally {
+        scheduleRun = undefined;
+      }
+    };
+
+    const alertTimer = setInterval(() => void pollAlerts(), 250);
+    const scheduleTimer = setInterval(() => {
+      // A tick while a run is still going is skipped, as a slow schedule would be.
+      if (isStopping() || scheduleRun !== undefined) return;
+      runSchedules().catch((error: unknown) => {
+        options.print(`[schedules] run failed (the next one retries): ${String(error)}`);
+      });
+    }, options.scheduleEverySeconds * 1000);
+    cleanups.push(async () => {
+      clearInterval(alertTimer);
+      clearInterval(scheduleTimer);
+      await scheduleRun?.catch(() => undefined);
+      await draining;
+    });
+
+    const secretBody = z.object({ secret: z.optional(z.string().check(z.minLength(1))) });
     control.set('POST /_local/rotate-now', async (body) => {
-      const parsed = secretSchema.safeParse(body);
-      if (!parsed.success) throw new Error('Send {"secret": "<name or ARN>"} or nothing');
+      const parsed = secretBody.safeParse(body);
+      if (!parsed.success) throw new ControlError(400, 'Send {"secret": "<name or ARN>"} or {}');
       return rotateNow(parsed.data.secret);
     });
-    control.set('POST /_local/run-schedules', async () => {
-      const result = await runSchedules();
-      await pollAlerts();
-      return result;
-    });
+    control.set('POST /_local/run-schedules', () => runSchedules());
     control.set('GET /_local/alerts', () => Promise.resolve(received.map((a) => a.body)));
     control.set('GET /_local/info', () =>
       Promise.resolve({
         url,
+        pid: process.pid,
         dynamoEndpoint: dynamo.endpoint,
         motoEndpoint: moto.endpoint,
         region: LOCAL_AWS_ENV.AWS_REGION,
         tables: LOCAL_TABLES,
+        restApiId: LOCAL_REST_API_ID,
+        stage: LOCAL_STAGE,
         topicArn,
         secrets: [...driver.specs.keys()],
         alertsFile: options.alertsFile,
@@ -331,6 +424,7 @@ export async function startLocalStack(options: LocalStackOptions): Promise<Local
       catalog: DEFAULT_CATALOG,
       authorizer,
       integrations: new Map(MANAGEMENT_ROUTES.map((r) => [`${r.method} ${r.path}`, management])),
+      identityValidation: new RegExp(authorizationHeaderPattern(DEFAULT_TOKEN_PREFIX)),
       cacheTtlMs: options.authorizerCacheTtlSeconds * 1000,
       restApiId: LOCAL_REST_API_ID,
       stage: LOCAL_STAGE,
@@ -345,30 +439,12 @@ export async function startLocalStack(options: LocalStackOptions): Promise<Local
       adminToken,
       resumed,
       rotateNow,
-      runSchedules: async () => {
-        const result = await runSchedules();
-        await pollAlerts();
-        return result;
-      },
+      runSchedules,
       alerts: () => received,
-      stop: async () => {
-        await stop();
-        dynamoClient.destroy();
-        sns.destroy();
-        driver.client.destroy();
-      },
+      stop,
     };
   } catch (error) {
     await stop();
     throw error;
   }
-}
-
-function closeServer(server: Server): Promise<void> {
-  return new Promise((resolve) => {
-    server.close(() => {
-      resolve();
-    });
-    server.closeAllConnections();
-  });
 }

@@ -4,7 +4,7 @@
  * directory. Nothing here reaches into the process: it is all stdout, HTTP, files and signals.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
-import { mkdtempSync, readFileSync, existsSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
@@ -12,6 +12,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { z } from 'zod';
 import { apiClient, field } from '../../local/client';
 import { freePort } from '../../local/dynamodb-local';
+import { findTokens } from '../../shared/token/format';
 
 const ROOT = join(import.meta.dirname, '../..');
 const READY = 'Ctrl-C stops everything.';
@@ -20,6 +21,7 @@ interface Running {
   readonly child: ChildProcess;
   readonly url: string;
   readonly dynamoEndpoint: string;
+  readonly motoEndpoint: string;
   readonly adminToken: string | undefined;
   readonly readyMs: number;
   output(): string;
@@ -74,12 +76,14 @@ async function startStack(args: string[]): Promise<Running> {
   const match = (pattern: RegExp) => pattern.exec(text)?.[1];
   const url = match(/API\s+(http:\/\/127\.0\.0\.1:\d+)/);
   const dynamoEndpoint = match(/DynamoDB Local\s+(http:\/\/127\.0\.0\.1:\d+)/);
-  if (url === undefined || dynamoEndpoint === undefined)
+  const motoEndpoint = match(/moto\s+(http:\/\/127\.0\.0\.1:\d+)/);
+  if (url === undefined || dynamoEndpoint === undefined || motoEndpoint === undefined)
     throw new Error(`No endpoints printed:\n${text}`);
   return {
     ...started,
     url,
     dynamoEndpoint,
+    motoEndpoint,
     adminToken: match(/First admin token[^\n]*\n\s+(sk_\w+)/),
     readyMs: Date.now() - began,
   };
@@ -114,12 +118,19 @@ const refuses = async (endpoint: string) =>
   );
 
 const listedSchema = z.object({
-  items: z.array(z.object({ tokenId: z.string(), status: z.string() })),
+  items: z.array(z.object({ tokenId: z.string(), name: z.string(), status: z.string() })),
 });
 
+/** The stack's own process (not npm's), from its info endpoint. */
+async function stackPid(url: string): Promise<number> {
+  const info: unknown = await (await fetch(`${url}/_local/info`)).json();
+  return z.object({ pid: z.number() }).parse(info).pid;
+}
+
 describe('the local stack (npm start)', { timeout: 180_000 }, () => {
-  const dataDir = mkdtempSync(join(tmpdir(), 'local-stack-data-'));
-  const alertsFile = join(mkdtempSync(join(tmpdir(), 'local-stack-alerts-')), 'alerts.jsonl');
+  const scratch = mkdtempSync(join(tmpdir(), 'local-stack-'));
+  const dataDir = join(scratch, 'data');
+  const alertsFile = join(scratch, 'alerts.jsonl');
   let port: number;
   let stack: Running;
   const issued: string[] = [];
@@ -136,6 +147,8 @@ describe('the local stack (npm start)', { timeout: 180_000 }, () => {
       alertsFile,
       '--schedule-every',
       '1',
+      // The handlers' own log lines and metrics too, for the leak check.
+      '--verbose',
     ]);
   }, 180_000);
 
@@ -145,6 +158,7 @@ describe('the local stack (npm start)', { timeout: 180_000 }, () => {
         process.kill(-child.pid, 'SIGKILL');
       }
     }
+    rmSync(scratch, { recursive: true, force: true });
   });
 
   it('prints the URL, a first admin token and example commands', () => {
@@ -163,7 +177,8 @@ describe('the local stack (npm start)', { timeout: 180_000 }, () => {
     const second = npmStart(['--port', String(port)]);
     expect((await second.exited).code).toBe(1);
     expect(second.output()).toContain(`Port ${String(port)} on 127.0.0.1 is already in use`);
-    expect(second.output()).not.toContain('DynamoDB Local');
+    expect(second.output()).not.toContain('Starting DynamoDB Local and moto');
+    expect(stack.output()).toContain('Starting DynamoDB Local and moto');
     expect((await fetch(`${stack.url}/health`)).status).toBe(200);
   });
 
@@ -228,6 +243,32 @@ describe('the local stack (npm start)', { timeout: 180_000 }, () => {
     expect(refused.code).not.toBe(0);
   });
 
+  it('flushes the local authorizer cache on a CLI emergency revoke, as in AWS', async () => {
+    const api = apiClient(stack.url);
+    const created = await api(stack.adminToken, 'POST', '/tokens', {
+      name: 'leaky',
+      owner: 'team-c',
+      scopes: ['orders:read'],
+    });
+    const leaky = field(created, 'token');
+    issued.push(leaky);
+    expect((await api(leaky, 'GET', '/orders')).status).toBe(200);
+    const revoked = await npmLocal(stack.url, [
+      'tokens',
+      '--json',
+      'emergency-revoke',
+      '--token',
+      field(created, 'tokenId'),
+      '--reason',
+      'e2e: leaked',
+      '--rest-api-id',
+      'local',
+    ]);
+    expect(revoked.code).toBe(0);
+    expect(JSON.parse(revoked.stdout)).toMatchObject({ cacheFlushed: true, complete: true });
+    expect((await api(leaky, 'GET', '/orders')).status).toBe(403);
+  });
+
   it('rotates the demo secret now, as the console button does', async () => {
     const rotated = await npmLocal(stack.url, ['rotate-now']);
     expect(rotated.code).toBe(0);
@@ -277,10 +318,13 @@ describe('the local stack (npm start)', { timeout: 180_000 }, () => {
     );
   });
 
-  it('never shows an issued token in its console output or the alerts file', () => {
+  it('never shows a token in its console output (handler logs included) or the alerts file, except the admin token in the banner', () => {
     const seen = stack.output() + readFileSync(alertsFile, 'utf8');
-    expect(issued).toHaveLength(3);
+    expect(issued).toHaveLength(4);
     for (const token of issued) expect(seen).not.toContain(token);
+    // Any token at all, e.g. the demo secret's rotated ones: only the admin token, in the banner.
+    expect([...new Set(findTokens(seen))]).toEqual([stack.adminToken]);
+    expect(seen).toContain('"level":"INFO"');
   });
 
   it('stops cleanly on Ctrl-C, emulators included', async () => {
@@ -288,9 +332,10 @@ describe('the local stack (npm start)', { timeout: 180_000 }, () => {
     expect(stack.output()).toContain('Stopped.');
     expect(await refuses(`${stack.url}/health`)).toBe(true);
     expect(await refuses(stack.dynamoEndpoint)).toBe(true);
+    expect(await refuses(`${stack.motoEndpoint}/moto-api/`)).toBe(true);
   });
 
-  it('keeps its state across a restart on the same data directory', async () => {
+  it('keeps its state across a restart on the same data directory, and SIGTERM stops it all', async () => {
     const again = await startStack([
       '--port',
       String(port),
@@ -306,8 +351,21 @@ describe('the local stack (npm start)', { timeout: 180_000 }, () => {
       expect((await api(successor, 'GET', '/orders')).status).toBe(200);
       expect((await api(issued[0], 'GET', '/orders')).status).toBe(403);
       expect((await api(stack.adminToken, 'GET', '/me')).status).toBe(200);
+      // The previous demo secret is gone with moto's state; its tokens must not stay valid.
+      const demo = await npmLocal(again.url, ['tokens', '--json', 'list', '--owner', 'team-demo']);
+      const live = listedSchema
+        .parse(JSON.parse(demo.stdout))
+        .items.filter((t) => t.status === 'active');
+      expect(live).toHaveLength(1);
     } finally {
-      expect(cleanInterrupt(await interrupt(again))).toBe(true);
+      // SIGTERM to the stack's own process only: its shutdown, not the terminal's process
+      // group signal, must stop the emulators.
+      process.kill(await stackPid(again.url), 'SIGTERM');
+      expect(cleanInterrupt(await again.exited)).toBe(true);
     }
+    expect(again.output()).toContain('SIGTERM: stopping the local stack');
+    expect(again.output()).toContain('Stopped.');
+    expect(await refuses(again.dynamoEndpoint)).toBe(true);
+    expect(await refuses(`${again.motoEndpoint}/moto-api/`)).toBe(true);
   });
 });

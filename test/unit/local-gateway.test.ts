@@ -6,10 +6,13 @@
 import { describe, expect, it } from 'vitest';
 import { allowPolicy, denyPolicy } from '../../shared/authz/policy';
 import type { Route } from '../../shared/authz/routes';
-import { GATEWAY_REPLIES } from '../../infra/routes';
+import { authorizationHeaderPattern, GATEWAY_REPLIES } from '../../infra/routes';
+import { proxyEventSchema } from '../../shared/api/http';
+import { generateToken } from '../../shared/token/format';
 import { LocalGateway, matchRoute, policyAllows, type LambdaHandler } from '../../local/gateway';
 
 const STAGE_ARN = 'arn:aws:execute-api:us-east-1:123456789012:local/v1';
+const BEARER = `Bearer ${generateToken()}`;
 const catalog: Route[] = [
   { method: 'GET', path: '/orders', scopes: ['orders:read'] },
   { method: 'GET', path: '/orders/{orderId}', scopes: ['orders:read'] },
@@ -48,17 +51,13 @@ function rig(authorize: (event: unknown) => Promise<unknown>, cacheTtlMs = 300_0
       ['GET /tokens/{id}', integration],
       ['POST /tokens/{id}/rotate', integration],
     ]),
+    identityValidation: new RegExp(authorizationHeaderPattern('sk_')),
     cacheTtlMs,
     restApiId: 'local',
     stage: 'v1',
     now: () => now,
   });
-  const get = (
-    url: string,
-    authorization: string | null = 'Bearer sk_x',
-    method = 'GET',
-    body?: string,
-  ) =>
+  const get = (url: string, authorization: string | null = BEARER, method = 'GET', body?: string) =>
     gateway.handle({
       method,
       url,
@@ -81,6 +80,16 @@ describe('local gateway: routing', () => {
     });
     expect(matchRoute(catalog, 'GET', '/orders/')).toBeUndefined();
     expect(matchRoute(catalog, 'DELETE', '/orders')).toBeUndefined();
+  });
+
+  it('answers 400 for a path that is not valid percent-encoding, and keeps // paths as paths', async () => {
+    const { get, calls } = rig(allowAll);
+    expect(await get('/orders/%E0%A4%A')).toMatchObject({
+      status: 400,
+      body: JSON.stringify({ message: GATEWAY_REPLIES.badRequest.message }),
+    });
+    expect((await get('//evil.example/orders')).status).toBe(404);
+    expect(calls).toHaveLength(0);
   });
 
   it("answers an unknown route with the stack's 404 without calling the authorizer", async () => {
@@ -107,11 +116,27 @@ describe('local gateway: the TOKEN authorizer and its cache', () => {
     expect(calls).toHaveLength(0);
   });
 
+  it('answers 401 without calling the authorizer when the header fails the validation expression', async () => {
+    const { get, calls } = rig(allowAll);
+    for (const authorization of [
+      '',
+      'Bearer sk_short',
+      `Basic ${generateToken()}`,
+      `BEARER ${generateToken()}`,
+      generateToken(),
+    ]) {
+      expect((await get('/orders', authorization)).status).toBe(401);
+    }
+    expect(calls).toHaveLength(0);
+    expect((await get('/orders', `bearer   ${generateToken()}`)).status).toBe(200);
+    expect(calls).toHaveLength(1);
+  });
+
   it('sends the header and the method ARN of the request in a TOKEN event', async () => {
     const { get, calls } = rig(allowAll);
     await get('/orders/42?x=1');
     expect(calls).toEqual([
-      { type: 'TOKEN', authorizationToken: 'Bearer sk_x', methodArn: `${STAGE_ARN}/GET/orders/42` },
+      { type: 'TOKEN', authorizationToken: BEARER, methodArn: `${STAGE_ARN}/GET/orders/42` },
     ]);
   });
 
@@ -119,7 +144,7 @@ describe('local gateway: the TOKEN authorizer and its cache', () => {
     const { get, calls, advance } = rig(allowAll, 300_000);
     expect((await get('/orders')).authorizer).toBe('called');
     expect(await get('/orders/7')).toMatchObject({ status: 200, authorizer: 'cached' });
-    expect(await get('/orders', 'Bearer sk_x', 'POST')).toMatchObject({
+    expect(await get('/orders', BEARER, 'POST')).toMatchObject({
       status: 403,
       authorizer: 'cached',
     });
@@ -131,8 +156,8 @@ describe('local gateway: the TOKEN authorizer and its cache', () => {
 
   it('keys the cache by the header: another token is authorized on its own', async () => {
     const { get, calls } = rig(allowAll);
-    await get('/orders', 'Bearer sk_a');
-    await get('/orders', 'Bearer sk_b');
+    await get('/orders', `Bearer ${generateToken()}`);
+    await get('/orders', `Bearer ${generateToken()}`);
     expect(calls).toHaveLength(2);
   });
 
@@ -227,18 +252,15 @@ describe('local gateway: integrations', () => {
         }),
       ),
     );
-    const reply = await get(
-      '/tokens/tok_1/rotate?a=1&a=2&b=x',
-      'Bearer sk_x',
-      'POST',
-      '{"graceDays":1}',
-    );
+    const reply = await get('/tokens/tok_1/rotate?a=1&a=2&b=x', BEARER, 'POST', '{"graceDays":1}');
     expect(reply).toMatchObject({
       status: 201,
       body: '{"ok":true}',
       headers: { 'x-from': 'lambda' },
     });
     expect(proxied).toHaveLength(1);
+    // What the management API's router accepts, not just a look-alike.
+    expect(proxyEventSchema.safeParse(proxied[0]).success).toBe(true);
     expect(proxied[0]).toMatchObject({
       resource: '/tokens/{id}/rotate',
       path: '/tokens/tok_1/rotate',
@@ -264,6 +286,7 @@ describe('local gateway: integrations', () => {
       catalog,
       authorizer: allowAll,
       integrations: new Map([['GET /orders', () => Promise.reject(new Error('boom'))]]),
+      identityValidation: new RegExp(authorizationHeaderPattern('sk_')),
       cacheTtlMs: 0,
       restApiId: 'local',
       stage: 'v1',
@@ -271,7 +294,7 @@ describe('local gateway: integrations', () => {
     const reply = await gateway.handle({
       method: 'GET',
       url: '/orders',
-      headers: { authorization: 'Bearer sk_x' },
+      headers: { authorization: BEARER },
       body: undefined,
     });
     expect(reply.status).toBe(502);
