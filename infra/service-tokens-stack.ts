@@ -7,6 +7,7 @@ import { RotatedServiceToken } from './rotated-service-token';
 import { DEFAULT_ROUTES } from './routes';
 import { TokenRotation } from './token-rotation';
 import { TokenApi } from './token-api';
+import { LifecycleEvents } from './lifecycle-events';
 import { Operations } from './operations';
 import { TokenSchedules } from './token-schedules';
 import { TokenTables } from './token-tables';
@@ -35,6 +36,8 @@ export interface ServiceTokensStackProps extends StackProps {
   readonly cleanupSchedule?: Schedule;
   /** Days an ended token's item is kept before TTL deletes it. Default 90. */
   readonly tokenRetentionDays?: number;
+  /** How long the lifecycle event archive keeps events for replay. Default 90 days. */
+  readonly eventArchiveDays?: number;
 }
 
 export interface ServiceTokenSpec {
@@ -53,6 +56,7 @@ export class ServiceTokensStack extends Stack {
   readonly rotation: TokenRotation;
   readonly serviceTokens: RotatedServiceToken[];
   readonly alerts: AlertTopic;
+  readonly lifecycle: LifecycleEvents;
   readonly schedules: TokenSchedules;
   readonly operations: Operations;
 
@@ -104,6 +108,13 @@ export class ServiceTokensStack extends Stack {
       cleanupSchedule: props.cleanupSchedule,
       retention: Duration.days(props.tokenRetentionDays ?? 90),
     });
+    this.lifecycle = new LifecycleEvents(this, 'Lifecycle', {
+      tokensTable: this.tables.tokens,
+      auditTable: this.tables.audit,
+      tableKey: this.tables.key,
+      alerts: this.alerts,
+      archiveRetention: Duration.days(props.eventArchiveDays ?? 90),
+    });
     this.operations = new Operations(this, 'Operations', {
       alarmTopic: this.alerts.topic,
       tokensTable: this.tables.tokens,
@@ -114,11 +125,14 @@ export class ServiceTokensStack extends Stack {
         Rotation: this.rotation.fn,
         ExpiryAlerts: this.schedules.alertRun.fn,
         Cleanup: this.schedules.cleanupRun.fn,
+        LifecycleEvents: this.lifecycle.relay,
       },
     });
     new CfnOutput(this, 'AlertTopicArn', { value: this.alerts.topic.topicArn });
     new CfnOutput(this, 'ApiUrl', { value: this.api.api.url });
     new CfnOutput(this, 'TokensTableName', { value: this.tables.tokens.tableName });
     new CfnOutput(this, 'AuditTableName', { value: this.tables.audit.tableName });
+    new CfnOutput(this, 'LifecycleEventBusName', { value: this.lifecycle.bus.eventBusName });
+    new CfnOutput(this, 'LifecycleEventBusArn', { value: this.lifecycle.bus.eventBusArn });
   }
 }

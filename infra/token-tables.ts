@@ -4,6 +4,7 @@ import {
   BillingMode,
   ProjectionType,
   Table,
+  StreamViewType,
   TableEncryption,
   type Attribute,
 } from 'aws-cdk-lib/aws-dynamodb';
@@ -56,6 +57,7 @@ export class TokenTables extends Construct {
       encryption: TableEncryption.CUSTOMER_MANAGED,
       encryptionKey: this.key,
       timeToLiveAttribute: def.ttlAttribute,
+      ...(def.stream === undefined ? {} : { stream: StreamViewType[def.stream] }),
     });
     for (const index of def.indexes) {
       table.addGlobalSecondaryIndex({

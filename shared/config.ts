@@ -134,3 +134,11 @@ export const managementConfigSchema = z.object({
   REST_API_ID: z.optional(z.string().check(z.regex(/^[a-z0-9]{1,32}$/, 'must be a REST API id'))),
   STAGE_NAME: z._default(z.string().check(z.minLength(1)), 'v1'),
 });
+
+/** The lifecycle relay reads the audit stream and token records, and publishes to the bus. */
+export const lifecycleConfigSchema = z.object({
+  TOKENS_TABLE_NAME: nonEmpty(),
+  EVENT_BUS_NAME: z
+    .string()
+    .check(z.regex(/^[A-Za-z0-9._/-]{1,256}$/, 'must be an EventBridge bus name')),
+});

@@ -22,6 +22,8 @@ export interface TableDefinition {
   /** Epoch seconds; DynamoDB deletes the item some time after this passes. */
   readonly ttlAttribute: string;
   readonly indexes: readonly IndexDefinition[];
+  /** A change stream of new item images (the audit table's feeds the lifecycle events). */
+  readonly stream?: 'NEW_IMAGE';
 }
 
 /** Value of `expiryPartition` on every live token: the sparse expiry index has one partition. */
@@ -69,6 +71,9 @@ export const auditTable: TableDefinition = {
   partitionKey: { name: 'targetId', type: 'S' },
   sortKey: { name: 'eventKey', type: 'S' },
   ttlAttribute: 'ttl',
+  // Every lifecycle change writes exactly one audit item in its own transaction, so the audit
+  // stream is the change feed: no event without a change, no change without an event.
+  stream: 'NEW_IMAGE',
   indexes: [
     {
       name: AUDIT_INDEX.byDay,
@@ -105,5 +110,8 @@ export function createTableInput(tableName: string, def: TableDefinition): Creat
       KeySchema: keySchema(index.partitionKey, index.sortKey),
       Projection: { ProjectionType: index.projection },
     })),
+    ...(def.stream === undefined
+      ? {}
+      : { StreamSpecification: { StreamEnabled: true, StreamViewType: def.stream } }),
   };
 }

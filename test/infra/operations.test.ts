@@ -90,7 +90,7 @@ describe('alarms', () => {
         Threshold: 1,
       });
     }
-    expect(functions.length).toBe(5);
+    expect(functions.length).toBe(6);
   });
 });
 

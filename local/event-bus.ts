@@ -1,0 +1,109 @@
+/**
+ * The lifecycle event bus on moto, read the way a consumer would: a rule on the bus with an
+ * SQS target, drained and parsed (EventBridge delivers the event JSON as the message body).
+ */
+import {
+  CreateEventBusCommand,
+  EventBridgeClient,
+  PutRuleCommand,
+  PutTargetsCommand,
+} from '@aws-sdk/client-eventbridge';
+import {
+  CreateQueueCommand,
+  DeleteMessageBatchCommand,
+  GetQueueAttributesCommand,
+  ReceiveMessageCommand,
+  type SQSClient,
+} from '@aws-sdk/client-sqs';
+import * as z from 'zod/mini';
+import { LOCAL_AWS_ENV } from './dynamodb-local';
+
+export function localEventBridgeClient(endpoint: string): EventBridgeClient {
+  return new EventBridgeClient({
+    endpoint,
+    region: LOCAL_AWS_ENV.AWS_REGION,
+    credentials: {
+      accessKeyId: LOCAL_AWS_ENV.AWS_ACCESS_KEY_ID,
+      secretAccessKey: LOCAL_AWS_ENV.AWS_SECRET_ACCESS_KEY,
+    },
+  });
+}
+
+export async function createEventBus(client: EventBridgeClient, name: string): Promise<string> {
+  const { EventBusArn } = await client.send(new CreateEventBusCommand({ Name: name }));
+  if (EventBusArn === undefined) throw new Error(`CreateEventBus ${name} returned no ARN`);
+  return EventBusArn;
+}
+
+const deliveredSchema = z.object({
+  id: z.string(),
+  source: z.string(),
+  'detail-type': z.string(),
+  time: z.string(),
+  detail: z.unknown(),
+});
+
+export type DeliveredEvent = z.infer<typeof deliveredSchema> & { readonly raw: string };
+
+export class EventInbox {
+  private constructor(
+    private readonly sqs: SQSClient,
+    readonly queueUrl: string,
+  ) {}
+
+  /** A queue that receives what `pattern` matches on `busName`, through a rule. */
+  static async subscribe(
+    clients: { events: EventBridgeClient; sqs: SQSClient },
+    busName: string,
+    name: string,
+    pattern: Record<string, unknown>,
+  ): Promise<EventInbox> {
+    const { QueueUrl } = await clients.sqs.send(new CreateQueueCommand({ QueueName: name }));
+    if (QueueUrl === undefined) throw new Error(`CreateQueue ${name} returned no URL`);
+    const { Attributes } = await clients.sqs.send(
+      new GetQueueAttributesCommand({ QueueUrl, AttributeNames: ['QueueArn'] }),
+    );
+    const queueArn = Attributes?.['QueueArn'];
+    if (queueArn === undefined) throw new Error(`Queue ${name} has no ARN`);
+    await clients.events.send(
+      new PutRuleCommand({
+        Name: name,
+        EventBusName: busName,
+        EventPattern: JSON.stringify(pattern),
+      }),
+    );
+    await clients.events.send(
+      new PutTargetsCommand({
+        Rule: name,
+        EventBusName: busName,
+        Targets: [{ Id: 'queue', Arn: queueArn }],
+      }),
+    );
+    return new EventInbox(clients.sqs, QueueUrl);
+  }
+
+  /** Every event waiting in the queue, removed from it. */
+  async drain(): Promise<DeliveredEvent[]> {
+    const received: DeliveredEvent[] = [];
+    for (;;) {
+      const { Messages = [] } = await this.sqs.send(
+        new ReceiveMessageCommand({
+          QueueUrl: this.queueUrl,
+          MaxNumberOfMessages: 10,
+          WaitTimeSeconds: 0,
+        }),
+      );
+      if (Messages.length === 0) return received;
+      for (const message of Messages) {
+        const raw = message.Body ?? '';
+        received.push({ ...deliveredSchema.parse(JSON.parse(raw)), raw });
+      }
+      await this.sqs.send(
+        new DeleteMessageBatchCommand({
+          QueueUrl: this.queueUrl,
+          Entries: Messages.map((m, i) => ({ Id: String(i), ReceiptHandle: m.ReceiptHandle })),
+        }),
+      );
+    }
+  }
+}
