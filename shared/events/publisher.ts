@@ -6,13 +6,18 @@
  */
 import {
   PutEventsCommand,
-  type EventBridgeClient,
+  type PutEventsCommandOutput,
   type PutEventsRequestEntry,
 } from '@aws-sdk/client-eventbridge';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { EVENT_SOURCE, type LifecycleEvent } from './lifecycle';
 
 export const PUT_EVENTS_BATCH = 10;
+
+/** What the publisher needs of an EventBridgeClient. */
+export interface PutEventsSender {
+  send(command: PutEventsCommand): Promise<PutEventsCommandOutput>;
+}
 
 export interface KeyedEvent {
   /** The caller's key for this event (the stream record's sequence number). */
@@ -38,7 +43,7 @@ export class LifecyclePublisher {
   private readonly backoffMs: number;
 
   constructor(
-    private readonly client: EventBridgeClient,
+    private readonly client: PutEventsSender,
     private readonly busName: string,
     options: PublisherOptions = {},
   ) {

@@ -1,0 +1,304 @@
+/**
+ * Lifecycle events end to end on the emulators: token changes through the real TokenStore on
+ * DynamoDB Local, the audit table's stream read the way Lambda's event source mapping reads it
+ * (local/stream-poller.ts: same filter, partial batch responses, retries), the relay, a custom
+ * bus on moto, and a consumer's rule with an SQS target. Each change yields exactly one event,
+ * a change that failed yields none, failed entries are retried, and no event holds a token.
+ */
+import { PutEventsCommand, type PutEventsCommandOutput } from '@aws-sdk/client-eventbridge';
+import { randomUUID } from 'node:crypto';
+import { afterAll, beforeEach, describe, expect, inject, it } from 'vitest';
+import { loadHandler } from '../../local/bundles';
+import { LOCAL_AWS_ENV } from '../../local/dynamodb-local';
+import {
+  createEventBus,
+  EventInbox,
+  localEventBridgeClient,
+  type DeliveredEvent,
+} from '../../local/event-bus';
+import { localSqsClient } from '../../local/alert-inbox';
+import { lambdaContext } from '../../local/lambda-context';
+import { isSuccessInsert, localStreamsClient, StreamPoller } from '../../local/stream-poller';
+import { EVENT_SOURCE, lifecycleDetailSchema } from '../../shared/events/lifecycle';
+import { LifecyclePublisher, type PutEventsSender } from '../../shared/events/publisher';
+import { relayAuditRecords } from '../../shared/events/stream';
+import { TokenStoreError } from '../../shared/store/errors';
+import { findTokens } from '../../shared/token/format';
+import { useDynamo } from '../support/dynamo';
+import { DAY_MS, newTestToken } from '../support/tokens';
+
+const dynamo = useDynamo();
+const events = localEventBridgeClient(inject('motoEndpoint'));
+const sqs = localSqsClient(inject('motoEndpoint'));
+const streams = localStreamsClient(inject('dynamoEndpoint'));
+afterAll(() => {
+  for (const client of [events, sqs, streams]) client.destroy();
+});
+
+let bus: string;
+let inbox: EventInbox;
+beforeEach(async () => {
+  bus = `lifecycle-${randomUUID().slice(0, 8)}`;
+  await createEventBus(events, bus);
+  inbox = await EventInbox.subscribe({ events, sqs }, bus, `${bus}-consumer`, {
+    source: [EVENT_SOURCE],
+  });
+});
+
+/** The relay Lambda exactly as `cdk synth` bundles it, configured for this test's tables. */
+function bundledRelay() {
+  const bundle = inject('bundles')['Publishes token lifecycle events from the audit stream'];
+  if (bundle === undefined) throw new Error('the synthesized stack has no lifecycle relay');
+  const handler = loadHandler(bundle, {
+    ...LOCAL_AWS_ENV,
+    TOKENS_TABLE_NAME: dynamo.tables().tokens,
+    EVENT_BUS_NAME: bus,
+    AWS_ENDPOINT_URL_DYNAMODB: inject('dynamoEndpoint'),
+    AWS_ENDPOINT_URL_EVENTBRIDGE: inject('motoEndpoint'),
+    POWERTOOLS_LOG_LEVEL: 'WARN',
+    POWERTOOLS_METRICS_DISABLED: 'true',
+  });
+  return (event: unknown) => handler(event, lambdaContext('token-lifecycle-events'));
+}
+
+/** The relay from the shared core, publishing through `sender` (to inject entry failures). */
+function coreRelay(sender: PutEventsSender, attempts = 3) {
+  const store = dynamo.store();
+  const publisher = new LifecyclePublisher(sender, bus, { attempts, backoffMs: 1 });
+  return async (event: unknown) => {
+    const report = await relayAuditRecords(event, {
+      tokenFacts: (id) => store.getById(id),
+      publish: (keyed) => publisher.publish(keyed),
+    });
+    return { batchItemFailures: report.batchItemFailures };
+  };
+}
+
+async function poller(handler: (event: unknown) => Promise<unknown>) {
+  return StreamPoller.forTable(dynamo.client, streams, dynamo.tables().audit, handler, {
+    filter: isSuccessInsert,
+  });
+}
+
+/** Lifecycle audit events as the table holds them: the ids events must carry. */
+async function auditIds(): Promise<string[]> {
+  const items = await dynamo.scanAll(dynamo.tables().audit);
+  return items
+    .filter((item) => item['outcome'] === 'success')
+    .map((item) => String(item['eventId']))
+    .sort();
+}
+
+const summary = (delivered: DeliveredEvent[]) =>
+  delivered
+    .map((e) => {
+      const detail = lifecycleDetailSchema.parse(e.detail);
+      return `${e['detail-type']} ${detail.token.name ?? '?'}`;
+    })
+    .sort();
+
+describe('lifecycle events', () => {
+  it('turn each lifecycle change into exactly one event of its type, with the v1 schema', async () => {
+    const store = dynamo.store();
+    const actor = { actor: 'tok_admin', requestId: 'req-1' };
+    const a = newTestToken({ name: 'orders-a', scopes: ['orders:read'] });
+    await store.create(a.input, actor);
+    const b = newTestToken({ name: 'orders-b', scopes: ['orders:read'] });
+    await store.replace(a.input.tokenHash, b.input, new Date(Date.now() + 7 * DAY_MS), actor);
+    await store.revoke(b.input.tokenHash, { ...actor, reason: 'emergency: leaked in a log' });
+    const c = newTestToken({ name: 'nightly', expiresAt: new Date(Date.now() + DAY_MS / 2) });
+    await store.create(c.input, actor);
+    const claim = await store.claimExpiryAlert(c.input.tokenHash, 1, 60_000);
+    if (claim === undefined) throw new Error('no alert claim');
+    const record = await store.getByHash(c.input.tokenHash);
+    if (record === undefined) throw new Error('no record');
+    await store.confirmExpiryAlert(
+      claim,
+      record,
+      { severity: 'critical', messageId: 'm-1' },
+      {
+        actor: 'system:expiry-alerts',
+      },
+    );
+    const now = Date.now();
+    const d = newTestToken(
+      { name: 'old-job', expiresAt: new Date(now - DAY_MS) },
+      new Date(now - 3 * DAY_MS),
+    );
+    await store.create(d.input, actor);
+    await store.expire(d.input.tokenHash, { actor: 'system:cleanup' });
+    const later = dynamo.store({ now: () => new Date(now + 8 * DAY_MS) });
+    await later.expire(a.input.tokenHash, { actor: 'system:cleanup' });
+    const p = newTestToken({ name: 'rotated-secret' });
+    await store.create(p.input, { actor: 'system:rotation' }, { pending: { rotationId: 'v-1' } });
+    await store.activateSuccessor(p.input.tokenHash, {}, { actor: 'system:rotation' });
+    await store.deactivateSuccessor(p.input.tokenHash, { actor: 'system:rotation' });
+
+    const relay = await poller(bundledRelay());
+    await relay.drain();
+    const delivered = await inbox.drain();
+
+    expect(summary(delivered)).toEqual(
+      [
+        'RotationRolledBack rotated-secret',
+        'RotationSucceeded rotated-secret',
+        'TokenCreated nightly',
+        'TokenCreated old-job',
+        'TokenCreated orders-a',
+        'TokenCreated orders-b',
+        'TokenCreated rotated-secret',
+        'TokenExpired old-job',
+        'TokenExpiring nightly',
+        'TokenGraceEnded orders-a',
+        'TokenRevoked orders-b',
+        'TokenRotated orders-a',
+      ].sort(),
+    );
+    // One event per successful audit event, carrying its id for de-duplication.
+    const details = delivered.map((e) => lifecycleDetailSchema.parse(e.detail));
+    expect(details.map((d) => d.eventId).sort()).toEqual(await auditIds());
+    expect(delivered.every((e) => e.source === EVENT_SOURCE)).toBe(true);
+
+    const byType = (type: string) => {
+      const found = delivered.find((e) => e['detail-type'] === type);
+      return lifecycleDetailSchema.parse(found?.detail);
+    };
+    expect(byType('TokenRotated')).toMatchObject({
+      version: '1',
+      actor: 'tok_admin',
+      requestId: 'req-1',
+      token: {
+        id: a.input.tokenId,
+        owner: 'team-a',
+        name: 'orders-a',
+        scopes: ['orders:read'],
+        expiresAt: a.input.expiresAt.toISOString(),
+      },
+      data: { successorId: b.input.tokenId },
+    });
+    expect(byType('TokenRevoked')).toMatchObject({
+      reason: 'emergency: leaked in a log',
+      data: { emergency: 'true' },
+    });
+    expect(byType('TokenExpiring')).toMatchObject({
+      actor: 'system:expiry-alerts',
+      data: { days: '1', severity: 'critical', messageId: 'm-1' },
+    });
+  });
+
+  it('yield nothing for a change that failed, a no-op or a refused request', async () => {
+    const store = dynamo.store();
+    const actor = { actor: 'tok_admin' };
+    const a = newTestToken();
+    await store.create(a.input, actor);
+    // The hash is taken: the transaction fails, nothing is written.
+    await expect(
+      store.create({ ...a.input, tokenId: 'tok_other0000000001' }, actor),
+    ).rejects.toThrow(TokenStoreError);
+    await store.revoke(a.input.tokenHash, actor);
+    await store.revoke(a.input.tokenHash, actor); // already revoked: a no-op, nothing written
+    await store.recordAudit(
+      { action: 'token.create', targetId: 'owner:team-b', outcome: 'failure', owner: 'team-b' },
+      actor,
+    );
+
+    const relay = await poller(bundledRelay());
+    await relay.drain();
+    expect(summary(await inbox.drain())).toEqual([
+      'TokenCreated ci-deploy',
+      'TokenRevoked ci-deploy',
+    ]);
+  });
+
+  it('retry an entry the bus rejected, and publish it once', async () => {
+    const store = dynamo.store();
+    for (let i = 0; i < 3; i++)
+      await store.create(newTestToken({ name: `svc-${String(i)}` }).input, { actor: 'a' });
+    // The first PutEvents call: the second entry is throttled (not sent), the others go through.
+    let calls = 0;
+    const flaky: PutEventsSender = {
+      send: async (command): Promise<PutEventsCommandOutput> => {
+        calls++;
+        const entries = command.input.Entries ?? [];
+        if (calls > 1) return events.send(command);
+        const kept = entries.filter((_, i) => i !== 1);
+        const out = await events.send(new PutEventsCommand({ Entries: kept }));
+        const results = [...(out.Entries ?? [])];
+        results.splice(1, 0, { ErrorCode: 'ThrottlingException', ErrorMessage: 'Rate exceeded' });
+        return { ...out, FailedEntryCount: 1, Entries: results };
+      },
+    };
+    const relay = await poller(coreRelay(flaky));
+    await relay.drain();
+
+    expect(calls).toBe(2);
+    const delivered = await inbox.drain();
+    expect(summary(delivered)).toEqual([
+      'TokenCreated svc-0',
+      'TokenCreated svc-1',
+      'TokenCreated svc-2',
+    ]);
+    expect(relay.invocations).toHaveLength(1);
+  });
+
+  it('hand records back to the stream when retries run out; the redelivery publishes them', async () => {
+    const store = dynamo.store();
+    for (let i = 0; i < 4; i++)
+      await store.create(newTestToken({ name: `svc-${String(i)}` }).input, { actor: 'a' });
+    // The whole first invocation cannot publish the third event (both of its attempts).
+    let invocation = 0;
+    const relayed = coreRelay(
+      {
+        send: async (command) => {
+          const entries = command.input.Entries ?? [];
+          const blocked =
+            invocation === 1 ? entries.findIndex((e) => e.Detail?.includes('svc-2')) : -1;
+          const kept = entries.filter((_, i) => i !== blocked);
+          const out = await events.send(new PutEventsCommand({ Entries: kept }));
+          const results = [...(out.Entries ?? [])];
+          if (blocked >= 0) results.splice(blocked, 0, { ErrorCode: 'InternalFailure' });
+          return { ...out, Entries: results };
+        },
+      },
+      2,
+    );
+    const relay = await poller(async (event) => {
+      invocation++;
+      return relayed(event);
+    });
+    await relay.drain();
+
+    // Lambda retried from the failed record: it and the records after it came again.
+    expect(relay.invocations.map((batch) => batch.length)).toEqual([4, 2]);
+    expect(relay.deadLetters).toHaveLength(0);
+    const delivered = await inbox.drain();
+    const ids = delivered.map((e) => lifecycleDetailSchema.parse(e.detail).eventId);
+    // At least once: svc-3 came twice, and consumers de-duplicate on eventId.
+    expect(summary(delivered)).toEqual([
+      'TokenCreated svc-0',
+      'TokenCreated svc-1',
+      'TokenCreated svc-2',
+      'TokenCreated svc-3',
+      'TokenCreated svc-3',
+    ]);
+    expect([...new Set(ids)].sort()).toEqual(await auditIds());
+  });
+
+  it('never put a token or its hash into an event', async () => {
+    const store = dynamo.store();
+    const issued = [newTestToken(), newTestToken()];
+    for (const token of issued) await store.create(token.input, { actor: 'a' });
+    const first = issued[0];
+    if (first === undefined) throw new Error('no token');
+    await store.revoke(first.input.tokenHash, { actor: 'a', reason: 'rotation' });
+    const relay = await poller(bundledRelay());
+    await relay.drain();
+    const raw = (await inbox.drain()).map((e) => e.raw).join('\n');
+    expect(raw).toContain('TokenRevoked');
+    expect(findTokens(raw)).toEqual([]);
+    for (const token of issued) {
+      expect(raw).not.toContain(token.plaintext);
+      expect(raw).not.toContain(token.input.tokenHash);
+    }
+  });
+});
