@@ -72,6 +72,13 @@ program
   });
 
 program
+  .command('events')
+  .description('the token lifecycle events a consumer of the event bus has received')
+  .action(async () => {
+    print(await call('GET', '/_local/events'));
+  });
+
+program
   .command('tokens')
   .description('the tokens operator CLI, pointed at the local tables (try: tokens --help)')
   .argument('[args...]', 'arguments for the tokens CLI')

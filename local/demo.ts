@@ -8,6 +8,7 @@ import { GetSecretValueCommand } from '@aws-sdk/client-secrets-manager';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { lifecycleDetailSchema } from '../shared/events/lifecycle';
 import { parseSecretValue } from '../shared/rotation/secret-value';
 import { runCli } from '../cli/program';
 import { apiClient, field } from './client';
@@ -134,8 +135,19 @@ try {
   );
   for (const alert of stack.alerts()) say(`   ${JSON.stringify(alert.body).slice(0, 220)}…`);
 
+  const lifecycle = await stack.relayEvents();
+  say(
+    `\n7. Lifecycle events on the EventBridge bus (audit stream → relay → bus → a consumer's rule), ${String(lifecycle.length)} so far:`,
+  );
+  for (const event of lifecycle) {
+    const detail = lifecycleDetailSchema.safeParse(event.detail);
+    say(
+      `   ${event['detail-type'].padEnd(18)} ${detail.success ? `${detail.data.token.id} ${detail.data.token.name ?? ''} by ${detail.data.actor}` : ''}`,
+    );
+  }
+
   const audit = await api(admin, 'GET', `/audit?targetId=${firstId}`);
-  say(`\n7. Audit trail of ${firstId} (GET /audit?targetId=…, never a token or hash):`);
+  say(`\n8. Audit trail of ${firstId} (GET /audit?targetId=…, never a token or hash):`);
   const items = Array.isArray(audit.body['items']) ? audit.body['items'] : [];
   for (const event of items) say(`   ${JSON.stringify(event)}`);
 

@@ -4,7 +4,13 @@
  */
 import { Command, InvalidArgumentError, Option } from 'commander';
 import { resolve } from 'node:path';
-import { DEMO_SECRET, LOCAL_TABLES, startLocalStack, type LocalStack } from './stack';
+import {
+  DEMO_SECRET,
+  LOCAL_EVENT_BUS,
+  LOCAL_TABLES,
+  startLocalStack,
+  type LocalStack,
+} from './stack';
 
 const number = (min: number, max: number) => (value: string) => {
   const parsed = Number(value);
@@ -126,6 +132,7 @@ const lines = [
   `  moto            ${stack.motoEndpoint}  secret ${DEMO_SECRET} (rotated), topic ${stack.topicArn}`,
   `  schedules       expiry alerts (clock ${String(options.clockRate)}× real time) and cleanup every ${String(options.scheduleEvery)} s`,
   `  alerts          printed here and appended to ${resolve(options.alertsFile)}`,
+  `  events          token lifecycle events on the bus ${LOCAL_EVENT_BUS} (audit stream relay), printed here`,
   '',
 ];
 if (stack.adminToken === undefined) {

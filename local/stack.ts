@@ -17,6 +17,7 @@ import { randomUUID } from 'node:crypto';
 import * as z from 'zod/mini';
 import { authorizationHeaderPattern, DEFAULT_CATALOG } from '../infra/routes';
 import { MANAGEMENT_ROUTES } from '../shared/api/router';
+import { EVENT_SOURCE, lifecycleDetailSchema } from '../shared/events/lifecycle';
 import { ADMIN_SCOPE } from '../shared/authz/routes';
 import type { RotationEvent } from '../shared/rotation/rotator';
 import type { SecretSpec } from '../shared/rotation/secret-value';
@@ -36,17 +37,25 @@ import {
   type ReceivedAlert,
 } from './alert-inbox';
 import { LOCAL_AWS_ENV, localDynamoClient, startDynamoDbLocal } from './dynamodb-local';
+import {
+  createEventBus,
+  EventInbox,
+  localEventBridgeClient,
+  type DeliveredEvent,
+} from './event-bus';
 import { LocalGateway, type LambdaHandler } from './gateway';
 import { lambdaContext } from './lambda-context';
 import { startMoto } from './moto';
 import { localSecretsClient, RotationDriver } from './rotation-driver';
 import { closeGracefully, ControlError, listen, type ControlHandler } from './server';
+import { isSuccessInsert, localStreamsClient, StreamPoller } from './stream-poller';
 import { createTables } from './tables';
 
 const DAY_MS = 86_400_000;
 
 export const LOCAL_TABLES = { tokens: 'service-tokens', audit: 'service-tokens-audit' } as const;
 export const LOCAL_TOPIC = 'service-tokens-alerts';
+export const LOCAL_EVENT_BUS = 'service-tokens-lifecycle';
 export const DEMO_SECRET = 'local/demo-service-token';
 export const LOCAL_REST_API_ID = 'local';
 export const LOCAL_STAGE = 'v1';
@@ -107,6 +116,10 @@ export interface LocalStack {
   runSchedules(): Promise<ScheduleRunResult>;
   /** Alerts received so far (oldest first). */
   alerts(): readonly ReceivedAlert[];
+  /** Lifecycle events a consumer of the bus has received so far (oldest first). */
+  events(): readonly DeliveredEvent[];
+  /** Relay the audit stream now and collect the events it published. */
+  relayEvents(): Promise<readonly DeliveredEvent[]>;
   stop(): Promise<void>;
 }
 
@@ -232,8 +245,13 @@ export async function startLocalStack(options: LocalStackOptions): Promise<Local
     const dynamoClient = localDynamoClient(dynamo.endpoint);
     const sns = localSnsClient(moto.endpoint);
     const secrets = localSecretsClient(moto.endpoint);
+    const sqs = localSqsClient(moto.endpoint);
+    const eventBridge = localEventBridgeClient(moto.endpoint);
+    const streams = localStreamsClient(dynamo.endpoint);
     cleanups.push(() => {
-      for (const client of [dynamoClient, sns, secrets]) client.destroy();
+      for (const client of [dynamoClient, sns, secrets, sqs, eventBridge, streams]) {
+        client.destroy();
+      }
       return Promise.resolve();
     });
     const store = new TokenStore({
@@ -245,10 +263,27 @@ export async function startLocalStack(options: LocalStackOptions): Promise<Local
     if (!resumed) await createTables(dynamoClient, LOCAL_TABLES);
 
     const topicArn = await createTopic(sns, LOCAL_TOPIC);
-    const inbox = await AlertInbox.subscribe(
-      { sns, sqs: localSqsClient(moto.endpoint) },
-      topicArn,
-      'local-alert-inbox',
+    const inbox = await AlertInbox.subscribe({ sns, sqs }, topicArn, 'local-alert-inbox');
+    await createEventBus(eventBridge, LOCAL_EVENT_BUS);
+    const eventInbox = await EventInbox.subscribe(
+      { events: eventBridge, sqs },
+      LOCAL_EVENT_BUS,
+      'local-event-inbox',
+      { source: [EVENT_SOURCE] },
+    );
+    // Lambda's event source mapping for the relay: from the start on new tables, from now on
+    // when resumed (the older changes were published when they happened).
+    const loadedRelay: { handler?: LambdaHandler } = {};
+    const auditStream = await StreamPoller.forTable(
+      dynamoClient,
+      streams,
+      LOCAL_TABLES.audit,
+      (event) => {
+        const handler = loadedRelay.handler;
+        if (handler === undefined) throw new Error('The lifecycle relay is not loaded yet');
+        return handler(event, lambdaContext('token-lifecycle-events'));
+      },
+      { filter: isSuccessInsert, startAt: resumed ? 'LATEST' : 'TRIM_HORIZON' },
     );
 
     // What CDK sets on the functions, pointed at the emulators.
@@ -257,6 +292,8 @@ export async function startLocalStack(options: LocalStackOptions): Promise<Local
       AWS_ENDPOINT_URL_SNS: moto.endpoint,
       AWS_ENDPOINT_URL_SECRETS_MANAGER: moto.endpoint,
       AWS_ENDPOINT_URL_API_GATEWAY: url,
+      AWS_ENDPOINT_URL_EVENTBRIDGE: moto.endpoint,
+      EVENT_BUS_NAME: LOCAL_EVENT_BUS,
       TOKENS_TABLE_NAME: LOCAL_TABLES.tokens,
       AUDIT_TABLE_NAME: LOCAL_TABLES.audit,
       ROUTE_SCOPES: JSON.stringify(DEFAULT_CATALOG),
@@ -283,14 +320,16 @@ export async function startLocalStack(options: LocalStackOptions): Promise<Local
     });
     process.env['TOKEN_SPECS'] = driver.specsJson();
 
-    const [authorizer, management, rotation, expiryAlerts, cleanup] = await Promise.all([
+    const [authorizer, management, rotation, expiryAlerts, cleanup, relay] = await Promise.all([
       loadHandler(() => import('../functions/authorizer')),
       loadHandler(() => import('../functions/management-api')),
       loadHandler(() => import('../functions/rotation')),
       loadHandler(() => import('../functions/expiry-alerts')),
       loadHandler(() => import('../functions/cleanup')),
+      loadHandler(() => import('../functions/lifecycle-events')),
     ]);
     loaded.rotation = rotation;
+    loadedRelay.handler = relay;
     checkpoint();
 
     // Secrets Manager refuses a second rotation of a secret while one is in progress.
@@ -362,6 +401,28 @@ export async function startLocalStack(options: LocalStackOptions): Promise<Local
       return draining;
     };
 
+    const receivedEvents: DeliveredEvent[] = [];
+    let relaying: Promise<void> = Promise.resolve();
+    const relayOnce = async () => {
+      await auditStream.drain();
+      for (const delivered of await eventInbox.drain()) {
+        receivedEvents.push(delivered);
+        const detail = lifecycleDetailSchema.safeParse(delivered.detail);
+        const about = detail.success
+          ? `${detail.data.token.id} (${detail.data.token.name ?? '?'}, ${detail.data.token.owner ?? '?'}) by ${detail.data.actor}`
+          : '';
+        options.print(`[event] ${delivered['detail-type']} ${about}`);
+      }
+    };
+    /** Resolves once every change made before the call has been published and received. */
+    const pollEvents = () => {
+      relaying = relaying.then(relayOnce).catch((error: unknown) => {
+        if (!isStopping())
+          options.print(`[event] could not relay the audit stream: ${String(error)}`);
+      });
+      return relaying;
+    };
+
     let scheduleRun: Promise<ScheduleRunResult> | undefined;
     const runSchedules = async (): Promise<ScheduleRunResult> => {
       // One run at a time; a run asked for while one is going waits for it, then runs.
@@ -381,7 +442,10 @@ export async function startLocalStack(options: LocalStackOptions): Promise<Local
       }
     };
 
-    const alertTimer = setInterval(() => void pollAlerts(), 250);
+    const alertTimer = setInterval(() => {
+      void pollAlerts();
+      void pollEvents();
+    }, 250);
     const scheduleTimer = setInterval(() => {
       // A tick while a run is still going is skipped, as a slow schedule would be.
       if (isStopping() || scheduleRun !== undefined) return;
@@ -394,6 +458,7 @@ export async function startLocalStack(options: LocalStackOptions): Promise<Local
       clearInterval(scheduleTimer);
       await scheduleRun?.catch(() => undefined);
       await draining;
+      await relaying;
     });
 
     const secretBody = z.object({ secret: z.optional(z.string().check(z.minLength(1))) });
@@ -404,6 +469,10 @@ export async function startLocalStack(options: LocalStackOptions): Promise<Local
     });
     control.set('POST /_local/run-schedules', () => runSchedules());
     control.set('GET /_local/alerts', () => Promise.resolve(received.map((a) => a.body)));
+    control.set('GET /_local/events', async () => {
+      await pollEvents();
+      return receivedEvents.map((e) => ({ 'detail-type': e['detail-type'], detail: e.detail }));
+    });
     control.set('GET /_local/info', () =>
       Promise.resolve({
         url,
@@ -441,6 +510,11 @@ export async function startLocalStack(options: LocalStackOptions): Promise<Local
       rotateNow,
       runSchedules,
       alerts: () => received,
+      events: () => receivedEvents,
+      relayEvents: async () => {
+        await pollEvents();
+        return receivedEvents;
+      },
       stop,
     };
   } catch (error) {

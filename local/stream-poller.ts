@@ -10,6 +10,7 @@ import {
   DynamoDBStreamsClient,
   GetRecordsCommand,
   GetShardIteratorCommand,
+  TrimmedDataAccessException,
   type _Record,
 } from '@aws-sdk/client-dynamodb-streams';
 import { DescribeTableCommand, type DynamoDBClient } from '@aws-sdk/client-dynamodb';
@@ -68,6 +69,8 @@ export interface PollerOptions {
   /** Lambda's retryAttempts for the mapping. */
   readonly maxRetries?: number;
   readonly filter?: (record: _Record) => boolean;
+  /** Where to start: the oldest record kept (the mapping's TRIM_HORIZON), or only new ones. */
+  readonly startAt?: 'TRIM_HORIZON' | 'LATEST';
 }
 
 export class StreamPoller {
@@ -95,7 +98,10 @@ export class StreamPoller {
     const { Table } = await dynamo.send(new DescribeTableCommand({ TableName: table }));
     const streamArn = Table?.LatestStreamArn;
     if (streamArn === undefined) throw new Error(`${table} has no stream`);
-    return new StreamPoller(streams, streamArn, handler, options);
+    const poller = new StreamPoller(streams, streamArn, handler, options);
+    // LATEST is "from now": the shards open now are positioned at once.
+    if (options.startAt === 'LATEST') await poller.refreshShards('LATEST');
+    return poller;
   }
 
   /** Read everything the stream holds now and deliver it; returns how many records were read. */
@@ -105,7 +111,18 @@ export class StreamPoller {
     for (const [shardId, iterator] of this.iterators) {
       let next = iterator;
       while (next !== undefined) {
-        const out = await this.streams.send(new GetRecordsCommand({ ShardIterator: next }));
+        let out;
+        try {
+          out = await this.streams.send(new GetRecordsCommand({ ShardIterator: next }));
+        } catch (error) {
+          // DynamoDB Local answers a LATEST iterator of an empty shard this way: start over
+          // from the shard's oldest record, which is then the first one written.
+          if (!(error instanceof TrimmedDataAccessException)) throw error;
+          this.iterators.delete(shardId);
+          await this.refreshShards();
+          next = this.iterators.get(shardId);
+          continue;
+        }
         const records = out.Records ?? [];
         read += records.length;
         const kept = records.filter(this.options.filter ?? (() => true));
@@ -144,7 +161,8 @@ export class StreamPoller {
     }
   }
 
-  private async refreshShards(): Promise<void> {
+  /** Shards not seen before get an iterator; shards that appear later start at their oldest. */
+  private async refreshShards(position: 'TRIM_HORIZON' | 'LATEST' = 'TRIM_HORIZON'): Promise<void> {
     const { StreamDescription } = await this.streams.send(
       new DescribeStreamCommand({ StreamArn: this.streamArn }),
     );
@@ -155,7 +173,7 @@ export class StreamPoller {
         new GetShardIteratorCommand({
           StreamArn: this.streamArn,
           ShardId: shardId,
-          ShardIteratorType: 'TRIM_HORIZON',
+          ShardIteratorType: position,
         }),
       );
       this.iterators.set(shardId, ShardIterator);

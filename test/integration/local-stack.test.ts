@@ -269,6 +269,24 @@ describe('the local stack (npm start)', { timeout: 180_000 }, () => {
     expect((await api(leaky, 'GET', '/orders')).status).toBe(403);
   });
 
+  it('publishes the lifecycle as events on the bus, as a consumer receives them', async () => {
+    const listed = await npmLocal(stack.url, ['events']);
+    expect(listed.code).toBe(0);
+    const events = z
+      .array(
+        z.object({
+          'detail-type': z.string(),
+          detail: z.object({ token: z.object({ name: z.string().optional() }) }),
+        }),
+      )
+      .parse(JSON.parse(listed.stdout));
+    const ofReader = events
+      .filter((e) => e.detail.token.name === 'orders-reader')
+      .map((e) => e['detail-type']);
+    expect(ofReader).toEqual(['TokenCreated', 'TokenCreated', 'TokenRotated', 'TokenRevoked']);
+    expect(stack.output()).toMatch(/\[event\] TokenRotated tok_\w+ \(orders-reader, team-a\)/);
+  });
+
   it('rotates the demo secret now, as the console button does', async () => {
     const rotated = await npmLocal(stack.url, ['rotate-now']);
     expect(rotated.code).toBe(0);
@@ -357,6 +375,10 @@ describe('the local stack (npm start)', { timeout: 180_000 }, () => {
         .parse(JSON.parse(demo.stdout))
         .items.filter((t) => t.status === 'active');
       expect(live).toHaveLength(1);
+      // Events continue from the restart; earlier changes are not published again.
+      const events = await npmLocal(again.url, ['events']);
+      expect(events.stdout).toContain('"TokenRevoked"');
+      expect(events.stdout).not.toContain('orders-reader');
     } finally {
       // SIGTERM to the stack's own process only: its shutdown, not the terminal's process
       // group signal, must stop the emulators.
