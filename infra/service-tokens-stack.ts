@@ -1,4 +1,4 @@
-import { CfnOutput, Duration, Stack, type StackProps } from 'aws-cdk-lib';
+import { Aspects, CfnOutput, Duration, Stack, type StackProps } from 'aws-cdk-lib';
 import type { Construct } from 'constructs';
 import type { Schedule } from 'aws-cdk-lib/aws-events';
 import type { Route } from '../shared/authz/routes';
@@ -7,6 +7,7 @@ import { RotatedServiceToken } from './rotated-service-token';
 import { DEFAULT_ROUTES } from './routes';
 import { TokenRotation } from './token-rotation';
 import { TokenApi } from './token-api';
+import { CheckovSkips } from './checkov';
 import { LifecycleEvents } from './lifecycle-events';
 import { Operations } from './operations';
 import { TokenSchedules } from './token-schedules';
@@ -128,6 +129,7 @@ export class ServiceTokensStack extends Stack {
         LifecycleEvents: this.lifecycle.relay,
       },
     });
+    Aspects.of(this).add(new CheckovSkips());
     new CfnOutput(this, 'AlertTopicArn', { value: this.alerts.topic.topicArn });
     new CfnOutput(this, 'ApiUrl', { value: this.api.api.url });
     new CfnOutput(this, 'TokensTableName', { value: this.tables.tokens.tableName });
