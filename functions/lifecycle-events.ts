@@ -12,11 +12,17 @@ import { injectLambdaContext } from '@aws-lambda-powertools/logger/middleware';
 import { MetricUnit, Metrics } from '@aws-lambda-powertools/metrics';
 import { logMetrics } from '@aws-lambda-powertools/metrics/middleware';
 import middy from '@middy/core';
+import * as z from 'zod/mini';
 import { lifecycleConfigSchema, parseConfig } from '../shared/config';
 import { LifecyclePublisher } from '../shared/events/publisher';
 import { relayAuditRecords } from '../shared/events/stream';
 import { METRICS_NAMESPACE } from '../shared/observability';
+import { TokenStoreError } from '../shared/store/errors';
 import { TokenStore } from '../shared/store/token-store';
+
+const batchStartSchema = z.object({
+  Records: z.array(z.object({ dynamodb: z.object({ SequenceNumber: z.string() }) })),
+});
 
 const config = parseConfig(lifecycleConfigSchema);
 const logger = new Logger({ serviceName: 'token-lifecycle-events' });
@@ -31,28 +37,45 @@ const store = new TokenStore({
 const publisher = new LifecyclePublisher(new EventBridgeClient({}), config.EVENT_BUS_NAME);
 
 async function relay(event: unknown) {
+  logger.setCorrelationId(firstSequence(event));
   const report = await relayAuditRecords(event, {
-    tokenFacts: (tokenId) => store.getById(tokenId),
+    // A record that cannot be read is not worth blocking the stream for: publish without it.
+    tokenFacts: (tokenId) =>
+      store.getById(tokenId).catch((error: unknown) => {
+        if (error instanceof TokenStoreError && error.code === 'corrupt-item') return undefined;
+        throw error;
+      }),
     publish: (events) => publisher.publish(events),
   });
   metrics.addMetric('LifecycleEventsPublished', MetricUnit.Count, report.published);
   metrics.addMetric('LifecycleEventsRetried', MetricUnit.Count, report.retried);
   metrics.addMetric('LifecycleEventsFailed', MetricUnit.Count, report.failed.length);
-  metrics.addMetric('AuditRecordsUnreadable', MetricUnit.Count, report.unreadable.length);
+  metrics.addMetric('LifecycleEventsWithoutFacts', MetricUnit.Count, report.withoutFacts);
+  metrics.addMetric('LifecycleEventsRedacted', MetricUnit.Count, report.redacted);
+  metrics.addMetric(
+    'LifecycleBatchStopped',
+    MetricUnit.Count,
+    report.stoppedAt === undefined ? 0 : 1,
+  );
   const summary = {
     published: report.published,
     retried: report.retried,
     ignored: report.ignored,
+    withoutFacts: report.withoutFacts,
+    redacted: report.redacted,
     failed: report.failed,
-    unreadable: report.unreadable,
+    stoppedAt: report.stoppedAt,
   };
-  if (report.unreadable.length > 0) {
-    logger.error('Some audit records could not be read; they were skipped', summary);
-  }
-  if (report.failed.length > 0)
-    logger.warn('Some events were not published; Lambda retries them', summary);
-  else logger.info('Batch relayed', summary);
+  if (report.failed.length > 0 || report.stoppedAt !== undefined) {
+    logger.warn('Some records were handed back; Lambda retries them, then dead-letters', summary);
+  } else logger.info('Batch relayed', summary);
   return { batchItemFailures: report.batchItemFailures };
+}
+
+/** The batch's first sequence number: where a retry of this batch starts. */
+function firstSequence(event: unknown): string | undefined {
+  const parsed = batchStartSchema.safeParse(event);
+  return parsed.success ? parsed.data.Records[0]?.dynamodb.SequenceNumber : undefined;
 }
 
 export const handler = middy(relay)

@@ -1,5 +1,7 @@
 import { Duration, type Stack } from 'aws-cdk-lib';
 import { Table, type ITable } from 'aws-cdk-lib/aws-dynamodb';
+import { Alarm, ComparisonOperator, TreatMissingData } from 'aws-cdk-lib/aws-cloudwatch';
+import { SnsAction } from 'aws-cdk-lib/aws-cloudwatch-actions';
 import { Archive, EventBus } from 'aws-cdk-lib/aws-events';
 import { Effect, PolicyStatement } from 'aws-cdk-lib/aws-iam';
 import type { IKey } from 'aws-cdk-lib/aws-kms';
@@ -37,6 +39,7 @@ export class LifecycleEvents extends Construct {
   readonly archive: Archive;
   readonly relay: ServiceFunction;
   readonly deadLetters: DeadLetterQueue;
+  readonly iteratorAgeAlarm: Alarm;
 
   constructor(scope: Construct, id: string, props: LifecycleEventsProps) {
     super(scope, id);
@@ -99,6 +102,23 @@ export class LifecycleEvents extends Construct {
     allow(['dynamodb:Query'], [`${props.tokensTable.tableArn}/index/${TOKEN_INDEX.byTokenId}`]);
     allow(['dynamodb:GetItem'], [props.tokensTable.tableArn]);
     allow(['events:PutEvents'], [this.bus.eventBusArn]);
-    grantKeyVia(role, props.tableKey, 'dynamodb');
+    // Reads only: the stream and token items are decrypted, nothing is written.
+    grantKeyVia(role, props.tableKey, 'dynamodb', ['kms:Decrypt']);
+
+    // A stream the relay falls behind on (it cannot read, or keeps failing) loses records
+    // after 24 hours: page well before.
+    this.iteratorAgeAlarm = new Alarm(this, 'IteratorAge', {
+      alarmDescription:
+        'The lifecycle relay is more than 15 minutes behind the audit stream (records expire after 24 h). Read its log for handed-back batches and errors.',
+      metric: this.relay.function.metric('IteratorAge', {
+        statistic: 'Maximum',
+        period: Duration.minutes(5),
+      }),
+      threshold: 15 * 60 * 1000,
+      evaluationPeriods: 1,
+      comparisonOperator: ComparisonOperator.GREATER_THAN_OR_EQUAL_TO_THRESHOLD,
+      treatMissingData: TreatMissingData.NOT_BREACHING,
+    });
+    this.iteratorAgeAlarm.addAlarmAction(new SnsAction(props.alerts.topic));
   }
 }

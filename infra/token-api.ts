@@ -68,7 +68,7 @@ const ACCESS_LOG_FORMAT = AccessLogFormat.custom(
     authorizerStatus: AccessLogField.contextAuthorizerStatus(),
     authorizerLatency: AccessLogField.contextAuthorizerLatency(),
     integrationLatency: AccessLogField.contextIntegrationLatency(),
-    errorMessage: AccessLogField.contextErrorMessage(),
+    errorMessage: AccessLogField.contextErrorMessageString(),
   }),
 );
 

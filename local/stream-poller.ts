@@ -145,12 +145,23 @@ export class StreamPoller {
       const records = pending.map((r) => lambdaRecord(r, this.streamArn));
       this.invocations.push(records);
       let retryFrom: string | undefined;
+      const first = pending[0]?.dynamodb?.SequenceNumber;
       try {
-        const result = partialBatchSchema.safeParse(await this.handler({ Records: records }));
-        const failed = result.success ? result.data.batchItemFailures : [];
-        retryFrom = failed.map((f) => f.itemIdentifier).sort(bySequence)[0];
+        const result: unknown = await this.handler({ Records: records });
+        // As Lambda: no response (or null) is success; a malformed one, or an identifier that
+        // is not in the batch, fails the whole batch.
+        const parsed = partialBatchSchema.safeParse(result ?? { batchItemFailures: [] });
+        const known = new Set(pending.map((r) => r.dynamodb?.SequenceNumber));
+        if (!parsed.success) retryFrom = first;
+        else if (parsed.data.batchItemFailures.some((f) => !known.has(f.itemIdentifier))) {
+          retryFrom = first;
+        } else {
+          retryFrom = parsed.data.batchItemFailures
+            .map((f) => f.itemIdentifier)
+            .sort(bySequence)[0];
+        }
       } catch {
-        retryFrom = pending[0]?.dynamodb?.SequenceNumber;
+        retryFrom = first;
       }
       if (retryFrom === undefined) return;
       if (attempt >= (this.options.maxRetries ?? 3)) {

@@ -32,11 +32,11 @@ export const LIFECYCLE_EVENTS = {
   'token.expired': { type: 'TokenExpired', data: 'endedAt' },
   'token.grace-ended': { type: 'TokenGraceEnded', data: 'endedAt or reason' },
   'token.activated': {
-    type: 'RotationSucceeded',
-    data: 'none: a Secrets Manager rotation made this (new) token current',
+    type: 'TokenActivated',
+    data: 'none: a Secrets Manager rotation made its pending token valid (finishSecret, before AWSCURRENT moves)',
   },
   'token.deactivated': {
-    type: 'RotationRolledBack',
+    type: 'TokenActivationUndone',
     data: 'none: finishSecret could not move AWSCURRENT, so the activation was undone',
   },
 } as const satisfies Record<string, { type: string; data: string }>;

@@ -70,6 +70,9 @@ export class LifecyclePublisher {
         pending = pending.filter((e) => rejected.has(e.key));
       }
       for (const { key } of pending) failed.push({ key, error: errors.get(key) ?? 'unknown' });
+      // Stop at the first chunk that failed: Lambda redelivers from its first failed record
+      // anyway, and publishing what follows now would only publish it twice, out of order.
+      if (failed.length > 0) break;
     }
     return { published, retried, failed };
   }

@@ -1,13 +1,20 @@
 /**
  * One batch of the audit table's stream, as Lambda delivers it: new audit items become
  * lifecycle events, published in order; records whose events could not be published are
- * reported back (partial batch response), so Lambda retries from the first of them.
+ * reported back (partial batch response), so Lambda retries from the first of them (and the
+ * records after it: events can repeat, never go missing).
  */
 import { unmarshall } from '@aws-sdk/util-dynamodb';
 import * as z from 'zod/mini';
 import { auditEventSchema } from '../store/audit';
 import { findTokens } from '../token/format';
-import { lifecycleEvent, type TokenFacts } from './lifecycle';
+import { setTimeout as sleep } from 'node:timers/promises';
+import {
+  lifecycleDetailSchema,
+  lifecycleEvent,
+  type LifecycleEvent,
+  type TokenFacts,
+} from './lifecycle';
 import type { KeyedEvent, PublishReport } from './publisher';
 
 /** A DynamoDB stream attribute value, as the stream record carries it. */
@@ -54,27 +61,68 @@ export class StreamEventError extends Error {
 }
 
 export interface RelayDeps {
-  /** The token's fixed attributes by id; undefined when the item is gone. */
+  /** The token's fixed attributes by id; undefined when the item is gone (or unreadable). */
   readonly tokenFacts: (tokenId: string) => Promise<TokenFacts | undefined>;
   readonly publish: (events: readonly KeyedEvent[]) => Promise<PublishReport>;
+  /**
+   * The token index is eventually consistent: a token created a moment ago may not be found
+   * yet. A missing token is looked up once more after this long. Default 500 ms.
+   */
+  readonly retryLookupAfterMs?: number;
 }
 
 export interface RelayReport extends PublishReport {
   /** Records that are not lifecycle changes (refusals, no-ops, other actions). */
   readonly ignored: number;
-  /** Records that could not be read as audit events: logged and skipped, never retried. */
-  readonly unreadable: string[];
+  /** Events published without the token's name and scopes (its record was not found). */
+  readonly withoutFacts: number;
+  /** Events in which something token-shaped was replaced by "[redacted]". */
+  readonly redacted: number;
+  /** Where the batch stopped (an unreadable record, a failed token read), with why. */
+  readonly stoppedAt?: { readonly key: string; readonly error: string };
   /** What Lambda needs back: the records to retry (it restarts from the first). */
   readonly batchItemFailures: { itemIdentifier: string }[];
 }
 
+const REDACTED = '[redacted]';
+
+/** The detail with anything token-shaped replaced; audit events never hold one, but if… */
+function redact(event: LifecycleEvent): { event: LifecycleEvent; redacted: boolean } {
+  let text = JSON.stringify(event.detail);
+  const found = findTokens(text);
+  if (found.length === 0) return { event, redacted: false };
+  for (const token of found) text = text.replaceAll(token, REDACTED);
+  return {
+    event: { type: event.type, detail: lifecycleDetailSchema.parse(JSON.parse(text)) },
+    redacted: true,
+  };
+}
+
+/**
+ * Relay one batch in order. It stops at the first record it cannot handle now (unreadable, or
+ * the token read failed): the records before it are published, and it and everything after it
+ * go back to Lambda, which retries them and, when retries run out, bisects down to the bad
+ * record and sends it to the dead-letter queue.
+ */
 export async function relayAuditRecords(event: unknown, deps: RelayDeps): Promise<RelayReport> {
   const parsed = streamEventSchema.safeParse(event);
   if (!parsed.success) throw new StreamEventError('Not a DynamoDB stream event');
-  const facts = new Map<string, Promise<TokenFacts | undefined>>();
+  const facts = new Map<string, TokenFacts | undefined>();
+  const lookup = async (tokenId: string) => {
+    if (facts.has(tokenId)) return facts.get(tokenId);
+    let found = await deps.tokenFacts(tokenId);
+    if (found === undefined) {
+      await sleep(deps.retryLookupAfterMs ?? 500);
+      found = await deps.tokenFacts(tokenId);
+    }
+    facts.set(tokenId, found);
+    return found;
+  };
   const keyed: KeyedEvent[] = [];
-  const unreadable: string[] = [];
   let ignored = 0;
+  let withoutFacts = 0;
+  let redacted = 0;
+  let stoppedAt: { key: string; error: string } | undefined;
   for (const record of parsed.data.Records) {
     const key = record.dynamodb.SequenceNumber;
     if (record.eventName !== 'INSERT' || record.dynamodb.NewImage === undefined) {
@@ -83,28 +131,38 @@ export async function relayAuditRecords(event: unknown, deps: RelayDeps): Promis
     }
     const audit = auditEventSchema.safeParse(unmarshall(record.dynamodb.NewImage));
     if (!audit.success) {
-      unreadable.push(key);
-      continue;
+      stoppedAt = { key, error: 'not an audit event' };
+      break;
     }
-    const targetId = audit.data.targetId;
-    if (!facts.has(targetId)) facts.set(targetId, deps.tokenFacts(targetId));
-    const mapped = lifecycleEvent(audit.data, await facts.get(targetId));
-    if (mapped === undefined) {
+    if (lifecycleEvent(audit.data, undefined) === undefined) {
       ignored++;
       continue;
     }
-    // Audit events never hold a token; an event that did would not leave this function.
-    if (findTokens(JSON.stringify(mapped.detail)).length > 0) {
-      unreadable.push(key);
-      continue;
+    let token: TokenFacts | undefined;
+    try {
+      token = await lookup(audit.data.targetId);
+    } catch (error) {
+      stoppedAt = { key, error: error instanceof Error ? error.name : 'UnknownError' };
+      break;
     }
-    keyed.push({ key, event: mapped });
+    const mapped = lifecycleEvent(audit.data, token);
+    if (mapped === undefined) continue;
+    if (token === undefined) withoutFacts++;
+    const safe = redact(mapped);
+    if (safe.redacted) redacted++;
+    keyed.push({ key, event: safe.event });
   }
   const report = await deps.publish(keyed);
+  const retry = [
+    ...report.failed.map((f) => f.key),
+    ...(stoppedAt === undefined ? [] : [stoppedAt.key]),
+  ];
   return {
     ...report,
     ignored,
-    unreadable,
-    batchItemFailures: report.failed.map(({ key }) => ({ itemIdentifier: key })),
+    withoutFacts,
+    redacted,
+    ...(stoppedAt === undefined ? {} : { stoppedAt }),
+    batchItemFailures: retry.map((itemIdentifier) => ({ itemIdentifier })),
   };
 }

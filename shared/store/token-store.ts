@@ -447,14 +447,19 @@ export class TokenStore {
       }
       if (older?.status === 'active' && older.graceUntil !== undefined && older.graceUntil > at) {
         writes.push(
+          // Retired at once, as cleanup would retire it: out of the expiry index, so cleanup
+          // never records its grace ending a second time.
           this.updateItem(older, {
-            UpdateExpression: 'SET graceUntil = :at, endsAt = :at, #ttl = :ttl',
-            ConditionExpression: 'graceUntil = :seen',
-            ExpressionAttributeNames: { '#ttl': 'ttl' },
+            UpdateExpression:
+              'SET graceUntil = :at, #status = :expired, #ttl = :ttl REMOVE expiryPartition, endsAt',
+            ConditionExpression: 'graceUntil = :seen AND #status = :active',
+            ExpressionAttributeNames: { '#ttl': 'ttl', '#status': 'status' },
             ExpressionAttributeValues: {
               ':at': at,
               ':seen': older.graceUntil,
               ':ttl': this.ttlAfter(at),
+              ':expired': 'expired',
+              ':active': 'active',
             },
           }),
           this.auditPut(
@@ -463,7 +468,7 @@ export class TokenStore {
               targetId: older.tokenId,
               owner: older.owner,
               outcome: 'success',
-              details: { reason: `superseded by ${successor.tokenId}` },
+              details: { endedAt: at, reason: `superseded by ${successor.tokenId}` },
             },
             context,
           ),
@@ -596,7 +601,8 @@ export class TokenStore {
   /**
    * Record a sent alert: `alertedDays` moves to the claimed threshold and the lease ends, with
    * its audit event in the same transaction. False if the lease was no longer held (it lapsed
-   * and another run took it over), in which case the alert may have been sent twice.
+   * and another run took it over), in which case the alert may have been sent twice, or if the
+   * token stopped being active meanwhile.
    */
   async confirmExpiryAlert(
     claim: AlertClaim,
@@ -611,8 +617,15 @@ export class TokenStore {
             TableName: this.tokensTable,
             Key: { tokenHash: claim.tokenHash },
             UpdateExpression: 'SET alertedDays = :days REMOVE alertLease, alertLeaseUntil',
-            ConditionExpression: 'alertLease = :lease',
-            ExpressionAttributeValues: { ':days': claim.days, ':lease': claim.leaseId },
+            // Still active too: a token revoked or retired while its alert was on the way
+            // records no alert (and so publishes no TokenExpiring after its TokenRevoked).
+            ConditionExpression: 'alertLease = :lease AND #status = :active',
+            ExpressionAttributeNames: { '#status': 'status' },
+            ExpressionAttributeValues: {
+              ':days': claim.days,
+              ':lease': claim.leaseId,
+              ':active': 'active',
+            },
           },
         },
         this.auditPut(

@@ -114,7 +114,7 @@ describe('lifecycle events', () => {
       'dynamodb:Query',
       'dynamodb:GetItem',
       'events:PutEvents',
-      ['kms:Decrypt', 'kms:Encrypt', 'kms:GenerateDataKey'],
+      'kms:Decrypt',
     ]);
     const putEvents = statements.find((s) => s.Action === 'events:PutEvents');
     expect(putEvents?.Resource).toEqual({ 'Fn::GetAtt': [busId, 'Arn'] });
@@ -125,6 +125,16 @@ describe('lifecycle events', () => {
       JSON.stringify(p.properties.PolicyDocument).includes('events:PutEvents'),
     );
     expect(publishers).toHaveLength(1);
+  });
+
+  it('page when the relay falls 15 minutes behind the stream', () => {
+    template.hasResourceProperties('AWS::CloudWatch::Alarm', {
+      MetricName: 'IteratorAge',
+      Dimensions: [{ Name: 'FunctionName', Value: { Ref: relayFunction } }],
+      Statistic: 'Maximum',
+      Threshold: 900_000,
+      AlarmActions: [Match.objectLike({ Ref: Match.stringLikeRegexp('^AlertsTopic') })],
+    });
   });
 
   it('export the bus name and ARN for consumers', () => {

@@ -140,8 +140,8 @@ describe('lifecycle events', () => {
 
     expect(summary(delivered)).toEqual(
       [
-        'RotationRolledBack rotated-secret',
-        'RotationSucceeded rotated-secret',
+        'TokenActivationUndone rotated-secret',
+        'TokenActivated rotated-secret',
         'TokenCreated nightly',
         'TokenCreated old-job',
         'TokenCreated orders-a',
@@ -208,6 +208,46 @@ describe('lifecycle events', () => {
       'TokenCreated ci-deploy',
       'TokenRevoked ci-deploy',
     ]);
+  });
+
+  it('publish one TokenGraceEnded when a rotation ends a grace early, cleanup included', async () => {
+    const store = dynamo.store();
+    const actor = { actor: 'system:rotation' };
+    const a = newTestToken({ name: 'first' });
+    await store.create(a.input, actor);
+    const b = newTestToken({ name: 'second' });
+    await store.replace(a.input.tokenHash, b.input, new Date(Date.now() + 7 * DAY_MS), actor);
+    const c = newTestToken({ name: 'third' });
+    await store.create(c.input, actor, { pending: { rotationId: 'v-2' } });
+    await store.activateSuccessor(c.input.tokenHash, { endGraceOf: a.input.tokenHash }, actor);
+    // Cleanup a week later finds nothing left to retire for the first token.
+    const later = dynamo.store({ now: () => new Date(Date.now() + 8 * DAY_MS) });
+    expect((await later.expire(a.input.tokenHash, { actor: 'system:cleanup' })).changed).toBe(
+      false,
+    );
+
+    const relay = await poller(bundledRelay());
+    await relay.drain();
+    const ofFirst = summary(await inbox.drain()).filter((e) => e.endsWith(' first'));
+    expect(ofFirst).toEqual(['TokenCreated first', 'TokenGraceEnded first', 'TokenRotated first']);
+  });
+
+  it('publish no TokenExpiring for a token revoked while its alert was on the way', async () => {
+    const store = dynamo.store();
+    const c = newTestToken({ name: 'nightly', expiresAt: new Date(Date.now() + DAY_MS / 2) });
+    await store.create(c.input, { actor: 'a' });
+    const claim = await store.claimExpiryAlert(c.input.tokenHash, 1, 60_000);
+    if (claim === undefined) throw new Error('no alert claim');
+    await store.revoke(c.input.tokenHash, { actor: 'a', reason: 'done' });
+    const record = await store.getByHash(c.input.tokenHash);
+    if (record === undefined) throw new Error('no record');
+    expect(
+      await store.confirmExpiryAlert(claim, record, { severity: 'critical' }, { actor: 'x' }),
+    ).toBe(false);
+
+    const relay = await poller(bundledRelay());
+    await relay.drain();
+    expect(summary(await inbox.drain())).toEqual(['TokenCreated nightly', 'TokenRevoked nightly']);
   });
 
   it('retry an entry the bus rejected, and publish it once', async () => {

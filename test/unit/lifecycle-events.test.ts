@@ -44,8 +44,8 @@ describe('lifecycle events: mapping', () => {
       'TokenExpiring',
       'TokenExpired',
       'TokenGraceEnded',
-      'RotationSucceeded',
-      'RotationRolledBack',
+      'TokenActivated',
+      'TokenActivationUndone',
     ]);
   });
 
@@ -140,22 +140,74 @@ describe('lifecycle events: relaying a stream batch', () => {
       ['100', 'e-1'],
       ['400', 'e-4'],
     ]);
-    expect(report).toMatchObject({ ignored: 2, unreadable: [], batchItemFailures: [] });
+    expect(report).toMatchObject({ ignored: 2, batchItemFailures: [] });
+    expect(report.stoppedAt).toBeUndefined();
   });
 
-  it('skips an item that is not an audit event, and one that would carry a token', async () => {
+  it('stops at an item that is not an audit event: what came before is published, the rest goes back', async () => {
     published.length = 0;
     const report = await relayAuditRecords(
       {
         Records: [
-          record('100', { targetId: 'x' }),
-          record('200', audit({ reason: `oops ${generateToken()}`, action: 'token.revoked' })),
+          record('100', audit({ eventId: 'e-1' })),
+          record('200', { targetId: 'x' }),
+          record('300', audit({ eventId: 'e-3' })),
         ],
       },
       deps(),
     );
-    expect(report.unreadable).toEqual(['100', '200']);
-    expect(published[0]).toEqual([]);
+    expect(published[0]?.map((e) => e.key)).toEqual(['100']);
+    expect(report.stoppedAt).toEqual({ key: '200', error: 'not an audit event' });
+    expect(report.batchItemFailures).toEqual([{ itemIdentifier: '200' }]);
+  });
+
+  it('stops where reading the token fails, so Lambda retries from that record', async () => {
+    published.length = 0;
+    const report = await relayAuditRecords(
+      {
+        Records: [
+          record('100', audit()),
+          record('200', audit({ targetId: 'tok_b', eventId: 'e-2' })),
+        ],
+      },
+      {
+        ...deps(),
+        tokenFacts: (id: string) =>
+          id === 'tok_b' ? Promise.reject(new Error('throttled')) : Promise.resolve(facts),
+      },
+    );
+    expect(published[0]?.map((e) => e.key)).toEqual(['100']);
+    expect(report.batchItemFailures).toEqual([{ itemIdentifier: '200' }]);
+  });
+
+  it('looks a missing token up once more (the index lags), then publishes without its facts', async () => {
+    published.length = 0;
+    let lookups = 0;
+    const report = await relayAuditRecords(
+      { Records: [record('100', audit())] },
+      {
+        ...deps(),
+        retryLookupAfterMs: 1,
+        tokenFacts: () => {
+          lookups++;
+          return Promise.resolve(lookups === 1 ? undefined : facts);
+        },
+      },
+    );
+    expect(lookups).toBe(2);
+    expect(published[0]?.[0]?.event.detail.token.name).toBe('orders-ci');
+    expect(report.withoutFacts).toBe(0);
+  });
+
+  it('redacts anything token-shaped instead of publishing it', async () => {
+    published.length = 0;
+    const token = generateToken();
+    const report = await relayAuditRecords(
+      { Records: [record('100', audit({ reason: `oops ${token}`, action: 'token.revoked' }))] },
+      deps(),
+    );
+    expect(report.redacted).toBe(1);
+    expect(published[0]?.[0]?.event.detail.reason).toBe('oops [redacted]');
   });
 
   it('reports records whose events were not published as batch item failures', async () => {
