@@ -135,9 +135,17 @@ function header(headers: Readonly<Record<string, string>>, name: string): string
 export class LocalGateway {
   private readonly cache = new Map<string, { policy: Policy; until: number }>();
   private readonly now: () => number;
+  private cacheTtlMs: number;
 
   constructor(private readonly options: GatewayOptions) {
     this.now = options.now ?? Date.now;
+    this.cacheTtlMs = options.cacheTtlMs;
+  }
+
+  /** Change the cache TTL, as redeploying the authorizer with another TTL would (flushes). */
+  setCacheTtl(ms: number): void {
+    this.cacheTtlMs = ms;
+    this.cache.clear();
   }
 
   /** FlushStageAuthorizersCache: drop every cached policy. Returns how many there were. */
@@ -281,11 +289,8 @@ export class LocalGateway {
     }
     const policy = policySchema.safeParse(result);
     if (!policy.success) return { kind: 'failure' };
-    if (this.options.cacheTtlMs > 0) {
-      this.cache.set(authorization, {
-        policy: policy.data,
-        until: this.now() + this.options.cacheTtlMs,
-      });
+    if (this.cacheTtlMs > 0) {
+      this.cache.set(authorization, { policy: policy.data, until: this.now() + this.cacheTtlMs });
     }
     return { kind: 'policy', policy: policy.data, cached: false };
   }

@@ -468,6 +468,13 @@ export async function startLocalStack(options: LocalStackOptions): Promise<Local
       return rotateNow(parsed.data.secret);
     });
     control.set('POST /_local/run-schedules', () => runSchedules());
+    const ttlBody = z.object({ ttlSeconds: z.int().check(z.gte(0), z.lte(3600)) });
+    control.set('POST /_local/authorizer-cache', (body) => {
+      const parsed = ttlBody.safeParse(body);
+      if (!parsed.success) throw new ControlError(400, 'Send {"ttlSeconds": 0–3600}');
+      gateway?.setCacheTtl(parsed.data.ttlSeconds * 1000);
+      return Promise.resolve({ ttlSeconds: parsed.data.ttlSeconds });
+    });
     control.set('GET /_local/alerts', () => Promise.resolve(received.map((a) => a.body)));
     control.set('GET /_local/events', async () => {
       await pollEvents();
