@@ -9,6 +9,7 @@ import { afterEach, beforeAll, beforeEach, describe, expect, it, vi } from 'vite
 import { z } from 'zod';
 import { METRICS_NAMESPACE } from '../../shared/observability';
 import { DEFAULT_CATALOG } from '../../infra/routes';
+import fc from 'fast-check';
 import { findTokens, generateToken, hashToken } from '../../shared/token/format';
 import { lambdaContext } from '../../local/lambda-context';
 import { tokenRecord } from '../support/tokens';
@@ -158,6 +159,75 @@ describe('authorizer handler', () => {
         Metrics: [{ Name: 'Decisions' }, { Name: 'DecisionLatency' }],
       },
     ]);
+  });
+
+  it('never allows an arbitrary event without the active token, and fails only as 401 or 503', async () => {
+    const active = tokenRecord({
+      tokenHash: hashToken(token),
+      tokenId: 'tok_1',
+      scopes: ['orders:read'],
+      expiresAt: '2099-01-01T00:00:00.000Z',
+    });
+    dynamo
+      .on(GetCommand)
+      .callsFake((input: { Key?: Record<string, unknown> }) =>
+        input.Key?.['tokenHash'] === active.tokenHash ? { Item: active } : {},
+      );
+    const header = fc.oneof(
+      fc.string(),
+      fc.constant(`Bearer ${token}`),
+      fc
+        .nat({ max: token.length - 1 })
+        .map((i) => `Bearer ${token.slice(0, i)}x${token.slice(i + 1)}`),
+      fc.constant(`Bearer ${generateToken()}`),
+    );
+    const arn = fc.oneof(
+      fc.string(),
+      fc.constant(`${STAGE}/GET/orders`),
+      fc.constant(`${STAGE}/DELETE/orders/1`),
+    );
+    const anyEvent = fc.oneof(
+      fc.anything(),
+      fc.record({
+        type: fc.constantFrom('TOKEN', 'REQUEST'),
+        authorizationToken: header,
+        methodArn: arn,
+      }),
+      fc.record({
+        type: fc.constant('REQUEST'),
+        methodArn: arn,
+        headers: fc.dictionary(fc.constantFrom('Authorization', 'authorization', 'x'), header),
+      }),
+      fc.record({
+        version: fc.constant('2.0'),
+        type: fc.constant('REQUEST'),
+        routeKey: fc.constantFrom('GET /orders', 'POST /orders', 'GET /nope'),
+        headers: fc.dictionary(fc.constantFrom('authorization', 'x'), header),
+      }),
+    );
+    const allows = (result: unknown) => {
+      const text = JSON.stringify(result);
+      return text.includes('"Effect":"Allow"') || text.includes('"isAuthorized":true');
+    };
+    let allowed = 0;
+    await fc.assert(
+      fc.asyncProperty(anyEvent, async (event) => {
+        try {
+          const result = await handler(event, context);
+          if (allows(result)) {
+            allowed++;
+            // Only the active token, and only for a route its scopes grant.
+            expect(JSON.stringify(event)).toContain(token);
+            expect(JSON.stringify(result)).not.toContain('DELETE');
+          }
+        } catch (error) {
+          expect(error instanceof Error ? error.message : error).toBe('Unauthorized');
+        }
+      }),
+      { numRuns: 400 },
+    );
+    // The property saw the allow path too, not only refusals.
+    expect(allowed).toBeGreaterThan(10);
   });
 
   it('never writes the token into a log line', async () => {
