@@ -11,8 +11,10 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { z } from 'zod';
 import { apiClient, field } from '../../local/client';
-import { freePort } from '../../local/dynamodb-local';
-import { findTokens } from '../../shared/token/format';
+import { ScanCommand, type AttributeValue } from '@aws-sdk/client-dynamodb';
+import { freePort, localDynamoClient } from '../../local/dynamodb-local';
+import { LOCAL_TABLES } from '../../local/stack';
+import { displayHint, findTokens, hashToken } from '../../shared/token/format';
 
 const ROOT = join(import.meta.dirname, '../..');
 const READY = 'Ctrl-C stops everything.';
@@ -343,6 +345,44 @@ describe('the local stack (npm start)', { timeout: 180_000 }, () => {
     // Any token at all, e.g. the demo secret's rotated ones: only the admin token, in the banner.
     expect([...new Set(findTokens(seen))]).toEqual([stack.adminToken]);
     expect(seen).toContain('"level":"INFO"');
+  });
+
+  it('leaves no issued token or hash in DynamoDB items, audit events, lifecycle events or error replies', async () => {
+    const client = localDynamoClient(stack.dynamoEndpoint);
+    try {
+      const scan = async (TableName: string) => {
+        const items: unknown[] = [];
+        let ExclusiveStartKey: Record<string, AttributeValue> | undefined;
+        do {
+          const page = await client.send(new ScanCommand({ TableName, ExclusiveStartKey }));
+          items.push(...(page.Items ?? []));
+          ExclusiveStartKey = page.LastEvaluatedKey;
+        } while (ExclusiveStartKey !== undefined);
+        return items;
+      };
+      const tokenTable = JSON.stringify(await scan(LOCAL_TABLES.tokens));
+      const auditItems = await scan(LOCAL_TABLES.audit);
+      const events = await npmLocal(stack.url, ['events']);
+      const api = apiClient(stack.url);
+      const refusals = await Promise.all([
+        api(issued[0], 'GET', '/orders'),
+        api(`${issued[1] ?? ''}x`, 'GET', '/orders'),
+        api(stack.adminToken, 'POST', '/tokens', { name: issued[1], scopes: ['orders:read'] }),
+      ]);
+      expect(auditItems.length).toBeGreaterThan(10);
+      expect(refusals.map((r) => r.status)).toEqual([403, 401, 400]);
+      // The tokens table is keyed by hash; nothing else may hold one.
+      const elsewhere =
+        JSON.stringify(auditItems) + events.stdout + JSON.stringify(refusals.map((r) => r.body));
+      expect(findTokens(tokenTable + elsewhere)).toEqual([]);
+      for (const token of [...issued, stack.adminToken ?? '']) {
+        expect(tokenTable).toContain(hashToken(token));
+        expect(tokenTable).toContain(displayHint(token));
+        expect(elsewhere).not.toContain(hashToken(token));
+      }
+    } finally {
+      client.destroy();
+    }
   });
 
   it('stops cleanly on Ctrl-C, emulators included', async () => {
