@@ -11,6 +11,7 @@ export default tseslint.config(
       '.build/',
       '.venv/',
       '.venv-tools/',
+      '.venv-schemathesis/',
       '.local-data/',
       'coverage/',
     ],

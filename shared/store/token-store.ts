@@ -298,6 +298,9 @@ export class TokenStore {
     request: PageRequest = {},
   ): Promise<Page<TokenRecord>> {
     const from = (window.from ?? new Date(0)).toISOString();
+    // An empty window (e.g. "ending before" a past instant): DynamoDB refuses a BETWEEN whose
+    // bounds are reversed, and the answer is known anyway.
+    if (window.until.getTime() - 1 < Date.parse(from)) return { items: [], cursor: undefined };
     const result = await this.query('listEnding', {
       TableName: this.tokensTable,
       IndexName: TOKEN_INDEX.byExpiry,

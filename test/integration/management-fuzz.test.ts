@@ -135,3 +135,15 @@ describe('management API under fuzzing', () => {
     );
   });
 });
+
+describe('management API: what the fuzzers found', () => {
+  it('lists nothing (not a 503) for tokens ending before a past instant', async () => {
+    const w = await world();
+    // schemathesis: DynamoDB refuses a BETWEEN with reversed bounds; the answer is empty.
+    const reply = await w.call(w.admin, 'GET', '/tokens', {
+      query: { expiringBefore: '0020-02-29T00:00:00Z' },
+    });
+    expect(reply.status).toBe(200);
+    expect(reply.body).toEqual({ items: [] });
+  });
+});
