@@ -3,15 +3,10 @@
  * topic (optionally with a filter policy on the message body), drained and parsed.
  */
 import { CreateTopicCommand, SNSClient, SubscribeCommand } from '@aws-sdk/client-sns';
-import {
-  CreateQueueCommand,
-  DeleteMessageBatchCommand,
-  GetQueueAttributesCommand,
-  ReceiveMessageCommand,
-  SQSClient,
-} from '@aws-sdk/client-sqs';
+import { SQSClient } from '@aws-sdk/client-sqs';
 import * as z from 'zod/mini';
 import { LOCAL_AWS_ENV } from './dynamodb-local';
+import { createQueue, drainQueue } from './sqs-queue';
 
 const clientConfig = (endpoint: string) => ({
   endpoint,
@@ -70,57 +65,35 @@ export class AlertInbox {
     queueName: string,
     filterPolicy?: Record<string, unknown>,
   ): Promise<AlertInbox> {
-    const { QueueUrl } = await clients.sqs.send(new CreateQueueCommand({ QueueName: queueName }));
-    if (QueueUrl === undefined) throw new Error(`CreateQueue ${queueName} returned no URL`);
-    const { Attributes } = await clients.sqs.send(
-      new GetQueueAttributesCommand({ QueueUrl, AttributeNames: ['QueueArn'] }),
-    );
-    const queueArn = Attributes?.['QueueArn'];
-    if (queueArn === undefined) throw new Error(`Queue ${queueName} has no ARN`);
+    const queue = await createQueue(clients.sqs, queueName);
     await clients.sns.send(
       new SubscribeCommand({
         TopicArn: topicArn,
         Protocol: 'sqs',
-        Endpoint: queueArn,
+        Endpoint: queue.arn,
         Attributes:
           filterPolicy === undefined
             ? {}
             : { FilterPolicy: JSON.stringify(filterPolicy), FilterPolicyScope: 'MessageBody' },
       }),
     );
-    return new AlertInbox(clients.sqs, QueueUrl);
+    return new AlertInbox(clients.sqs, queue.url);
   }
 
   /** Every message waiting in the queue, oldest first, removed from it. */
   async drain(): Promise<ReceivedAlert[]> {
-    const received: ReceivedAlert[] = [];
-    for (;;) {
-      const { Messages = [] } = await this.sqs.send(
-        new ReceiveMessageCommand({
-          QueueUrl: this.queueUrl,
-          MaxNumberOfMessages: 10,
-          WaitTimeSeconds: 0,
-        }),
-      );
-      if (Messages.length === 0) return received;
-      for (const message of Messages) {
-        const envelope = envelopeSchema.parse(JSON.parse(message.Body ?? ''));
-        received.push({
-          messageId: envelope.MessageId,
-          subject: envelope.Subject ?? undefined,
-          raw: envelope.Message,
-          body: JSON.parse(envelope.Message),
-          attributes: Object.fromEntries(
-            Object.entries(envelope.MessageAttributes ?? {}).map(([k, v]) => [k, v.Value]),
-          ),
-        });
-      }
-      await this.sqs.send(
-        new DeleteMessageBatchCommand({
-          QueueUrl: this.queueUrl,
-          Entries: Messages.map((m, i) => ({ Id: String(i), ReceiptHandle: m.ReceiptHandle })),
-        }),
-      );
-    }
+    return (await drainQueue(this.sqs, this.queueUrl)).map((body) => {
+      const envelope = envelopeSchema.parse(JSON.parse(body));
+      const message: unknown = JSON.parse(envelope.Message);
+      return {
+        messageId: envelope.MessageId,
+        subject: envelope.Subject ?? undefined,
+        raw: envelope.Message,
+        body: message,
+        attributes: Object.fromEntries(
+          Object.entries(envelope.MessageAttributes ?? {}).map(([k, v]) => [k, v.Value]),
+        ),
+      };
+    });
   }
 }

@@ -8,15 +8,10 @@ import {
   PutRuleCommand,
   PutTargetsCommand,
 } from '@aws-sdk/client-eventbridge';
-import {
-  CreateQueueCommand,
-  DeleteMessageBatchCommand,
-  GetQueueAttributesCommand,
-  ReceiveMessageCommand,
-  type SQSClient,
-} from '@aws-sdk/client-sqs';
+import type { SQSClient } from '@aws-sdk/client-sqs';
 import * as z from 'zod/mini';
 import { LOCAL_AWS_ENV } from './dynamodb-local';
+import { createQueue, drainQueue } from './sqs-queue';
 
 export function localEventBridgeClient(endpoint: string): EventBridgeClient {
   return new EventBridgeClient({
@@ -58,13 +53,7 @@ export class EventInbox {
     name: string,
     pattern: Record<string, unknown>,
   ): Promise<EventInbox> {
-    const { QueueUrl } = await clients.sqs.send(new CreateQueueCommand({ QueueName: name }));
-    if (QueueUrl === undefined) throw new Error(`CreateQueue ${name} returned no URL`);
-    const { Attributes } = await clients.sqs.send(
-      new GetQueueAttributesCommand({ QueueUrl, AttributeNames: ['QueueArn'] }),
-    );
-    const queueArn = Attributes?.['QueueArn'];
-    if (queueArn === undefined) throw new Error(`Queue ${name} has no ARN`);
+    const queue = await createQueue(clients.sqs, name);
     await clients.events.send(
       new PutRuleCommand({
         Name: name,
@@ -76,34 +65,17 @@ export class EventInbox {
       new PutTargetsCommand({
         Rule: name,
         EventBusName: busName,
-        Targets: [{ Id: 'queue', Arn: queueArn }],
+        Targets: [{ Id: 'queue', Arn: queue.arn }],
       }),
     );
-    return new EventInbox(clients.sqs, QueueUrl);
+    return new EventInbox(clients.sqs, queue.url);
   }
 
   /** Every event waiting in the queue, removed from it. */
   async drain(): Promise<DeliveredEvent[]> {
-    const received: DeliveredEvent[] = [];
-    for (;;) {
-      const { Messages = [] } = await this.sqs.send(
-        new ReceiveMessageCommand({
-          QueueUrl: this.queueUrl,
-          MaxNumberOfMessages: 10,
-          WaitTimeSeconds: 0,
-        }),
-      );
-      if (Messages.length === 0) return received;
-      for (const message of Messages) {
-        const raw = message.Body ?? '';
-        received.push({ ...deliveredSchema.parse(JSON.parse(raw)), raw });
-      }
-      await this.sqs.send(
-        new DeleteMessageBatchCommand({
-          QueueUrl: this.queueUrl,
-          Entries: Messages.map((m, i) => ({ Id: String(i), ReceiptHandle: m.ReceiptHandle })),
-        }),
-      );
-    }
+    return (await drainQueue(this.sqs, this.queueUrl)).map((raw) => ({
+      ...deliveredSchema.parse(JSON.parse(raw)),
+      raw,
+    }));
   }
 }

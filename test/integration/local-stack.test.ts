@@ -138,15 +138,20 @@ describe('the local stack (npm start)', { timeout: 180_000 }, () => {
   const issued: string[] = [];
   let successor: string;
 
+  /** The same port, data directory and alerts file for both starts. */
+  const onDataDir = () => [
+    '--port',
+    String(port),
+    '--data-dir',
+    dataDir,
+    '--alerts-file',
+    alertsFile,
+  ];
+
   beforeAll(async () => {
     port = await freePort();
     stack = await startStack([
-      '--port',
-      String(port),
-      '--data-dir',
-      dataDir,
-      '--alerts-file',
-      alertsFile,
+      ...onDataDir(),
       '--schedule-every',
       '1',
       // The handlers' own log lines and metrics too, for the leak check.
@@ -394,14 +399,7 @@ describe('the local stack (npm start)', { timeout: 180_000 }, () => {
   });
 
   it('keeps its state across a restart on the same data directory, and SIGTERM stops it all', async () => {
-    const again = await startStack([
-      '--port',
-      String(port),
-      '--data-dir',
-      dataDir,
-      '--alerts-file',
-      alertsFile,
-    ]);
+    const again = await startStack(onDataDir());
     try {
       expect(again.adminToken).toBeUndefined();
       expect(again.output()).toContain('Resumed from the data directory');
