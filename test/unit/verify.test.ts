@@ -1,4 +1,5 @@
 import { describe, expect, it, vi } from 'vitest';
+import fc from 'fast-check';
 import { generateToken, hashToken } from '../../shared/token/format';
 import { evaluateRecord, verifyToken } from '../../shared/token/verify';
 import { tokenRecord } from '../support/tokens';
@@ -89,5 +90,35 @@ describe('verifyToken', () => {
     expect(await verifyToken(token, { lookup, now: () => NOW, prefix: 'sk_test_' })).toMatchObject({
       reason: 'unknown',
     });
+  });
+});
+
+describe('evaluateRecord around expiry and grace boundaries (clock skew)', () => {
+  const MINUTE = 60_000;
+  const base = Date.parse('2026-06-01T12:00:00.000Z');
+  const iso = (ms: number) => new Date(ms).toISOString();
+
+  it('allows exactly before the effective end, on any clock, and never flaps back to allowed', () => {
+    fc.assert(
+      fc.property(
+        fc.integer({ min: -7 * 24 * 60 * MINUTE, max: 7 * 24 * 60 * MINUTE }), // expiry offset
+        fc.option(fc.integer({ min: -7 * 24 * 60 * MINUTE, max: 7 * 24 * 60 * MINUTE })), // grace
+        fc.array(fc.integer({ min: -5 * MINUTE, max: 5 * MINUTE }), { minLength: 2, maxLength: 8 }), // skewed clocks
+        (expiresIn, graceIn, skews) => {
+          const rotated =
+            graceIn === null ? {} : { rotatedTo: 'tok_next', graceUntil: iso(base + graceIn) };
+          const r = record({ expiresAt: iso(base + expiresIn), ...rotated });
+          const end = Math.min(base + expiresIn, graceIn === null ? Infinity : base + graceIn);
+          const times = skews.map((s) => base + s).sort((a, b) => a - b);
+          let deniedBefore = false;
+          for (const t of times) {
+            const verdict = evaluateRecord(r, new Date(t));
+            expect(verdict.allowed).toBe(t < end);
+            if (deniedBefore) expect(verdict.allowed).toBe(false);
+            deniedBefore ||= !verdict.allowed;
+          }
+        },
+      ),
+    );
   });
 });
