@@ -5,24 +5,15 @@
 import { CreateTopicCommand, SNSClient, SubscribeCommand } from '@aws-sdk/client-sns';
 import { SQSClient } from '@aws-sdk/client-sqs';
 import * as z from 'zod/mini';
-import { LOCAL_AWS_ENV } from './dynamodb-local';
+import { localClientConfig } from './dynamodb-local';
 import { createQueue, drainQueue } from './sqs-queue';
 
-const clientConfig = (endpoint: string) => ({
-  endpoint,
-  region: LOCAL_AWS_ENV.AWS_REGION,
-  credentials: {
-    accessKeyId: LOCAL_AWS_ENV.AWS_ACCESS_KEY_ID,
-    secretAccessKey: LOCAL_AWS_ENV.AWS_SECRET_ACCESS_KEY,
-  },
-});
-
 export function localSnsClient(endpoint: string): SNSClient {
-  return new SNSClient(clientConfig(endpoint));
+  return new SNSClient(localClientConfig(endpoint));
 }
 
 export function localSqsClient(endpoint: string): SQSClient {
-  return new SQSClient(clientConfig(endpoint));
+  return new SQSClient(localClientConfig(endpoint));
 }
 
 export async function createTopic(sns: SNSClient, name: string): Promise<string> {

@@ -20,15 +20,20 @@ export const LOCAL_AWS_ENV = {
   AWS_SECRET_ACCESS_KEY: 'local',
 } as const;
 
-export function localDynamoClient(endpoint: string): DynamoDBClient {
-  return new DynamoDBClient({
+/** SDK client settings for an emulator at `endpoint`: its region and fake credentials. */
+export function localClientConfig(endpoint: string) {
+  return {
     endpoint,
     region: LOCAL_AWS_ENV.AWS_REGION,
     credentials: {
       accessKeyId: LOCAL_AWS_ENV.AWS_ACCESS_KEY_ID,
       secretAccessKey: LOCAL_AWS_ENV.AWS_SECRET_ACCESS_KEY,
     },
-  });
+  };
+}
+
+export function localDynamoClient(endpoint: string): DynamoDBClient {
+  return new DynamoDBClient(localClientConfig(endpoint));
 }
 
 export async function freePort(): Promise<number> {

@@ -10,18 +10,11 @@ import {
 } from '@aws-sdk/client-eventbridge';
 import type { SQSClient } from '@aws-sdk/client-sqs';
 import * as z from 'zod/mini';
-import { LOCAL_AWS_ENV } from './dynamodb-local';
+import { localClientConfig } from './dynamodb-local';
 import { createQueue, drainQueue } from './sqs-queue';
 
 export function localEventBridgeClient(endpoint: string): EventBridgeClient {
-  return new EventBridgeClient({
-    endpoint,
-    region: LOCAL_AWS_ENV.AWS_REGION,
-    credentials: {
-      accessKeyId: LOCAL_AWS_ENV.AWS_ACCESS_KEY_ID,
-      secretAccessKey: LOCAL_AWS_ENV.AWS_SECRET_ACCESS_KEY,
-    },
-  });
+  return new EventBridgeClient(localClientConfig(endpoint));
 }
 
 export async function createEventBus(client: EventBridgeClient, name: string): Promise<string> {

@@ -17,7 +17,7 @@ import {
   UpdateSecretVersionStageCommand,
 } from '@aws-sdk/client-secrets-manager';
 import { randomUUID } from 'node:crypto';
-import { LOCAL_AWS_ENV } from './dynamodb-local';
+import { localClientConfig } from './dynamodb-local';
 import { ROTATION_STEPS, type RotationEvent, type RotationStep } from '../shared/rotation/rotator';
 import {
   parseSecretValue,
@@ -29,14 +29,7 @@ import {
 export const ROTATION_LAMBDA_ARN = 'arn:aws:lambda:us-east-1:123456789012:function:token-rotation';
 
 export function localSecretsClient(endpoint: string): SecretsManagerClient {
-  return new SecretsManagerClient({
-    endpoint,
-    region: LOCAL_AWS_ENV.AWS_REGION,
-    credentials: {
-      accessKeyId: LOCAL_AWS_ENV.AWS_ACCESS_KEY_ID,
-      secretAccessKey: LOCAL_AWS_ENV.AWS_SECRET_ACCESS_KEY,
-    },
-  });
+  return new SecretsManagerClient(localClientConfig(endpoint));
 }
 
 export type InvokeStep = (event: RotationEvent) => Promise<unknown>;

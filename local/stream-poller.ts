@@ -15,7 +15,7 @@ import {
 } from '@aws-sdk/client-dynamodb-streams';
 import { DescribeTableCommand, type DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import * as z from 'zod/mini';
-import { LOCAL_AWS_ENV } from './dynamodb-local';
+import { LOCAL_AWS_ENV, localClientConfig } from './dynamodb-local';
 
 export type StreamHandler = (event: { Records: unknown[] }) => Promise<unknown>;
 
@@ -24,14 +24,7 @@ const partialBatchSchema = z.object({
 });
 
 export function localStreamsClient(endpoint: string): DynamoDBStreamsClient {
-  return new DynamoDBStreamsClient({
-    endpoint,
-    region: LOCAL_AWS_ENV.AWS_REGION,
-    credentials: {
-      accessKeyId: LOCAL_AWS_ENV.AWS_ACCESS_KEY_ID,
-      secretAccessKey: LOCAL_AWS_ENV.AWS_SECRET_ACCESS_KEY,
-    },
-  });
+  return new DynamoDBStreamsClient(localClientConfig(endpoint));
 }
 
 /** The deployed mapping's filter (infra/lifecycle-events.ts): new audit items of successes. */
