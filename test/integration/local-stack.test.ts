@@ -3,7 +3,6 @@
  * through `npm run local`, alerts in the alerts file, Ctrl-C, and a restart on the same data
  * directory. Nothing here reaches into the process: it is all stdout, HTTP, files and signals.
  */
-import { spawn, type ChildProcess } from 'node:child_process';
 import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -15,103 +14,19 @@ import { ScanCommand, type AttributeValue } from '@aws-sdk/client-dynamodb';
 import { freePort, localDynamoClient } from '../../local/dynamodb-local';
 import { LOCAL_TABLES } from '../../local/stack';
 import { displayHint, findTokens, hashToken } from '../../shared/token/format';
-
-const ROOT = join(import.meta.dirname, '../..');
-const READY = 'Ctrl-C stops everything.';
-
-interface Running {
-  readonly child: ChildProcess;
-  readonly url: string;
-  readonly dynamoEndpoint: string;
-  readonly motoEndpoint: string;
-  readonly adminToken: string | undefined;
-  readonly readyMs: number;
-  output(): string;
-  exited: Promise<Exit>;
-}
-
-const children: ChildProcess[] = [];
-
-interface Exit {
-  readonly code: number | null;
-  readonly signal: NodeJS.Signals | null;
-}
-
-/** What a shell reports after Ctrl-C: exit 0, or npm re-raising the SIGINT it forwarded. */
-const cleanInterrupt = (exit: Exit) => exit.code === 0 || exit.signal === 'SIGINT';
-
-/** `npm start -- …` in its own process group, as a terminal runs it. */
-function npmStart(args: string[]): {
-  child: ChildProcess;
-  output: () => string;
-  exited: Promise<Exit>;
-} {
-  const child = spawn('npm', ['start', '--', ...args], {
-    cwd: ROOT,
-    detached: true,
-    stdio: ['ignore', 'pipe', 'pipe'],
-  });
-  children.push(child);
-  let output = '';
-  child.stdout.on('data', (chunk: Buffer) => (output += chunk.toString()));
-  child.stderr.on('data', (chunk: Buffer) => (output += chunk.toString()));
-  const exited = new Promise<Exit>((resolve) =>
-    child.once('exit', (code, signal) => {
-      resolve({ code, signal });
-    }),
-  );
-  return { child, output: () => output, exited };
-}
-
-async function startStack(args: string[]): Promise<Running> {
-  const began = Date.now();
-  const started = npmStart(args);
-  const state = { exited: false };
-  void started.exited.then(() => (state.exited = true));
-  while (!started.output().includes(READY)) {
-    if (state.exited) throw new Error(`npm start exited before it was ready:\n${started.output()}`);
-    if (Date.now() - began > 120_000)
-      throw new Error(`npm start not ready in 120 s:\n${started.output()}`);
-    await sleep(100);
-  }
-  const text = started.output();
-  const match = (pattern: RegExp) => pattern.exec(text)?.[1];
-  const url = match(/API\s+(http:\/\/127\.0\.0\.1:\d+)/);
-  const dynamoEndpoint = match(/DynamoDB Local\s+(http:\/\/127\.0\.0\.1:\d+)/);
-  const motoEndpoint = match(/moto\s+(http:\/\/127\.0\.0\.1:\d+)/);
-  if (url === undefined || dynamoEndpoint === undefined || motoEndpoint === undefined)
-    throw new Error(`No endpoints printed:\n${text}`);
-  return {
-    ...started,
-    url,
-    dynamoEndpoint,
-    motoEndpoint,
-    adminToken: match(/First admin token[^\n]*\n\s+(sk_\w+)/),
-    readyMs: Date.now() - began,
-  };
-}
-
-/** Ctrl-C: SIGINT to the whole foreground process group. */
-async function interrupt(stack: Running): Promise<Exit> {
-  if (stack.child.pid !== undefined) process.kill(-stack.child.pid, 'SIGINT');
-  return stack.exited;
-}
+import {
+  children,
+  cleanInterrupt,
+  interrupt,
+  npmStart,
+  runProcess,
+  startStack,
+  type Running,
+} from '../support/local-stack';
 
 /** `npm run local -- --url … <args>`: stdout, stderr and exit code. */
-function npmLocal(url: string, args: string[]) {
-  return new Promise<{ code: number | null; stdout: string; stderr: string }>((resolve) => {
-    const child = spawn('npm', ['run', '--silent', 'local', '--', '--url', url, ...args], {
-      cwd: ROOT,
-    });
-    let stdout = '';
-    let stderr = '';
-    child.stdout.on('data', (chunk: Buffer) => (stdout += chunk.toString()));
-    child.stderr.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
-    child.once('exit', (code) => {
-      resolve({ code, stdout, stderr });
-    });
-  });
-}
+const npmLocal = (url: string, args: string[]) =>
+  runProcess('npm', ['run', '--silent', 'local', '--', '--url', url, ...args]);
 
 const refuses = async (endpoint: string) =>
   fetch(endpoint).then(

@@ -1,0 +1,112 @@
+/**
+ * The local stack as a user starts it (`npm start` in its own process group) and other
+ * commands as a user runs them, for the tests that drive it only from the outside.
+ */
+import { spawn, type ChildProcess } from 'node:child_process';
+import { join } from 'node:path';
+import { setTimeout as sleep } from 'node:timers/promises';
+
+const ROOT = join(import.meta.dirname, '../..');
+const READY = 'Ctrl-C stops everything.';
+
+export interface Exit {
+  readonly code: number | null;
+  readonly signal: NodeJS.Signals | null;
+}
+
+export interface Running {
+  readonly child: ChildProcess;
+  readonly url: string;
+  readonly dynamoEndpoint: string;
+  readonly motoEndpoint: string;
+  readonly adminToken: string | undefined;
+  readonly readyMs: number;
+  output(): string;
+  exited: Promise<Exit>;
+}
+
+/** Every `npm start` of the test file, so `afterAll` can kill what is left. */
+export const children: ChildProcess[] = [];
+
+/** What a shell reports after Ctrl-C: exit 0, or npm re-raising the SIGINT it forwarded. */
+export const cleanInterrupt = (exit: Exit) => exit.code === 0 || exit.signal === 'SIGINT';
+
+/** `npm start -- …` in its own process group, as a terminal runs it. */
+export function npmStart(args: string[]): {
+  child: ChildProcess;
+  output: () => string;
+  exited: Promise<Exit>;
+} {
+  const child = spawn('npm', ['start', '--', ...args], {
+    cwd: ROOT,
+    detached: true,
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  children.push(child);
+  let output = '';
+  child.stdout.on('data', (chunk: Buffer) => (output += chunk.toString()));
+  child.stderr.on('data', (chunk: Buffer) => (output += chunk.toString()));
+  const exited = new Promise<Exit>((resolve) =>
+    child.once('exit', (code, signal) => {
+      resolve({ code, signal });
+    }),
+  );
+  return { child, output: () => output, exited };
+}
+
+/** `npm start -- …`, once it printed that it is ready, with what it printed. */
+export async function startStack(args: string[]): Promise<Running> {
+  const began = Date.now();
+  const started = npmStart(args);
+  const state = { exited: false };
+  void started.exited.then(() => (state.exited = true));
+  while (!started.output().includes(READY)) {
+    if (state.exited) throw new Error(`npm start exited before it was ready:\n${started.output()}`);
+    if (Date.now() - began > 120_000)
+      throw new Error(`npm start not ready in 120 s:\n${started.output()}`);
+    await sleep(100);
+  }
+  const text = started.output();
+  const match = (pattern: RegExp) => pattern.exec(text)?.[1];
+  const url = match(/API\s+(http:\/\/127\.0\.0\.1:\d+)/);
+  const dynamoEndpoint = match(/DynamoDB Local\s+(http:\/\/127\.0\.0\.1:\d+)/);
+  const motoEndpoint = match(/moto\s+(http:\/\/127\.0\.0\.1:\d+)/);
+  if (url === undefined || dynamoEndpoint === undefined || motoEndpoint === undefined)
+    throw new Error(`No endpoints printed:\n${text}`);
+  return {
+    ...started,
+    url,
+    dynamoEndpoint,
+    motoEndpoint,
+    adminToken: match(/First admin token[^\n]*\n\s+(sk_\w+)/),
+    readyMs: Date.now() - began,
+  };
+}
+
+/** Ctrl-C: SIGINT to the whole foreground process group. */
+export async function interrupt(stack: Running): Promise<Exit> {
+  if (stack.child.pid !== undefined) process.kill(-stack.child.pid, 'SIGINT');
+  return stack.exited;
+}
+
+/** Run a command to its end without blocking (a running stack keeps printing meanwhile). */
+export function runProcess(
+  command: string,
+  args: string[],
+  options: { cwd?: string; env?: NodeJS.ProcessEnv } = {},
+): Promise<{ code: number | null; stdout: string; stderr: string }> {
+  return new Promise((resolve) => {
+    const child = spawn(command, args, {
+      cwd: options.cwd ?? ROOT,
+      env: options.env ?? process.env,
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
+    let stdout = '';
+    let stderr = '';
+    child.stdout.on('data', (chunk: Buffer) => (stdout += chunk.toString()));
+    child.stderr.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
+    child.once('exit', (code) => {
+      resolve({ code, stdout, stderr });
+    });
+  });
+}
