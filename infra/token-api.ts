@@ -22,13 +22,17 @@ import { LogGroup, RetentionDays } from 'aws-cdk-lib/aws-logs';
 import { CfnWebACLAssociation } from 'aws-cdk-lib/aws-wafv2';
 import { Construct } from 'constructs';
 import { join } from 'node:path';
-import { MANAGEMENT_ROUTES } from '../shared/api/router';
+import { MANAGEMENT_ROUTES, PUBLIC_ROUTES } from '../shared/api/router';
 import { catalogConflicts, type Route } from '../shared/authz/routes';
 import { AUDIT_INDEX, TOKEN_INDEX } from '../shared/store/schema';
 import { DEFAULT_TOKEN_PREFIX } from '../shared/token/format';
 import { grantKeyVia } from './kms-grants';
 import { ServiceFunction } from './service-function';
 import { authorizationHeaderPattern, GATEWAY_REPLIES, type GatewayReply } from './routes';
+
+/** Requests per second (and burst) a route without the authorizer accepts, stage-wide. */
+export const PUBLIC_ROUTE_RATE = 5;
+export const PUBLIC_ROUTE_BURST = 10;
 
 export interface TokenApiProps {
   readonly tokensTable: ITable;
@@ -122,6 +126,18 @@ export class TokenApi extends Construct {
         loggingLevel: MethodLoggingLevel.ERROR,
         accessLogDestination: new LogGroupLogDestination(accessLogs),
         accessLogFormat: ACCESS_LOG_FORMAT,
+        // Routes without the authorizer get a tight per-method limit of their own.
+        methodOptions: Object.fromEntries(
+          PUBLIC_ROUTES.map((route) => [
+            `${route.path}/${route.method}`,
+            {
+              throttlingRateLimit: PUBLIC_ROUTE_RATE,
+              throttlingBurstLimit: PUBLIC_ROUTE_BURST,
+              metricsEnabled: true,
+              loggingLevel: MethodLoggingLevel.ERROR,
+            },
+          ]),
+        ),
       },
     });
 
@@ -154,6 +170,7 @@ export class TokenApi extends Construct {
     this.grantManagementAccess(props, stageName);
     const management = new LambdaIntegration(this.managementFunction.function);
     for (const route of MANAGEMENT_ROUTES) this.addRoute(route, validator, management);
+    for (const route of PUBLIC_ROUTES) this.addPublicRoute(route, validator, management);
     for (const route of props.routes) this.addRoute(route, validator);
     this.addHealthRoute(validator);
     this.addGatewayResponses();
@@ -264,6 +281,29 @@ export class TokenApi extends Construct {
         methodResponses: [{ statusCode: '200' }],
       },
     );
+  }
+
+  /**
+   * A management route without the authorizer (the bootstrap exchange: its token is one the
+   * authorizer denies everywhere, and the operation checks it itself). Throttled per method, so
+   * an unauthenticated caller can spend little of the function's or the table's capacity.
+   */
+  private addPublicRoute(
+    route: Route,
+    validator: RequestValidator,
+    backend: LambdaIntegration,
+  ): void {
+    const method = this.resourceFor(route.path).addMethod(route.method, backend, {
+      authorizationType: AuthorizationType.NONE,
+      requestValidator: validator,
+      methodResponses: [{ statusCode: '200' }],
+    });
+    for (const rule of ['AwsSolutions-APIG4', 'AwsSolutions-COG4']) {
+      Validations.of(method).acknowledge({
+        id: rule,
+        reason: `${route.method} ${route.path} has no authorizer by design: it authenticates a single-use bootstrap token itself, and is throttled to ${String(PUBLIC_ROUTE_RATE)} requests/s.`,
+      });
+    }
   }
 
   private addHealthRoute(validator: RequestValidator): void {

@@ -34,6 +34,8 @@ export interface GatewayResponse {
 
 export interface GatewayOptions {
   readonly catalog: readonly Route[];
+  /** Routes with no authorizer in front (the stack's authorization NONE methods). */
+  readonly publicRoutes?: readonly Route[];
   readonly authorizer: LambdaHandler;
   /** Lambda proxy integrations by route (`GET /tokens`); other routes echo, like the stack's mocks. */
   readonly integrations: ReadonlyMap<string, LambdaHandler>;
@@ -168,11 +170,18 @@ export class LocalGateway {
     }
     let matched;
     try {
-      matched = matchRoute(this.options.catalog, request.method, url.pathname);
+      matched = matchRoute(
+        [...this.options.catalog, ...(this.options.publicRoutes ?? [])],
+        request.method,
+        url.pathname,
+      );
     } catch {
       return reply(GATEWAY_REPLIES.badRequest, 'none');
     }
     if (matched === undefined) return reply(GATEWAY_REPLIES.noRoute, 'none');
+    if (this.options.publicRoutes?.includes(matched.route) === true) {
+      return this.integrate(request, url, matched, null, 'none');
+    }
 
     // API Gateway does not call a TOKEN authorizer when its identity source is missing or
     // fails the identity validation expression.
@@ -194,13 +203,23 @@ export class LocalGateway {
     if (!policyAllows(authorized.policy, methodArn))
       return reply(GATEWAY_REPLIES.accessDenied, via);
 
-    const { route, params } = matched;
     const context: Record<string, string> = {
       principalId: authorized.policy.principalId,
       ...Object.fromEntries(
         Object.entries(authorized.policy.context ?? {}).map(([k, v]) => [k, String(v)]),
       ),
     };
+    return this.integrate(request, url, matched, context, via);
+  }
+
+  /** Call the route's integration with a REST proxy event (or echo, like the stack's mocks). */
+  private async integrate(
+    request: GatewayRequest,
+    url: URL,
+    { route, params }: { route: Route; params: Record<string, string> },
+    context: Record<string, string> | null,
+    via: GatewayResponse['authorizer'],
+  ): Promise<GatewayResponse> {
     const integration = this.options.integrations.get(`${route.method} ${route.path}`);
     if (integration === undefined) {
       // The stack's example backends are mock integrations echoing the authorizer's context.
@@ -209,9 +228,9 @@ export class LocalGateway {
         headers: { 'content-type': 'application/json' },
         body: JSON.stringify({
           route: `${route.method} ${route.path}`,
-          tokenId: context['tokenId'],
-          owner: context['owner'],
-          scopes: context['scopes'],
+          tokenId: context?.['tokenId'],
+          owner: context?.['owner'],
+          scopes: context?.['scopes'],
         }),
         authorizer: via,
       };

@@ -16,7 +16,7 @@ import { dirname, join } from 'node:path';
 import { randomUUID } from 'node:crypto';
 import * as z from 'zod/mini';
 import { authorizationHeaderPattern, DEFAULT_CATALOG } from '../infra/routes';
-import { MANAGEMENT_ROUTES } from '../shared/api/router';
+import { MANAGEMENT_ROUTES, PUBLIC_ROUTES } from '../shared/api/router';
 import { EVENT_SOURCE, lifecycleDetailSchema } from '../shared/events/lifecycle';
 import { ADMIN_SCOPE } from '../shared/authz/routes';
 import type { RotationEvent } from '../shared/rotation/rotator';
@@ -499,7 +499,10 @@ export async function startLocalStack(options: LocalStackOptions): Promise<Local
     gateway = new LocalGateway({
       catalog: DEFAULT_CATALOG,
       authorizer,
-      integrations: new Map(MANAGEMENT_ROUTES.map((r) => [`${r.method} ${r.path}`, management])),
+      publicRoutes: PUBLIC_ROUTES,
+      integrations: new Map(
+        [...MANAGEMENT_ROUTES, ...PUBLIC_ROUTES].map((r) => [`${r.method} ${r.path}`, management]),
+      ),
       identityValidation: new RegExp(authorizationHeaderPattern(DEFAULT_TOKEN_PREFIX)),
       cacheTtlMs: options.authorizerCacheTtlSeconds * 1000,
       restApiId: LOCAL_REST_API_ID,

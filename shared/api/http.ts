@@ -12,6 +12,7 @@ export const proxyEventSchema = z.object({
   httpMethod: z.string(),
   /** The resource template, e.g. `/tokens/{id}`. */
   resource: z.string(),
+  headers: stringMap,
   pathParameters: stringMap,
   queryStringParameters: stringMap,
   body: z.nullable(z.optional(z.string())),

@@ -22,6 +22,7 @@ const errors = {
   '403': 'The token lacks a scope, or the operation is refused for it',
   '404': 'No such token (or not visible to this token)',
   '409': 'The token is not in a state that allows this',
+  '410': 'Its time is up (an expired bootstrap token or rotation grant)',
   '503': 'The token store is busy; retry after Retry-After',
 };
 
@@ -30,11 +31,13 @@ export function openApiDocument(): JsonSchema {
   for (const route of ROUTE_DOCS) {
     const parameters: JsonSchema[] = [];
     for (const match of route.path.matchAll(/\{([^}]+)\}/g)) {
+      const params = route.params === undefined ? undefined : schemaOf(route.params, 'input');
+      const properties = z.record(z.string(), z.unknown()).parse(params?.['properties'] ?? {});
       parameters.push({
         name: match[1],
         in: 'path',
         required: true,
-        schema: { type: 'string', pattern: '^tok_[0-9A-Za-z]{16}$' },
+        schema: properties['id'] ?? { type: 'string', pattern: '^tok_[0-9A-Za-z]{16}$' },
       });
     }
     if (route.query !== undefined) {
@@ -60,8 +63,9 @@ export function openApiDocument(): JsonSchema {
     const item = (paths[route.path] ??= {});
     item[route.method.toLowerCase()] = {
       summary: route.summary,
-      'x-required-scopes': route.scopes,
-      security: [{ serviceToken: [] }],
+      ...(route.public
+        ? { 'x-no-authorizer': true, security: [{ bootstrapToken: [] }] }
+        : { 'x-required-scopes': route.scopes, security: [{ serviceToken: [] }] }),
       ...(parameters.length === 0 ? {} : { parameters }),
       ...(route.body === undefined
         ? {}
@@ -100,7 +104,7 @@ export function openApiDocument(): JsonSchema {
       title: 'Service-token management API',
       version: '1.0.0',
       description:
-        "Create, list, rotate and revoke sk_ service tokens. Every route needs a token (Authorization: Bearer sk_…) with the scopes in x-required-scopes; the admin scope grants all. A token without admin sees only its own owner's tokens.",
+        "Create, list, rotate and revoke sk_ service tokens. Every route but POST /tokens/exchange needs a token (Authorization: Bearer sk_…) with the scopes in x-required-scopes; the admin scope grants all. POST /tokens/exchange takes a bootstrap token instead. A token without admin sees only its own owner's tokens.",
     },
     servers: [
       {
@@ -109,7 +113,14 @@ export function openApiDocument(): JsonSchema {
       },
     ],
     components: {
-      securitySchemes: { serviceToken: { type: 'http', scheme: 'bearer' } },
+      securitySchemes: {
+        serviceToken: { type: 'http', scheme: 'bearer' },
+        bootstrapToken: {
+          type: 'http',
+          scheme: 'bearer',
+          description: 'A single-use bootstrap token from POST /tokens/bootstrap',
+        },
+      },
       schemas: { Error: schemaOf(errorBody, 'output') },
     },
     paths,

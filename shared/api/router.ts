@@ -20,7 +20,10 @@ import {
 import {
   auditPage,
   auditQuery,
+  createBootstrapBody,
   createTokenBody,
+  exchangeBody,
+  exchangedToken,
   emergencyRevokeBody,
   emergencyRevokeResult,
   issuedToken,
@@ -44,12 +47,22 @@ const isNone = (schema: z.ZodMiniType): boolean => Object.is(schema, NONE);
 interface Input<B extends z.ZodMiniType, Q extends z.ZodMiniType> {
   /** The `{id}` path parameter, validated, on routes that have one. */
   readonly id: string;
+  /** The Authorization header: read only by the public routes, which have no authorizer. */
+  readonly authorization: string | undefined;
+  readonly requestId: string;
   readonly body: z.infer<B>;
   readonly query: z.infer<Q>;
 }
 
 interface RouteSpec<B extends z.ZodMiniType, Q extends z.ZodMiniType> extends Route {
   readonly status: number;
+  /**
+   * No authorizer in front (API Gateway authorization NONE, throttled per method): the
+   * operation authenticates the request itself. Not part of the authorizer's route catalog.
+   */
+  readonly public?: true;
+  /** The `{id}` path parameter's schema. Default: a token id. */
+  readonly params?: z.ZodMiniType<{ id: string }>;
   /** For the OpenAPI document: what it does and what it returns. */
   readonly summary: string;
   readonly response: z.ZodMiniType;
@@ -65,6 +78,8 @@ interface RouteSpec<B extends z.ZodMiniType, Q extends z.ZodMiniType> extends Ro
 
 interface ManagementRoute extends Route {
   readonly status: number;
+  readonly public?: true;
+  readonly params?: z.ZodMiniType<{ id: string }>;
   readonly summary: string;
   readonly response: z.ZodMiniType;
   readonly body?: z.ZodMiniType;
@@ -87,15 +102,23 @@ function route<B extends z.ZodMiniType, Q extends z.ZodMiniType>(
     ...(isNone(query) ? {} : { query }),
     serve: (service, caller, event) => {
       const id = spec.path.includes('{id}')
-        ? validate(tokenIdParams, event.pathParameters ?? {}, 'path').id
+        ? validate(spec.params ?? tokenIdParams, event.pathParameters ?? {}, 'path').id
         : '';
       return operation(service, caller, {
         id,
+        authorization: header(event, 'authorization'),
+        requestId: event.requestContext.requestId,
         body: validate(body, jsonBody(event), 'body'),
         query: validate(query, event.queryStringParameters ?? {}, 'query'),
       });
     },
   };
+}
+
+/** A request header, whatever its case (API Gateway passes them as the client sent them). */
+function header(event: ProxyEvent, name: string): string | undefined {
+  const headers = event.headers ?? {};
+  return Object.entries(headers).find(([key]) => key.toLowerCase() === name)?.[1];
 }
 
 const ROUTES: readonly ManagementRoute[] = [
@@ -120,6 +143,32 @@ const ROUTES: readonly ManagementRoute[] = [
     status: 201,
     query: NONE,
     operation: (s, caller, { body }) => s.create(caller, body),
+  }),
+  route({
+    method: 'POST',
+    path: '/tokens/bootstrap',
+    scopes: ['admin'],
+    summary:
+      'Admin: issue a short-lived, single-use bootstrap token that a new service exchanges for its own token',
+    body: createBootstrapBody,
+    response: issuedToken,
+    status: 201,
+    query: NONE,
+    operation: (s, caller, { body }) => s.createBootstrap(caller, body),
+  }),
+  route({
+    method: 'POST',
+    path: '/tokens/exchange',
+    scopes: [],
+    public: true,
+    summary:
+      'Exchange a bootstrap token (Authorization: Bearer, no authorizer) once for an operational token',
+    body: exchangeBody,
+    response: exchangedToken,
+    status: 201,
+    query: NONE,
+    operation: (s, _caller, { body, authorization, requestId }) =>
+      s.exchange(authorization, body, requestId),
   }),
   route({
     method: 'GET',
@@ -205,6 +254,8 @@ export const ROUTE_DOCS = ROUTES.map((route) => ({
   method: route.method,
   path: route.path,
   scopes: route.scopes,
+  public: route.public === true,
+  params: route.params,
   status: route.status,
   summary: route.summary,
   body: route.body,
@@ -212,12 +263,15 @@ export const ROUTE_DOCS = ROUTES.map((route) => ({
   response: route.response,
 }));
 
-/** The management routes as route-catalog entries (method, path, scopes). */
-export const MANAGEMENT_ROUTES: readonly Route[] = ROUTES.map(({ method, path, scopes }) => ({
-  method,
-  path,
-  scopes,
-}));
+/** The management routes behind the authorizer, as route-catalog entries. */
+export const MANAGEMENT_ROUTES: readonly Route[] = ROUTES.filter((r) => r.public !== true).map(
+  ({ method, path, scopes }) => ({ method, path, scopes }),
+);
+
+/** Routes with no authorizer in front: each authenticates its requests itself. */
+export const PUBLIC_ROUTES: readonly Route[] = ROUTES.filter((r) => r.public === true).map(
+  ({ method, path, scopes }) => ({ method, path, scopes }),
+);
 
 export interface RouteOutcome {
   readonly response: HttpResponse;
@@ -242,7 +296,8 @@ export async function handleRequest(event: unknown, service: TokenService): Prom
     return { route: 'unmatched', requestId, response: errorResponse(404, 'No such route') };
   }
   const name = `${route.method} ${route.path}`;
-  const caller = callerOf(request);
+  const caller =
+    route.public === true ? anonymous(request.requestContext.requestId) : callerOf(request);
   if (caller === undefined) {
     return { route: name, requestId, response: errorResponse(401, 'Unauthorized') };
   }
@@ -252,6 +307,11 @@ export async function handleRequest(event: unknown, service: TokenService): Prom
   } catch (error) {
     return { route: name, requestId, ...failure(error) };
   }
+}
+
+/** The caller of a public route: nobody yet; the operation authenticates the request. */
+function anonymous(requestId: string): Caller {
+  return { tokenId: 'anonymous', owner: '', scopes: [], requestId };
 }
 
 function failure(error: unknown): { response: HttpResponse; error?: unknown } {
@@ -264,6 +324,8 @@ function failure(error: unknown): { response: HttpResponse; error?: unknown } {
       case 'conflict':
       case 'already-exists':
         return { response: errorResponse(409, error.message) };
+      case 'gone':
+        return { response: errorResponse(410, error.message) };
       case 'invalid-cursor':
         return { response: errorResponse(400, error.message) };
       case 'throttled':

@@ -7,6 +7,7 @@ import * as z from 'zod/mini';
 import { auditEventSchema } from '../store/audit';
 import { findTokens } from '../token/format';
 import { TOKEN_STATUSES } from '../token/record';
+import { rotationPolicySchema } from '../token/rotation-policy';
 
 export const MAX_LIFETIME_DAYS = 730;
 export const MAX_GRACE_DAYS = 30;
@@ -54,8 +55,50 @@ export const createTokenBody = z.strictObject({
     .check(z.minLength(1, 'must name at least one scope'), z.maxLength(20, 'at most 20 scopes')),
   expiresInDays: z._default(days(1, MAX_LIFETIME_DAYS), 90),
   metadata: z.optional(metadataSchema),
+  /** This token's own rotation policy; default: its owner's, else the deployment's. */
+  rotationPolicy: z.optional(rotationPolicySchema),
 });
 export type CreateTokenBody = z.infer<typeof createTokenBody>;
+
+export const MAX_BOOTSTRAP_MINUTES = 24 * 60;
+
+export const createBootstrapBody = z.strictObject({
+  name: nameSchema,
+  /** The owner the exchanged token will belong to. */
+  owner: ownerSchema,
+  /** The most the exchanged token may have; the exchange may ask for fewer. */
+  scopes: z
+    .array(scopeSchema)
+    .check(z.minLength(1, 'must name at least one scope'), z.maxLength(20, 'at most 20 scopes')),
+  /** How long the bootstrap token can be exchanged. */
+  expiresInMinutes: z._default(
+    z
+      .int()
+      .check(
+        z.gte(1, 'must be at least 1'),
+        z.lte(MAX_BOOTSTRAP_MINUTES, `must be at most ${String(MAX_BOOTSTRAP_MINUTES)}`),
+      ),
+    60,
+  ),
+  /** Lifetime of the token it is exchanged for (the most the exchange may ask for). */
+  tokenExpiresInDays: z._default(days(1, MAX_LIFETIME_DAYS), 90),
+  /** Inherited by the exchanged token. */
+  rotationPolicy: z.optional(rotationPolicySchema),
+});
+
+export const exchangeBody = z.strictObject({
+  /** Default: the bootstrap token's name. */
+  name: z.optional(nameSchema),
+  /** Default: all of the bootstrap token's scopes; never more. */
+  scopes: z.optional(
+    z
+      .array(scopeSchema)
+      .check(z.minLength(1, 'must name at least one scope'), z.maxLength(20, 'at most 20 scopes')),
+  ),
+  /** Default and maximum: the bootstrap token's `tokenExpiresInDays`. */
+  expiresInDays: z.optional(days(1, MAX_LIFETIME_DAYS)),
+  metadata: z.optional(metadataSchema),
+});
 
 export const rotateTokenBody = z.strictObject({
   /** How long the replaced token keeps working (never past its own expiry). */
@@ -132,6 +175,11 @@ export const tokenView = z.object({
   revokeReason: z.optional(z.string()),
   lastUsedAt: z.optional(z.string()),
   useCount: z.optional(z.number()),
+  kind: z.optional(z.enum(['bootstrap'])),
+  tokenLifetimeDays: z.optional(z.number()),
+  exchangedFor: z.optional(z.string()),
+  exchangedAt: z.optional(z.string()),
+  rotationPolicy: z.optional(rotationPolicySchema),
 });
 export type TokenView = z.infer<typeof tokenView>;
 
@@ -144,6 +192,11 @@ export const issuedToken = z.extend(tokenView, {
 export const tokenPage = z.object({
   items: z.array(tokenView),
   cursor: z.optional(z.string()),
+});
+
+export const exchangedToken = z.extend(issuedToken, {
+  /** The bootstrap token this one was exchanged for; it is now used up. */
+  bootstrapId: z.string(),
 });
 
 export const rotatedToken = z.extend(issuedToken, {

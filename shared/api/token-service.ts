@@ -9,6 +9,7 @@
  */
 import { ADMIN_SCOPE } from '../authz/routes';
 import type { AuditContext } from '../store/audit';
+import { TokenStoreError } from '../store/errors';
 import type { TokenStore } from '../store/token-store';
 import {
   DEFAULT_TOKEN_PREFIX,
@@ -16,13 +17,16 @@ import {
   generateToken,
   generateTokenId,
   hashToken,
+  parseToken,
 } from '../token/format';
 import { effectiveEnd, type TokenRecord } from '../token/record';
 import { evaluateRecord } from '../token/verify';
 import type { z } from 'zod/mini';
 import type {
   auditQuery,
+  createBootstrapBody,
   createTokenBody,
+  exchangeBody,
   emergencyRevokeBody,
   listTokensQuery,
   rotateTokenBody,
@@ -49,7 +53,7 @@ export interface Caller {
 
 export class ApiError extends Error {
   constructor(
-    readonly status: 400 | 403 | 404 | 409 | 503,
+    readonly status: 400 | 401 | 403 | 404 | 409 | 410 | 503,
     message: string,
   ) {
     super(message);
@@ -66,6 +70,8 @@ export interface TokenServiceDeps {
   readonly store: Pick<
     TokenStore,
     | 'create'
+    | 'exchangeBootstrap'
+    | 'getByHash'
     | 'replace'
     | 'getById'
     | 'listByOwner'
@@ -104,6 +110,11 @@ export function view(record: TokenRecord): TokenView {
     revokeReason: record.revokeReason,
     lastUsedAt: record.lastUsedAt,
     useCount: record.useCount,
+    kind: record.kind,
+    tokenLifetimeDays: record.tokenLifetimeDays,
+    exchangedFor: record.exchangedFor,
+    exchangedAt: record.exchangedAt,
+    rotationPolicy: record.rotationPolicy,
   };
 }
 
@@ -127,7 +138,11 @@ export class TokenService {
   async create(caller: Caller, body: z.infer<typeof createTokenBody>) {
     const owner = body.owner ?? caller.owner;
     const now = this.deps.now();
-    const refusal = this.mayIssue(caller, owner, body.scopes);
+    const refusal =
+      this.mayIssue(caller, owner, body.scopes) ??
+      (body.rotationPolicy !== undefined && !isAdmin(caller)
+        ? 'Only an admin can set a rotation policy'
+        : undefined);
     const limits = refusal === undefined ? await this.issuerLimits(caller) : {};
     await this.refuseUnless(caller, 'token.create', owner, refusal ?? limits.refusal);
     const expiresAt = earliest(
@@ -146,10 +161,125 @@ export class TokenService {
         createdAt: now,
         expiresAt,
         ...(body.metadata === undefined ? {} : { metadata: body.metadata }),
+        ...(body.rotationPolicy === undefined ? {} : { rotationPolicy: body.rotationPolicy }),
       },
       this.context(caller),
     );
     return { ...view(record), token, warning: STORE_WARNING };
+  }
+
+  /**
+   * Admin: issue a bootstrap token for a new service. It authenticates nothing (the authorizer
+   * denies it everywhere) and is good for one `POST /tokens/exchange` before it expires.
+   */
+  async createBootstrap(caller: Caller, body: z.infer<typeof createBootstrapBody>) {
+    const refusal = isAdmin(caller) ? undefined : 'Only an admin can issue bootstrap tokens';
+    const limits = refusal === undefined ? await this.issuerLimits(caller) : {};
+    await this.refuseUnless(caller, 'token.bootstrap', body.owner, refusal ?? limits.refusal);
+    const now = this.deps.now();
+    const token = generateToken(this.deps.prefix ?? DEFAULT_TOKEN_PREFIX);
+    const record = await this.deps.store.create(
+      {
+        tokenHash: hashToken(token),
+        tokenId: generateTokenId(),
+        name: body.name,
+        owner: body.owner,
+        scopes: body.scopes,
+        hint: displayHint(token),
+        createdAt: now,
+        expiresAt: new Date(now.getTime() + body.expiresInMinutes * 60_000),
+        kind: 'bootstrap',
+        tokenLifetimeDays: body.tokenExpiresInDays,
+        ...(body.rotationPolicy === undefined ? {} : { rotationPolicy: body.rotationPolicy }),
+      },
+      this.context(caller),
+    );
+    return {
+      ...view(record),
+      token,
+      warning:
+        'Hand this bootstrap token to the new service only. It is shown once, works once (POST /tokens/exchange) and expires at expiresAt.',
+    };
+  }
+
+  /**
+   * Exchange a bootstrap token (sent as `Authorization: Bearer …`; the route has no authorizer)
+   * for an operational token of the bootstrap's owner, within its scopes and lifetime. Every
+   * refusal of a known bootstrap token is audited: a second use is a sign the token leaked.
+   */
+  async exchange(
+    authorization: string | undefined,
+    body: z.infer<typeof exchangeBody>,
+    requestId: string,
+  ) {
+    const presented = /^[Bb]earer +(\S+) *$/.exec(authorization ?? '')?.[1];
+    const parsed = parseToken(presented ?? '', this.deps.prefix ?? DEFAULT_TOKEN_PREFIX);
+    if (!parsed.ok) {
+      throw new ApiError(401, 'Send the bootstrap token as "Authorization: Bearer sk_…"');
+    }
+    const bootstrap = await this.deps.store.getByHash(hashToken(parsed.token), {
+      consistent: true,
+    });
+    if (bootstrap === undefined) throw new ApiError(401, 'Not a valid bootstrap token');
+    const context = { actor: bootstrap.tokenId, requestId };
+    const refuse = async (status: 401 | 403 | 409 | 410, message: string): Promise<never> => {
+      await this.deps.store.recordAudit(
+        {
+          action: 'token.exchange',
+          targetId: bootstrap.tokenId,
+          owner: bootstrap.owner,
+          outcome: 'failure',
+          details: { refused: message },
+        },
+        context,
+      );
+      throw new ApiError(status, message);
+    };
+    if (bootstrap.kind !== 'bootstrap') return refuse(401, 'Not a valid bootstrap token');
+    const scopes = body.scopes ?? bootstrap.scopes;
+    const beyond = scopes.filter((scope) => !bootstrap.scopes.includes(scope));
+    if (beyond.length > 0) {
+      return refuse(403, `The bootstrap token does not allow these scopes: ${beyond.join(', ')}`);
+    }
+    const maxDays = bootstrap.tokenLifetimeDays ?? 90;
+    if (body.expiresInDays !== undefined && body.expiresInDays > maxDays) {
+      return refuse(
+        403,
+        `The bootstrap token allows a lifetime of at most ${String(maxDays)} days`,
+      );
+    }
+    const now = this.deps.now();
+    const token = generateToken(this.deps.prefix ?? DEFAULT_TOKEN_PREFIX);
+    let record: TokenRecord;
+    try {
+      record = await this.deps.store.exchangeBootstrap(
+        bootstrap,
+        {
+          tokenHash: hashToken(token),
+          tokenId: generateTokenId(),
+          name: body.name ?? bootstrap.name,
+          owner: bootstrap.owner,
+          scopes,
+          hint: displayHint(token),
+          createdAt: now,
+          expiresAt: new Date(now.getTime() + (body.expiresInDays ?? maxDays) * DAY_MS),
+          ...(body.metadata === undefined ? {} : { metadata: body.metadata }),
+          ...(bootstrap.rotationPolicy === undefined
+            ? {}
+            : { rotationPolicy: bootstrap.rotationPolicy }),
+        },
+        context,
+      );
+    } catch (error) {
+      if (
+        error instanceof TokenStoreError &&
+        (error.code === 'conflict' || error.code === 'gone')
+      ) {
+        return refuse(error.code === 'gone' ? 410 : 409, error.message);
+      }
+      throw error;
+    }
+    return { ...view(record), token, warning: STORE_WARNING, bootstrapId: bootstrap.tokenId };
   }
 
   async list(caller: Caller, query: z.infer<typeof listTokensQuery>) {
@@ -196,6 +326,12 @@ export class TokenService {
 
   async rotate(caller: Caller, tokenId: string, body: z.infer<typeof rotateTokenBody>) {
     const current = await this.visible(caller, tokenId);
+    if (current.kind === 'bootstrap') {
+      throw new ApiError(
+        409,
+        `${current.tokenId} is a bootstrap token: it is exchanged, not rotated`,
+      );
+    }
     if (current.rotationId !== undefined) {
       // Its secret would keep the old token, which then stops working after the grace period.
       throw new ApiError(
@@ -231,6 +367,7 @@ export class TokenService {
         createdAt: now,
         expiresAt: earliest(new Date(now.getTime() + lifetimeMs), limits.expiresBy),
         ...(current.metadata === undefined ? {} : { metadata: current.metadata }),
+        ...(current.rotationPolicy === undefined ? {} : { rotationPolicy: current.rotationPolicy }),
       },
       graceUntil,
       this.context(caller),

@@ -66,6 +66,7 @@ export class ExpiryAlerter {
           { limit: this.deps.pageSize ?? 25, cursor },
         ),
       async (record) => {
+        if (record.kind === 'bootstrap') return; // lives an hour; exchanged, not renewed
         const due = dueAlert(record, now);
         const band = dueAlert({ ...record, alertedDays: undefined }, now);
         if (band !== undefined) report.within[band.severity] += 1;

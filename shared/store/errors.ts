@@ -8,6 +8,8 @@ export type StoreErrorCode =
   | 'already-exists'
   | 'not-found'
   | 'conflict'
+  /** The thing existed but its time is up (an expired bootstrap token or rotation grant). */
+  | 'gone'
   | 'contention'
   | 'throttled'
   | 'unavailable'

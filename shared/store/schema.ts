@@ -38,6 +38,12 @@ export const TOKEN_INDEX = {
    * number of tokens near their end, not the table size.
    */
   byExpiry: 'ByExpiry',
+  /**
+   * Sparse: only tokens with an open rotation request carry `requestState` (pending or
+   * approved), sorted by `requestDeadline` (when it lapses). The admins' queue and the cleanup
+   * of lapsed requests and grants read it.
+   */
+  byRotationRequest: 'ByRotationRequest',
 } as const;
 
 export const tokenTable: TableDefinition = {
@@ -59,6 +65,12 @@ export const tokenTable: TableDefinition = {
       name: TOKEN_INDEX.byExpiry,
       partitionKey: { name: 'expiryPartition', type: 'S' },
       sortKey: { name: 'endsAt', type: 'S' },
+      projection: 'ALL',
+    },
+    {
+      name: TOKEN_INDEX.byRotationRequest,
+      partitionKey: { name: 'requestState', type: 'S' },
+      sortKey: { name: 'requestDeadline', type: 'S' },
       projection: 'ALL',
     },
   ],

@@ -19,7 +19,15 @@ import {
 import { randomUUID } from 'node:crypto';
 import { setTimeout as sleep } from 'node:timers/promises';
 import * as z from 'zod/mini';
-import { effectiveEnd, tokenRecordSchema, type NewToken, type TokenRecord } from '../token/record';
+import {
+  effectiveEnd,
+  OPEN_REQUEST_STATES,
+  tokenRecordSchema,
+  type NewToken,
+  type RequestState,
+  type RotationRequest,
+  type TokenRecord,
+} from '../token/record';
 import {
   auditEventSchema,
   auditItem,
@@ -76,6 +84,11 @@ const DEFAULT_AUDIT_RETENTION_DAYS = 400;
 const MAX_PAGE = 100;
 const TRANSACTION_ATTEMPTS = 4;
 const PENDING_TTL_SECONDS = 7 * 86_400;
+const DAY_MS = 86_400_000;
+/** An undecided rotation request lapses after this many days. */
+export const REQUEST_DAYS = 7;
+/** An approved request's grant must be used within this many hours. */
+export const GRANT_HOURS = 24;
 
 export class TokenStore {
   private readonly doc: DynamoDBDocumentClient;
@@ -131,13 +144,8 @@ export class TokenStore {
   ): Promise<{ predecessor: TokenRecord; successor: TokenRecord }> {
     const current = await this.getByHash(predecessorHash, { consistent: true });
     if (current === undefined) throw new TokenStoreError('not-found', 'No such token');
-    const ended = effectiveEnd(current) <= this.now().toISOString();
-    if (current.status !== 'active' || current.rotatedTo !== undefined || ended) {
-      throw new TokenStoreError(
-        'conflict',
-        `Token ${current.tokenId} cannot be rotated: it is ${current.rotatedTo === undefined ? current.status : 'already rotated'}${ended ? ' and has ended' : ''}`,
-      );
-    }
+    const refusal = rotationRefusal(current, this.now());
+    if (refusal !== undefined) throw refusal;
     const next = this.newToken({ ...successor, rotatedFrom: current.tokenId });
     const plan = this.rotationPlan(current, next.record.tokenId, graceUntil);
     try {
@@ -166,6 +174,303 @@ export class TokenStore {
     };
   }
 
+  /**
+   * Ask for a rotation of an active token (its owner does; an admin approves). Refused as a
+   * `conflict` while another request is open, or if the token cannot be rotated. The request
+   * lapses after `REQUEST_DAYS` unless decided.
+   */
+  async requestRotation(
+    tokenHash: string,
+    request: { requestId: string; reason: string },
+    context: AuditContext,
+  ): Promise<ChangeResult> {
+    return this.change('requestRotation', tokenHash, context, (current, now) => {
+      if (current.rotationRequest?.requestId === request.requestId) return undefined;
+      const refusal = rotationRefusal(current, now);
+      if (refusal !== undefined) throw refusal;
+      const open = current.rotationRequest;
+      if (open !== undefined && isOpen(open.state)) {
+        throw new TokenStoreError(
+          'conflict',
+          `${current.tokenId} already has an open rotation request (${open.requestId}, ${open.state})`,
+        );
+      }
+      const at = now.toISOString();
+      const value: RotationRequest = {
+        requestId: request.requestId,
+        state: 'pending',
+        reason: request.reason,
+        requestedBy: context.actor,
+        requestedAt: at,
+      };
+      return {
+        update: {
+          UpdateExpression:
+            'SET rotationRequest = :request, requestState = :pending, requestDeadline = :deadline',
+          ConditionExpression:
+            '#status = :active AND attribute_not_exists(rotatedTo) AND attribute_not_exists(requestState)',
+          ExpressionAttributeNames: { '#status': 'status' },
+          ExpressionAttributeValues: {
+            ':request': value,
+            ':pending': 'pending',
+            ':active': 'active',
+            ':deadline': new Date(now.getTime() + REQUEST_DAYS * DAY_MS).toISOString(),
+          },
+        },
+        audit: {
+          action: 'rotation.requested',
+          outcome: 'success',
+          details: { requestId: request.requestId },
+        },
+      };
+    });
+  }
+
+  /**
+   * Decide an open (pending, not lapsed) request. Approval grants one rotation, to be used
+   * within `GRANT_HOURS`; rejection closes the request. Repeating the same decision is a no-op.
+   */
+  async decideRotation(
+    tokenHash: string,
+    decision: { requestId: string; approve: boolean; note?: string },
+    context: AuditContext,
+  ): Promise<ChangeResult> {
+    return this.change('decideRotation', tokenHash, context, (current, now) => {
+      const request = current.rotationRequest;
+      if (request === undefined || request.requestId !== decision.requestId) {
+        throw new TokenStoreError('not-found', `No rotation request ${decision.requestId}`);
+      }
+      const wanted = decision.approve ? 'approved' : 'rejected';
+      if (request.state === wanted && request.decidedBy === context.actor) return undefined;
+      if (request.state !== 'pending') {
+        throw new TokenStoreError(
+          'conflict',
+          `Rotation request ${request.requestId} is ${request.state}`,
+        );
+      }
+      const deadline = requestDeadline(current);
+      if (deadline !== undefined && deadline <= now.toISOString()) {
+        throw new TokenStoreError('gone', `Rotation request ${request.requestId} lapsed`);
+      }
+      if (decision.approve) {
+        const refusal = rotationRefusal(current, now);
+        if (refusal !== undefined) throw refusal;
+      }
+      const at = now.toISOString();
+      const grantExpiresAt = new Date(now.getTime() + GRANT_HOURS * 3_600_000).toISOString();
+      const value: RotationRequest = {
+        ...request,
+        state: wanted,
+        decidedBy: context.actor,
+        decidedAt: at,
+        ...(decision.note === undefined ? {} : { decisionNote: decision.note }),
+        ...(decision.approve ? { grantExpiresAt } : { closedAt: at }),
+      };
+      return {
+        update: {
+          UpdateExpression: decision.approve
+            ? 'SET rotationRequest = :request, requestState = :approved, requestDeadline = :grant'
+            : 'SET rotationRequest = :request REMOVE requestState, requestDeadline',
+          ConditionExpression:
+            'requestState = :pending AND rotationRequest.requestId = :id AND requestDeadline > :now' +
+            (decision.approve ? ' AND #status = :active AND attribute_not_exists(rotatedTo)' : ''),
+          ...(decision.approve ? { ExpressionAttributeNames: { '#status': 'status' } } : {}),
+          ExpressionAttributeValues: {
+            ':request': value,
+            ':pending': 'pending',
+            ':id': request.requestId,
+            ':now': at,
+            ...(decision.approve
+              ? { ':approved': 'approved', ':grant': grantExpiresAt, ':active': 'active' }
+              : {}),
+          },
+        },
+        audit: {
+          action: decision.approve ? 'rotation.approved' : 'rotation.rejected',
+          outcome: 'success',
+          details: {
+            requestId: request.requestId,
+            ...(decision.approve ? { grantExpiresAt } : {}),
+          },
+        },
+      };
+    });
+  }
+
+  /**
+   * Use an approved request's grant: rotate the token in one transaction (the successor, the
+   * predecessor's grace deadline, the request marked executed, and the audit events), on
+   * condition that the grant is unused and unexpired. So a grant works once, and a failure
+   * leaves everything as it was. A repeat whose first attempt did commit (a lost response)
+   * is recognised by its successor id and answered as a success.
+   */
+  async executeRotationGrant(
+    predecessorHash: string,
+    requestId: string,
+    successor: NewToken,
+    graceUntil: Date,
+    context: AuditContext,
+  ): Promise<{ predecessor: TokenRecord; successor: TokenRecord }> {
+    const current = await this.getByHash(predecessorHash, { consistent: true });
+    if (current === undefined) throw new TokenStoreError('not-found', 'No such token');
+    const now = this.now();
+    const refusal = grantRefusal(current, requestId, now) ?? rotationRefusal(current, now);
+    if (refusal !== undefined) throw refusal;
+    const next = this.newToken({ ...successor, rotatedFrom: current.tokenId });
+    const plan = this.rotationPlan(current, next.record.tokenId, graceUntil);
+    const request: RotationRequest = {
+      ...(current.rotationRequest ?? { requestId, reason: '', requestedBy: '', requestedAt: '' }),
+      state: 'executed',
+      executedBy: context.actor,
+      executedAt: now.toISOString(),
+      successorId: next.record.tokenId,
+      closedAt: now.toISOString(),
+    };
+    const update = {
+      UpdateExpression: `${plan.update.UpdateExpression}, rotationRequest = :request REMOVE requestState, requestDeadline`,
+      ConditionExpression: `${plan.update.ConditionExpression} AND requestState = :approvedState AND rotationRequest.requestId = :requestId AND requestDeadline > :now`,
+      ExpressionAttributeNames: plan.update.ExpressionAttributeNames,
+      ExpressionAttributeValues: {
+        ...plan.update.ExpressionAttributeValues,
+        ':request': request,
+        ':approvedState': 'approved',
+        ':requestId': requestId,
+        ':now': now.toISOString(),
+      },
+    };
+    const owner = current.owner;
+    try {
+      await this.transact('executeRotationGrant', [
+        next.put,
+        this.auditPut(next.audit, context),
+        this.updateItem(current, update),
+        this.auditPut(
+          {
+            ...plan.audit,
+            details: { ...plan.audit.details, requestId },
+            targetId: current.tokenId,
+            owner,
+          },
+          context,
+        ),
+        this.auditPut(
+          {
+            action: 'rotation.executed',
+            targetId: current.tokenId,
+            owner,
+            outcome: 'success',
+            details: { requestId, successorId: next.record.tokenId },
+          },
+          context,
+        ),
+      ]);
+    } catch (error) {
+      if (isConditionFailure(error, 0)) throw hashTaken(error);
+      const after = await this.getByHash(predecessorHash, { consistent: true }).catch(
+        () => undefined,
+      );
+      if (after?.rotationRequest?.successorId === next.record.tokenId) {
+        return { predecessor: after, successor: next.record }; // ours: the response was lost
+      }
+      if (isConditionFailure(error, 2)) {
+        const later = this.now();
+        throw (
+          (after === undefined
+            ? undefined
+            : (grantRefusal(after, requestId, later) ?? rotationRefusal(after, later))) ??
+          new TokenStoreError('conflict', `Token ${current.tokenId} changed while rotating`, {
+            cause: error,
+          })
+        );
+      }
+      throw translateStoreError(error, 'executeRotationGrant');
+    }
+    return {
+      predecessor: {
+        ...current,
+        rotatedTo: next.record.tokenId,
+        graceUntil: graceUntil.toISOString(),
+        rotationRequest: request,
+      },
+      successor: next.record,
+    };
+  }
+
+  /**
+   * Close an open request that can no longer go ahead: `failed` (its rotation failed; the
+   * token is untouched) or `expired` (it lapsed undecided, or its grant went unused). Acts
+   * only on the named request while it is open; anything else is a no-op.
+   */
+  async closeRotationRequest(
+    tokenHash: string,
+    close: { requestId: string; state: 'failed' | 'expired'; failure?: string },
+    context: AuditContext,
+  ): Promise<ChangeResult> {
+    return this.change('closeRotationRequest', tokenHash, context, (current, now) => {
+      const request = current.rotationRequest;
+      if (request === undefined || request.requestId !== close.requestId) return undefined;
+      if (!isOpen(request.state)) return undefined;
+      const deadline = requestDeadline(current);
+      if (close.state === 'expired' && deadline !== undefined && deadline > now.toISOString()) {
+        return undefined;
+      }
+      const value: RotationRequest = {
+        ...request,
+        state: close.state,
+        closedAt: now.toISOString(),
+        ...(close.failure === undefined ? {} : { failure: close.failure }),
+      };
+      return {
+        update: {
+          UpdateExpression: 'SET rotationRequest = :request REMOVE requestState, requestDeadline',
+          ConditionExpression: 'requestState = :open AND rotationRequest.requestId = :id',
+          ExpressionAttributeValues: {
+            ':request': value,
+            ':open': request.state,
+            ':id': request.requestId,
+          },
+        },
+        audit: {
+          action:
+            close.state === 'failed'
+              ? 'rotation.failed'
+              : request.state === 'approved'
+                ? 'rotation.grant-expired'
+                : 'rotation.request-expired',
+          outcome: 'success',
+          details: {
+            requestId: request.requestId,
+            ...(close.failure === undefined ? {} : { failure: close.failure }),
+          },
+        },
+      };
+    });
+  }
+
+  /** Tokens with an open request in `state`, soonest deadline first; `lapsedBy`: only lapsed. */
+  async listRotationRequests(
+    state: 'pending' | 'approved',
+    request: PageRequest & { lapsedBy?: Date } = {},
+  ): Promise<Page<TokenRecord>> {
+    const lapsed = request.lapsedBy?.toISOString();
+    const result = await this.query('listRotationRequests', {
+      TableName: this.tokensTable,
+      IndexName: TOKEN_INDEX.byRotationRequest,
+      KeyConditionExpression:
+        'requestState = :state' + (lapsed === undefined ? '' : ' AND requestDeadline <= :lapsed'),
+      ExpressionAttributeValues: {
+        ':state': state,
+        ...(lapsed === undefined ? {} : { ':lapsed': lapsed }),
+      },
+      Limit: pageSize(request.limit),
+      ExclusiveStartKey: await this.tokenStartKey(request.cursor, { requestState: state }),
+    });
+    return {
+      items: (result.Items ?? []).map(parseRecord),
+      cursor: await this.tokenCursor(result.LastEvaluatedKey),
+    };
+  }
+
   /** The item, conditional Put and audit event that register a new token. */
   private newToken(input: NewToken, pending?: { rotationId: string }) {
     const record: TokenRecord = {
@@ -181,8 +486,13 @@ export class TokenStore {
       metadata: input.metadata === undefined ? undefined : { ...input.metadata },
       rotatedFrom: input.rotatedFrom,
       rotationId: pending?.rotationId,
+      kind: input.kind,
+      tokenLifetimeDays: input.tokenLifetimeDays,
+      rotationPolicy: input.rotationPolicy,
+      secretArn: input.secretArn,
     };
     const details: Record<string, string> = { status: record.status };
+    if (record.kind !== undefined) details['kind'] = record.kind;
     if (record.rotatedFrom !== undefined) details['rotatedFrom'] = record.rotatedFrom;
     if (record.rotationId !== undefined) details['rotationId'] = record.rotationId;
     const lifecycle =
@@ -208,6 +518,75 @@ export class TokenStore {
       },
     };
     return { record, put, audit };
+  }
+
+  /**
+   * Exchange a bootstrap token for `operational`, once, in one transaction: the bootstrap token
+   * becomes `used` (and leaves the expiry index) on condition that it is still an active, unused
+   * bootstrap token whose expiry has not passed, so expiry holds even before cleanup runs and
+   * two concurrent exchanges cannot both succeed. Refusals are `conflict` (used, revoked) or
+   * `gone` (expired), with nothing written.
+   */
+  async exchangeBootstrap(
+    bootstrap: TokenRecord,
+    operational: NewToken,
+    context: AuditContext,
+  ): Promise<TokenRecord> {
+    const refusal = bootstrapRefusal(bootstrap, this.now());
+    if (refusal !== undefined) throw refusal;
+    const next = this.newToken(operational);
+    const at = this.now().toISOString();
+    try {
+      await this.transact('exchangeBootstrap', [
+        this.updateItem(bootstrap, {
+          UpdateExpression:
+            'SET #status = :used, exchangedFor = :successor, exchangedAt = :at, #ttl = :ttl REMOVE expiryPartition, endsAt',
+          ConditionExpression:
+            '#kind = :bootstrap AND #status = :active AND expiresAt > :at AND attribute_not_exists(exchangedFor)',
+          ExpressionAttributeNames: { '#status': 'status', '#ttl': 'ttl', '#kind': 'kind' },
+          ExpressionAttributeValues: {
+            ':used': 'used',
+            ':active': 'active',
+            ':bootstrap': 'bootstrap',
+            ':successor': next.record.tokenId,
+            ':at': at,
+            ':ttl': this.ttlAfter(at),
+          },
+        }),
+        this.auditPut(
+          {
+            action: 'token.exchanged',
+            targetId: bootstrap.tokenId,
+            owner: bootstrap.owner,
+            outcome: 'success',
+            details: { exchangedFor: next.record.tokenId },
+          },
+          context,
+        ),
+        next.put,
+        this.auditPut(
+          { ...next.audit, details: { ...next.audit.details, bootstrapId: bootstrap.tokenId } },
+          context,
+        ),
+      ]);
+    } catch (error) {
+      if (isConditionFailure(error, 0)) {
+        const now = await this.getByHash(bootstrap.tokenHash, { consistent: true });
+        throw (
+          (now === undefined ? undefined : bootstrapRefusal(now, this.now())) ??
+          new TokenStoreError(
+            'conflict',
+            `Bootstrap token ${bootstrap.tokenId} changed meanwhile`,
+            {
+              cause: error,
+            },
+          )
+        );
+      }
+      if (isConditionFailure(error, 2)) throw hashTaken(error);
+      throw translateStoreError(error, 'exchangeBootstrap');
+    }
+    return next.record;
   }
 
   /** The authorizer's single read. Eventually consistent unless asked otherwise. */
@@ -580,8 +959,9 @@ export class TokenStore {
           TableName: this.tokensTable,
           Key: { tokenHash },
           UpdateExpression: 'SET alertLease = :lease, alertLeaseUntil = :until',
+          // Bootstrap tokens live an hour or so: nobody is to be told they expire.
           ConditionExpression:
-            '#status = :active AND attribute_not_exists(rotatedTo)' +
+            '#status = :active AND attribute_not_exists(rotatedTo) AND attribute_not_exists(kind)' +
             ' AND (attribute_not_exists(alertedDays) OR alertedDays > :days)' +
             ' AND (attribute_not_exists(alertLeaseUntil) OR alertLeaseUntil <= :now)',
           ExpressionAttributeNames: { '#status': 'status' },
@@ -869,10 +1249,102 @@ interface PlannedChange {
   readonly update: {
     UpdateExpression: string;
     ConditionExpression: string;
-    ExpressionAttributeNames: Record<string, string>;
+    /** Absent when no name is used: DynamoDB refuses an empty map. */
+    ExpressionAttributeNames?: Record<string, string>;
     ExpressionAttributeValues: Record<string, unknown>;
   };
   readonly audit: Omit<AuditInput, 'targetId' | 'owner'>;
+}
+
+/** Why `record` cannot be rotated now (by any means), or undefined if it can. */
+function rotationRefusal(record: TokenRecord, now: Date): TokenStoreError | undefined {
+  if (record.kind === 'bootstrap') {
+    return new TokenStoreError(
+      'conflict',
+      `${record.tokenId} is a bootstrap token: it is exchanged, not rotated`,
+    );
+  }
+  const ended = effectiveEnd(record) <= now.toISOString();
+  if (record.status === 'active' && record.rotatedTo === undefined && !ended) return undefined;
+  return new TokenStoreError(
+    'conflict',
+    `Token ${record.tokenId} cannot be rotated: it is ${record.rotatedTo === undefined ? record.status : 'already rotated'}${ended ? ' and has ended' : ''}`,
+  );
+}
+
+/** Why the grant of request `requestId` cannot be used now, or undefined if it can. */
+function grantRefusal(
+  record: TokenRecord,
+  requestId: string,
+  now: Date,
+): TokenStoreError | undefined {
+  const request = record.rotationRequest;
+  if (request === undefined || request.requestId !== requestId) {
+    return new TokenStoreError('not-found', `No rotation request ${requestId}`);
+  }
+  if (request.state === 'executed') {
+    return new TokenStoreError(
+      'conflict',
+      `The grant of rotation request ${requestId} was already used at ${request.executedAt ?? '?'}: it is single-use`,
+    );
+  }
+  if (request.state === 'expired' && request.grantExpiresAt !== undefined) {
+    return new TokenStoreError(
+      'gone',
+      `The grant of rotation request ${requestId} expired at ${request.grantExpiresAt}`,
+    );
+  }
+  if (request.state !== 'approved') {
+    return new TokenStoreError(
+      'conflict',
+      `Rotation request ${requestId} is ${request.state}, not approved`,
+    );
+  }
+  if (request.grantExpiresAt === undefined || request.grantExpiresAt <= now.toISOString()) {
+    return new TokenStoreError(
+      'gone',
+      `The grant of rotation request ${requestId} expired at ${request.grantExpiresAt ?? '?'}: ask for a new rotation`,
+    );
+  }
+  return undefined;
+}
+
+function isOpen(state: RequestState): boolean {
+  return (OPEN_REQUEST_STATES as readonly string[]).includes(state);
+}
+
+/** When an open request lapses: the pending deadline, or the grant's expiry once approved. */
+function requestDeadline(record: TokenRecord): string | undefined {
+  const request = record.rotationRequest;
+  if (request === undefined) return undefined;
+  if (request.state === 'approved') return request.grantExpiresAt;
+  if (request.state === 'pending') {
+    return new Date(Date.parse(request.requestedAt) + REQUEST_DAYS * DAY_MS).toISOString();
+  }
+  return undefined;
+}
+
+/** Why a bootstrap token cannot be exchanged now, or undefined if it can. */
+function bootstrapRefusal(record: TokenRecord, now: Date): TokenStoreError | undefined {
+  if (record.kind !== 'bootstrap') {
+    return new TokenStoreError('conflict', `${record.tokenId} is not a bootstrap token`);
+  }
+  if (record.status === 'used' || record.exchangedFor !== undefined) {
+    return new TokenStoreError(
+      'conflict',
+      `Bootstrap token ${record.tokenId} was already exchanged${record.exchangedAt === undefined ? '' : ` at ${record.exchangedAt}`}: it is single-use`,
+    );
+  }
+  if (record.status === 'revoked') {
+    return new TokenStoreError('conflict', `Bootstrap token ${record.tokenId} was revoked`);
+  }
+  if (record.status !== 'active' || record.expiresAt <= now.toISOString()) {
+    return new TokenStoreError(
+      'gone',
+      `Bootstrap token ${record.tokenId} expired at ${record.expiresAt}: ask an admin for a new one`,
+    );
+  }
+  return undefined;
 }
 
 /** The new token's Put (transaction item 0) found its hash already registered. */

@@ -1,15 +1,53 @@
 // zod/mini: the tree-shakable API; the classic one adds ~440 KB to every Lambda bundle.
 import * as z from 'zod/mini';
+import { rotationPolicySchema, type RotationPolicy } from './rotation-policy';
 
 /** Timestamps are `Date.toISOString()` strings: UTC, fixed width, so they sort as strings. */
 const isoTimestamp = z.iso.datetime();
 
 /**
+ * `used`: a bootstrap token that was exchanged (it never authenticates anything else).
  * `pending`: registered by a rotation that has not finished; it never authenticates, and
  * becomes `active` only when the rotation completes (or disappears by TTL if it never does).
  */
-export const TOKEN_STATUSES = ['pending', 'active', 'revoked', 'expired'] as const;
+export const TOKEN_STATUSES = ['pending', 'active', 'revoked', 'expired', 'used'] as const;
 export type TokenStatus = (typeof TOKEN_STATUSES)[number];
+
+export const REQUEST_STATES = [
+  'pending',
+  'approved',
+  'rejected',
+  'executed',
+  'failed',
+  'expired',
+] as const;
+export type RequestState = (typeof REQUEST_STATES)[number];
+/** States in which a request still waits for something (and is in the request index). */
+export const OPEN_REQUEST_STATES = ['pending', 'approved'] as const;
+
+/**
+ * The token's latest rotation request: asked for by its owner, approved (which grants one
+ * rotation within 24 hours) or rejected by an admin, then executed, failed or expired. A token
+ * has at most one open request; earlier ones are in the audit trail.
+ */
+export const rotationRequestSchema = z.object({
+  requestId: z.string().check(z.minLength(1)),
+  state: z.enum(REQUEST_STATES),
+  reason: z.string(),
+  requestedBy: z.string(),
+  requestedAt: isoTimestamp,
+  decidedBy: z.optional(z.string()),
+  decidedAt: z.optional(isoTimestamp),
+  decisionNote: z.optional(z.string()),
+  /** Approved: the one-time grant must be used before this. */
+  grantExpiresAt: z.optional(isoTimestamp),
+  executedBy: z.optional(z.string()),
+  executedAt: z.optional(isoTimestamp),
+  successorId: z.optional(z.string()),
+  failure: z.optional(z.string()),
+  closedAt: z.optional(isoTimestamp),
+});
+export type RotationRequest = z.infer<typeof rotationRequestSchema>;
 
 /**
  * A token as stored in DynamoDB. Items read back are parsed with this schema, so a corrupt or
@@ -40,6 +78,23 @@ export const tokenRecordSchema = z.object({
   /** The most urgent expiry alert threshold (days) already sent for this token. */
   alertedDays: z.optional(z.int().check(z.gte(0))),
   useCount: z.optional(z.int().check(z.gte(0))),
+  /**
+   * `bootstrap`: a short-lived, single-use token whose only use is `POST /tokens/exchange`;
+   * its `scopes` are the most the exchanged token may have. Absent: an operational token.
+   */
+  kind: z.optional(z.enum(['bootstrap'])),
+  /** Bootstrap: lifetime in days of the token it is exchanged for. */
+  tokenLifetimeDays: z.optional(z.int().check(z.gte(1))),
+  /** Bootstrap: the token it was exchanged for, and when. */
+  exchangedFor: z.optional(z.string()),
+  exchangedAt: z.optional(isoTimestamp),
+  /** This token's own rotation policy (inherited by its successors); else its owner's. */
+  rotationPolicy: z.optional(rotationPolicySchema),
+  /** The Secrets Manager secret that holds this token (tokens issued by the rotation Lambda). */
+  secretArn: z.optional(z.string()),
+  /** When the alert run reported this token due for rotation (once per token). */
+  rotationDueAt: z.optional(isoTimestamp),
+  rotationRequest: z.optional(rotationRequestSchema),
 });
 
 export type TokenRecord = z.infer<typeof tokenRecordSchema>;
@@ -56,6 +111,10 @@ export interface NewToken {
   readonly expiresAt: Date;
   readonly metadata?: Readonly<Record<string, string>>;
   readonly rotatedFrom?: string;
+  readonly kind?: 'bootstrap';
+  readonly tokenLifetimeDays?: number;
+  readonly rotationPolicy?: RotationPolicy;
+  readonly secretArn?: string;
 }
 
 /**

@@ -8,6 +8,7 @@ export const DENY_REASONS = [
   'revoked',
   'expired',
   'past-grace',
+  'bootstrap',
 ] as const;
 export type DenyReason = (typeof DENY_REASONS)[number];
 
@@ -24,6 +25,9 @@ export function evaluateRecord(record: TokenRecord | undefined, now: Date): Verd
   if (record === undefined) return { allowed: false, reason: 'unknown' };
   if (record.status === 'revoked') return { allowed: false, reason: 'revoked', record };
   if (record.status === 'pending') return { allowed: false, reason: 'pending', record };
+  // A bootstrap token is only ever good for its own exchange, which checks it itself.
+  if (record.kind === 'bootstrap') return { allowed: false, reason: 'bootstrap', record };
+  if (record.status === 'used') return { allowed: false, reason: 'revoked', record };
   const at = now.toISOString();
   const end = effectiveEnd(record);
   if (record.status === 'expired' || at >= end) {

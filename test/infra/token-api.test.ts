@@ -3,7 +3,7 @@ import { Match, Template } from 'aws-cdk-lib/assertions';
 import { describe, expect, it } from 'vitest';
 import { z } from 'zod';
 import { DEFAULT_CATALOG } from '../../infra/routes';
-import { MANAGEMENT_ROUTES } from '../../shared/api/router';
+import { MANAGEMENT_ROUTES, PUBLIC_ROUTES } from '../../shared/api/router';
 import { ServiceTokensStack } from '../../infra/service-tokens-stack';
 import { resources } from './template';
 
@@ -32,8 +32,21 @@ describe('token API', () => {
     );
     const secured = methods.filter((m) => m.AuthorizationType === 'CUSTOM');
     expect(secured.map((m) => m.HttpMethod).sort()).toEqual(CATALOG.map((r) => r.method).sort());
-    // The only open method is the health probe.
-    expect(methods.filter((m) => m.AuthorizationType === 'NONE')).toHaveLength(1);
+    // The open methods: the health probe, and the bootstrap exchange (which checks its token).
+    expect(methods.filter((m) => m.AuthorizationType === 'NONE')).toHaveLength(2);
+  });
+
+  it('throttles the bootstrap exchange, which has no authorizer, to 5 requests/s', () => {
+    template.hasResourceProperties('AWS::ApiGateway::Stage', {
+      MethodSettings: Match.arrayWith([
+        Match.objectLike({
+          ResourcePath: '/~1tokens~1exchange',
+          HttpMethod: 'POST',
+          ThrottlingRateLimit: 5,
+          ThrottlingBurstLimit: 10,
+        }),
+      ]),
+    });
   });
 
   it('hands the authorizer the same catalog the API was built from', () => {
@@ -91,9 +104,12 @@ describe('token API', () => {
       }),
     ).filter((m) => m.properties.Integration.Type === 'AWS_PROXY');
     expect(integrated.map((m) => m.properties.HttpMethod).sort()).toEqual(
-      MANAGEMENT_ROUTES.map((r) => r.method).sort(),
+      [...MANAGEMENT_ROUTES, ...PUBLIC_ROUTES].map((r) => r.method).sort(),
     );
-    expect(integrated.every((m) => m.properties.AuthorizationType === 'CUSTOM')).toBe(true);
+    const open = integrated.filter((m) => m.properties.AuthorizationType !== 'CUSTOM');
+    expect(open.map((m) => m.properties.AuthorizationType)).toEqual(
+      PUBLIC_ROUTES.map(() => 'NONE'),
+    );
   });
 
   it('gives the management Lambda exactly its grants, incl. flushing only its own stage cache', () => {

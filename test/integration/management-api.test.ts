@@ -365,6 +365,8 @@ describe('management API: emergency revocation', () => {
     const flushes: number[] = [];
     const flaky = {
       create: store.create.bind(store),
+      exchangeBootstrap: store.exchangeBootstrap.bind(store),
+      getByHash: store.getByHash.bind(store),
       replace: store.replace.bind(store),
       getById: store.getById.bind(store),
       listByOwner: store.listByOwner.bind(store),

@@ -4,7 +4,8 @@
  */
 import { randomUUID } from 'node:crypto';
 import { z } from 'zod';
-import { handleRequest } from '../../shared/api/router';
+import { matchRoute } from '../../local/gateway';
+import { handleRequest, ROUTE_DOCS } from '../../shared/api/router';
 import {
   TokenService,
   type CacheFlusher,
@@ -17,6 +18,7 @@ export interface ApiCall {
   readonly body?: unknown;
   /** A raw body string, sent as is (for malformed JSON). */
   readonly rawBody?: string;
+  readonly headers?: Record<string, string>;
 }
 
 export interface ApiReply {
@@ -33,20 +35,16 @@ export function proxyEvent(
   caller: Pick<TokenRecord, 'tokenId' | 'owner' | 'scopes'> | undefined,
   call: ApiCall = {},
 ) {
-  const segments = path.split('/');
-  const id = segments[2];
-  // Resource templates of the management routes: /tokens/{id}, /tokens/{id}/usage, …
-  const resource =
-    id === undefined || id === 'emergency-revoke' || segments[1] !== 'tokens'
-      ? path
-      : ['', 'tokens', '{id}', ...segments.slice(3)].join('/');
+  // The resource template API Gateway would pick (/tokens/{id}, /tokens/exchange, …).
+  const matched = matchRoute(ROUTE_DOCS, method, path);
+  const params = matched?.params ?? {};
   return {
     httpMethod: method,
-    resource,
+    resource: matched?.route.path ?? path,
     path,
-    pathParameters: resource === path ? null : { id },
+    pathParameters: Object.keys(params).length === 0 ? null : params,
     queryStringParameters: call.query ?? null,
-    headers: { 'content-type': 'application/json' },
+    headers: { 'content-type': 'application/json', ...call.headers },
     body: call.rawBody ?? (call.body === undefined ? null : JSON.stringify(call.body)),
     isBase64Encoded: false,
     requestContext: {
