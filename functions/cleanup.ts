@@ -35,6 +35,11 @@ async function runCleanup(event: unknown, context: Context) {
   metrics.addMetric('ExpiryIndexItemsRead', MetricUnit.Count, report.itemsRead);
   metrics.addMetric('TokensExpired', MetricUnit.Count, report.expired);
   metrics.addMetric('GraceEnded', MetricUnit.Count, report.graceEnded);
+  metrics.addMetric(
+    'RotationRequestsExpired',
+    MetricUnit.Count,
+    report.requestsExpired + report.grantsExpired,
+  );
   metrics.addMetric('CleanupFailed', MetricUnit.Count, report.failures.length);
   metrics.addMetric('CleanupIncomplete', MetricUnit.Count, report.complete ? 0 : 1);
   const summary = { ...report, failures: report.failures.length };

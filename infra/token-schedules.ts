@@ -80,8 +80,14 @@ export class TokenSchedules extends Construct {
     allow(this.alertRun, ['dynamodb:Query'], idIndex);
     allow(this.alertRun, ['dynamodb:GetItem', 'dynamodb:UpdateItem'], props.tokensTable.tableArn);
     props.alerts.grantPublish(this.alertRun.fn.role);
-    // Cleanup: read the expiry index, read-decide-write each ended token, audit it.
+    // Cleanup: read the expiry index, read-decide-write each ended token, audit it; the same
+    // for lapsed rotation requests through the request index.
     allow(this.cleanupRun, ['dynamodb:Query'], expiryIndex);
+    allow(
+      this.cleanupRun,
+      ['dynamodb:Query'],
+      `${props.tokensTable.tableArn}/index/${TOKEN_INDEX.byRotationRequest}`,
+    );
     allow(this.cleanupRun, ['dynamodb:Query'], idIndex);
     allow(this.cleanupRun, ['dynamodb:GetItem', 'dynamodb:UpdateItem'], props.tokensTable.tableArn);
     for (const job of [this.alertRun, this.cleanupRun]) {

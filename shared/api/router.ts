@@ -19,8 +19,16 @@ import {
 } from './http';
 import {
   auditPage,
+  approveBody,
   auditQuery,
   createBootstrapBody,
+  grantedRotation,
+  listRotationRequestsQuery,
+  rejectBody,
+  rotationRequestBody,
+  rotationRequestPage,
+  rotationRequestParams,
+  rotationRequestView,
   createTokenBody,
   exchangeBody,
   exchangedToken,
@@ -40,6 +48,12 @@ import {
 } from './schemas';
 import { ApiError, type Caller, type TokenService } from './token-service';
 
+/**
+ * Rotation requests are open to any management token (reading or writing), so that a refused
+ * approval reaches the service and is audited; the service decides who may do what.
+ */
+const REQUEST_SCOPES = ['tokens:read', 'tokens:write'];
+
 /** The schema of "no body" / "no query": any field is refused. */
 const NONE = z.strictObject({});
 const isNone = (schema: z.ZodMiniType): boolean => Object.is(schema, NONE);
@@ -47,9 +61,12 @@ const isNone = (schema: z.ZodMiniType): boolean => Object.is(schema, NONE);
 interface Input<B extends z.ZodMiniType, Q extends z.ZodMiniType> {
   /** The `{id}` path parameter, validated, on routes that have one. */
   readonly id: string;
+  /** The `{requestId}` path parameter, validated, on routes that have one. */
+  readonly requestId: string;
   /** The Authorization header: read only by the public routes, which have no authorizer. */
   readonly authorization: string | undefined;
-  readonly requestId: string;
+  /** API Gateway's request id. */
+  readonly apiRequestId: string;
   readonly body: z.infer<B>;
   readonly query: z.infer<Q>;
 }
@@ -61,8 +78,8 @@ interface RouteSpec<B extends z.ZodMiniType, Q extends z.ZodMiniType> extends Ro
    * operation authenticates the request itself. Not part of the authorizer's route catalog.
    */
   readonly public?: true;
-  /** The `{id}` path parameter's schema. Default: a token id. */
-  readonly params?: z.ZodMiniType<{ id: string }>;
+  /** The path parameters' schema. Default: `{id}`, a token id. */
+  readonly params?: z.ZodMiniType<{ id: string; requestId?: string }>;
   /** For the OpenAPI document: what it does and what it returns. */
   readonly summary: string;
   readonly response: z.ZodMiniType;
@@ -79,7 +96,7 @@ interface RouteSpec<B extends z.ZodMiniType, Q extends z.ZodMiniType> extends Ro
 interface ManagementRoute extends Route {
   readonly status: number;
   readonly public?: true;
-  readonly params?: z.ZodMiniType<{ id: string }>;
+  readonly params?: z.ZodMiniType<{ id: string; requestId?: string }>;
   readonly summary: string;
   readonly response: z.ZodMiniType;
   readonly body?: z.ZodMiniType;
@@ -101,13 +118,14 @@ function route<B extends z.ZodMiniType, Q extends z.ZodMiniType>(
     ...(isNone(body) ? {} : { body }),
     ...(isNone(query) ? {} : { query }),
     serve: (service, caller, event) => {
-      const id = spec.path.includes('{id}')
-        ? validate(spec.params ?? tokenIdParams, event.pathParameters ?? {}, 'path').id
-        : '';
+      const params: { id: string; requestId?: string } = spec.path.includes('{')
+        ? validate(spec.params ?? tokenIdParams, event.pathParameters ?? {}, 'path')
+        : { id: '' };
       return operation(service, caller, {
-        id,
+        id: params.id,
+        requestId: params.requestId ?? '',
         authorization: header(event, 'authorization'),
-        requestId: event.requestContext.requestId,
+        apiRequestId: event.requestContext.requestId,
         body: validate(body, jsonBody(event), 'body'),
         query: validate(query, event.queryStringParameters ?? {}, 'query'),
       });
@@ -167,8 +185,8 @@ const ROUTES: readonly ManagementRoute[] = [
     response: exchangedToken,
     status: 201,
     query: NONE,
-    operation: (s, _caller, { body, authorization, requestId }) =>
-      s.exchange(authorization, body, requestId),
+    operation: (s, _caller, { body, authorization, apiRequestId }) =>
+      s.exchange(authorization, body, apiRequestId),
   }),
   route({
     method: 'GET',
@@ -213,6 +231,67 @@ const ROUTES: readonly ManagementRoute[] = [
     status: 201,
     query: NONE,
     operation: (s, caller, { id, body }) => s.rotate(caller, id, body),
+  }),
+  route({
+    method: 'POST',
+    path: '/tokens/{id}/rotation-requests',
+    scopes: REQUEST_SCOPES,
+    summary: "Ask for a token's rotation, with a reason; an admin approves or rejects it",
+    body: rotationRequestBody,
+    response: rotationRequestView,
+    status: 201,
+    query: NONE,
+    operation: (s, caller, { id, body }) => s.requestRotation(caller, id, body),
+  }),
+  route({
+    method: 'GET',
+    path: '/rotation-requests',
+    scopes: REQUEST_SCOPES,
+    summary: 'Open rotation requests (pending, or approved and not used), soonest deadline first',
+    query: listRotationRequestsQuery,
+    response: rotationRequestPage,
+    status: 200,
+    body: NONE,
+    operation: (s, caller, { query }) => s.listRotationRequests(caller, query),
+  }),
+  route({
+    method: 'POST',
+    path: '/tokens/{id}/rotation-requests/{requestId}/approve',
+    params: rotationRequestParams,
+    scopes: REQUEST_SCOPES,
+    summary: 'Admin: approve a request; it grants one rotation, to be used within 24 hours',
+    body: approveBody,
+    response: rotationRequestView,
+    status: 200,
+    query: NONE,
+    operation: (s, caller, { id, requestId, body }) =>
+      s.decideRotation(caller, id, requestId, { approve: true, note: body.note }),
+  }),
+  route({
+    method: 'POST',
+    path: '/tokens/{id}/rotation-requests/{requestId}/reject',
+    params: rotationRequestParams,
+    scopes: REQUEST_SCOPES,
+    summary: 'Admin: reject a request',
+    body: rejectBody,
+    response: rotationRequestView,
+    status: 200,
+    query: NONE,
+    operation: (s, caller, { id, requestId, body }) =>
+      s.decideRotation(caller, id, requestId, { approve: false, note: body.reason }),
+  }),
+  route({
+    method: 'POST',
+    path: '/tokens/{id}/rotation-requests/{requestId}/execute',
+    params: rotationRequestParams,
+    scopes: REQUEST_SCOPES,
+    summary: "Use an approved request's one-time grant: rotate the token now",
+    body: rotateTokenBody,
+    response: grantedRotation,
+    status: 201,
+    query: NONE,
+    operation: (s, caller, { id, requestId, body }) =>
+      s.executeRotation(caller, id, requestId, body),
   }),
   route({
     method: 'DELETE',

@@ -6,7 +6,7 @@
 import * as z from 'zod/mini';
 import { auditEventSchema } from '../store/audit';
 import { findTokens } from '../token/format';
-import { TOKEN_STATUSES } from '../token/record';
+import { OPEN_REQUEST_STATES, rotationRequestSchema, TOKEN_STATUSES } from '../token/record';
 import { rotationPolicySchema } from '../token/rotation-policy';
 
 export const MAX_LIFETIME_DAYS = 730;
@@ -157,6 +157,31 @@ export const auditQuery = z
 
 export const tokenIdParams = z.strictObject({ id: tokenIdSchema });
 
+export const requestIdSchema = text(/^rrq_[0-9A-Za-z]{16}$/, 'must be a request id like rrq_…');
+export const rotationRequestParams = z.strictObject({
+  id: tokenIdSchema,
+  requestId: requestIdSchema,
+});
+
+const why = (min: number) =>
+  z
+    .string()
+    .check(
+      z.minLength(min, `must say why (${String(min)}–200 characters)`),
+      z.maxLength(200, 'must be at most 200 characters'),
+      noToken,
+    );
+
+export const rotationRequestBody = z.strictObject({ reason: why(3) });
+export const approveBody = z.strictObject({ note: z.optional(why(1)) });
+export const rejectBody = z.strictObject({ reason: why(3) });
+
+export const listRotationRequestsQuery = z.strictObject({
+  /** `pending`: waiting for an admin; `approved`: granted, waiting to be used. */
+  state: z._default(z.enum(OPEN_REQUEST_STATES), 'pending'),
+  ...pageQuery,
+});
+
 /** A token as the API shows it: never the token, never its hash. */
 export const tokenView = z.object({
   tokenId: z.string(),
@@ -180,8 +205,21 @@ export const tokenView = z.object({
   exchangedFor: z.optional(z.string()),
   exchangedAt: z.optional(z.string()),
   rotationPolicy: z.optional(rotationPolicySchema),
+  rotationRequest: z.optional(rotationRequestSchema),
 });
 export type TokenView = z.infer<typeof tokenView>;
+
+/** A token's rotation request, with the token it is about. */
+export const rotationRequestView = z.extend(rotationRequestSchema, {
+  tokenId: z.string(),
+  tokenName: z.string(),
+  owner: z.string(),
+});
+
+export const rotationRequestPage = z.object({
+  items: z.array(rotationRequestView),
+  cursor: z.optional(z.string()),
+});
 
 export const issuedToken = z.extend(tokenView, {
   /** The plaintext token: shown in this response only, never again. */
@@ -201,6 +239,11 @@ export const exchangedToken = z.extend(issuedToken, {
 
 export const rotatedToken = z.extend(issuedToken, {
   predecessor: z.object({ tokenId: z.string(), worksUntil: z.string() }),
+});
+
+export const grantedRotation = z.extend(rotatedToken, {
+  /** The rotation request whose grant this used up. */
+  requestId: z.string(),
 });
 
 export const revokedToken = z.extend(tokenView, {

@@ -15,6 +15,7 @@ import {
   DEFAULT_TOKEN_PREFIX,
   displayHint,
   generateToken,
+  generateRequestId,
   generateTokenId,
   hashToken,
   parseToken,
@@ -28,8 +29,10 @@ import type {
   createTokenBody,
   exchangeBody,
   emergencyRevokeBody,
+  listRotationRequestsQuery,
   listTokensQuery,
   rotateTokenBody,
+  rotationRequestBody,
   TokenView,
 } from './schemas';
 
@@ -71,6 +74,11 @@ export interface TokenServiceDeps {
     TokenStore,
     | 'create'
     | 'exchangeBootstrap'
+    | 'requestRotation'
+    | 'decideRotation'
+    | 'executeRotationGrant'
+    | 'closeRotationRequest'
+    | 'listRotationRequests'
     | 'getByHash'
     | 'replace'
     | 'getById'
@@ -108,6 +116,7 @@ export function view(record: TokenRecord): TokenView {
     graceUntil: record.graceUntil,
     revokedAt: record.revokedAt,
     revokeReason: record.revokeReason,
+    rotationRequest: record.rotationRequest,
     lastUsedAt: record.lastUsedAt,
     useCount: record.useCount,
     kind: record.kind,
@@ -326,19 +335,7 @@ export class TokenService {
 
   async rotate(caller: Caller, tokenId: string, body: z.infer<typeof rotateTokenBody>) {
     const current = await this.visible(caller, tokenId);
-    if (current.kind === 'bootstrap') {
-      throw new ApiError(
-        409,
-        `${current.tokenId} is a bootstrap token: it is exchanged, not rotated`,
-      );
-    }
-    if (current.rotationId !== undefined) {
-      // Its secret would keep the old token, which then stops working after the grace period.
-      throw new ApiError(
-        409,
-        `${current.tokenId} is held in a Secrets Manager secret: rotate the secret instead (aws secretsmanager rotate-secret)`,
-      );
-    }
+    refuseSecretHeld(current);
     const now = this.deps.now();
     const lifetimeMs =
       body.expiresInDays === undefined
@@ -378,6 +375,201 @@ export class TokenService {
       warning: STORE_WARNING,
       predecessor: { tokenId: predecessor.tokenId, worksUntil: effectiveEnd(predecessor) },
     };
+  }
+
+  /**
+   * A token's owner asks for its rotation, with a reason; an admin decides. Useful where the
+   * owner may not rotate it directly: a non-admin's own rotation can never outlive the caller,
+   * while an approved one issues a successor with the token's full lifetime and scopes.
+   */
+  async requestRotation(
+    caller: Caller,
+    tokenId: string,
+    body: z.infer<typeof rotationRequestBody>,
+  ) {
+    const current = await this.visible(caller, tokenId);
+    refuseSecretHeld(current);
+    const { record } = await this.deps.store.requestRotation(
+      current.tokenHash,
+      { requestId: generateRequestId(), reason: body.reason },
+      this.context(caller),
+    );
+    return requestView(record);
+  }
+
+  /** The open requests in one state (pending: to decide; approved: grants not used yet). */
+  async listRotationRequests(caller: Caller, query: z.infer<typeof listRotationRequestsQuery>) {
+    const page = await this.deps.store.listRotationRequests(query.state, {
+      limit: query.limit,
+      cursor: query.cursor,
+    });
+    const visible = page.items.filter((r) => isAdmin(caller) || r.owner === caller.owner);
+    return { items: visible.map(requestView), cursor: page.cursor };
+  }
+
+  /**
+   * Admin: approve (a one-time grant, valid 24 hours) or reject a pending request. Refused and
+   * audited for a non-admin, for the requester itself (four eyes), and for a calling token that
+   * is no longer valid and current.
+   */
+  async decideRotation(
+    caller: Caller,
+    tokenId: string,
+    requestId: string,
+    decision: { approve: boolean; note?: string | undefined },
+  ) {
+    const current = await this.visible(caller, tokenId);
+    const action = decision.approve ? 'rotation.approve' : 'rotation.reject';
+    const refusal = !isAdmin(caller)
+      ? `Only an admin can ${decision.approve ? 'approve' : 'reject'} a rotation request`
+      : current.rotationRequest?.requestId === requestId &&
+          current.rotationRequest.requestedBy === caller.tokenId
+        ? 'A rotation request cannot be decided by the token that asked for it'
+        : undefined;
+    const limits = refusal === undefined ? await this.issuerLimits(caller) : {};
+    await this.refuseUnless(
+      caller,
+      action,
+      current.owner,
+      refusal ?? limits.refusal,
+      current.tokenId,
+      { requestId },
+    );
+    const { record } = await this.auditRefusals(caller, action, current, requestId, () =>
+      this.deps.store.decideRotation(
+        current.tokenHash,
+        {
+          requestId,
+          approve: decision.approve,
+          ...(decision.note === undefined ? {} : { note: decision.note }),
+        },
+        this.context(caller),
+      ),
+    );
+    return requestView(record);
+  }
+
+  /**
+   * Use an approved request's grant (the owner or an admin): rotate the token at once, in one
+   * transaction. A used or expired grant is refused and audited. A rotation that fails leaves
+   * the old token working and marks the request failed, so it cannot be half-used later.
+   */
+  async executeRotation(
+    caller: Caller,
+    tokenId: string,
+    requestId: string,
+    body: z.infer<typeof rotateTokenBody>,
+  ) {
+    const current = await this.visible(caller, tokenId);
+    const limits = await this.issuerLimits(caller);
+    await this.refuseUnless(caller, 'rotation.execute', current.owner, limits.refusal, tokenId, {
+      requestId,
+    });
+    const now = this.deps.now();
+    const lifetimeMs =
+      body.expiresInDays === undefined
+        ? Date.parse(current.expiresAt) - Date.parse(current.createdAt)
+        : body.expiresInDays * DAY_MS;
+    const token = generateToken(this.deps.prefix ?? DEFAULT_TOKEN_PREFIX);
+    let result;
+    try {
+      result = await this.deps.store.executeRotationGrant(
+        current.tokenHash,
+        requestId,
+        {
+          tokenHash: hashToken(token),
+          tokenId: generateTokenId(),
+          name: current.name,
+          owner: current.owner,
+          scopes: current.scopes,
+          hint: displayHint(token),
+          createdAt: now,
+          expiresAt: new Date(now.getTime() + lifetimeMs),
+          ...(current.metadata === undefined ? {} : { metadata: current.metadata }),
+          ...(current.rotationPolicy === undefined
+            ? {}
+            : { rotationPolicy: current.rotationPolicy }),
+        },
+        new Date(now.getTime() + body.graceDays * DAY_MS),
+        this.context(caller),
+      );
+    } catch (error) {
+      await this.closeFailedGrant(caller, current, requestId, error);
+      if (error instanceof TokenStoreError && REFUSALS.has(error.code)) {
+        await this.recordRefusal(caller, 'rotation.execute', current, error.message, { requestId });
+      }
+      throw error;
+    }
+    const { predecessor, successor } = result;
+    return {
+      ...view(successor),
+      token,
+      warning: STORE_WARNING,
+      predecessor: { tokenId: predecessor.tokenId, worksUntil: effectiveEnd(predecessor) },
+      requestId,
+    };
+  }
+
+  /**
+   * After a failed use of a grant: if the grant was open, the failure was the rotation's (the
+   * token changed, or DynamoDB failed), so the request is marked failed; if it had lapsed, it
+   * is marked expired. Best effort: the cleanup run closes lapsed grants anyway.
+   */
+  private async closeFailedGrant(
+    caller: Caller,
+    current: TokenRecord,
+    requestId: string,
+    error: unknown,
+  ): Promise<void> {
+    const request = current.rotationRequest;
+    if (request?.requestId !== requestId || request.state !== 'approved') return;
+    const lapsed = (request.grantExpiresAt ?? '') <= this.deps.now().toISOString();
+    const failure =
+      error instanceof TokenStoreError ? error.message : 'The rotation failed unexpectedly';
+    await this.deps.store
+      .closeRotationRequest(
+        current.tokenHash,
+        lapsed ? { requestId, state: 'expired' } : { requestId, state: 'failed', failure },
+        this.context(caller),
+      )
+      .catch(() => undefined);
+  }
+
+  /** Run a store change; a refusal it raises (conflict, gone, not found) is audited first. */
+  private async auditRefusals<T>(
+    caller: Caller,
+    action: string,
+    target: TokenRecord,
+    requestId: string,
+    change: () => Promise<T>,
+  ): Promise<T> {
+    try {
+      return await change();
+    } catch (error) {
+      if (error instanceof TokenStoreError && REFUSALS.has(error.code)) {
+        await this.recordRefusal(caller, action, target, error.message, { requestId });
+      }
+      throw error;
+    }
+  }
+
+  private async recordRefusal(
+    caller: Caller,
+    action: string,
+    target: TokenRecord,
+    refused: string,
+    details: Record<string, string>,
+  ): Promise<void> {
+    await this.deps.store.recordAudit(
+      {
+        action,
+        targetId: target.tokenId,
+        owner: target.owner,
+        outcome: 'failure',
+        details: { ...details, refused },
+      },
+      this.context(caller),
+    );
   }
 
   async revoke(caller: Caller, tokenId: string, reason: string | undefined) {
@@ -524,6 +716,7 @@ export class TokenService {
     owner: string | undefined,
     refusal: string | undefined,
     targetId = `owner:${owner ?? caller.owner}`,
+    details: Record<string, string> = {},
   ): Promise<void> {
     if (refusal === undefined) return;
     await this.deps.store.recordAudit(
@@ -532,7 +725,7 @@ export class TokenService {
         targetId,
         outcome: 'failure',
         ...(owner === undefined ? {} : { owner }),
-        details: { refused: refusal },
+        details: { ...details, refused: refusal },
       },
       this.context(caller),
     );
@@ -542,6 +735,38 @@ export class TokenService {
   private context(caller: Caller): AuditContext {
     return { actor: caller.tokenId, requestId: caller.requestId };
   }
+}
+
+/** Store refusals that say "not now / not this" (as opposed to failures): audited. */
+const REFUSALS = new Set(['conflict', 'gone', 'not-found']);
+
+/**
+ * Tokens that cannot be rotated through the API: a bootstrap token is exchanged instead, and a
+ * token held in a Secrets Manager secret is rotated by rotating the secret (else the secret
+ * would keep the old token, which stops working after its grace period).
+ */
+function refuseSecretHeld(record: TokenRecord): void {
+  if (record.kind === 'bootstrap') {
+    throw new ApiError(409, `${record.tokenId} is a bootstrap token: it is exchanged, not rotated`);
+  }
+  if (record.rotationId !== undefined) {
+    throw new ApiError(
+      409,
+      `${record.tokenId} is held in a Secrets Manager secret: rotate the secret instead (aws secretsmanager rotate-secret)`,
+    );
+  }
+}
+
+export function requestView(record: TokenRecord) {
+  if (record.rotationRequest === undefined) {
+    throw new ApiError(404, `${record.tokenId} has no rotation request`);
+  }
+  return {
+    ...record.rotationRequest,
+    tokenId: record.tokenId,
+    tokenName: record.name,
+    owner: record.owner,
+  };
 }
 
 function earliest(date: Date, limit: Date | undefined): Date {

@@ -13,7 +13,10 @@ import type { TokenStore } from '../store/token-store';
 import { processPages, type RunReport } from './paging';
 
 export interface CleanupDeps {
-  readonly store: Pick<TokenStore, 'listEnding' | 'expire'>;
+  readonly store: Pick<
+    TokenStore,
+    'listEnding' | 'expire' | 'listRotationRequests' | 'closeRotationRequest'
+  >;
   readonly now: () => Date;
   /** Items per page, retired concurrently. */
   readonly pageSize?: number;
@@ -24,6 +27,9 @@ export interface CleanupReport extends RunReport {
   readonly graceEnded: number;
   /** Already retired (a concurrent run) or not due after all. */
   readonly unchanged: number;
+  /** Rotation requests that lapsed undecided, and approved grants that went unused. */
+  readonly requestsExpired: number;
+  readonly grantsExpired: number;
 }
 
 export class Cleanup {
@@ -31,8 +37,14 @@ export class Cleanup {
 
   async run(context: AuditContext, hasTime?: () => boolean): Promise<CleanupReport> {
     const now = this.deps.now();
-    const report = { expired: 0, graceEnded: 0, unchanged: 0 };
-    const outcome = await processPages(
+    const report = {
+      expired: 0,
+      graceEnded: 0,
+      unchanged: 0,
+      requestsExpired: 0,
+      grantsExpired: 0,
+    };
+    const tokens = await processPages(
       (cursor) =>
         this.deps.store.listEnding(
           // `until` is exclusive; a token ends at its end instant, so include `now` itself.
@@ -47,7 +59,38 @@ export class Cleanup {
       },
       hasTime,
     );
-    return { ...outcome, ...report };
+    // Then lapsed rotation requests and grants, through the sparse request index.
+    const requests = [];
+    for (const state of ['pending', 'approved'] as const) {
+      requests.push(
+        await processPages(
+          (cursor) =>
+            this.deps.store.listRotationRequests(state, {
+              lapsedBy: now,
+              limit: this.deps.pageSize ?? 25,
+              cursor,
+            }),
+          async (record) => {
+            const requestId = record.rotationRequest?.requestId;
+            if (requestId === undefined) return;
+            const result = await this.deps.store
+              .closeRotationRequest(record.tokenHash, { requestId, state: 'expired' }, context)
+              .catch(gone);
+            if (result?.changed !== true) return;
+            if (state === 'approved') report.grantsExpired += 1;
+            else report.requestsExpired += 1;
+          },
+          hasTime,
+        ),
+      );
+    }
+    const outcomes = [tokens, ...requests];
+    return {
+      itemsRead: outcomes.reduce((sum, o) => sum + o.itemsRead, 0),
+      failures: outcomes.flatMap((o) => o.failures),
+      complete: outcomes.every((o) => o.complete),
+      ...report,
+    };
   }
 }
 

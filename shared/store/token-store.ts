@@ -1310,7 +1310,7 @@ function grantRefusal(
 }
 
 function isOpen(state: RequestState): boolean {
-  return (OPEN_REQUEST_STATES as readonly string[]).includes(state);
+  return OPEN_REQUEST_STATES.some((open) => open === state);
 }
 
 /** When an open request lapses: the pending deadline, or the grant's expiry once approved. */

@@ -134,3 +134,8 @@ export function displayHint(token: string): string {
 export function generateTokenId(): string {
   return `tok_${randomBase62(16)}`;
 }
+
+/** A public, non-secret rotation request id. */
+export function generateRequestId(): string {
+  return `rrq_${randomBase62(16)}`;
+}

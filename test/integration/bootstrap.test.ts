@@ -91,25 +91,22 @@ describe('bootstrap tokens', () => {
 
     const spent = await w.store.getById(bootstrap.tokenId);
     expect(spent).toMatchObject({ status: 'used', exchangedFor: operational.tokenId });
-    expect(await w.audit(bootstrap.tokenId)).toEqual([
-      expect.objectContaining({
-        action: 'token.created',
-        details: expect.objectContaining({ kind: 'bootstrap' }),
-      }),
-      expect.objectContaining({
-        action: 'token.exchanged',
-        outcome: 'success',
-        actor: bootstrap.tokenId,
-        details: { exchangedFor: operational.tokenId },
-      }),
-    ]);
-    expect(await w.audit(operational.tokenId)).toEqual([
-      expect.objectContaining({
-        action: 'token.created',
-        actor: bootstrap.tokenId,
-        details: expect.objectContaining({ bootstrapId: bootstrap.tokenId }),
-      }),
-    ]);
+    const [created, exchange, ...more] = await w.audit(bootstrap.tokenId);
+    expect(more).toEqual([]);
+    expect(created).toMatchObject({ action: 'token.created', details: { kind: 'bootstrap' } });
+    expect(exchange).toMatchObject({
+      action: 'token.exchanged',
+      outcome: 'success',
+      actor: bootstrap.tokenId,
+      details: { exchangedFor: operational.tokenId },
+    });
+    const issuedEvents = await w.audit(operational.tokenId);
+    expect(issuedEvents).toHaveLength(1);
+    expect(issuedEvents[0]).toMatchObject({
+      action: 'token.created',
+      actor: bootstrap.tokenId,
+      details: { bootstrapId: bootstrap.tokenId },
+    });
   });
 
   it('refuses a second use with 409, audits it, and issues nothing', async () => {
@@ -129,8 +126,8 @@ describe('bootstrap tokens', () => {
       action: 'token.exchange',
       outcome: 'failure',
       actor: bootstrap.tokenId,
-      details: { refused: expect.stringMatching(/already exchanged/) },
     });
+    expect(events.at(-1)?.details?.['refused']).toMatch(/already exchanged/);
   });
 
   it('lets exactly one of two concurrent exchanges win', async () => {

@@ -158,6 +158,8 @@ describe('cleanup', () => {
         return { ...page, items: [...page.items, ...ghosts] };
       },
       expire: w.store.expire.bind(w.store),
+      listRotationRequests: w.store.listRotationRequests.bind(w.store),
+      closeRotationRequest: w.store.closeRotationRequest.bind(w.store),
     };
 
     const report = await new Cleanup({ store: stale, now: w.now }).run(run);
@@ -173,6 +175,8 @@ describe('cleanup', () => {
     let failOnce = true;
     const flaky = {
       listEnding: w.store.listEnding.bind(w.store),
+      listRotationRequests: w.store.listRotationRequests.bind(w.store),
+      closeRotationRequest: w.store.closeRotationRequest.bind(w.store),
       expire: (tokenHash: string, context: typeof run) => {
         if (tokenHash === stuck.tokenHash && failOnce) {
           failOnce = false;

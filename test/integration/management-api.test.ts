@@ -366,6 +366,11 @@ describe('management API: emergency revocation', () => {
     const flaky = {
       create: store.create.bind(store),
       exchangeBootstrap: store.exchangeBootstrap.bind(store),
+      requestRotation: store.requestRotation.bind(store),
+      decideRotation: store.decideRotation.bind(store),
+      executeRotationGrant: store.executeRotationGrant.bind(store),
+      closeRotationRequest: store.closeRotationRequest.bind(store),
+      listRotationRequests: store.listRotationRequests.bind(store),
       getByHash: store.getByHash.bind(store),
       replace: store.replace.bind(store),
       getById: store.getById.bind(store),

@@ -38,6 +38,7 @@ export class FaultInjector {
   /** Command names in call order since the last `reset`. */
   readonly calls: string[] = [];
   private armed: { at: number; kind: FaultKind } | undefined;
+  private armedFor: { command: string; kind: FaultKind } | undefined;
   private blocked: string | undefined;
   fired: { command: string; kind: FaultKind } | undefined;
 
@@ -45,9 +46,11 @@ export class FaultInjector {
     const intercept = async <T>(command: string, send: () => Promise<T>): Promise<T> => {
       const index = this.calls.push(command) - 1;
       if (command === this.blocked) throw fault('throttle', command);
-      const armed = this.armed;
-      if (armed?.at !== index) return send();
-      this.armed = undefined;
+      const next = this.armedFor?.command === command ? this.armedFor : undefined;
+      const armed = next ?? (this.armed?.at === index ? this.armed : undefined);
+      if (armed === undefined) return send();
+      if (next === undefined) this.armed = undefined;
+      else this.armedFor = undefined;
       this.fired = { command, kind: armed.kind };
       if (armed.kind === 'timeout') await send();
       throw fault(armed.kind, command);
@@ -74,6 +77,12 @@ export class FaultInjector {
     this.fired = undefined;
   }
 
+  /** Make the next call of `command` fail once. */
+  armNext(command: string, kind: FaultKind): void {
+    this.armedFor = { command, kind };
+    this.fired = undefined;
+  }
+
   /** Fail every call of one command (throttling) until `reset`. */
   block(command: string): void {
     this.blocked = command;
@@ -82,6 +91,7 @@ export class FaultInjector {
   reset(): void {
     this.calls.length = 0;
     this.armed = undefined;
+    this.armedFor = undefined;
     this.blocked = undefined;
     this.fired = undefined;
   }
