@@ -1,10 +1,12 @@
 /**
  * Expiry alert schedule (EventBridge, hourly by default). Thin: take the run's clock and id from
- * the event, run shared/schedules/expiry-alerter, count and log the outcome. Any failed alert
+ * the event, run shared/schedules/expiry-alerter and then the rotation-policy report
+ * (shared/schedules/rotation-policy), count and log the outcome. Any failed alert
  * fails the invocation after the rest were handled: Lambda retries it (sent alerts are not
  * sent again) and, when retries run out, the event goes to the dead-letter queue.
  */
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import { SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
 import { SNSClient } from '@aws-sdk/client-sns';
 import { Logger } from '@aws-lambda-powertools/logger';
 import { injectLambdaContext } from '@aws-lambda-powertools/logger/middleware';
@@ -16,7 +18,9 @@ import { SEVERITIES } from '../shared/alerts/expiry-rules';
 import { SnsAlertPublisher } from '../shared/alerts/publisher';
 import { alertsConfigSchema, parseConfig } from '../shared/config';
 import { METRICS_NAMESPACE } from '../shared/observability';
+import { SecretsManagerRotationStarter } from '../shared/rotation/rotate-now';
 import { ExpiryAlerter } from '../shared/schedules/expiry-alerter';
+import { RotationPolicyRun } from '../shared/schedules/rotation-policy';
 import { ScheduleRunFailed, scheduleRun, storeForRun, timeLeft } from '../shared/schedules/run';
 
 const config = parseConfig(alertsConfigSchema);
@@ -24,6 +28,7 @@ const logger = new Logger({ serviceName: 'token-expiry-alerts' });
 const metrics = new Metrics({ namespace: METRICS_NAMESPACE, serviceName: 'token-expiry-alerts' });
 const dynamo = new DynamoDBClient({});
 const publisher = new SnsAlertPublisher(new SNSClient({}), config.ALERT_TOPIC_ARN);
+const rotations = new SecretsManagerRotationStarter(new SecretsManagerClient({}));
 
 async function runAlerts(event: unknown, context: Context) {
   const run = scheduleRun(event, config.CLOCK_SOURCE);
@@ -31,10 +36,31 @@ async function runAlerts(event: unknown, context: Context) {
   logger.appendKeys({ runId: run.runId, runTime: run.now.toISOString() });
   const store = storeForRun(dynamo, config, run);
   const alerter = new ExpiryAlerter({ store, publisher, now: () => run.now });
-  const report = await alerter.run(
-    { actor: 'system:expiry-alerts', requestId: run.runId },
-    timeLeft(context),
-  );
+  const audit = { actor: 'system:expiry-alerts', requestId: run.runId };
+  const hasTime = timeLeft(context);
+  const expiry = await alerter.run(audit, hasTime);
+  const policy = await new RotationPolicyRun({
+    store,
+    publisher,
+    rotations,
+    policies: config.ROTATION_POLICIES,
+    now: () => run.now,
+  }).run(audit, hasTime);
+  const report = {
+    ...expiry,
+    itemsRead: expiry.itemsRead + policy.itemsRead,
+    failures: [...expiry.failures, ...policy.failures],
+    complete: expiry.complete && policy.complete,
+    unconfirmed: expiry.unconfirmed + policy.unconfirmed,
+    rotationPolicy: {
+      due: policy.due,
+      reported: policy.reported,
+      started: policy.rotationsStarted,
+    },
+  };
+  metrics.addMetric('TokensDueForRotation', MetricUnit.Count, policy.due.age + policy.due.usage);
+  metrics.addMetric('RotationDueReported', MetricUnit.Count, policy.reported);
+  metrics.addMetric('PolicyRotationsStarted', MetricUnit.Count, policy.rotationsStarted);
 
   metrics.addMetric('ExpiryIndexItemsRead', MetricUnit.Count, report.itemsRead);
   metrics.addMetric('AlertsFailed', MetricUnit.Count, report.failures.length);

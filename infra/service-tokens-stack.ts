@@ -1,3 +1,9 @@
+import {
+  policyFor,
+  rotationPoliciesSchema,
+  type RotationPolicies,
+  type RotationPolicy,
+} from '../shared/token/rotation-policy';
 import { Aspects, CfnOutput, Duration, Stack, type StackProps } from 'aws-cdk-lib';
 import type { Construct } from 'constructs';
 import type { Schedule } from 'aws-cdk-lib/aws-events';
@@ -39,6 +45,16 @@ export interface ServiceTokensStackProps extends StackProps {
   readonly tokenRetentionDays?: number;
   /** How long the lifecycle event archive keeps events for replay. Default 90 days. */
   readonly eventArchiveDays?: number;
+  /**
+   * When tokens are due for rotation: a default and per-owner policies (`rotateAfterDays`,
+   * optional `highUsage: { usesPerDay, rotateAfterDays }`). Default: 90 days, 30 for tokens
+   * used more than 10,000 times a day. The alert run reports due tokens; service tokens in
+   * Secrets Manager rotate on their owner's `rotateAfterDays` unless they set their own.
+   */
+  readonly rotationPolicy?: {
+    readonly default?: RotationPolicy;
+    readonly owners?: Readonly<Record<string, RotationPolicy>>;
+  };
 }
 
 export interface ServiceTokenSpec {
@@ -48,6 +64,16 @@ export interface ServiceTokenSpec {
   readonly scopes: readonly string[];
   readonly rotateAfterDays?: number;
   readonly lifetimeDays?: number;
+}
+
+/** The stack's rotation policies, validated at synth: a bad entry fails `cdk synth`. */
+function parseRotationPolicies(input: ServiceTokensStackProps['rotationPolicy']): RotationPolicies {
+  const parsed = rotationPoliciesSchema.safeParse(input ?? {});
+  if (parsed.success) return parsed.data;
+  const problems = parsed.error.issues.map(
+    (issue) => `${issue.path.join('.') || '(root)'}: ${issue.message}`,
+  );
+  throw new Error(`Invalid rotationPolicy: ${problems.join('; ')}`);
 }
 
 /** The service-token platform. Each concern is its own construct; this stack composes them. */
@@ -84,22 +110,25 @@ export class ServiceTokensStack extends Stack {
       gracePeriod: Duration.days(props.rotationGraceDays ?? 7),
       retention: Duration.days(props.tokenRetentionDays ?? 90),
     });
-    this.serviceTokens = (props.serviceTokens ?? []).map(
-      (token) =>
-        new RotatedServiceToken(this, token.id, {
-          rotation: this.rotation,
-          alerts: this.alerts,
-          name: token.name,
-          owner: token.owner,
-          scopes: token.scopes,
-          ...(token.rotateAfterDays === undefined
-            ? {}
-            : { rotateAfter: Duration.days(token.rotateAfterDays) }),
-          ...(token.lifetimeDays === undefined
-            ? {}
-            : { lifetime: Duration.days(token.lifetimeDays) }),
-        }),
-    );
+    const policies = parseRotationPolicies(props.rotationPolicy);
+    const graceDays = props.rotationGraceDays ?? 7;
+    this.serviceTokens = (props.serviceTokens ?? []).map((token) => {
+      // The secret's schedule follows its owner's policy; heavy use is handled by the alert run.
+      const rotateAfterDays =
+        token.rotateAfterDays ?? policyFor({ owner: token.owner }, policies).policy.rotateAfterDays;
+      return new RotatedServiceToken(this, token.id, {
+        rotation: this.rotation,
+        alerts: this.alerts,
+        name: token.name,
+        owner: token.owner,
+        scopes: token.scopes,
+        rotateAfter: Duration.days(rotateAfterDays),
+        // Long enough to outlive the schedule plus the grace period, with a week to spare.
+        lifetime: Duration.days(
+          token.lifetimeDays ?? Math.max(90, rotateAfterDays + graceDays + 7),
+        ),
+      });
+    });
     this.schedules = new TokenSchedules(this, 'Schedules', {
       tokensTable: this.tables.tokens,
       auditTable: this.tables.audit,
@@ -108,6 +137,11 @@ export class ServiceTokensStack extends Stack {
       alertSchedule: props.alertSchedule,
       cleanupSchedule: props.cleanupSchedule,
       retention: Duration.days(props.tokenRetentionDays ?? 90),
+      rotationPolicies: policies,
+      rotatedSecrets: {
+        secretArns: this.serviceTokens.map((token) => token.secret.secretArn),
+        rotationFunction: this.rotation.fn.function,
+      },
     });
     this.lifecycle = new LifecycleEvents(this, 'Lifecycle', {
       tokensTable: this.tables.tokens,

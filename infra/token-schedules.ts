@@ -7,7 +7,9 @@ import type { IKey } from 'aws-cdk-lib/aws-kms';
 import { SqsDestination } from 'aws-cdk-lib/aws-lambda-destinations';
 import { Construct } from 'constructs';
 import { join } from 'node:path';
+import type { IFunction } from 'aws-cdk-lib/aws-lambda';
 import { TOKEN_INDEX } from '../shared/store/schema';
+import type { RotationPolicies } from '../shared/token/rotation-policy';
 import type { AlertTopic } from './alert-topic';
 import { DeadLetterQueue } from './dead-letter-queue';
 import { grantKeyVia } from './kms-grants';
@@ -24,6 +26,16 @@ export interface TokenSchedulesProps {
   readonly cleanupSchedule?: Schedule;
   /** How long an ended token's item is kept before TTL deletes it. Default 90 days. */
   readonly retention?: Duration;
+  /** The rotation policies the alert run reports against (already validated). */
+  readonly rotationPolicies?: RotationPolicies;
+  /**
+   * Secrets whose rotation the alert run may start when their token is due under the policy,
+   * and the rotation function Secrets Manager then invokes.
+   */
+  readonly rotatedSecrets?: {
+    readonly secretArns: readonly string[];
+    readonly rotationFunction: IFunction;
+  };
 }
 
 /** The alert run's timeout; its alert leases (15 minutes) must outlast it. */
@@ -51,7 +63,13 @@ export class TokenSchedules extends Construct {
       purpose: 'A failed expiry alert run',
       schedule: props.alertSchedule ?? Schedule.rate(Duration.hours(1)),
       timeout: ALERT_RUN_TIMEOUT,
-      environment: { ...tables, ALERT_TOPIC_ARN: props.alerts.topic.topicArn },
+      environment: {
+        ...tables,
+        ALERT_TOPIC_ARN: props.alerts.topic.topicArn,
+        ...(props.rotationPolicies === undefined
+          ? {}
+          : { ROTATION_POLICIES: JSON.stringify(props.rotationPolicies) }),
+      },
       alerts: props.alerts,
     });
     this.cleanupRun = new ScheduledJob(this, 'Cleanup', {
@@ -80,6 +98,19 @@ export class TokenSchedules extends Construct {
     allow(this.alertRun, ['dynamodb:Query'], idIndex);
     allow(this.alertRun, ['dynamodb:GetItem', 'dynamodb:UpdateItem'], props.tokensTable.tableArn);
     props.alerts.grantPublish(this.alertRun.fn.role);
+    // Rotation policy: start the rotation of this stack's secrets only (RotateSecret also needs
+    // the caller to be allowed to invoke the rotation function).
+    const secrets = props.rotatedSecrets;
+    if (secrets !== undefined && secrets.secretArns.length > 0) {
+      this.alertRun.fn.role.addToPolicy(
+        new PolicyStatement({
+          effect: Effect.ALLOW,
+          actions: ['secretsmanager:RotateSecret'],
+          resources: [...secrets.secretArns],
+        }),
+      );
+      allow(this.alertRun, ['lambda:InvokeFunction'], secrets.rotationFunction.functionArn);
+    }
     // Cleanup: read the expiry index, read-decide-write each ended token, audit it; the same
     // for lapsed rotation requests through the request index.
     allow(this.cleanupRun, ['dynamodb:Query'], expiryIndex);

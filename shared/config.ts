@@ -6,6 +6,7 @@ import * as z from 'zod/mini';
 import { routeCatalogSchema } from './authz/routes';
 import { specCatalogSchema } from './rotation/secret-value';
 import { TOKEN_PREFIX_PATTERN } from './token/format';
+import { DEFAULT_ROTATION_POLICY, rotationPoliciesSchema } from './token/rotation-policy';
 
 export class ConfigError extends Error {
   constructor(message: string) {
@@ -110,6 +111,11 @@ const clockSource = z._default(z.enum(['system', 'event']), 'system');
 export const alertsConfigSchema = z.object({
   TOKENS_TABLE_NAME: nonEmpty(),
   AUDIT_TABLE_NAME: nonEmpty(),
+  /** `{ "default": {…}, "owners": { "<owner>": {…} } }`; default: 90 days, 30 under heavy use. */
+  ROTATION_POLICIES: z._default(json(rotationPoliciesSchema), {
+    default: DEFAULT_ROTATION_POLICY,
+    owners: {},
+  }),
   ALERT_TOPIC_ARN: z
     .string()
     .check(z.regex(/^arn:[\w-]+:sns:[\w-]+:\d{12}:[\w-]+$/, 'must be an SNS topic ARN')),

@@ -10,18 +10,21 @@
  * An alert names a token by id, name, owner and display hint; never the token or its hash.
  */
 import type { TokenRecord } from '../token/record';
+import type { RotationDue } from '../token/rotation-policy';
 import type { Severity, Threshold } from './expiry-rules';
 
 export const ALERT_SCHEMA_VERSION = 1;
 
-export type AlertKind = 'token-expiring' | 'rotation-failed';
+export type AlertKind = 'token-expiring' | 'rotation-failed' | 'rotation-due';
 
-export interface AlertMessage {
+export interface AlertMessage<B extends AlertBody = AlertBody> {
   /** SNS Subject (e-mail subject line): printable ASCII, under 100 characters. */
   readonly subject: string;
-  readonly body: ExpiryAlertBody;
+  readonly body: B;
   readonly attributes: { readonly severity: Severity; readonly owner: string; kind: AlertKind };
 }
+
+export type AlertBody = ExpiryAlertBody | RotationDueAlertBody;
 
 export interface ExpiryAlertBody {
   readonly summary: string;
@@ -45,7 +48,93 @@ export interface ExpiryAlertBody {
   readonly howToRotate: string;
 }
 
+/** A token due for rotation under its rotation policy (age, or heavy use). */
+export interface RotationDueAlertBody {
+  readonly summary: string;
+  readonly kind: 'rotation-due';
+  readonly severity: Severity;
+  readonly owner: string;
+  /** Stable per token: consumers can drop repeats on it. */
+  readonly alertId: string;
+  readonly version: typeof ALERT_SCHEMA_VERSION;
+  readonly token: ExpiryAlertBody['token'] & { readonly createdAt: string };
+  readonly policy: {
+    readonly rule: RotationDue['rule'];
+    readonly source: RotationDue['source'];
+    readonly rotateAfterDays: number;
+    readonly dueAt: string;
+    readonly usesPerDay: number;
+  };
+  /** True when the alert run started the secret's rotation itself (Secrets Manager tokens). */
+  readonly rotationStarted: boolean;
+  readonly howToRotate: string;
+}
+
 const DAY_MS = 86_400_000;
+
+/** The alert for a token due for rotation under its policy. */
+export function rotationDueAlert(
+  record: Pick<
+    TokenRecord,
+    | 'tokenId'
+    | 'name'
+    | 'owner'
+    | 'hint'
+    | 'scopes'
+    | 'expiresAt'
+    | 'lastUsedAt'
+    | 'rotationId'
+    | 'createdAt'
+  >,
+  due: RotationDue,
+  rotationStarted: boolean,
+): AlertMessage<RotationDueAlertBody> {
+  const afterDays =
+    due.rule === 'usage' && due.policy.highUsage !== undefined
+      ? due.policy.highUsage.rotateAfterDays
+      : due.policy.rotateAfterDays;
+  const why =
+    due.rule === 'usage'
+      ? `is used about ${String(due.usesPerDay)} times a day, so its policy rotates it after ${plural(afterDays, 'day')}`
+      : `is older than the ${plural(afterDays, 'day')} its policy allows`;
+  const summary =
+    `Service token "${record.name}" (${record.tokenId}) of ${record.owner} ${why}: ` +
+    (rotationStarted ? 'its secret is being rotated now.' : 'rotate it.');
+  const severity: Severity = due.rule === 'usage' ? 'high' : 'medium';
+  return {
+    subject: subjectLine(`[${severity}] Service token ${record.name} is due for rotation`),
+    attributes: { severity, owner: record.owner, kind: 'rotation-due' },
+    body: {
+      summary,
+      kind: 'rotation-due',
+      severity,
+      owner: record.owner,
+      alertId: `${record.tokenId}:rotation-due`,
+      version: ALERT_SCHEMA_VERSION,
+      token: {
+        id: record.tokenId,
+        name: record.name,
+        owner: record.owner,
+        hint: record.hint,
+        scopes: [...record.scopes],
+        createdAt: record.createdAt,
+        expiresAt: record.expiresAt,
+        lastUsedAt: record.lastUsedAt ?? null,
+      },
+      policy: {
+        rule: due.rule,
+        source: due.source,
+        rotateAfterDays: afterDays,
+        dueAt: due.dueAt,
+        usesPerDay: due.usesPerDay,
+      },
+      rotationStarted,
+      howToRotate: rotationStarted
+        ? 'Nothing to do: services reading the secret get the new token; the old one works through its grace period.'
+        : howToRotate(record),
+    },
+  };
+}
 
 /** The alert for `record` crossing `threshold`, as of `now`. */
 export function expiryAlert(
@@ -55,7 +144,7 @@ export function expiryAlert(
   >,
   threshold: Threshold,
   now: Date,
-): AlertMessage {
+): AlertMessage<ExpiryAlertBody> {
   const msLeft = Date.parse(record.expiresAt) - now.getTime();
   // Whole days, rounded down, but never "0 days" for a token that still works.
   const daysLeft = Math.max(Math.floor(msLeft / DAY_MS), 0);

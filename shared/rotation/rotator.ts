@@ -213,6 +213,8 @@ export class TokenRotator {
           createdAt: this.now(),
           expiresAt: new Date(pending.expiresAt),
           ...(current.tokenId === undefined ? {} : { rotatedFrom: current.tokenId }),
+          // Lets the alert run start this secret's rotation when the rotation policy says so.
+          secretId,
         },
         audit,
         { pending: { rotationId: version } },

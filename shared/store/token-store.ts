@@ -489,7 +489,7 @@ export class TokenStore {
       kind: input.kind,
       tokenLifetimeDays: input.tokenLifetimeDays,
       rotationPolicy: input.rotationPolicy,
-      secretArn: input.secretArn,
+      secretId: input.secretId,
     };
     const details: Record<string, string> = { status: record.status };
     if (record.kind !== undefined) details['kind'] = record.kind;
@@ -674,7 +674,10 @@ export class TokenStore {
    */
   async listEnding(
     window: { from?: Date; until: Date },
-    request: PageRequest = {},
+    request: PageRequest & {
+      /** Only tokens created before this (a filter: the read cost is the whole window). */
+      createdBefore?: Date;
+    } = {},
   ): Promise<Page<TokenRecord>> {
     const from = (window.from ?? new Date(0)).toISOString();
     // An empty window (e.g. "ending before" a past instant): DynamoDB refuses a BETWEEN whose
@@ -689,7 +692,13 @@ export class TokenStore {
         ':from': from,
         // BETWEEN is inclusive; the window is half-open, so stop just before `until`.
         ':until': new Date(window.until.getTime() - 1).toISOString(),
+        ...(request.createdBefore === undefined
+          ? {}
+          : { ':createdBefore': request.createdBefore.toISOString() }),
       },
+      ...(request.createdBefore === undefined
+        ? {}
+        : { FilterExpression: 'createdAt < :createdBefore' }),
       Limit: pageSize(request.limit),
       ExclusiveStartKey: await this.tokenStartKey(request.cursor, {
         expiryPartition: LIVE_PARTITION,
@@ -1026,6 +1035,81 @@ export class TokenStore {
     } catch (error) {
       if (isConditionFailure(error, 0)) return false;
       throw translateStoreError(error, 'confirmExpiryAlert');
+    }
+  }
+
+  /**
+   * Take a lease on the one "due for rotation" report of a token, as `claimExpiryAlert` does
+   * for expiry alerts (same lease attributes, so the two never publish for a token at once).
+   * Only for an active, not rotated-out, operational token not reported yet.
+   */
+  async claimRotationDue(tokenHash: string, leaseMs: number): Promise<AlertClaim | undefined> {
+    const now = this.now();
+    const leaseId = randomUUID();
+    try {
+      await this.doc.send(
+        new UpdateCommand({
+          TableName: this.tokensTable,
+          Key: { tokenHash },
+          UpdateExpression: 'SET alertLease = :lease, alertLeaseUntil = :until',
+          ConditionExpression:
+            '#status = :active AND attribute_not_exists(rotatedTo) AND attribute_not_exists(kind)' +
+            ' AND attribute_not_exists(rotationDueAt)' +
+            ' AND (attribute_not_exists(alertLeaseUntil) OR alertLeaseUntil <= :now)',
+          ExpressionAttributeNames: { '#status': 'status' },
+          ExpressionAttributeValues: {
+            ':active': 'active',
+            ':lease': leaseId,
+            ':now': now.toISOString(),
+            ':until': new Date(now.getTime() + leaseMs).toISOString(),
+          },
+        }),
+      );
+      return { tokenHash, days: 0, leaseId };
+    } catch (error) {
+      if (isConditionFailure(error)) return undefined;
+      throw translateStoreError(error, 'claimRotationDue');
+    }
+  }
+
+  /** Record a sent "due for rotation" report with its audit event; false if the lease lapsed. */
+  async confirmRotationDue(
+    claim: AlertClaim,
+    record: Pick<TokenRecord, 'tokenId' | 'owner'>,
+    details: Readonly<Record<string, string>>,
+    context: AuditContext,
+  ): Promise<boolean> {
+    try {
+      await this.transact('confirmRotationDue', [
+        {
+          Update: {
+            TableName: this.tokensTable,
+            Key: { tokenHash: claim.tokenHash },
+            UpdateExpression: 'SET rotationDueAt = :at REMOVE alertLease, alertLeaseUntil',
+            ConditionExpression: 'alertLease = :lease AND #status = :active',
+            ExpressionAttributeNames: { '#status': 'status' },
+            ExpressionAttributeValues: {
+              ':at': this.now().toISOString(),
+              ':lease': claim.leaseId,
+              ':active': 'active',
+            },
+          },
+        },
+        this.auditPut(
+          {
+            action: 'token.rotation-due',
+            targetId: record.tokenId,
+            owner: record.owner,
+            outcome: 'success',
+            details,
+          },
+          context,
+        ),
+      ]);
+      return true;
+    } catch (error) {
+      if (isConditionFailure(error, 0)) return false;
+      throw translateStoreError(error, 'confirmRotationDue');
     }
   }
 

@@ -91,7 +91,7 @@ export const tokenRecordSchema = z.object({
   /** This token's own rotation policy (inherited by its successors); else its owner's. */
   rotationPolicy: z.optional(rotationPolicySchema),
   /** The Secrets Manager secret that holds this token (tokens issued by the rotation Lambda). */
-  secretArn: z.optional(z.string()),
+  secretId: z.optional(z.string()),
   /** When the alert run reported this token due for rotation (once per token). */
   rotationDueAt: z.optional(isoTimestamp),
   rotationRequest: z.optional(rotationRequestSchema),
@@ -114,7 +114,7 @@ export interface NewToken {
   readonly kind?: 'bootstrap';
   readonly tokenLifetimeDays?: number;
   readonly rotationPolicy?: RotationPolicy;
-  readonly secretArn?: string;
+  readonly secretId?: string;
 }
 
 /**

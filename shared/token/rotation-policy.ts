@@ -66,7 +66,7 @@ export interface RotationDue {
 const DAY_MS = 86_400_000;
 
 export function policyFor(
-  token: PolicyInput,
+  token: Pick<PolicyInput, 'owner' | 'rotationPolicy'>,
   policies: RotationPolicies,
 ): { policy: RotationPolicy; source: PolicySource } {
   if (token.rotationPolicy !== undefined) return { policy: token.rotationPolicy, source: 'token' };

@@ -34,7 +34,7 @@ describe('rotated service tokens', () => {
     expect(specs).toContain('PaymentsCiSecret');
     expect(specs).toContain(
       JSON.stringify(
-        '"name":"payments-ci","owner":"team-payments","scopes":["orders:read"],"lifetimeDays":90',
+        '"name":"payments-ci","owner":"team-payments","scopes":["orders:read"],"lifetimeDays":104',
       ).slice(1, -1),
     );
     expect(findTokens(JSON.stringify(template.toJSON()))).toEqual([]);
@@ -51,12 +51,34 @@ describe('rotated service tokens', () => {
     }
   });
 
-  it('rotate every 30 days and at once on creation', () => {
+  it("rotate on their owner's rotation policy (90 days by default) and at once on creation", () => {
     template.hasResourceProperties('AWS::SecretsManager::RotationSchedule', {
-      RotationRules: { ScheduleExpression: 'rate(30 days)' },
+      RotationRules: { ScheduleExpression: 'rate(90 days)' },
       RotateImmediatelyOnUpdate: true,
       RotationLambdaARN: { 'Fn::GetAtt': [Match.stringLikeRegexp('RotationFunction'), 'Arn'] },
     });
+  });
+
+  it("follow an owner's policy, or the token's own rotateAfterDays; lifetimes outlast them", () => {
+    const custom = Template.fromStack(
+      new ServiceTokensStack(new App(), 'Policy', {
+        rotationPolicy: { owners: { 'team-payments': { rotateAfterDays: 30 } } },
+        serviceTokens: [paymentsCi, { ...paymentsCi, id: 'Own', name: 'own', rotateAfterDays: 7 }],
+      }),
+    );
+    const schedules = resources(
+      custom,
+      'AWS::SecretsManager::RotationSchedule',
+      z.object({ RotationRules: z.object({ ScheduleExpression: z.string() }) }),
+    ).map((r) => r.properties.RotationRules.ScheduleExpression);
+    expect(schedules.sort()).toEqual(['rate(30 days)', 'rate(7 days)']);
+    const specs = JSON.stringify(custom.toJSON());
+    // 30 + 7 days of grace + a week is under the 90-day default lifetime, which stays.
+    expect(specs).toContain(
+      JSON.stringify(
+        '"name":"payments-ci","owner":"team-payments","scopes":["orders:read"],"lifetimeDays":90',
+      ).slice(1, -1),
+    );
   });
 
   it('let Secrets Manager invoke the rotation function only for this secret and account', () => {

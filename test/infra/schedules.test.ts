@@ -161,9 +161,69 @@ describe('schedules', () => {
       ['dynamodb:GetItem', 'dynamodb:UpdateItem'],
       'sns:Publish',
       ['kms:Decrypt', 'kms:GenerateDataKey'],
+      'secretsmanager:RotateSecret',
+      'lambda:InvokeFunction',
       'dynamodb:PutItem',
       ['kms:Decrypt', 'kms:Encrypt', 'kms:GenerateDataKey'],
     ]);
+  });
+
+  it("may start only this stack's secret rotations (the rotation policy), through its function", () => {
+    const [fn] = resources(template, 'AWS::Lambda::Function', roleRef, {
+      Description: 'Sends expiry alerts for service tokens',
+    });
+    const [policy] = resources(
+      template,
+      'AWS::IAM::Policy',
+      z.object({ PolicyDocument: z.unknown() }),
+      {
+        Roles: [{ Ref: fn?.properties.Role['Fn::GetAtt'][0] }],
+      },
+    );
+    const statements = z
+      .object({ Statement: z.array(z.object({ Action: z.unknown(), Resource: z.unknown() })) })
+      .parse(policy?.properties.PolicyDocument).Statement;
+    const rotate = statements.find((s) => s.Action === 'secretsmanager:RotateSecret');
+    expect(rotate?.Resource).toEqual({
+      Ref: logicalId('AWS::SecretsManager::Secret', /PaymentsCiSecret/),
+    });
+    const invoke = statements.find((s) => s.Action === 'lambda:InvokeFunction');
+    expect(invoke?.Resource).toEqual({
+      'Fn::GetAtt': [logicalId('AWS::Lambda::Function', /RotationFunction/), 'Arn'],
+    });
+    // Without rotated secrets there is nothing to rotate, and no such grant.
+    const bare = JSON.stringify(synth({}).toJSON());
+    expect(bare).not.toContain('secretsmanager:RotateSecret');
+  });
+
+  it('hands the alert run the rotation policies, and refuses a bad one at synth', () => {
+    const strict = synth({
+      rotationPolicy: { owners: { 'team-payments': { rotateAfterDays: 14 } } },
+    });
+    strict.hasResourceProperties('AWS::Lambda::Function', {
+      Description: 'Sends expiry alerts for service tokens',
+      Environment: {
+        Variables: Match.objectLike({
+          ROTATION_POLICIES: JSON.stringify({
+            default: {
+              rotateAfterDays: 90,
+              highUsage: { usesPerDay: 10_000, rotateAfterDays: 30 },
+            },
+            owners: { 'team-payments': { rotateAfterDays: 14 } },
+          }),
+        }),
+      },
+    });
+    expect(() => synth({ rotationPolicy: { default: { rotateAfterDays: 0 } } })).toThrow(
+      /Invalid rotationPolicy: default\.rotateAfterDays/,
+    );
+    expect(() =>
+      synth({
+        rotationPolicy: {
+          default: { rotateAfterDays: 30, highUsage: { usesPerDay: 1, rotateAfterDays: 60 } },
+        },
+      }),
+    ).toThrow(/highUsage.rotateAfterDays must not exceed rotateAfterDays/);
   });
 
   it('give the cleanup run exactly its grants and no publish right', () => {
@@ -171,6 +231,7 @@ describe('schedules', () => {
       ['logs:CreateLogStream', 'logs:PutLogEvents'],
       ['xray:PutTraceSegments', 'xray:PutTelemetryRecords'],
       ['sqs:SendMessage', 'sqs:GetQueueAttributes', 'sqs:GetQueueUrl'],
+      'dynamodb:Query',
       'dynamodb:Query',
       'dynamodb:Query',
       ['dynamodb:GetItem', 'dynamodb:UpdateItem'],

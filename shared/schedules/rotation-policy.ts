@@ -1,0 +1,124 @@
+/**
+ * The rotation-policy part of the alert run: find the tokens due for rotation under their
+ * policy (age, or heavy use), report each once to its owner, and start the rotation of those
+ * held in a Secrets Manager secret, so their rotation follows the policy too (a heavily used
+ * secret-held token is rotated before its fixed schedule would).
+ *
+ * Cost: a token's due date depends on its usage, which no index can sort by, so the run reads
+ * the live tokens older than the shortest period any policy allows (30 days by default) from
+ * the expiry index once per run. The report itself is exactly-once per token in the normal
+ * case, with the expiry alerts' lease (a crash between publishing and recording repeats it).
+ */
+import { rotationDueAlert } from '../alerts/messages';
+import type { AlertPublisher } from '../alerts/publisher';
+import type { RotationStarter } from '../rotation/rotate-now';
+import type { AuditContext } from '../store/audit';
+import type { TokenStore } from '../store/token-store';
+import type { TokenRecord } from '../token/record';
+import {
+  earliestDueDays,
+  rotationDue,
+  type RotationDue,
+  type RotationPolicies,
+} from '../token/rotation-policy';
+import { ALERT_LEASE_MS } from './expiry-alerter';
+import { processPages, type RunReport } from './paging';
+
+const DAY_MS = 86_400_000;
+/** The expiry index is read up to here: every live token. */
+const FAR_FUTURE = new Date('9999-01-01T00:00:00.000Z');
+
+export interface RotationPolicyDeps {
+  readonly store: Pick<
+    TokenStore,
+    'listEnding' | 'claimRotationDue' | 'confirmRotationDue' | 'releaseExpiryAlert'
+  >;
+  readonly publisher: AlertPublisher;
+  /** Starts the rotation of a secret-held token; absent where no secrets are rotated. */
+  readonly rotations?: RotationStarter;
+  readonly policies: RotationPolicies;
+  readonly now: () => Date;
+  readonly leaseMs?: number;
+  readonly pageSize?: number;
+}
+
+export interface RotationPolicyReport extends RunReport {
+  /** Live tokens due under their policy (reported now or earlier), by rule. */
+  readonly due: { readonly age: number; readonly usage: number };
+  /** Reports sent in this run. */
+  readonly reported: number;
+  /** Secret rotations started in this run (or found already running). */
+  readonly rotationsStarted: number;
+  readonly unconfirmed: number;
+}
+
+export class RotationPolicyRun {
+  constructor(private readonly deps: RotationPolicyDeps) {}
+
+  async run(context: AuditContext, hasTime?: () => boolean): Promise<RotationPolicyReport> {
+    const now = this.deps.now();
+    const report = { due: { age: 0, usage: 0 }, reported: 0, rotationsStarted: 0, unconfirmed: 0 };
+    const createdBefore = new Date(now.getTime() - earliestDueDays(this.deps.policies) * DAY_MS);
+    const outcome = await processPages(
+      (cursor) =>
+        this.deps.store.listEnding(
+          { from: now, until: FAR_FUTURE },
+          { limit: this.deps.pageSize ?? 25, cursor, createdBefore },
+        ),
+      async (record) => {
+        // Bootstrap tokens are exchanged, not rotated; a rotated-out token is already replaced.
+        if (record.kind === 'bootstrap' || record.rotatedTo !== undefined) return;
+        const due = rotationDue(record, this.deps.policies, now);
+        if (!due.due) return;
+        report.due[due.rule] += 1;
+        if (record.rotationDueAt !== undefined) return; // reported by an earlier run
+        const result = await this.report(record, due, context);
+        if (result === 'claimed-elsewhere') return;
+        report.reported += 1;
+        if (result.started) report.rotationsStarted += 1;
+        if (!result.confirmed) report.unconfirmed += 1;
+      },
+      hasTime,
+    );
+    return { ...outcome, ...report };
+  }
+
+  private async report(
+    record: TokenRecord,
+    due: RotationDue,
+    context: AuditContext,
+  ): Promise<'claimed-elsewhere' | { started: boolean; confirmed: boolean }> {
+    const { store, publisher, rotations } = this.deps;
+    const claim = await store.claimRotationDue(
+      record.tokenHash,
+      this.deps.leaseMs ?? ALERT_LEASE_MS,
+    );
+    if (claim === undefined) return 'claimed-elsewhere';
+    let messageId: string;
+    let started = false;
+    try {
+      if (record.secretId !== undefined && rotations !== undefined) {
+        started = true;
+        await rotations.start(record.secretId);
+      }
+      messageId = await publisher.publish(rotationDueAlert(record, due, started));
+    } catch (error) {
+      await store.releaseExpiryAlert(claim).catch(() => undefined); // the lease lapses anyway
+      throw error;
+    }
+    const confirmed = await store.confirmRotationDue(
+      claim,
+      record,
+      {
+        rule: due.rule,
+        source: due.source,
+        dueAt: due.dueAt,
+        usesPerDay: String(due.usesPerDay),
+        rotationStarted: String(started),
+        messageId,
+      },
+      context,
+    );
+    return { started, confirmed };
+  }
+}
