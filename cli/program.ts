@@ -11,8 +11,13 @@ import { userInfo } from 'node:os';
 import { StageCacheFlusher } from '../shared/api/cache-flusher';
 import { BadRequest, validate } from '../shared/api/http';
 import {
+  approveBody,
   auditQuery,
+  createBootstrapBody,
   createTokenBody,
+  listRotationRequestsQuery,
+  rejectBody,
+  rotationRequestParams,
   emergencyRevokeBody,
   listTokensQuery,
   rotateTokenBody,
@@ -358,6 +363,100 @@ export function buildProgram(io: CliIo): Command {
     });
 
   program
+    .command('bootstrap')
+    .description(
+      'Issue a single-use bootstrap token that a new service exchanges (POST /tokens/exchange) for its own token',
+    )
+    .requiredOption('--name <name>', 'name of the token it will be exchanged for')
+    .requiredOption('--owner <owner>', 'owner of that token')
+    .requiredOption('--scope <scope...>', 'the most scopes that token may have')
+    .option('--expires-in-minutes <minutes>', 'how long it can be exchanged (1–1440)', '60')
+    .option('--token-expires-in-days <days>', "the exchanged token's lifetime", '90')
+    .action(
+      async (options: {
+        name: string;
+        owner: string;
+        scope: string[];
+        expiresInMinutes: string;
+        tokenExpiresInDays: string;
+      }) => {
+        const { store, caller, options: global } = context();
+        const body = validate(
+          createBootstrapBody,
+          {
+            name: options.name,
+            owner: options.owner,
+            scopes: options.scope,
+            expiresInMinutes: wholeNumber(options.expiresInMinutes, '--expires-in-minutes'),
+            tokenExpiresInDays: wholeNumber(options.tokenExpiresInDays, '--token-expires-in-days'),
+          },
+          'options',
+        );
+        const issued = await service(store).createBootstrap(caller, body);
+        io.err(`WARNING: ${issued.warning}\n`);
+        print(global.json, issued, () =>
+          [issued.token, '', `id       ${issued.tokenId}`, `expires  ${issued.expiresAt}`].join(
+            '\n',
+          ),
+        );
+      },
+    );
+
+  program
+    .command('requests')
+    .description('Open rotation requests: pending (to decide) or approved (grant not used yet)')
+    .option('--state <state>', 'pending or approved', 'pending')
+    .option('--limit <n>', 'page size (1–100)')
+    .option('--cursor <cursor>', 'from a previous page')
+    .action(async (options: { state: string; limit?: string; cursor?: string }) => {
+      const { store, caller, options: global } = context();
+      const query = validate(listRotationRequestsQuery, options, 'options');
+      const page = await service(store).listRotationRequests(caller, query);
+      print(
+        global.json,
+        page,
+        () =>
+          [
+            ...page.items.map(
+              (r) =>
+                `${r.requestId}  ${r.tokenId}  ${r.owner}  ${r.state}  asked ${r.requestedAt}  ${r.reason}`,
+            ),
+            ...(page.cursor === undefined ? [] : [`(more: --cursor ${page.cursor})`]),
+          ].join('\n') || '(none)',
+      );
+    });
+
+  for (const verdict of ['approve', 'reject'] as const) {
+    program
+      .command(verdict)
+      .description(
+        verdict === 'approve'
+          ? 'Approve a rotation request: its owner may then rotate the token once within 24 hours'
+          : 'Reject a rotation request',
+      )
+      .argument('<tokenId>', 'tok_…')
+      .argument('<requestId>', 'rrq_…')
+      .option('--note <text>', 'for the audit trail (required to reject)')
+      .action(async (tokenId: string, requestId: string, options: { note?: string }) => {
+        const { store, caller, options: global } = context();
+        const params = validate(rotationRequestParams, { id: tokenId, requestId }, 'arguments');
+        const note =
+          verdict === 'approve'
+            ? validate(approveBody, { note: options.note }, 'options').note
+            : validate(rejectBody, { reason: options.note }, 'options').reason;
+        const decided = await service(store).decideRotation(caller, params.id, params.requestId, {
+          approve: verdict === 'approve',
+          note,
+        });
+        print(global.json, decided, () =>
+          decided.state === 'approved'
+            ? `${decided.requestId} approved: the grant can be used until ${decided.grantExpiresAt ?? '?'}`
+            : `${decided.requestId} rejected`,
+        );
+      });
+  }
+
+  program
     .command('cleanup')
     .description('Retire ended tokens now (what the daily cleanup schedule does)')
     .action(async () => {
@@ -370,7 +469,7 @@ export function buildProgram(io: CliIo): Command {
         global.json,
         report,
         () =>
-          `read ${String(report.itemsRead)}, expired ${String(report.expired)}, grace ended ${String(report.graceEnded)}, unchanged ${String(report.unchanged)}, failed ${String(report.failures.length)}`,
+          `read ${String(report.itemsRead)}, expired ${String(report.expired)}, grace ended ${String(report.graceEnded)}, unchanged ${String(report.unchanged)}, requests expired ${String(report.requestsExpired + report.grantsExpired)}, failed ${String(report.failures.length)}`,
       );
       if (report.failures.length > 0)
         throw new CliError('Some tokens could not be retired; run it again', 1);
@@ -396,7 +495,10 @@ function explain(error: unknown): { message: string; exitCode: number } {
   if (error instanceof CliError) return { message: error.message, exitCode: error.exitCode };
   if (error instanceof BadRequest) return { message: error.message, exitCode: 2 };
   if (error instanceof ApiError)
-    return { message: error.message, exitCode: error.status === 409 ? 1 : 2 };
+    return {
+      message: error.message,
+      exitCode: error.status === 409 || error.status === 410 ? 1 : 2,
+    };
   if (error instanceof TokenStoreError) {
     return { message: error.message, exitCode: error.code === 'not-found' ? 2 : 1 };
   }

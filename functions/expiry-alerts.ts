@@ -48,7 +48,7 @@ async function runAlerts(event: unknown, context: Context) {
   }).run(audit, hasTime);
   const report = {
     ...expiry,
-    itemsRead: expiry.itemsRead + policy.itemsRead,
+    policyItemsRead: policy.itemsRead,
     failures: [...expiry.failures, ...policy.failures],
     complete: expiry.complete && policy.complete,
     unconfirmed: expiry.unconfirmed + policy.unconfirmed,
@@ -58,6 +58,7 @@ async function runAlerts(event: unknown, context: Context) {
       started: policy.rotationsStarted,
     },
   };
+  metrics.addMetric('PolicyItemsRead', MetricUnit.Count, policy.itemsRead);
   metrics.addMetric('TokensDueForRotation', MetricUnit.Count, policy.due.age + policy.due.usage);
   metrics.addMetric('RotationDueReported', MetricUnit.Count, policy.reported);
   metrics.addMetric('PolicyRotationsStarted', MetricUnit.Count, policy.rotationsStarted);

@@ -37,7 +37,10 @@ export function openApiDocument(): JsonSchema {
         name: match[1],
         in: 'path',
         required: true,
-        schema: properties['id'] ?? { type: 'string', pattern: '^tok_[0-9A-Za-z]{16}$' },
+        schema: properties[match[1] ?? 'id'] ?? {
+          type: 'string',
+          pattern: '^tok_[0-9A-Za-z]{16}$',
+        },
       });
     }
     if (route.query !== undefined) {

@@ -47,6 +47,101 @@ function cli() {
 
 const issued = z.object({ token: z.string(), tokenId: z.string() });
 
+describe('tokens CLI: bootstrap tokens and rotation requests', () => {
+  it('issues a bootstrap token, and lists, approves and rejects rotation requests', async () => {
+    const run = cli();
+    const store = dynamo.store();
+
+    const boot = await run(
+      '--json',
+      'bootstrap',
+      '--name',
+      'billing',
+      '--owner',
+      'team-b',
+      '--scope',
+      'orders:read',
+      '--expires-in-minutes',
+      '30',
+    );
+    expect(boot.code).toBe(0);
+    expect(boot.err).toMatch(/works once/);
+    const bootstrap = issued.parse(JSON.parse(boot.out));
+    expect(await store.getById(bootstrap.tokenId)).toMatchObject({
+      kind: 'bootstrap',
+      owner: 'team-b',
+    });
+
+    const created = issued.parse(
+      JSON.parse(
+        (
+          await run(
+            '--json',
+            'create',
+            '--name',
+            'svc',
+            '--owner',
+            'team-b',
+            '--scope',
+            'orders:read',
+          )
+        ).out,
+      ),
+    );
+    const other = issued.parse(
+      JSON.parse(
+        (
+          await run(
+            '--json',
+            'create',
+            '--name',
+            'svc2',
+            '--owner',
+            'team-b',
+            '--scope',
+            'orders:read',
+          )
+        ).out,
+      ),
+    );
+    const ask = async (tokenId: string) => {
+      const record = await store.getById(tokenId);
+      if (record === undefined) throw new Error('seeded token missing');
+      return (
+        (
+          await store.requestRotation(
+            record.tokenHash,
+            { requestId: `rrq_${tokenId.slice(4)}`, reason: 'leaked in a log' },
+            { actor: 'tok_ownerToken000000' },
+          )
+        ).record.rotationRequest?.requestId ?? ''
+      );
+    };
+    const [first, second] = [await ask(created.tokenId), await ask(other.tokenId)];
+
+    const pending = await run('requests');
+    expect(pending.code).toBe(0);
+    expect(pending.out).toContain(first);
+    expect(pending.out).toContain(second);
+
+    const approved = await run('approve', created.tokenId, first, '--note', 'ok');
+    expect(approved).toMatchObject({ code: 0 });
+    expect(approved.out).toMatch(new RegExp(`${first} approved: the grant can be used until `));
+    const noReason = await run('reject', other.tokenId, second);
+    expect(noReason.code).toBe(2);
+    expect(noReason.err).toMatch(/reason is required/);
+    expect((await run('reject', other.tokenId, second, '--note', 'not needed')).out).toContain(
+      `${second} rejected`,
+    );
+    expect((await run('requests', '--state', 'approved')).out).toContain(first);
+    expect((await run('approve', created.tokenId, first)).code).toBe(0); // same decision: no-op
+    const wrong = await run('approve', other.tokenId, second);
+    expect(wrong).toMatchObject({ code: 1 });
+    expect(wrong.err).toMatch(/is rejected/);
+    expect(findTokens(pending.out + approved.out)).toEqual([]);
+  });
+});
+
 describe('tokens CLI', () => {
   it('runs the lifecycle: create, show, list, rotate, revoke, usage, audit, cleanup', async () => {
     const run = cli();

@@ -82,9 +82,44 @@ const metric = (name: string, dimensions: Record<string, string> = {}) =>
     )
     .map((m) => m.value);
 
+describe('expiry-alert handler: the rotation-policy report', () => {
+  it('reports a token due under the policy once, and counts it', async () => {
+    indexHolds(
+      tokenRecord({
+        tokenHash: HASH,
+        tokenId: 'tok_old000000000001',
+        createdAt: at(-91 * 24),
+        expiresAt: at(200 * 24),
+      }),
+    );
+    await alerts(scheduled('run-alerts-policy'), context('token-expiry-alerts'));
+
+    expect(metric('TokensDueForRotation')).toEqual([1]);
+    expect(metric('RotationDueReported')).toEqual([1]);
+    expect(metric('PolicyRotationsStarted')).toEqual([0]);
+    expect(metric('PolicyItemsRead')).toEqual([1]);
+    const published = sns.commandCalls(PublishCommand).map((c) => c.args[0].input.Subject);
+    expect(published).toEqual(['[medium] Service token ci is due for rotation']);
+    expect(output.logs()).toEqual([
+      expect.objectContaining({
+        message: 'Expiry alert run done',
+        correlation_id: 'run-alerts-policy',
+        rotationPolicy: { due: { age: 1, usage: 0 }, reported: 1, started: 0 },
+      }),
+    ]);
+  });
+});
+
 describe('expiry-alert handler: logs and metrics', () => {
   it('counts a sent alert by severity, logs the run with its id as correlation_id', async () => {
-    indexHolds(tokenRecord({ tokenHash: HASH, tokenId: 'tok_soon00000000001', expiresAt: at(12) }));
+    indexHolds(
+      tokenRecord({
+        tokenHash: HASH,
+        tokenId: 'tok_soon00000000001',
+        createdAt: at(-5),
+        expiresAt: at(12),
+      }),
+    );
     await alerts(scheduled('run-alerts-1'), context('token-expiry-alerts'));
 
     expect(metric('AlertsSent', { service: 'token-expiry-alerts', severity: 'critical' })).toEqual([
@@ -111,7 +146,14 @@ describe('expiry-alert handler: logs and metrics', () => {
   });
 
   it('counts a failed publish, logs it with the run id, and fails the invocation for a retry', async () => {
-    indexHolds(tokenRecord({ tokenHash: HASH, tokenId: 'tok_soon00000000001', expiresAt: at(12) }));
+    indexHolds(
+      tokenRecord({
+        tokenHash: HASH,
+        tokenId: 'tok_soon00000000001',
+        createdAt: at(-5),
+        expiresAt: at(12),
+      }),
+    );
     sns.on(PublishCommand).rejects(new Error('SNS is down'));
     await expect(alerts(scheduled('run-alerts-2'), context('token-expiry-alerts'))).rejects.toThrow(
       '1 alert(s) failed',
