@@ -4,6 +4,7 @@ import {
   AccessLogFormat,
   AuthorizationType,
   EndpointType,
+  Integration,
   LogGroupLogDestination,
   MethodLoggingLevel,
   LambdaIntegration,
@@ -293,40 +294,44 @@ export class TokenApi extends Construct {
     validator: RequestValidator,
     backend: LambdaIntegration,
   ): void {
-    const method = this.resourceFor(route.path).addMethod(route.method, backend, {
+    this.addOpenMethod(
+      route,
+      backend,
+      validator,
+      `${route.method} ${route.path} has no authorizer by design: it authenticates a single-use bootstrap token itself, and is throttled to ${String(PUBLIC_ROUTE_RATE)} requests/s.`,
+    );
+  }
+
+  private addHealthRoute(validator: RequestValidator): void {
+    const health = new MockIntegration({
+      passthroughBehavior: PassthroughBehavior.NEVER,
+      requestTemplates: { 'application/json': '{"statusCode": 200}' },
+      integrationResponses: [
+        { statusCode: '200', responseTemplates: { 'application/json': '{"status":"ok"}' } },
+      ],
+    });
+    this.addOpenMethod(
+      { method: 'GET', path: '/health', scopes: [] },
+      health,
+      validator,
+      'GET /health is a public liveness probe that returns a constant and no data.',
+    );
+  }
+
+  /** A method without the authorizer, with the reason cdk-nag is told. */
+  private addOpenMethod(
+    route: Route,
+    integration: Integration,
+    validator: RequestValidator,
+    reason: string,
+  ): void {
+    const method = this.resourceFor(route.path).addMethod(route.method, integration, {
       authorizationType: AuthorizationType.NONE,
       requestValidator: validator,
       methodResponses: [{ statusCode: '200' }],
     });
     for (const rule of ['AwsSolutions-APIG4', 'AwsSolutions-COG4']) {
-      Validations.of(method).acknowledge({
-        id: rule,
-        reason: `${route.method} ${route.path} has no authorizer by design: it authenticates a single-use bootstrap token itself, and is throttled to ${String(PUBLIC_ROUTE_RATE)} requests/s.`,
-      });
-    }
-  }
-
-  private addHealthRoute(validator: RequestValidator): void {
-    const method = this.resourceFor('/health').addMethod(
-      'GET',
-      new MockIntegration({
-        passthroughBehavior: PassthroughBehavior.NEVER,
-        requestTemplates: { 'application/json': '{"statusCode": 200}' },
-        integrationResponses: [
-          { statusCode: '200', responseTemplates: { 'application/json': '{"status":"ok"}' } },
-        ],
-      }),
-      {
-        authorizationType: AuthorizationType.NONE,
-        requestValidator: validator,
-        methodResponses: [{ statusCode: '200' }],
-      },
-    );
-    for (const rule of ['AwsSolutions-APIG4', 'AwsSolutions-COG4']) {
-      Validations.of(method).acknowledge({
-        id: rule,
-        reason: 'GET /health is a public liveness probe that returns a constant and no data.',
-      });
+      Validations.of(method).acknowledge({ id: rule, reason });
     }
   }
 

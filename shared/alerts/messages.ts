@@ -111,16 +111,7 @@ export function rotationDueAlert(
       owner: record.owner,
       alertId: `${record.tokenId}:rotation-due`,
       version: ALERT_SCHEMA_VERSION,
-      token: {
-        id: record.tokenId,
-        name: record.name,
-        owner: record.owner,
-        hint: record.hint,
-        scopes: [...record.scopes],
-        createdAt: record.createdAt,
-        expiresAt: record.expiresAt,
-        lastUsedAt: record.lastUsedAt ?? null,
-      },
+      token: { ...tokenFacts(record), createdAt: record.createdAt },
       policy: {
         rule: due.rule,
         source: due.source,
@@ -162,19 +153,29 @@ export function expiryAlert(
       owner: record.owner,
       alertId: `${record.tokenId}:expiring:${String(threshold.days)}d`,
       version: ALERT_SCHEMA_VERSION,
-      token: {
-        id: record.tokenId,
-        name: record.name,
-        owner: record.owner,
-        hint: record.hint,
-        scopes: [...record.scopes],
-        expiresAt: record.expiresAt,
-        lastUsedAt: record.lastUsedAt ?? null,
-      },
+      token: tokenFacts(record),
       threshold: { days: threshold.days },
       daysLeft,
       howToRotate: howToRotate(record),
     },
+  };
+}
+
+/** What an alert says about a token: never the token or its hash. */
+function tokenFacts(
+  record: Pick<
+    TokenRecord,
+    'tokenId' | 'name' | 'owner' | 'hint' | 'scopes' | 'expiresAt' | 'lastUsedAt'
+  >,
+): ExpiryAlertBody['token'] {
+  return {
+    id: record.tokenId,
+    name: record.name,
+    owner: record.owner,
+    hint: record.hint,
+    scopes: [...record.scopes],
+    expiresAt: record.expiresAt,
+    lastUsedAt: record.lastUsedAt ?? null,
   };
 }
 

@@ -20,7 +20,7 @@ import {
   hashToken,
   parseToken,
 } from '../token/format';
-import { effectiveEnd, type TokenRecord } from '../token/record';
+import { effectiveEnd, type NewToken, type TokenRecord } from '../token/record';
 import { evaluateRecord } from '../token/verify';
 import type { z } from 'zod/mini';
 import type {
@@ -336,11 +336,6 @@ export class TokenService {
   async rotate(caller: Caller, tokenId: string, body: z.infer<typeof rotateTokenBody>) {
     const current = await this.visible(caller, tokenId);
     refuseSecretHeld(current);
-    const now = this.deps.now();
-    const lifetimeMs =
-      body.expiresInDays === undefined
-        ? Date.parse(current.expiresAt) - Date.parse(current.createdAt)
-        : body.expiresInDays * DAY_MS;
     const refusal = this.mayIssue(caller, current.owner, current.scopes);
     const limits = refusal === undefined ? await this.issuerLimits(caller) : {};
     await this.refuseUnless(
@@ -350,11 +345,35 @@ export class TokenService {
       refusal ?? limits.refusal,
       current.tokenId,
     );
-    const token = generateToken(this.deps.prefix ?? DEFAULT_TOKEN_PREFIX);
-    const graceUntil = new Date(now.getTime() + body.graceDays * DAY_MS);
+    const next = this.successorOf(current, body, limits.expiresBy);
     const { predecessor, successor } = await this.deps.store.replace(
       current.tokenHash,
-      {
+      next.input,
+      next.graceUntil,
+      this.context(caller),
+    );
+    return rotated(successor, predecessor, next.token);
+  }
+
+  /**
+   * A successor of `current`: same name, owner, scopes, metadata and rotation policy; the
+   * lifetime asked for, else the current one's (capped at `expiresBy`); and its grace deadline.
+   */
+  private successorOf(
+    current: TokenRecord,
+    body: z.infer<typeof rotateTokenBody>,
+    expiresBy?: Date,
+  ): { token: string; input: NewToken; graceUntil: Date } {
+    const now = this.deps.now();
+    const lifetimeMs =
+      body.expiresInDays === undefined
+        ? Date.parse(current.expiresAt) - Date.parse(current.createdAt)
+        : body.expiresInDays * DAY_MS;
+    const token = generateToken(this.deps.prefix ?? DEFAULT_TOKEN_PREFIX);
+    return {
+      token,
+      graceUntil: new Date(now.getTime() + body.graceDays * DAY_MS),
+      input: {
         tokenHash: hashToken(token),
         tokenId: generateTokenId(),
         name: current.name,
@@ -362,18 +381,10 @@ export class TokenService {
         scopes: current.scopes,
         hint: displayHint(token),
         createdAt: now,
-        expiresAt: earliest(new Date(now.getTime() + lifetimeMs), limits.expiresBy),
+        expiresAt: earliest(new Date(now.getTime() + lifetimeMs), expiresBy),
         ...(current.metadata === undefined ? {} : { metadata: current.metadata }),
         ...(current.rotationPolicy === undefined ? {} : { rotationPolicy: current.rotationPolicy }),
       },
-      graceUntil,
-      this.context(caller),
-    );
-    return {
-      ...view(successor),
-      token,
-      warning: STORE_WARNING,
-      predecessor: { tokenId: predecessor.tokenId, worksUntil: effectiveEnd(predecessor) },
     };
   }
 
@@ -465,32 +476,15 @@ export class TokenService {
     await this.refuseUnless(caller, 'rotation.execute', current.owner, limits.refusal, tokenId, {
       requestId,
     });
-    const now = this.deps.now();
-    const lifetimeMs =
-      body.expiresInDays === undefined
-        ? Date.parse(current.expiresAt) - Date.parse(current.createdAt)
-        : body.expiresInDays * DAY_MS;
-    const token = generateToken(this.deps.prefix ?? DEFAULT_TOKEN_PREFIX);
+    // The admin's approval stands for the issuing rules: no cap at the caller's expiry.
+    const next = this.successorOf(current, body);
     let result;
     try {
       result = await this.deps.store.executeRotationGrant(
         current.tokenHash,
         requestId,
-        {
-          tokenHash: hashToken(token),
-          tokenId: generateTokenId(),
-          name: current.name,
-          owner: current.owner,
-          scopes: current.scopes,
-          hint: displayHint(token),
-          createdAt: now,
-          expiresAt: new Date(now.getTime() + lifetimeMs),
-          ...(current.metadata === undefined ? {} : { metadata: current.metadata }),
-          ...(current.rotationPolicy === undefined
-            ? {}
-            : { rotationPolicy: current.rotationPolicy }),
-        },
-        new Date(now.getTime() + body.graceDays * DAY_MS),
+        next.input,
+        next.graceUntil,
         this.context(caller),
       );
     } catch (error) {
@@ -500,14 +494,7 @@ export class TokenService {
       }
       throw error;
     }
-    const { predecessor, successor } = result;
-    return {
-      ...view(successor),
-      token,
-      warning: STORE_WARNING,
-      predecessor: { tokenId: predecessor.tokenId, worksUntil: effectiveEnd(predecessor) },
-      requestId,
-    };
+    return { ...rotated(result.successor, result.predecessor, next.token), requestId };
   }
 
   /**
@@ -766,6 +753,16 @@ export function requestView(record: TokenRecord) {
     tokenId: record.tokenId,
     tokenName: record.name,
     owner: record.owner,
+  };
+}
+
+/** The answer to a rotation: the successor with its plaintext (shown once), and the old one. */
+function rotated(successor: TokenRecord, predecessor: TokenRecord, token: string) {
+  return {
+    ...view(successor),
+    token,
+    warning: STORE_WARNING,
+    predecessor: { tokenId: predecessor.tokenId, worksUntil: effectiveEnd(predecessor) },
   };
 }
 

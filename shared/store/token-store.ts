@@ -142,36 +142,7 @@ export class TokenStore {
     graceUntil: Date,
     context: AuditContext,
   ): Promise<{ predecessor: TokenRecord; successor: TokenRecord }> {
-    const current = await this.getByHash(predecessorHash, { consistent: true });
-    if (current === undefined) throw new TokenStoreError('not-found', 'No such token');
-    const refusal = rotationRefusal(current, this.now());
-    if (refusal !== undefined) throw refusal;
-    const next = this.newToken({ ...successor, rotatedFrom: current.tokenId });
-    const plan = this.rotationPlan(current, next.record.tokenId, graceUntil);
-    try {
-      await this.transact('replace', [
-        next.put,
-        this.auditPut(next.audit, context),
-        this.updateItem(current, plan.update),
-        this.auditPut({ ...plan.audit, targetId: current.tokenId, owner: current.owner }, context),
-      ]);
-    } catch (error) {
-      if (isConditionFailure(error, 0)) throw hashTaken(error);
-      if (isConditionFailure(error, 2)) {
-        throw new TokenStoreError('conflict', `Token ${current.tokenId} changed while rotating`, {
-          cause: error,
-        });
-      }
-      throw translateStoreError(error, 'replace');
-    }
-    return {
-      predecessor: {
-        ...current,
-        rotatedTo: next.record.tokenId,
-        graceUntil: graceUntil.toISOString(),
-      },
-      successor: next.record,
-    };
+    return this.rotateInOneTransaction('replace', predecessorHash, successor, graceUntil, context);
   }
 
   /**
@@ -311,86 +282,122 @@ export class TokenStore {
     graceUntil: Date,
     context: AuditContext,
   ): Promise<{ predecessor: TokenRecord; successor: TokenRecord }> {
+    return this.rotateInOneTransaction(
+      'executeRotationGrant',
+      predecessorHash,
+      successor,
+      graceUntil,
+      context,
+      requestId,
+    );
+  }
+
+  /**
+   * The one rotation transaction: the successor with its audit event, and the predecessor's
+   * grace deadline with its own, on condition that the predecessor is still active and not
+   * rotated; with `requestId`, also the request marked executed (conditioned on its grant
+   * being approved and unexpired) and a `rotation.executed` event.
+   */
+  private async rotateInOneTransaction(
+    operation: string,
+    predecessorHash: string,
+    successor: NewToken,
+    graceUntil: Date,
+    context: AuditContext,
+    requestId?: string,
+  ): Promise<{ predecessor: TokenRecord; successor: TokenRecord }> {
     const current = await this.getByHash(predecessorHash, { consistent: true });
     if (current === undefined) throw new TokenStoreError('not-found', 'No such token');
     const now = this.now();
-    const refusal = grantRefusal(current, requestId, now) ?? rotationRefusal(current, now);
+    const refuse = (record: TokenRecord, at: Date) =>
+      (requestId === undefined ? undefined : grantRefusal(record, requestId, at)) ??
+      rotationRefusal(record, at);
+    const refusal = refuse(current, now);
     if (refusal !== undefined) throw refusal;
     const next = this.newToken({ ...successor, rotatedFrom: current.tokenId });
     const plan = this.rotationPlan(current, next.record.tokenId, graceUntil);
-    const request: RotationRequest = {
-      ...(current.rotationRequest ?? { requestId, reason: '', requestedBy: '', requestedAt: '' }),
-      state: 'executed',
-      executedBy: context.actor,
-      executedAt: now.toISOString(),
-      successorId: next.record.tokenId,
-      closedAt: now.toISOString(),
-    };
-    const update = {
-      UpdateExpression: `${plan.update.UpdateExpression}, rotationRequest = :request REMOVE requestState, requestDeadline`,
-      ConditionExpression: `${plan.update.ConditionExpression} AND requestState = :approvedState AND rotationRequest.requestId = :requestId AND requestDeadline > :now`,
-      ExpressionAttributeNames: plan.update.ExpressionAttributeNames,
-      ExpressionAttributeValues: {
-        ...plan.update.ExpressionAttributeValues,
-        ':request': request,
-        ':approvedState': 'approved',
-        ':requestId': requestId,
-        ':now': now.toISOString(),
-      },
-    };
     const owner = current.owner;
+    const request: RotationRequest | undefined =
+      requestId === undefined || current.rotationRequest === undefined
+        ? undefined
+        : {
+            ...current.rotationRequest,
+            state: 'executed',
+            executedBy: context.actor,
+            executedAt: now.toISOString(),
+            successorId: next.record.tokenId,
+            closedAt: now.toISOString(),
+          };
+    const update =
+      request === undefined
+        ? plan.update
+        : {
+            UpdateExpression: `${plan.update.UpdateExpression}, rotationRequest = :request REMOVE requestState, requestDeadline`,
+            ConditionExpression: `${plan.update.ConditionExpression} AND requestState = :approvedState AND rotationRequest.requestId = :requestId AND requestDeadline > :now`,
+            ExpressionAttributeNames: plan.update.ExpressionAttributeNames,
+            ExpressionAttributeValues: {
+              ...plan.update.ExpressionAttributeValues,
+              ':request': request,
+              ':approvedState': 'approved',
+              ':requestId': request.requestId,
+              ':now': now.toISOString(),
+            },
+          };
+    const grant: Record<string, string> =
+      request === undefined ? {} : { requestId: request.requestId };
     try {
-      await this.transact('executeRotationGrant', [
+      await this.transact(operation, [
         next.put,
         this.auditPut(next.audit, context),
         this.updateItem(current, update),
         this.auditPut(
           {
             ...plan.audit,
-            details: { ...plan.audit.details, requestId },
+            details: { ...plan.audit.details, ...grant },
             targetId: current.tokenId,
             owner,
           },
           context,
         ),
-        this.auditPut(
-          {
-            action: 'rotation.executed',
-            targetId: current.tokenId,
-            owner,
-            outcome: 'success',
-            details: { requestId, successorId: next.record.tokenId },
-          },
-          context,
-        ),
+        ...(request === undefined
+          ? []
+          : [
+              this.auditPut(
+                {
+                  action: 'rotation.executed',
+                  targetId: current.tokenId,
+                  owner,
+                  outcome: 'success',
+                  details: { ...grant, successorId: next.record.tokenId },
+                },
+                context,
+              ),
+            ]),
       ]);
     } catch (error) {
       if (isConditionFailure(error, 0)) throw hashTaken(error);
       const after = await this.getByHash(predecessorHash, { consistent: true }).catch(
         () => undefined,
       );
-      if (after?.rotationRequest?.successorId === next.record.tokenId) {
+      if (request !== undefined && after?.rotationRequest?.successorId === next.record.tokenId) {
         return { predecessor: after, successor: next.record }; // ours: the response was lost
       }
       if (isConditionFailure(error, 2)) {
-        const later = this.now();
         throw (
-          (after === undefined
-            ? undefined
-            : (grantRefusal(after, requestId, later) ?? rotationRefusal(after, later))) ??
+          (after === undefined ? undefined : refuse(after, this.now())) ??
           new TokenStoreError('conflict', `Token ${current.tokenId} changed while rotating`, {
             cause: error,
           })
         );
       }
-      throw translateStoreError(error, 'executeRotationGrant');
+      throw translateStoreError(error, operation);
     }
     return {
       predecessor: {
         ...current,
         rotatedTo: next.record.tokenId,
         graceUntil: graceUntil.toISOString(),
-        rotationRequest: request,
+        ...(request === undefined ? {} : { rotationRequest: request }),
       },
       successor: next.record,
     };
@@ -960,34 +967,14 @@ export class TokenStore {
     days: number,
     leaseMs: number,
   ): Promise<AlertClaim | undefined> {
-    const now = this.now();
-    const leaseId = randomUUID();
-    try {
-      await this.doc.send(
-        new UpdateCommand({
-          TableName: this.tokensTable,
-          Key: { tokenHash },
-          UpdateExpression: 'SET alertLease = :lease, alertLeaseUntil = :until',
-          // Bootstrap tokens live an hour or so: nobody is to be told they expire.
-          ConditionExpression:
-            '#status = :active AND attribute_not_exists(rotatedTo) AND attribute_not_exists(kind)' +
-            ' AND (attribute_not_exists(alertedDays) OR alertedDays > :days)' +
-            ' AND (attribute_not_exists(alertLeaseUntil) OR alertLeaseUntil <= :now)',
-          ExpressionAttributeNames: { '#status': 'status' },
-          ExpressionAttributeValues: {
-            ':days': days,
-            ':active': 'active',
-            ':lease': leaseId,
-            ':now': now.toISOString(),
-            ':until': new Date(now.getTime() + leaseMs).toISOString(),
-          },
-        }),
-      );
-      return { tokenHash, days, leaseId };
-    } catch (error) {
-      if (isConditionFailure(error)) return undefined;
-      throw translateStoreError(error, 'claimExpiryAlert');
-    }
+    const leaseId = await this.takeAlertLease(
+      'claimExpiryAlert',
+      tokenHash,
+      '(attribute_not_exists(alertedDays) OR alertedDays > :days)',
+      { ':days': days },
+      leaseMs,
+    );
+    return leaseId === undefined ? undefined : { tokenHash, days, leaseId };
   }
 
   /**
@@ -1002,48 +989,70 @@ export class TokenStore {
     details: Readonly<Record<string, string>>,
     context: AuditContext,
   ): Promise<boolean> {
-    try {
-      await this.transact('confirmExpiryAlert', [
-        {
-          Update: {
-            TableName: this.tokensTable,
-            Key: { tokenHash: claim.tokenHash },
-            UpdateExpression: 'SET alertedDays = :days REMOVE alertLease, alertLeaseUntil',
-            // Still active too: a token revoked or retired while its alert was on the way
-            // records no alert (and so publishes no TokenExpiring after its TokenRevoked).
-            ConditionExpression: 'alertLease = :lease AND #status = :active',
-            ExpressionAttributeNames: { '#status': 'status' },
-            ExpressionAttributeValues: {
-              ':days': claim.days,
-              ':lease': claim.leaseId,
-              ':active': 'active',
-            },
-          },
-        },
-        this.auditPut(
-          {
-            action: 'token.expiry-alerted',
-            targetId: record.tokenId,
-            owner: record.owner,
-            outcome: 'success',
-            details: { ...details, days: String(claim.days) },
-          },
-          context,
-        ),
-      ]);
-      return true;
-    } catch (error) {
-      if (isConditionFailure(error, 0)) return false;
-      throw translateStoreError(error, 'confirmExpiryAlert');
-    }
+    return this.confirmAlertLease(
+      'confirmExpiryAlert',
+      claim,
+      { set: 'alertedDays = :days', values: { ':days': claim.days } },
+      {
+        action: 'token.expiry-alerted',
+        targetId: record.tokenId,
+        owner: record.owner,
+        outcome: 'success',
+        details: { ...details, days: String(claim.days) },
+      },
+      context,
+    );
   }
 
   /**
    * Take a lease on the one "due for rotation" report of a token, as `claimExpiryAlert` does
    * for expiry alerts (same lease attributes, so the two never publish for a token at once).
-   * Only for an active, not rotated-out, operational token not reported yet.
    */
   async claimRotationDue(tokenHash: string, leaseMs: number): Promise<AlertClaim | undefined> {
+    const leaseId = await this.takeAlertLease(
+      'claimRotationDue',
+      tokenHash,
+      'attribute_not_exists(rotationDueAt)',
+      {},
+      leaseMs,
+    );
+    return leaseId === undefined ? undefined : { tokenHash, days: 0, leaseId };
+  }
+
+  /** Record a sent "due for rotation" report with its audit event; false if the lease lapsed. */
+  async confirmRotationDue(
+    claim: AlertClaim,
+    record: Pick<TokenRecord, 'tokenId' | 'owner'>,
+    details: Readonly<Record<string, string>>,
+    context: AuditContext,
+  ): Promise<boolean> {
+    return this.confirmAlertLease(
+      'confirmRotationDue',
+      claim,
+      { set: 'rotationDueAt = :at', values: { ':at': this.now().toISOString() } },
+      {
+        action: 'token.rotation-due',
+        targetId: record.tokenId,
+        owner: record.owner,
+        outcome: 'success',
+        details,
+      },
+      context,
+    );
+  }
+
+  /**
+   * The alert lease: held by one caller at a time, only on an active, not rotated-out,
+   * operational token (bootstrap tokens live an hour: nobody is alerted about them), and only
+   * while `condition` holds. Returns the lease id, or undefined when it cannot be taken.
+   */
+  private async takeAlertLease(
+    operation: string,
+    tokenHash: string,
+    condition: string,
+    values: Record<string, unknown>,
+    leaseMs: number,
+  ): Promise<string | undefined> {
     const now = this.now();
     const leaseId = randomUUID();
     try {
@@ -1054,10 +1063,11 @@ export class TokenStore {
           UpdateExpression: 'SET alertLease = :lease, alertLeaseUntil = :until',
           ConditionExpression:
             '#status = :active AND attribute_not_exists(rotatedTo) AND attribute_not_exists(kind)' +
-            ' AND attribute_not_exists(rotationDueAt)' +
+            ` AND ${condition}` +
             ' AND (attribute_not_exists(alertLeaseUntil) OR alertLeaseUntil <= :now)',
           ExpressionAttributeNames: { '#status': 'status' },
           ExpressionAttributeValues: {
+            ...values,
             ':active': 'active',
             ':lease': leaseId,
             ':now': now.toISOString(),
@@ -1065,51 +1075,47 @@ export class TokenStore {
           },
         }),
       );
-      return { tokenHash, days: 0, leaseId };
+      return leaseId;
     } catch (error) {
       if (isConditionFailure(error)) return undefined;
-      throw translateStoreError(error, 'claimRotationDue');
+      throw translateStoreError(error, operation);
     }
   }
 
-  /** Record a sent "due for rotation" report with its audit event; false if the lease lapsed. */
-  async confirmRotationDue(
+  /**
+   * End a held lease by recording what was sent (`record.set`), with its audit event, in one
+   * transaction. Still active too: a token revoked or retired while its alert was on the way
+   * records nothing (and so publishes no lifecycle event after its TokenRevoked).
+   */
+  private async confirmAlertLease(
+    operation: string,
     claim: AlertClaim,
-    record: Pick<TokenRecord, 'tokenId' | 'owner'>,
-    details: Readonly<Record<string, string>>,
+    record: { set: string; values: Record<string, unknown> },
+    audit: AuditInput,
     context: AuditContext,
   ): Promise<boolean> {
     try {
-      await this.transact('confirmRotationDue', [
+      await this.transact(operation, [
         {
           Update: {
             TableName: this.tokensTable,
             Key: { tokenHash: claim.tokenHash },
-            UpdateExpression: 'SET rotationDueAt = :at REMOVE alertLease, alertLeaseUntil',
+            UpdateExpression: `SET ${record.set} REMOVE alertLease, alertLeaseUntil`,
             ConditionExpression: 'alertLease = :lease AND #status = :active',
             ExpressionAttributeNames: { '#status': 'status' },
             ExpressionAttributeValues: {
-              ':at': this.now().toISOString(),
+              ...record.values,
               ':lease': claim.leaseId,
               ':active': 'active',
             },
           },
         },
-        this.auditPut(
-          {
-            action: 'token.rotation-due',
-            targetId: record.tokenId,
-            owner: record.owner,
-            outcome: 'success',
-            details,
-          },
-          context,
-        ),
+        this.auditPut(audit, context),
       ]);
       return true;
     } catch (error) {
       if (isConditionFailure(error, 0)) return false;
-      throw translateStoreError(error, 'confirmRotationDue');
+      throw translateStoreError(error, operation);
     }
   }
 
