@@ -56,12 +56,14 @@ async function runAlerts(event: unknown, context: Context) {
       due: policy.due,
       reported: policy.reported,
       started: policy.rotationsStarted,
+      startFailed: policy.rotationStartFailures,
     },
   };
   metrics.addMetric('PolicyItemsRead', MetricUnit.Count, policy.itemsRead);
   metrics.addMetric('TokensDueForRotation', MetricUnit.Count, policy.due.age + policy.due.usage);
   metrics.addMetric('RotationDueReported', MetricUnit.Count, policy.reported);
   metrics.addMetric('PolicyRotationsStarted', MetricUnit.Count, policy.rotationsStarted);
+  metrics.addMetric('PolicyRotationStartFailed', MetricUnit.Count, policy.rotationStartFailures);
 
   metrics.addMetric('ExpiryIndexItemsRead', MetricUnit.Count, report.itemsRead);
   metrics.addMetric('AlertsFailed', MetricUnit.Count, report.failures.length);

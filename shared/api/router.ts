@@ -49,10 +49,11 @@ import {
 import { ApiError, type Caller, type TokenService } from './token-service';
 
 /**
- * Rotation requests are open to any management token (reading or writing), so that a refused
- * approval reaches the service and is audited; the service decides who may do what.
+ * Rotation requests are open to any valid token, so that a token can ask for its own rotation
+ * and a refused approval reaches the service and is audited; the service decides who may do
+ * what (see TokenService).
  */
-const REQUEST_SCOPES = ['tokens:read', 'tokens:write'];
+const REQUEST_SCOPES: string[] = [];
 
 /** The schema of "no body" / "no query": any field is refused. */
 const NONE = z.strictObject({});
@@ -246,8 +247,9 @@ const ROUTES: readonly ManagementRoute[] = [
   route({
     method: 'GET',
     path: '/rotation-requests',
-    scopes: REQUEST_SCOPES,
-    summary: 'Open rotation requests (pending, or approved and not used), soonest deadline first',
+    scopes: ['admin'],
+    summary:
+      'Admin: open rotation requests (pending, or approved and not used), soonest deadline first',
     query: listRotationRequestsQuery,
     response: rotationRequestPage,
     status: 200,

@@ -400,6 +400,14 @@ export class TokenService {
   ) {
     const current = await this.visible(caller, tokenId);
     refuseSecretHeld(current);
+    // Whoever asks gets the new token once it is approved: the token itself, a token that
+    // holds all its scopes (no escalation), or an admin.
+    const beyond = current.scopes.filter((scope) => !caller.scopes.includes(scope));
+    const refusal =
+      caller.tokenId === current.tokenId || isAdmin(caller) || beyond.length === 0
+        ? undefined
+        : `Only the token itself, an admin, or a token holding its scopes can ask for its rotation (missing: ${beyond.join(', ')})`;
+    await this.refuseUnless(caller, 'rotation.request', current.owner, refusal, current.tokenId);
     const { record } = await this.deps.store.requestRotation(
       current.tokenHash,
       { requestId: generateRequestId(), reason: body.reason },
@@ -410,12 +418,14 @@ export class TokenService {
 
   /** The open requests in one state (pending: to decide; approved: grants not used yet). */
   async listRotationRequests(caller: Caller, query: z.infer<typeof listRotationRequestsQuery>) {
+    // The queue spans every owner; an owner sees its own request on GET /tokens/{id}.
+    if (!isAdmin(caller))
+      throw new ApiError(403, 'The rotation request queue needs the admin scope');
     const page = await this.deps.store.listRotationRequests(query.state, {
       limit: query.limit,
       cursor: query.cursor,
     });
-    const visible = page.items.filter((r) => isAdmin(caller) || r.owner === caller.owner);
-    return { items: visible.map(requestView), cursor: page.cursor };
+    return { items: page.items.map(requestView), cursor: page.cursor };
   }
 
   /**
@@ -472,10 +482,21 @@ export class TokenService {
     body: z.infer<typeof rotateTokenBody>,
   ) {
     const current = await this.visible(caller, tokenId);
-    const limits = await this.issuerLimits(caller);
-    await this.refuseUnless(caller, 'rotation.execute', current.owner, limits.refusal, tokenId, {
-      requestId,
-    });
+    // The new token goes to whoever asked for it (or an admin), not to any token of the owner.
+    const requester = current.rotationRequest?.requestedBy;
+    const refusal =
+      requester === undefined || requester === caller.tokenId || isAdmin(caller)
+        ? undefined
+        : 'Only the token that asked for this rotation, or an admin, can use its grant';
+    const limits = refusal === undefined ? await this.issuerLimits(caller) : {};
+    await this.refuseUnless(
+      caller,
+      'rotation.execute',
+      current.owner,
+      refusal ?? limits.refusal,
+      tokenId,
+      { requestId },
+    );
     // The admin's approval stands for the issuing rules: no cap at the caller's expiry.
     const next = this.successorOf(current, body);
     let result;
@@ -510,6 +531,8 @@ export class TokenService {
   ): Promise<void> {
     const request = current.rotationRequest;
     if (request?.requestId !== requestId || request.state !== 'approved') return;
+    // DynamoDB throttled or failed: nothing was written and the grant stays usable; retry.
+    if (error instanceof TokenStoreError && error.retryable) return;
     const lapsed = (request.grantExpiresAt ?? '') <= this.deps.now().toISOString();
     const failure =
       error instanceof TokenStoreError ? error.message : 'The rotation failed unexpectedly';

@@ -4,9 +4,9 @@
  * held in a Secrets Manager secret, so their rotation follows the policy too (a heavily used
  * secret-held token is rotated before its fixed schedule would).
  *
- * Cost: a token's due date depends on its usage, which no index can sort by, so the run reads
- * the live tokens older than the shortest period any policy allows (30 days by default) from
- * the expiry index once per run. The report itself is exactly-once per token in the normal
+ * Cost: a token's due date depends on its usage and may come from its own policy, which no
+ * index can sort by, so the run reads the live tokens older than a day from the expiry index
+ * once per run. The report itself is exactly-once per token in the normal
  * case, with the expiry alerts' lease (a crash between publishing and recording repeats it).
  */
 import { rotationDueAlert } from '../alerts/messages';
@@ -16,7 +16,7 @@ import type { AuditContext } from '../store/audit';
 import type { TokenStore } from '../store/token-store';
 import type { TokenRecord } from '../token/record';
 import {
-  earliestDueDays,
+  MIN_ROTATE_AFTER_DAYS,
   rotationDue,
   type RotationDue,
   type RotationPolicies,
@@ -49,6 +49,8 @@ export interface RotationPolicyReport extends RunReport {
   readonly reported: number;
   /** Secret rotations started in this run (or found already running). */
   readonly rotationsStarted: number;
+  /** Secret rotations that could not be started; the report went out saying so. */
+  readonly rotationStartFailures: number;
   readonly unconfirmed: number;
 }
 
@@ -57,8 +59,15 @@ export class RotationPolicyRun {
 
   async run(context: AuditContext, hasTime?: () => boolean): Promise<RotationPolicyReport> {
     const now = this.deps.now();
-    const report = { due: { age: 0, usage: 0 }, reported: 0, rotationsStarted: 0, unconfirmed: 0 };
-    const createdBefore = new Date(now.getTime() - earliestDueDays(this.deps.policies) * DAY_MS);
+    const report = {
+      due: { age: 0, usage: 0 },
+      reported: 0,
+      rotationsStarted: 0,
+      rotationStartFailures: 0,
+      unconfirmed: 0,
+    };
+    // A token's own policy may be as short as a day, so only the youngest tokens are skipped.
+    const createdBefore = new Date(now.getTime() - MIN_ROTATE_AFTER_DAYS * DAY_MS);
     const outcome = await processPages(
       (cursor) =>
         this.deps.store.listEnding(
@@ -76,6 +85,7 @@ export class RotationPolicyRun {
         if (result === 'claimed-elsewhere') return;
         report.reported += 1;
         if (result.started) report.rotationsStarted += 1;
+        if (result.startError !== undefined) report.rotationStartFailures += 1;
         if (!result.confirmed) report.unconfirmed += 1;
       },
       hasTime,
@@ -87,20 +97,27 @@ export class RotationPolicyRun {
     record: TokenRecord,
     due: RotationDue,
     context: AuditContext,
-  ): Promise<'claimed-elsewhere' | { started: boolean; confirmed: boolean }> {
+  ): Promise<'claimed-elsewhere' | { started: boolean; startError?: string; confirmed: boolean }> {
     const { store, publisher, rotations } = this.deps;
     const claim = await store.claimRotationDue(
       record.tokenHash,
       this.deps.leaseMs ?? ALERT_LEASE_MS,
     );
     if (claim === undefined) return 'claimed-elsewhere';
-    let messageId: string;
+    // A secret whose rotation cannot be started (e.g. no longer this stack's) must not stop
+    // the owner from hearing that the token is due: the report says it was not started.
     let started = false;
-    try {
-      if (record.secretId !== undefined && rotations !== undefined) {
-        started = true;
+    let startError: string | undefined;
+    if (record.secretId !== undefined && rotations !== undefined) {
+      try {
         await rotations.start(record.secretId);
+        started = true;
+      } catch (error) {
+        startError = error instanceof Error ? error.message : 'UnknownError';
       }
+    }
+    let messageId: string;
+    try {
       messageId = await publisher.publish(rotationDueAlert(record, due, started));
     } catch (error) {
       await store.releaseExpiryAlert(claim).catch(() => undefined); // the lease lapses anyway
@@ -115,10 +132,11 @@ export class RotationPolicyRun {
         dueAt: due.dueAt,
         usesPerDay: String(due.usesPerDay),
         rotationStarted: String(started),
+        ...(startError === undefined ? {} : { rotationStartError: startError }),
         messageId,
       },
       context,
     );
-    return { started, confirmed };
+    return { started, ...(startError === undefined ? {} : { startError }), confirmed };
   }
 }

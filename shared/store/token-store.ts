@@ -577,10 +577,16 @@ export class TokenStore {
         ),
       ]);
     } catch (error) {
+      if (isConditionFailure(error, 2)) throw hashTaken(error);
+      // A commit whose response was lost (the SDK's retry then fails its condition, or the
+      // call times out) is ours if the bootstrap token names our token: answer it as done.
+      const after = await this.getByHash(bootstrap.tokenHash, { consistent: true }).catch(
+        () => undefined,
+      );
+      if (after?.exchangedFor === next.record.tokenId) return next.record;
       if (isConditionFailure(error, 0)) {
-        const now = await this.getByHash(bootstrap.tokenHash, { consistent: true });
         throw (
-          (now === undefined ? undefined : bootstrapRefusal(now, this.now())) ??
+          (after === undefined ? undefined : bootstrapRefusal(after, this.now())) ??
           new TokenStoreError(
             'conflict',
             `Bootstrap token ${bootstrap.tokenId} changed meanwhile`,
@@ -590,7 +596,6 @@ export class TokenStore {
           )
         );
       }
-      if (isConditionFailure(error, 2)) throw hashTaken(error);
       throw translateStoreError(error, 'exchangeBootstrap');
     }
     return next.record;

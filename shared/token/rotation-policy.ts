@@ -9,7 +9,10 @@
  */
 import * as z from 'zod/mini';
 
-const days = z.int().check(z.gte(1), z.lte(3650));
+/** No policy rotates sooner than this: a token younger than it is never due. */
+export const MIN_ROTATE_AFTER_DAYS = 1;
+
+const days = z.int().check(z.gte(MIN_ROTATE_AFTER_DAYS), z.lte(3650));
 
 export const rotationPolicySchema = z
   .strictObject({
@@ -103,12 +106,4 @@ export function rotationDue(
     policy,
     source,
   };
-}
-
-/** The shortest age at which any policy could make a token due: the report reads no younger. */
-export function earliestDueDays(policies: RotationPolicies): number {
-  const all = [policies.default, ...Object.values(policies.owners)];
-  return Math.min(
-    ...all.map((p) => Math.min(p.rotateAfterDays, p.highUsage?.rotateAfterDays ?? Infinity)),
-  );
 }

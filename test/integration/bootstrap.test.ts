@@ -3,12 +3,14 @@
  * admin issues one, a new service exchanges it once for its own token; a second use, an expired
  * one, or a request beyond its limits is refused and audited, with nothing else written.
  */
-import { describe, expect, it } from 'vitest';
+import { describe, expect, inject, it } from 'vitest';
 import { z } from 'zod';
 import { findTokens } from '../../shared/token/format';
 import { verifyToken } from '../../shared/token/verify';
 import type { TokenStore } from '../../shared/store/token-store';
+import { localDynamoClient } from '../../local/dynamodb-local';
 import { apiClient } from '../support/api';
+import { FaultInjector } from '../support/fault-injector';
 import { useDynamo } from '../support/dynamo';
 import { newTestToken } from '../support/tokens';
 
@@ -139,6 +141,56 @@ describe('bootstrap tokens', () => {
       (e) => e.action === 'token.exchanged',
     );
     expect(exchanged).toHaveLength(1);
+  });
+
+  it('refuses a stale second exchange on the condition of its own transaction', async () => {
+    const w = world();
+    const { bootstrap } = await issueBootstrap(w);
+    const stale = await w.store.getById(bootstrap.tokenId); // read before the first exchange
+    if (stale === undefined) throw new Error('bootstrap token missing');
+    expect((await w.exchange(bootstrap.token)).status).toBe(201);
+
+    // The in-memory check passes on the stale record; DynamoDB's condition refuses.
+    const second = w.store.exchangeBootstrap(stale, newTestToken({ owner: 'team-billing' }).input, {
+      actor: stale.tokenId,
+    });
+
+    await expect(second).rejects.toMatchObject({
+      code: 'conflict',
+      message: expect.stringMatching(/already exchanged/) as unknown,
+    });
+    const exchanged = (await w.audit(bootstrap.tokenId)).filter(
+      (e) => e.action === 'token.exchanged',
+    );
+    expect(exchanged).toHaveLength(1);
+  });
+
+  it('answers an exchange whose commit lost its response with the token it made', async () => {
+    const faults = new FaultInjector();
+    const client = localDynamoClient(inject('dynamoEndpoint'));
+    faults.attach(client);
+    const store = dynamo.store({ client });
+    const call = apiClient(store);
+    const admin = await seedCaller(store, 'platform', ['admin']);
+    const issuedReply = await call(admin, 'POST', '/tokens/bootstrap', {
+      body: { name: 'worker', owner: 'team-billing', scopes: ['orders:read'] },
+    });
+    const bootstrap = issued.parse(issuedReply.body);
+
+    faults.armNext('TransactWriteItemsCommand', 'timeout'); // applied, then the answer is lost
+    const reply = await call(undefined, 'POST', '/tokens/exchange', {
+      body: {},
+      headers: { Authorization: `Bearer ${bootstrap.token}` },
+    });
+
+    expect(faults.fired).toEqual({ command: 'TransactWriteItemsCommand', kind: 'timeout' });
+    expect(reply.status).toBe(201);
+    const operational = issued.parse(reply.body);
+    expect(await store.getById(bootstrap.tokenId)).toMatchObject({
+      status: 'used',
+      exchangedFor: operational.tokenId,
+    });
+    client.destroy();
   });
 
   it('refuses an expired one with 410 even though cleanup has not run, and audits it', async () => {

@@ -196,6 +196,40 @@ describe('rotation policy', () => {
     expect(alert?.body.summary).toMatch(/being rotated now/);
   });
 
+  it("reports a token on its own short policy on time, below every owner's and default period", async () => {
+    const w = world();
+    const weekly = await w.issue({ rotationPolicy: { rotateAfterDays: 7 } });
+    w.at(7);
+    expect(await w.policyRun()).toMatchObject({ reported: 1 });
+    const [alert] = await w.alerts();
+    expect(alert?.body).toMatchObject({
+      token: { id: weekly.input.tokenId },
+      policy: { source: 'token', rotateAfterDays: 7 },
+    });
+  });
+
+  it('still reports a due token whose secret rotation cannot be started, and says so', async () => {
+    const w = world();
+    const orphan = await w.issue({
+      secretId: 'arn:aws:secretsmanager:us-east-1:123456789012:secret:gone-AbCdEf',
+    });
+    w.at(90);
+
+    expect(await w.policyRun()).toMatchObject({
+      reported: 1,
+      rotationsStarted: 0,
+      rotationStartFailures: 1,
+      failures: [],
+    });
+    const [alert] = await w.alerts();
+    expect(alert?.body).toMatchObject({
+      token: { id: orphan.input.tokenId },
+      rotationStarted: false,
+    });
+    const [audit] = (await w.store.listAudit(orphan.input.tokenId)).items;
+    expect(audit?.details?.['rotationStartError']).toMatch(/ResourceNotFound/);
+  });
+
   it('skips bootstrap, revoked and rotated-out tokens', async () => {
     const w = world();
     await w.issue({ kind: 'bootstrap' });

@@ -69,7 +69,8 @@ async function world(options: { store?: TokenStore } = {}) {
   const call = apiClient(store, { now });
   const t0 = clock;
   const target = await seed(store, 'team-a', ['orders:read'], t0);
-  const owner = await seed(store, 'team-a', ['tokens:read'], t0);
+  // The team's management token: it holds the target's scopes, so it may ask for its rotation.
+  const owner = await seed(store, 'team-a', ['tokens:read', 'orders:read'], t0, 30);
   const admin = await seed(store, 'platform', ['admin'], t0);
   const approver = await seed(store, 'platform', ['admin'], t0);
   const verify = (token: string) =>
@@ -135,8 +136,8 @@ describe('rotation requests with approval', () => {
     const reply = await w.execute(requestId);
     expect(reply.status).toBe(201);
     const next = rotated.parse(reply.body);
-    // The owner's token holds only tokens:read, yet the successor keeps orders:read and a full
-    // 90-day life: the admin's approval is what allows it.
+    // A full 90-day life, although the asking token ends in 30 days: a direct rotation by it
+    // would be capped there; the admin's approval is what allows it.
     expect(reply.body).toMatchObject({ scopes: ['orders:read'], owner: 'team-a', requestId });
     expect(Math.abs(Date.parse(next.expiresAt) - w.now().getTime() - 90 * DAY_MS)).toBeLessThan(
       100,
@@ -272,7 +273,7 @@ describe('rotation requests with approval', () => {
     ).toBe(201);
   });
 
-  it('a rotation that fails leaves the old token working and the request marked failed', async () => {
+  it('a throttled rotation writes nothing and keeps the grant for a retry', async () => {
     const faults = new FaultInjector();
     const client = localDynamoClient(inject('dynamoEndpoint'));
     faults.attach(client);
@@ -287,13 +288,11 @@ describe('rotation requests with approval', () => {
     expect(await w.verify(w.target.plaintext)).toMatchObject({ allowed: true, inGrace: false });
     const after = await w.store.getById(w.target.tokenId);
     expect(after?.rotatedTo).toBeUndefined();
-    expect(after?.rotationRequest?.state).toBe('failed');
-    expect(after?.rotationRequest?.failure).toMatch(/throttled/);
-    expect(actions(await w.audit(w.target.tokenId)).slice(-1)).toEqual(['rotation.failed:success']);
+    expect(after?.rotationRequest?.state).toBe('approved');
     const tokens = await dynamo.scanAll(dynamo.tables().tokens);
     expect(tokens.filter((t) => t['rotatedFrom'] === w.target.tokenId)).toEqual([]);
-    // The failed grant cannot be used later.
-    expect((await w.execute(requestId)).status).toBe(409);
+    // The retry within the grant's 24 hours goes through.
+    expect((await w.execute(requestId)).status).toBe(201);
     client.destroy();
   });
 
@@ -338,6 +337,35 @@ describe('rotation requests with approval', () => {
     client.destroy();
   });
 
+  it("the token itself may ask; a token without its scopes may not, nor use another's grant", async () => {
+    const w = await world();
+    const self = await w.call(w.target, 'POST', `/tokens/${w.target.tokenId}/rotation-requests`, {
+      body: { reason: 'I think I leaked' },
+    });
+    expect(self.status).toBe(201);
+    const requestId = request.parse(self.body).requestId;
+    await w.approve(requestId);
+
+    const reader = await seed(w.store, 'team-a', ['tokens:read'], w.now());
+    const sibling = await seed(w.store, 'team-a', ['tokens:write', 'orders:read'], w.now());
+    const other = await seed(w.store, 'team-a', ['orders:read'], w.now());
+    const asked = await w.call(reader, 'POST', `/tokens/${other.tokenId}/rotation-requests`, {
+      body: { reason: 'give me that token' },
+    });
+    expect(asked.status).toBe(403);
+    expect(asked.body['message']).toMatch(/missing: orders:read/);
+    const taken = await w.execute(requestId, sibling);
+    expect(taken.status).toBe(403);
+    expect(taken.body['message']).toMatch(/Only the token that asked/);
+
+    expect((await w.execute(requestId, w.target)).status).toBe(201);
+    expect(actions(await w.audit(other.tokenId))).toEqual([
+      'token.created:success',
+      'rotation.request:failure',
+    ]);
+    expect(actions(await w.audit(w.target.tokenId))).toContain('rotation.execute:failure');
+  });
+
   it('one open request per token; a token of another owner is invisible', async () => {
     const w = await world();
     await w.ask();
@@ -351,12 +379,13 @@ describe('rotation requests with approval', () => {
       body: { reason: 'mine now' },
     });
     expect(other.status).toBe(404);
-    expect((await w.call(stranger, 'GET', '/rotation-requests')).body['items']).toEqual([]);
+    // The queue spans owners: admins only.
+    expect((await w.call(stranger, 'GET', '/rotation-requests')).status).toBe(403);
   });
 
   it('cleanup closes requests left undecided for 7 days and grants unused for 24 hours', async () => {
     const w = await world();
-    const second = await seed(w.store, 'team-a', ['orders:write'], w.now());
+    const second = await seed(w.store, 'team-a', ['orders:read'], w.now());
     const undecided = await w.ask();
     const asked = await w.call(w.owner, 'POST', `/tokens/${second.tokenId}/rotation-requests`, {
       body: { reason: 'rotate me' },

@@ -12,7 +12,6 @@ import { RotationError } from '../../shared/rotation/errors';
 import { SecretsManagerRotationStarter } from '../../shared/rotation/rotate-now';
 import {
   DEFAULT_ROTATION_POLICY,
-  earliestDueDays,
   policyFor,
   rotationDue,
   rotationPoliciesSchema,
@@ -42,12 +41,6 @@ describe('which policy applies', () => {
       policy: DEFAULT_ROTATION_POLICY,
       source: 'default',
     });
-  });
-
-  it('lets the report skip tokens younger than the shortest period of any policy', () => {
-    expect(earliestDueDays(policies)).toBe(14);
-    expect(earliestDueDays({ default: { rotateAfterDays: 90 }, owners: {} })).toBe(90);
-    expect(earliestDueDays({ default: DEFAULT_ROTATION_POLICY, owners: {} })).toBe(30);
   });
 
   it('refuses a high-usage period longer than the normal one', () => {
@@ -91,7 +84,7 @@ describe('when a token is due', () => {
     );
   });
 
-  it('only ever brings the due date forward with usage, and due never flips back as time passes', () => {
+  it('only ever brings the due date forward with usage, never back', () => {
     fc.assert(
       fc.property(
         fc.integer({ min: 1, max: 365 }),
@@ -110,7 +103,6 @@ describe('when a token is due', () => {
           const unused = rotationDue({ ...token, useCount: 0 }, p, at(day));
           expect(Date.parse(withUsage.dueAt)).toBeLessThanOrEqual(Date.parse(unused.dueAt));
           if (unused.due) expect(withUsage.due).toBe(true);
-          expect(withUsage.due).toBe(at(day).getTime() >= Date.parse(withUsage.dueAt));
         },
       ),
     );

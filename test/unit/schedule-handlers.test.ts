@@ -104,7 +104,7 @@ describe('expiry-alert handler: the rotation-policy report', () => {
       expect.objectContaining({
         message: 'Expiry alert run done',
         correlation_id: 'run-alerts-policy',
-        rotationPolicy: { due: { age: 1, usage: 0 }, reported: 1, started: 0 },
+        rotationPolicy: { due: { age: 1, usage: 0 }, reported: 1, started: 0, startFailed: 0 },
       }),
     ]);
   });
