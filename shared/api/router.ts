@@ -49,11 +49,12 @@ import {
 import { ApiError, type Caller, type TokenService } from './token-service';
 
 /**
- * Rotation requests are open to any valid token, so that a token can ask for its own rotation
- * and a refused approval reaches the service and is audited; the service decides who may do
- * what (see TokenService).
+ * Asking for a rotation and using its grant are open to any valid token, so that a token can
+ * ask for its own rotation; the service decides who may do what (see TokenService).
  */
 const REQUEST_SCOPES: string[] = [];
+/** Deciding is for admins; management tokens reach the service so that a refusal is audited. */
+const DECIDE_SCOPES = ['tokens:read', 'tokens:write'];
 
 /** The schema of "no body" / "no query": any field is refused. */
 const NONE = z.strictObject({});
@@ -260,7 +261,7 @@ const ROUTES: readonly ManagementRoute[] = [
     method: 'POST',
     path: '/tokens/{id}/rotation-requests/{requestId}/approve',
     params: rotationRequestParams,
-    scopes: REQUEST_SCOPES,
+    scopes: DECIDE_SCOPES,
     summary: 'Admin: approve a request; it grants one rotation, to be used within 24 hours',
     body: approveBody,
     response: rotationRequestView,
@@ -273,7 +274,7 @@ const ROUTES: readonly ManagementRoute[] = [
     method: 'POST',
     path: '/tokens/{id}/rotation-requests/{requestId}/reject',
     params: rotationRequestParams,
-    scopes: REQUEST_SCOPES,
+    scopes: DECIDE_SCOPES,
     summary: 'Admin: reject a request',
     body: rejectBody,
     response: rotationRequestView,

@@ -140,7 +140,14 @@ describe('allow policies', () => {
       {
         Action: 'execute-api:Invoke',
         Effect: 'Allow',
-        Resource: [`${STAGE}/GET/me`, `${STAGE}/GET/orders`, `${STAGE}/GET/orders/*`],
+        Resource: [
+          `${STAGE}/GET/me`,
+          // Any token may ask for its own rotation and use the grant.
+          `${STAGE}/POST/tokens/*/rotation-requests`,
+          `${STAGE}/POST/tokens/*/rotation-requests/*/execute`,
+          `${STAGE}/GET/orders`,
+          `${STAGE}/GET/orders/*`,
+        ],
       },
     ]);
   });
