@@ -73,7 +73,10 @@ export function policyFor(
   policies: RotationPolicies,
 ): { policy: RotationPolicy; source: PolicySource } {
   if (token.rotationPolicy !== undefined) return { policy: token.rotationPolicy, source: 'token' };
-  const owner = policies.owners[token.owner];
+  // Own keys only: an owner may be called "constructor".
+  const owner = Object.hasOwn(policies.owners, token.owner)
+    ? policies.owners[token.owner]
+    : undefined;
   return owner !== undefined
     ? { policy: owner, source: 'owner' }
     : { policy: policies.default, source: 'default' };

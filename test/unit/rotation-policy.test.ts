@@ -41,6 +41,8 @@ describe('which policy applies', () => {
       policy: DEFAULT_ROTATION_POLICY,
       source: 'default',
     });
+    // An owner named like an Object.prototype member has no policy of its own.
+    expect(policyFor({ owner: 'constructor' }, policies).source).toBe('default');
   });
 
   it('refuses a high-usage period longer than the normal one', () => {
