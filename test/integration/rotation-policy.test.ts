@@ -19,6 +19,7 @@ import { RotationPolicyRun } from '../../shared/schedules/rotation-policy';
 import { findTokens } from '../../shared/token/format';
 import type { NewToken } from '../../shared/token/record';
 import { DEFAULT_ROTATION_POLICY, type RotationPolicies } from '../../shared/token/rotation-policy';
+import { apiClient } from '../support/api';
 import { useAlertTopic } from '../support/alert-topic';
 import { useDynamo } from '../support/dynamo';
 import { clockStart, DAY_MS, newTestToken } from '../support/tokens';
@@ -228,6 +229,34 @@ describe('rotation policy', () => {
     });
     const [audit] = (await w.store.listAudit(orphan.input.tokenId)).items;
     expect(audit?.details?.['rotationStartError']).toMatch(/ResourceNotFound/);
+  });
+
+  it("lets only an admin set a token's own policy, which its successor inherits", async () => {
+    const w = world();
+    const call = apiClient(w.store);
+    const seed = async (owner: string, scopes: string[]) => {
+      const issued = newTestToken({ owner, scopes }, new Date());
+      await w.store.create(issued.input, { actor: 'test:setup' });
+      return { tokenId: issued.input.tokenId, owner, scopes };
+    };
+    const admin = await seed('platform', ['admin']);
+    const team = await seed('team-a', ['tokens:write', 'orders:read']);
+    const body = {
+      name: 'weekly',
+      owner: 'team-a',
+      scopes: ['orders:read'],
+      rotationPolicy: { rotateAfterDays: 7 },
+    };
+
+    const refused = await call(team, 'POST', '/tokens', { body });
+    expect(refused.status).toBe(403);
+    expect(refused.body['message']).toBe('Only an admin can set a rotation policy');
+
+    const created = await call(admin, 'POST', '/tokens', { body });
+    expect(created.status).toBe(201);
+    const id = String(created.body['tokenId']);
+    const rotatedReply = await call(admin, 'POST', `/tokens/${id}/rotate`, { body: {} });
+    expect(rotatedReply.body).toMatchObject({ rotationPolicy: { rotateAfterDays: 7 } });
   });
 
   it('skips bootstrap, revoked and rotated-out tokens', async () => {
