@@ -10,6 +10,7 @@ import type { Context } from 'aws-lambda';
 import { randomUUID } from 'node:crypto';
 import * as z from 'zod/mini';
 import { wildcardMatches, type Route } from '../shared/authz/routes';
+import { headerValue } from '../shared/headers';
 import { GATEWAY_REPLIES, type GatewayReply } from '../infra/routes';
 import { lambdaContext } from './lambda-context';
 
@@ -129,11 +130,6 @@ function reply(gateway: GatewayReply, authorizer: GatewayResponse['authorizer'])
   };
 }
 
-function header(headers: Readonly<Record<string, string>>, name: string): string | undefined {
-  const wanted = name.toLowerCase();
-  return Object.entries(headers).find(([key]) => key.toLowerCase() === wanted)?.[1];
-}
-
 export class LocalGateway {
   private readonly cache = new Map<string, { policy: Policy; until: number }>();
   private readonly now: () => number;
@@ -185,7 +181,7 @@ export class LocalGateway {
 
     // API Gateway does not call a TOKEN authorizer when its identity source is missing or
     // fails the identity validation expression.
-    const authorization = header(request.headers, 'authorization');
+    const authorization = headerValue(request.headers, 'authorization');
     if (authorization === undefined || !this.options.identityValidation.test(authorization)) {
       return reply(GATEWAY_REPLIES.unauthorized, 'none');
     }

@@ -6,6 +6,7 @@
 import * as z from 'zod/mini';
 import type { Route } from '../authz/routes';
 import { TokenStoreError } from '../store/errors';
+import { headerValue } from '../headers';
 import {
   BadRequest,
   callerOf,
@@ -126,19 +127,13 @@ function route<B extends z.ZodMiniType, Q extends z.ZodMiniType>(
       return operation(service, caller, {
         id: params.id,
         requestId: params.requestId ?? '',
-        authorization: header(event, 'authorization'),
+        authorization: headerValue(event.headers, 'authorization'),
         apiRequestId: event.requestContext.requestId,
         body: validate(body, jsonBody(event), 'body'),
         query: validate(query, event.queryStringParameters ?? {}, 'query'),
       });
     },
   };
-}
-
-/** A request header, whatever its case (API Gateway passes them as the client sent them). */
-function header(event: ProxyEvent, name: string): string | undefined {
-  const headers = event.headers ?? {};
-  return Object.entries(headers).find(([key]) => key.toLowerCase() === name)?.[1];
 }
 
 const ROUTES: readonly ManagementRoute[] = [

@@ -10,6 +10,7 @@ import * as z from 'zod/mini';
 import { allowPolicy, apiStageArn, denyPolicy, type AuthorizerPolicy } from './policy';
 import { grantedRoutes, isGranted, routeKey, type Route } from './routes';
 import type { Decision } from './token-authorizer';
+import { headerValue } from '../headers';
 
 const headersSchema = z.nullish(z.record(z.string(), z.optional(z.string())));
 
@@ -47,17 +48,6 @@ export type AuthorizerRequest =
   | (RequestIdentity & { readonly kind: 'rest'; readonly stageArn: string })
   | (RequestIdentity & { readonly kind: 'http'; readonly routeKey: string });
 
-function header(
-  headers: Record<string, string | undefined> | null | undefined,
-  name: string,
-): string | undefined {
-  if (headers === null || headers === undefined) return undefined;
-  const wanted = name.toLowerCase();
-  for (const [key, value] of Object.entries(headers))
-    if (key.toLowerCase() === wanted) return value;
-  return undefined;
-}
-
 function restRequest(
   methodArn: string,
   authorization: string | undefined,
@@ -85,7 +75,7 @@ export function parseAuthorizerEvent(event: unknown): AuthorizerRequest | undefi
     const requestId = http.data.requestContext?.requestId;
     return {
       kind: 'http',
-      authorization: header(http.data.headers, 'authorization'),
+      authorization: headerValue(http.data.headers, 'authorization'),
       routeKey: http.data.routeKey,
       ...(requestId === undefined ? {} : { requestId }),
     };
@@ -94,7 +84,7 @@ export function parseAuthorizerEvent(event: unknown): AuthorizerRequest | undefi
   if (!request.success) return undefined;
   return restRequest(
     request.data.methodArn,
-    header(request.data.headers, 'authorization'),
+    headerValue(request.data.headers, 'authorization'),
     request.data.requestContext?.requestId,
   );
 }
