@@ -7,12 +7,11 @@ import { describe, expect, inject, it } from 'vitest';
 import { z } from 'zod';
 import { findTokens } from '../../shared/token/format';
 import { verifyToken } from '../../shared/token/verify';
-import type { TokenStore } from '../../shared/store/token-store';
 import { localDynamoClient } from '../../local/dynamodb-local';
 import { apiClient } from '../support/api';
 import { FaultInjector } from '../support/fault-injector';
 import { useDynamo } from '../support/dynamo';
-import { newTestToken } from '../support/tokens';
+import { newTestToken, seedCaller } from '../support/tokens';
 
 const dynamo = useDynamo();
 
@@ -25,12 +24,6 @@ const auditItems = z.array(
     details: z.optional(z.record(z.string(), z.string())),
   }),
 );
-
-async function seedCaller(store: TokenStore, owner: string, scopes: string[]) {
-  const { input } = newTestToken({ owner, scopes, name: `${owner}-caller` });
-  await store.create(input, { actor: 'test:setup' });
-  return { tokenId: input.tokenId, owner, scopes };
-}
 
 function world(now: () => Date = () => new Date()) {
   const store = dynamo.store({ now });

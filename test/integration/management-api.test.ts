@@ -9,10 +9,9 @@ import { findTokens, generateToken, hashToken } from '../../shared/token/format'
 import { verifyToken } from '../../shared/token/verify';
 import type { AuditContext } from '../../shared/store/audit';
 import { TokenStoreError } from '../../shared/store/errors';
-import type { TokenStore } from '../../shared/store/token-store';
 import { apiClient } from '../support/api';
 import { useDynamo } from '../support/dynamo';
-import { DAY_MS, newTestToken } from '../support/tokens';
+import { DAY_MS, newTestToken, seedCaller } from '../support/tokens';
 
 const dynamo = useDynamo();
 
@@ -24,13 +23,6 @@ const issued = z.object({
   expiresAt: z.string(),
   warning: z.string(),
 });
-
-/** A token registered directly in the store, to call the API with. */
-async function seedCaller(store: TokenStore, owner: string, scopes: string[]) {
-  const { input } = newTestToken({ owner, scopes, name: `${owner}-caller` });
-  await store.create(input, { actor: 'test:setup' });
-  return { tokenId: input.tokenId, owner, scopes };
-}
 
 function world() {
   const store = dynamo.store();

@@ -7,7 +7,7 @@ import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { apiClient, type ApiReply } from '../support/api';
 import { useDynamo } from '../support/dynamo';
-import { newTestToken } from '../support/tokens';
+import { seedCaller } from '../support/tokens';
 
 const dynamo = useDynamo();
 const RUNS = 150;
@@ -15,11 +15,7 @@ const RUNS = 150;
 async function world() {
   const store = dynamo.store();
   const call = apiClient(store, { cache: { flush: () => Promise.resolve() } });
-  const seed = async (owner: string, scopes: string[]) => {
-    const { input } = newTestToken({ owner, scopes, name: `${owner}-caller` });
-    await store.create(input, { actor: 'test:setup' });
-    return { tokenId: input.tokenId, owner, scopes };
-  };
+  const seed = (owner: string, scopes: string[]) => seedCaller(store, owner, scopes);
   const admin = await seed('platform', ['admin']);
   const writer = await seed('team-a', ['tokens:write', 'tokens:read', 'orders:read']);
   const target = await seed('team-a', ['orders:read']);

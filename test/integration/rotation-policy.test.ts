@@ -22,7 +22,7 @@ import { DEFAULT_ROTATION_POLICY, type RotationPolicies } from '../../shared/tok
 import { apiClient } from '../support/api';
 import { useAlertTopic } from '../support/alert-topic';
 import { useDynamo } from '../support/dynamo';
-import { clockStart, DAY_MS, newTestToken } from '../support/tokens';
+import { clockStart, DAY_MS, newTestToken, seedCaller } from '../support/tokens';
 
 const dynamo = useDynamo();
 const topic = useAlertTopic();
@@ -234,11 +234,7 @@ describe('rotation policy', () => {
   it("lets only an admin set a token's own policy, which its successor inherits", async () => {
     const w = world();
     const call = apiClient(w.store);
-    const seed = async (owner: string, scopes: string[]) => {
-      const issued = newTestToken({ owner, scopes }, new Date());
-      await w.store.create(issued.input, { actor: 'test:setup' });
-      return { tokenId: issued.input.tokenId, owner, scopes };
-    };
+    const seed = (owner: string, scopes: string[]) => seedCaller(w.store, owner, scopes);
     const admin = await seed('platform', ['admin']);
     const team = await seed('team-a', ['tokens:write', 'orders:read']);
     const body = {

@@ -16,7 +16,7 @@ import { verifyToken } from '../../shared/token/verify';
 import { apiClient } from '../support/api';
 import { useDynamo } from '../support/dynamo';
 import { FaultInjector } from '../support/fault-injector';
-import { DAY_MS, newTestToken } from '../support/tokens';
+import { DAY_MS, seedCaller } from '../support/tokens';
 
 const dynamo = useDynamo();
 
@@ -37,25 +37,8 @@ const auditItems = z.array(
   }),
 );
 
-async function seed(store: TokenStore, owner: string, scopes: string[], now: Date, days = 90) {
-  const issued = newTestToken(
-    {
-      owner,
-      scopes,
-      name: `${owner}-${scopes.join('-')}`,
-      expiresAt: new Date(now.getTime() + days * DAY_MS),
-    },
-    now,
-  );
-  await store.create(issued.input, { actor: 'test:setup' });
-  return {
-    tokenId: issued.input.tokenId,
-    owner,
-    scopes,
-    plaintext: issued.plaintext,
-    hash: issued.input.tokenHash,
-  };
-}
+const seed = (store: TokenStore, owner: string, scopes: string[], now: Date, days = 90) =>
+  seedCaller(store, owner, scopes, { now, expiresInDays: days });
 
 /** A team token to rotate, the team's own management token, and two admins. */
 async function world(options: { store?: TokenStore } = {}) {

@@ -54,3 +54,27 @@ export function newTestToken(
     },
   };
 }
+
+/**
+ * A token registered directly in the store, to call the API with: what the authorizer would
+ * pass on (id, owner, scopes), plus its plaintext and hash. Named `<owner>-caller`.
+ */
+export async function seedCaller(
+  store: { create(input: NewToken, context: { actor: string }): Promise<unknown> },
+  owner: string,
+  scopes: string[],
+  options: { now?: Date; expiresInDays?: number } = {},
+) {
+  const now = options.now ?? new Date();
+  const { plaintext, input } = newTestToken(
+    {
+      owner,
+      scopes,
+      name: `${owner}-caller`,
+      expiresAt: new Date(now.getTime() + (options.expiresInDays ?? 90) * DAY_MS),
+    },
+    now,
+  );
+  await store.create(input, { actor: 'test:setup' });
+  return { tokenId: input.tokenId, owner, scopes, plaintext, tokenHash: input.tokenHash };
+}
