@@ -335,7 +335,7 @@ export class TokenService {
 
   async rotate(caller: Caller, tokenId: string, body: z.infer<typeof rotateTokenBody>) {
     const current = await this.visible(caller, tokenId);
-    refuseSecretHeld(current);
+    refuseApiRotation(current);
     const refusal = this.mayIssue(caller, current.owner, current.scopes);
     const limits = refusal === undefined ? await this.issuerLimits(caller) : {};
     await this.refuseUnless(
@@ -399,7 +399,7 @@ export class TokenService {
     body: z.infer<typeof rotationRequestBody>,
   ) {
     const current = await this.visible(caller, tokenId);
-    refuseSecretHeld(current);
+    refuseApiRotation(current);
     // Whoever asks gets the new token once it is approved: the token itself, a token that
     // holds all its scopes (no escalation), or an admin.
     const beyond = current.scopes.filter((scope) => !caller.scopes.includes(scope));
@@ -755,7 +755,7 @@ const REFUSALS = new Set(['conflict', 'gone', 'not-found']);
  * token held in a Secrets Manager secret is rotated by rotating the secret (else the secret
  * would keep the old token, which stops working after its grace period).
  */
-function refuseSecretHeld(record: TokenRecord): void {
+function refuseApiRotation(record: TokenRecord): void {
   if (record.kind === 'bootstrap') {
     throw new ApiError(409, `${record.tokenId} is a bootstrap token: it is exchanged, not rotated`);
   }

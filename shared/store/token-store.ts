@@ -185,7 +185,7 @@ export class TokenStore {
             ':request': value,
             ':pending': 'pending',
             ':active': 'active',
-            ':deadline': new Date(now.getTime() + REQUEST_DAYS * DAY_MS).toISOString(),
+            ':deadline': requestDeadline(value),
           },
         },
         audit: {
@@ -219,7 +219,7 @@ export class TokenStore {
           `Rotation request ${request.requestId} is ${request.state}`,
         );
       }
-      const deadline = requestDeadline(current);
+      const deadline = requestDeadline(current.rotationRequest);
       if (deadline !== undefined && deadline <= now.toISOString()) {
         throw new TokenStoreError('gone', `Rotation request ${request.requestId} lapsed`);
       }
@@ -417,7 +417,7 @@ export class TokenStore {
       const request = current.rotationRequest;
       if (request === undefined || request.requestId !== close.requestId) return undefined;
       if (!isOpen(request.state)) return undefined;
-      const deadline = requestDeadline(current);
+      const deadline = requestDeadline(current.rotationRequest);
       if (close.state === 'expired' && deadline !== undefined && deadline > now.toISOString()) {
         return undefined;
       }
@@ -1408,9 +1408,11 @@ function isOpen(state: RequestState): boolean {
   return OPEN_REQUEST_STATES.some((open) => open === state);
 }
 
-/** When an open request lapses: the pending deadline, or the grant's expiry once approved. */
-function requestDeadline(record: TokenRecord): string | undefined {
-  const request = record.rotationRequest;
+/**
+ * When an open request lapses (its `requestDeadline`, the request index's sort key): the pending
+ * deadline, or the grant's expiry once approved.
+ */
+function requestDeadline(request: RotationRequest | undefined): string | undefined {
   if (request === undefined) return undefined;
   if (request.state === 'approved') return request.grantExpiresAt;
   if (request.state === 'pending') {
