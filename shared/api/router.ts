@@ -14,6 +14,7 @@ import {
   json,
   jsonBody,
   proxyEventSchema,
+  rawParameterProblem,
   validate,
   type HttpResponse,
   type ProxyEvent,
@@ -263,7 +264,7 @@ const ROUTES: readonly ManagementRoute[] = [
     status: 200,
     query: NONE,
     operation: (s, caller, { id, requestId, body }) =>
-      s.decideRotation(caller, id, requestId, { approve: true, note: body.note }),
+      s.decideRotation(caller, id, requestId, { approve: true, ...body }),
   }),
   route({
     method: 'POST',
@@ -283,13 +284,13 @@ const ROUTES: readonly ManagementRoute[] = [
     path: '/tokens/{id}/rotation-requests/{requestId}/execute',
     params: rotationRequestParams,
     scopes: REQUEST_SCOPES,
-    summary: "Use an approved request's one-time grant: rotate the token now",
-    body: rotateTokenBody,
+    summary:
+      "Use an approved request's one-time grant: rotate the token now, on the terms the approver fixed",
+    body: NONE,
     response: grantedRotation,
     status: 201,
     query: NONE,
-    operation: (s, caller, { id, requestId, body }) =>
-      s.executeRotation(caller, id, requestId, body),
+    operation: (s, caller, { id, requestId }) => s.executeRotation(caller, id, requestId),
   }),
   route({
     method: 'DELETE',
@@ -368,6 +369,10 @@ export async function handleRequest(event: unknown, service: TokenService): Prom
   }
   const request = parsed.data;
   const requestId = request.requestContext.requestId;
+  const rawProblem = rawParameterProblem(event);
+  if (rawProblem !== undefined) {
+    return { route: 'unmatched', requestId, response: errorResponse(400, rawProblem) };
+  }
   const route = ROUTES.find((r) => r.method === request.httpMethod && r.path === request.resource);
   if (route === undefined) {
     return { route: 'unmatched', requestId, response: errorResponse(404, 'No such route') };
@@ -379,7 +384,17 @@ export async function handleRequest(event: unknown, service: TokenService): Prom
     return { route: name, requestId, response: errorResponse(401, 'Unauthorized') };
   }
   try {
-    const result = await route.serve(service, caller, request);
+    // Every route behind the authorizer re-checks its caller first: a cached Allow policy is
+    // not proof that the token is still valid, nor current.
+    const acting =
+      route.public === true
+        ? caller
+        : await service.authenticate(
+            caller,
+            headerValue(request.headers, 'authorization'),
+            route.method === 'GET' ? 'read' : 'write',
+          );
+    const result = await route.serve(service, acting, request);
     return { route: name, requestId, response: json(route.status, result) };
   } catch (error) {
     return { route: name, requestId, ...failure(error) };
@@ -392,7 +407,7 @@ function anonymous(requestId: string): Caller {
 }
 
 function failure(error: unknown): { response: HttpResponse; error?: unknown } {
-  if (error instanceof BadRequest) return { response: errorResponse(400, error.message) };
+  if (error instanceof BadRequest) return { response: errorResponse(error.status, error.message) };
   if (error instanceof ApiError) return { response: errorResponse(error.status, error.message) };
   if (error instanceof TokenStoreError) {
     switch (error.code) {

@@ -7,7 +7,9 @@
  * - every change is audited by the store in the same transaction; refused changes are audited
  *   with outcome `failure`.
  */
+import { callerRefusal, type Access } from '../authz/caller-access';
 import { ADMIN_SCOPE } from '../authz/routes';
+import { bearerToken } from '../authz/token-authorizer';
 import type { AuditContext } from '../store/audit';
 import { TokenStoreError } from '../store/errors';
 import type { TokenStore } from '../store/token-store';
@@ -21,6 +23,7 @@ import {
   parseToken,
 } from '../token/format';
 import { effectiveEnd, type NewToken, type TokenRecord } from '../token/record';
+import { approvedTerms, grantedTerms, lifetimeDays } from '../token/rotation-grant';
 import { evaluateRecord } from '../token/verify';
 import type { z } from 'zod/mini';
 import type {
@@ -52,6 +55,8 @@ export interface Caller {
    * re-check. API callers are always tokens.
    */
   readonly operator?: boolean;
+  /** The calling token's record as `authenticate` re-read it (absent for an operator). */
+  readonly record?: TokenRecord;
 }
 
 export class ApiError extends Error {
@@ -121,6 +126,7 @@ export function view(record: TokenRecord): TokenView {
     useCount: record.useCount,
     kind: record.kind,
     tokenLifetimeDays: record.tokenLifetimeDays,
+    tokenExpiresBy: record.tokenExpiresBy,
     exchangedFor: record.exchangedFor,
     exchangedAt: record.exchangedAt,
     rotationPolicy: record.rotationPolicy,
@@ -130,8 +136,50 @@ export function view(record: TokenRecord): TokenView {
 export class TokenService {
   constructor(private readonly deps: TokenServiceDeps) {}
 
+  /**
+   * Re-read the calling token (one consistent GetItem by the hash of the presented token) and
+   * refuse, audited, unless it may still act: see `callerRefusal`. Every management route goes
+   * through here before its operation runs; the returned caller carries the fresh record.
+   */
+  async authenticate(
+    caller: Caller,
+    authorization: string | undefined,
+    access: Access,
+  ): Promise<Caller> {
+    if (caller.operator === true) return caller;
+    const record = await this.callerRecord(caller, authorization);
+    const verdict = evaluateRecord(record, this.deps.now());
+    const refusal = callerRefusal(verdict, access);
+    if (refusal !== undefined || !verdict.allowed) {
+      const message = refusal?.message ?? 'The calling token is not valid';
+      if (record !== undefined) {
+        await this.recordRefusal(caller, 'caller.refused', record, message, { access });
+      }
+      throw new ApiError(refusal?.status ?? 401, message);
+    }
+    const fresh = verdict.record;
+    return { ...caller, owner: fresh.owner, scopes: fresh.scopes, record: fresh };
+  }
+
+  /**
+   * The calling token's record: by the hash of the presented token when the request carries it
+   * (API Gateway passes the header on), else by the authorizer's token id. A header naming a
+   * token other than the authorizer's is not the caller: nothing.
+   */
+  private async callerRecord(
+    caller: Caller,
+    authorization: string | undefined,
+  ): Promise<TokenRecord | undefined> {
+    const presented = bearerToken(authorization);
+    if (presented === undefined) return this.deps.store.getById(caller.tokenId);
+    const parsed = parseToken(presented, this.deps.prefix ?? DEFAULT_TOKEN_PREFIX);
+    if (!parsed.ok) return undefined;
+    const record = await this.deps.store.getByHash(hashToken(parsed.token), { consistent: true });
+    return record?.tokenId === caller.tokenId ? record : undefined;
+  }
+
   async me(caller: Caller) {
-    const record = await this.deps.store.getById(caller.tokenId);
+    const record = caller.record ?? (await this.deps.store.getById(caller.tokenId));
     if (record === undefined) throw new ApiError(404, 'The calling token no longer exists');
     return {
       tokenId: record.tokenId,
@@ -152,7 +200,7 @@ export class TokenService {
       (body.rotationPolicy !== undefined && !isAdmin(caller)
         ? 'Only an admin can set a rotation policy'
         : undefined);
-    const limits = refusal === undefined ? await this.issuerLimits(caller) : {};
+    const limits = this.issuerLimits(caller);
     await this.refuseUnless(caller, 'token.create', owner, refusal ?? limits.refusal);
     const expiresAt = earliest(
       new Date(now.getTime() + body.expiresInDays * DAY_MS),
@@ -183,9 +231,13 @@ export class TokenService {
    */
   async createBootstrap(caller: Caller, body: z.infer<typeof createBootstrapBody>) {
     const refusal = isAdmin(caller) ? undefined : 'Only an admin can issue bootstrap tokens';
-    const limits = refusal === undefined ? await this.issuerLimits(caller) : {};
+    const limits = this.issuerLimits(caller);
     await this.refuseUnless(caller, 'token.bootstrap', body.owner, refusal ?? limits.refusal);
     const now = this.deps.now();
+    const expiresAt = earliest(
+      new Date(now.getTime() + body.expiresInMinutes * 60_000),
+      limits.expiresBy,
+    );
     const token = generateToken(this.deps.prefix ?? DEFAULT_TOKEN_PREFIX);
     const record = await this.deps.store.create(
       {
@@ -196,9 +248,11 @@ export class TokenService {
         scopes: body.scopes,
         hint: displayHint(token),
         createdAt: now,
-        expiresAt: new Date(now.getTime() + body.expiresInMinutes * 60_000),
+        expiresAt,
         kind: 'bootstrap',
         tokenLifetimeDays: body.tokenExpiresInDays,
+        // The token it becomes does not outlive the admin token that issued it either.
+        ...(limits.expiresBy === undefined ? {} : { tokenExpiresBy: limits.expiresBy }),
         ...(body.rotationPolicy === undefined ? {} : { rotationPolicy: body.rotationPolicy }),
       },
       this.context(caller),
@@ -221,7 +275,7 @@ export class TokenService {
     body: z.infer<typeof exchangeBody>,
     requestId: string,
   ) {
-    const presented = /^[Bb]earer +(\S+) *$/.exec(authorization ?? '')?.[1];
+    const presented = bearerToken(authorization);
     const parsed = parseToken(presented ?? '', this.deps.prefix ?? DEFAULT_TOKEN_PREFIX);
     if (!parsed.ok) {
       throw new ApiError(401, 'Send the bootstrap token as "Authorization: Bearer sk_…"');
@@ -271,7 +325,10 @@ export class TokenService {
           scopes,
           hint: displayHint(token),
           createdAt: now,
-          expiresAt: new Date(now.getTime() + (body.expiresInDays ?? maxDays) * DAY_MS),
+          expiresAt: earliest(
+            new Date(now.getTime() + (body.expiresInDays ?? maxDays) * DAY_MS),
+            bootstrap.tokenExpiresBy === undefined ? undefined : new Date(bootstrap.tokenExpiresBy),
+          ),
           ...(body.metadata === undefined ? {} : { metadata: body.metadata }),
           ...(bootstrap.rotationPolicy === undefined
             ? {}
@@ -337,7 +394,7 @@ export class TokenService {
     const current = await this.visible(caller, tokenId);
     refuseApiRotation(current);
     const refusal = this.mayIssue(caller, current.owner, current.scopes);
-    const limits = refusal === undefined ? await this.issuerLimits(caller) : {};
+    const limits = this.issuerLimits(caller);
     await this.refuseUnless(
       caller,
       'token.rotate',
@@ -345,7 +402,11 @@ export class TokenService {
       refusal ?? limits.refusal,
       current.tokenId,
     );
-    const next = this.successorOf(current, body, limits.expiresBy);
+    const next = this.successorOf(
+      current,
+      { graceDays: body.graceDays, lifetimeMs: lifetimeMs(current, body.expiresInDays) },
+      limits.expiresBy,
+    );
     const { predecessor, successor } = await this.deps.store.replace(
       current.tokenHash,
       next.input,
@@ -357,22 +418,18 @@ export class TokenService {
 
   /**
    * A successor of `current`: same name, owner, scopes, metadata and rotation policy; the
-   * lifetime asked for, else the current one's (capped at `expiresBy`); and its grace deadline.
+   * lifetime given (capped at `expiresBy`); and the predecessor's grace deadline.
    */
   private successorOf(
     current: TokenRecord,
-    body: z.infer<typeof rotateTokenBody>,
+    terms: { lifetimeMs: number; graceDays: number },
     expiresBy?: Date,
   ): { token: string; input: NewToken; graceUntil: Date } {
     const now = this.deps.now();
-    const lifetimeMs =
-      body.expiresInDays === undefined
-        ? Date.parse(current.expiresAt) - Date.parse(current.createdAt)
-        : body.expiresInDays * DAY_MS;
     const token = generateToken(this.deps.prefix ?? DEFAULT_TOKEN_PREFIX);
     return {
       token,
-      graceUntil: new Date(now.getTime() + body.graceDays * DAY_MS),
+      graceUntil: new Date(now.getTime() + terms.graceDays * DAY_MS),
       input: {
         tokenHash: hashToken(token),
         tokenId: generateTokenId(),
@@ -381,7 +438,7 @@ export class TokenService {
         scopes: current.scopes,
         hint: displayHint(token),
         createdAt: now,
-        expiresAt: earliest(new Date(now.getTime() + lifetimeMs), expiresBy),
+        expiresAt: earliest(new Date(now.getTime() + terms.lifetimeMs), expiresBy),
         ...(current.metadata === undefined ? {} : { metadata: current.metadata }),
         ...(current.rotationPolicy === undefined ? {} : { rotationPolicy: current.rotationPolicy }),
       },
@@ -437,7 +494,12 @@ export class TokenService {
     caller: Caller,
     tokenId: string,
     requestId: string,
-    decision: { approve: boolean; note?: string | undefined },
+    decision: {
+      approve: boolean;
+      note?: string | undefined;
+      expiresInDays?: number | undefined;
+      graceDays?: number | undefined;
+    },
   ) {
     const current = await this.visible(caller, tokenId);
     const action = decision.approve ? 'rotation.approve' : 'rotation.reject';
@@ -447,7 +509,7 @@ export class TokenService {
           current.rotationRequest.requestedBy === caller.tokenId
         ? 'A rotation request cannot be decided by the token that asked for it'
         : undefined;
-    const limits = refusal === undefined ? await this.issuerLimits(caller) : {};
+    const limits = this.issuerLimits(caller);
     await this.refuseUnless(
       caller,
       action,
@@ -463,6 +525,9 @@ export class TokenService {
           requestId,
           approve: decision.approve,
           ...(decision.note === undefined ? {} : { note: decision.note }),
+          ...(decision.approve
+            ? { terms: approvedTerms(current, decision, limits.expiresBy?.toISOString()) }
+            : {}),
         },
         this.context(caller),
       ),
@@ -475,12 +540,7 @@ export class TokenService {
    * transaction. A used or expired grant is refused and audited. A rotation that fails leaves
    * the old token working and marks the request failed, so it cannot be half-used later.
    */
-  async executeRotation(
-    caller: Caller,
-    tokenId: string,
-    requestId: string,
-    body: z.infer<typeof rotateTokenBody>,
-  ) {
+  async executeRotation(caller: Caller, tokenId: string, requestId: string) {
     const current = await this.visible(caller, tokenId);
     // The new token goes to whoever asked for it (or an admin), not to any token of the owner.
     const requester = current.rotationRequest?.requestedBy;
@@ -488,17 +548,23 @@ export class TokenService {
       requester === undefined || requester === caller.tokenId || isAdmin(caller)
         ? undefined
         : 'Only the token that asked for this rotation, or an admin, can use its grant';
-    const limits = refusal === undefined ? await this.issuerLimits(caller) : {};
-    await this.refuseUnless(
-      caller,
-      'rotation.execute',
-      current.owner,
-      refusal ?? limits.refusal,
-      tokenId,
-      { requestId },
+    await this.refuseUnless(caller, 'rotation.execute', current.owner, refusal, tokenId, {
+      requestId,
+    });
+    // What executes is what the admin approved (terms fixed at approval), not what the caller
+    // asks for now: no lifetime or grace comes from this request.
+    const terms =
+      current.rotationRequest?.requestId === requestId
+        ? grantedTerms(current, current.rotationRequest)
+        : approvedTerms(current, {}, undefined);
+    const next = this.successorOf(
+      current,
+      {
+        lifetimeMs: terms.successorLifetimeDays * DAY_MS,
+        graceDays: terms.successorGraceDays,
+      },
+      terms.successorExpiresBy === undefined ? undefined : new Date(terms.successorExpiresBy),
     );
-    // The admin's approval stands for the issuing rules: no cap at the caller's expiry.
-    const next = this.successorOf(current, body);
     let result;
     try {
       result = await this.deps.store.executeRotationGrant(
@@ -692,22 +758,17 @@ export class TokenService {
   }
 
   /**
-   * A token that issues tokens must itself still be valid and current: API Gateway may serve a
-   * revoked or rotated-out caller from its policy cache for minutes, and such a token must not
-   * mint a fresh one that outlives its revocation. A non-admin's new token never outlives its
-   * creator either: its expiry is capped at the creator's.
+   * No token issued through the API outlives the token that issues it, admins included (as
+   * Vault's child tokens): a leaked token must not mint a longer-lived foothold that survives
+   * its own revocation or expiry. `authenticate` has already refused callers that are no
+   * longer valid and current. An operator (direct table access, IAM) is not capped.
    */
-  private async issuerLimits(caller: Caller): Promise<{ refusal?: string; expiresBy?: Date }> {
+  private issuerLimits(caller: Caller): { refusal?: string; expiresBy?: Date } {
     if (caller.operator === true) return {};
-    const record = await this.deps.store.getById(caller.tokenId);
-    const verdict = evaluateRecord(record, this.deps.now());
-    if (!verdict.allowed) {
-      return { refusal: `The calling token is ${verdict.reason}: it cannot issue tokens` };
+    if (caller.record === undefined) {
+      return { refusal: 'The calling token was not re-checked: it cannot issue tokens' };
     }
-    if (verdict.inGrace) {
-      return { refusal: 'The calling token was rotated out: it cannot issue tokens' };
-    }
-    return isAdmin(caller) ? {} : { expiresBy: new Date(verdict.record.expiresAt) };
+    return { expiresBy: new Date(caller.record.expiresAt) };
   }
 
   private mayIssue(caller: Caller, owner: string, scopes: readonly string[]): string | undefined {
@@ -791,4 +852,9 @@ function rotated(successor: TokenRecord, predecessor: TokenRecord, token: string
 
 function earliest(date: Date, limit: Date | undefined): Date {
   return limit !== undefined && limit < date ? limit : date;
+}
+
+/** The successor's lifetime: the one asked for, else the current token's own. */
+function lifetimeMs(current: TokenRecord, expiresInDays: number | undefined): number {
+  return (expiresInDays ?? lifetimeDays(current)) * DAY_MS;
 }

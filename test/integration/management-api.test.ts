@@ -247,12 +247,15 @@ describe('management API: tenant isolation', () => {
     const rotatedOut = await w.call(other, 'POST', '/tokens', { body });
 
     expect(revoked).toMatchObject({
-      status: 403,
-      body: { message: 'The calling token is revoked: it cannot issue tokens' },
+      status: 401,
+      body: { message: 'The calling token is revoked' },
     });
     expect(rotatedOut).toMatchObject({
       status: 403,
-      body: { message: 'The calling token was rotated out: it cannot issue tokens' },
+      body: {
+        message:
+          'The calling token was rotated out (replaced by tok_next): until its grace period ends it may only read',
+      },
     });
     expect((await w.counts()).tokens).toBe(before.tokens);
   });
@@ -508,7 +511,7 @@ describe('management API: bad input', () => {
       '/tokens',
       { query: { limit: '1000' } },
       400,
-      'Invalid query: limit: must be at most 100',
+      'Invalid query: limit: must be a whole number from 1 to 100',
     ],
     [
       'tampered cursor',
@@ -588,7 +591,7 @@ describe('management API: bad input', () => {
       '/tokens',
       { query: { owner: 'platform', limit: 'abc' } },
       400,
-      'Invalid query: limit must be a number',
+      'Invalid query: limit: must be a whole number from 1 to 100',
     ],
     [
       'a token pasted into the name',

@@ -28,11 +28,16 @@ export interface ApiReply {
   readonly text: string;
 }
 
+/** Who calls: the authorizer's context for a token, and its plaintext when the test has it. */
+export type ApiCaller = Pick<TokenRecord, 'tokenId' | 'owner' | 'scopes'> & {
+  readonly plaintext?: string;
+};
+
 /** The proxy event API Gateway sends for `METHOD /path` (concrete path, e.g. /tokens/tok_x). */
 export function proxyEvent(
   method: string,
   path: string,
-  caller: Pick<TokenRecord, 'tokenId' | 'owner' | 'scopes'> | undefined,
+  caller: ApiCaller | undefined,
   call: ApiCall = {},
 ) {
   // The resource template API Gateway would pick (/tokens/{id}, /tokens/exchange, …).
@@ -44,7 +49,12 @@ export function proxyEvent(
     path,
     pathParameters: Object.keys(params).length === 0 ? null : params,
     queryStringParameters: call.query ?? null,
-    headers: { 'content-type': 'application/json', ...call.headers },
+    headers: {
+      'content-type': 'application/json',
+      // API Gateway passes the header the authorizer read on to the backend.
+      ...(caller?.plaintext === undefined ? {} : { authorization: `Bearer ${caller.plaintext}` }),
+      ...call.headers,
+    },
     body: call.rawBody ?? (call.body === undefined ? null : JSON.stringify(call.body)),
     isBase64Encoded: false,
     requestContext: {
@@ -80,7 +90,7 @@ export function apiClient(
     ...(options.pageSize === undefined ? {} : { pageSize: options.pageSize }),
   });
   return async (
-    caller: Pick<TokenRecord, 'tokenId' | 'owner' | 'scopes'> | undefined,
+    caller: ApiCaller | undefined,
     method: string,
     path: string,
     call: ApiCall = {},
