@@ -10,6 +10,7 @@ import { randomUUID } from 'node:crypto';
 import { userInfo } from 'node:os';
 import { StageCacheFlusher } from '../shared/api/cache-flusher';
 import { BadRequest, validate } from '../shared/api/http';
+import { isReservedKey, RESERVED_KEY_MESSAGE } from '../shared/api/strict-input';
 import {
   approveBody,
   auditQuery,
@@ -53,6 +54,12 @@ export class CliError extends Error {
     super(message);
     this.name = 'CliError';
   }
+}
+
+interface DecideOptions {
+  readonly note?: string;
+  readonly expiresInDays?: string;
+  readonly graceDays?: string;
 }
 
 export function buildProgram(io: CliIo): Command {
@@ -437,16 +444,33 @@ export function buildProgram(io: CliIo): Command {
       .argument('<tokenId>', 'tok_…')
       .argument('<requestId>', 'rrq_…')
       .option('--note <text>', 'for the audit trail (required to reject)')
-      .action(async (tokenId: string, requestId: string, options: { note?: string }) => {
+      .option(
+        '--expires-in-days <days>',
+        "approve: the successor's lifetime (default: the token's)",
+      )
+      .option('--grace-days <days>', 'approve: how long the replaced token keeps working')
+      .action(async (tokenId: string, requestId: string, options: DecideOptions) => {
         const { store, caller, options: global } = context();
         const params = validate(rotationRequestParams, { id: tokenId, requestId }, 'arguments');
-        const note =
+        const terms =
           verdict === 'approve'
-            ? validate(approveBody, { note: options.note }, 'options').note
-            : validate(rejectBody, { reason: options.note }, 'options').reason;
+            ? validate(
+                approveBody,
+                {
+                  note: options.note,
+                  ...(options.expiresInDays === undefined
+                    ? {}
+                    : { expiresInDays: wholeNumber(options.expiresInDays, '--expires-in-days') }),
+                  ...(options.graceDays === undefined
+                    ? {}
+                    : { graceDays: wholeNumber(options.graceDays, '--grace-days') }),
+                },
+                'options',
+              )
+            : { note: validate(rejectBody, { reason: options.note }, 'options').reason };
         const decided = await service(store).decideRotation(caller, params.id, params.requestId, {
           approve: verdict === 'approve',
-          note,
+          ...terms,
         });
         print(global.json, decided, () =>
           decided.state === 'approved'
@@ -525,7 +549,10 @@ function keyValues(entries: readonly string[]): Record<string, string> {
     entries.map((entry) => {
       const at = entry.indexOf('=');
       if (at <= 0) throw new BadRequest('--meta entries look like key=value');
-      return [entry.slice(0, at), entry.slice(at + 1)];
+      const key = entry.slice(0, at);
+      // Checked here, on the raw key: the schema never sees a `__proto__` entry.
+      if (isReservedKey(key)) throw new BadRequest(`--meta ${RESERVED_KEY_MESSAGE}`);
+      return [key, entry.slice(at + 1)];
     }),
   );
 }

@@ -7,7 +7,9 @@ import * as z from 'zod/mini';
 import { auditEventSchema } from '../store/audit';
 import { findTokens } from '../token/format';
 import { OPEN_REQUEST_STATES, rotationRequestSchema, TOKEN_STATUSES } from '../token/record';
+import { DEFAULT_GRACE_DAYS } from '../token/rotation-grant';
 import { rotationPolicySchema } from '../token/rotation-policy';
+import { isCalendarDate, isReservedKey, RESERVED_KEY_MESSAGE } from './strict-input';
 
 export const MAX_LIFETIME_DAYS = 730;
 export const MAX_GRACE_DAYS = 30;
@@ -34,7 +36,9 @@ const nameSchema = text(
 ).check(noToken);
 const metadataSchema = z
   .record(
-    text(/^[\w.-]{1,64}$/, 'keys must be 1–64 letters, digits, ".", "_" or "-"'),
+    text(/^[\w.-]{1,64}$/, 'keys must be 1–64 letters, digits, ".", "_" or "-"').check(
+      z.refine((key) => !isReservedKey(key), { message: RESERVED_KEY_MESSAGE }),
+    ),
     z.string().check(z.maxLength(256, 'values must be at most 256 characters'), noToken),
   )
   .check(z.refine((m) => Object.keys(m).length <= 20, { message: 'must have at most 20 entries' }));
@@ -102,7 +106,7 @@ export const exchangeBody = z.strictObject({
 
 export const rotateTokenBody = z.strictObject({
   /** How long the replaced token keeps working (never past its own expiry). */
-  graceDays: z._default(days(0, MAX_GRACE_DAYS), 7),
+  graceDays: z._default(days(0, MAX_GRACE_DAYS), DEFAULT_GRACE_DAYS),
   /** Lifetime of the new token; default: the replaced token's lifetime. */
   expiresInDays: z.optional(days(1, MAX_LIFETIME_DAYS)),
 });
@@ -126,7 +130,10 @@ export const emergencyRevokeBody = z
   );
 
 const pageQuery = {
-  limit: z.optional(z.coerce.number().check(z.int(), z.gte(1), z.lte(100, 'must be at most 100'))),
+  // Plain decimal only: Number() would also take "0x5", "1e1", " 5" or "5.0".
+  limit: z.optional(
+    z.pipe(text(/^(?:[1-9]\d?|100)$/, 'must be a whole number from 1 to 100'), z.transform(Number)),
+  ),
   cursor: z.optional(z.string().check(z.minLength(1), z.maxLength(2000))),
 };
 
@@ -146,7 +153,11 @@ export const auditQuery = z
     targetId: z.optional(
       text(/^(?:tok_[0-9A-Za-z]{16}|owner:[a-z0-9][a-z0-9._-]{0,63})$/, 'must be tok_… or owner:…'),
     ),
-    day: z.optional(text(/^\d{4}-\d{2}-\d{2}$/, 'must be a date like 2026-11-23')),
+    day: z.optional(
+      text(/^\d{4}-\d{2}-\d{2}$/, 'must be a date like 2026-11-23').check(
+        z.refine(isCalendarDate, { message: 'must be a real calendar date, like 2026-11-23' }),
+      ),
+    ),
     ...pageQuery,
   })
   .check(
@@ -173,7 +184,17 @@ const why = (min: number) =>
     );
 
 export const rotationRequestBody = z.strictObject({ reason: why(3) });
-export const approveBody = z.strictObject({ note: z.optional(why(1)) });
+/**
+ * The approver fixes what the grant rotates into; whoever uses it (…/execute) cannot change it.
+ * The successor never outlives the approving token.
+ */
+export const approveBody = z.strictObject({
+  note: z.optional(why(1)),
+  /** The successor's lifetime; default: the token's own lifetime. */
+  expiresInDays: z.optional(days(1, MAX_LIFETIME_DAYS)),
+  /** How long the replaced token keeps working; default: the deployment's default grace. */
+  graceDays: z.optional(days(0, MAX_GRACE_DAYS)),
+});
 export const rejectBody = z.strictObject({ reason: why(3) });
 
 export const listRotationRequestsQuery = z.strictObject({
@@ -202,6 +223,7 @@ export const tokenView = z.object({
   useCount: z.optional(z.number()),
   kind: z.optional(z.enum(['bootstrap'])),
   tokenLifetimeDays: z.optional(z.number()),
+  tokenExpiresBy: z.optional(z.string()),
   exchangedFor: z.optional(z.string()),
   exchangedAt: z.optional(z.string()),
   rotationPolicy: z.optional(rotationPolicySchema),

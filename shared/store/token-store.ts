@@ -43,6 +43,7 @@ import {
   TokenStoreError,
 } from './errors';
 import { AUDIT_INDEX, LIVE_PARTITION, TOKEN_INDEX } from './schema';
+import type { GrantTerms } from '../token/rotation-grant';
 
 export interface TokenStoreOptions {
   readonly client: DynamoDBClient;
@@ -203,7 +204,7 @@ export class TokenStore {
    */
   async decideRotation(
     tokenHash: string,
-    decision: { requestId: string; approve: boolean; note?: string },
+    decision: { requestId: string; approve: boolean; note?: string; terms?: GrantTerms },
     context: AuditContext,
   ): Promise<ChangeResult> {
     return this.change('decideRotation', tokenHash, context, (current, now) => {
@@ -235,7 +236,7 @@ export class TokenStore {
         decidedBy: context.actor,
         decidedAt: at,
         ...(decision.note === undefined ? {} : { decisionNote: decision.note }),
-        ...(decision.approve ? { grantExpiresAt } : { closedAt: at }),
+        ...(decision.approve ? { grantExpiresAt, ...decision.terms } : { closedAt: at }),
       };
       return {
         update: {
@@ -261,7 +262,7 @@ export class TokenStore {
           outcome: 'success',
           details: {
             requestId: request.requestId,
-            ...(decision.approve ? { grantExpiresAt } : {}),
+            ...(decision.approve ? { grantExpiresAt, ...termDetails(decision.terms) } : {}),
           },
         },
       };
@@ -495,6 +496,7 @@ export class TokenStore {
       rotationId: pending?.rotationId,
       kind: input.kind,
       tokenLifetimeDays: input.tokenLifetimeDays,
+      tokenExpiresBy: input.tokenExpiresBy?.toISOString(),
       rotationPolicy: input.rotationPolicy,
       secretId: input.secretId,
     };
@@ -1402,6 +1404,18 @@ function grantRefusal(
     );
   }
   return undefined;
+}
+
+/** A grant's terms as audit details (strings only). */
+function termDetails(terms: GrantTerms | undefined): Record<string, string> {
+  if (terms === undefined) return {};
+  return {
+    successorLifetimeDays: String(terms.successorLifetimeDays),
+    successorGraceDays: String(terms.successorGraceDays),
+    ...(terms.successorExpiresBy === undefined
+      ? {}
+      : { successorExpiresBy: terms.successorExpiresBy }),
+  };
 }
 
 function isOpen(state: RequestState): boolean {

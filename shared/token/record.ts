@@ -41,6 +41,14 @@ export const rotationRequestSchema = z.object({
   decisionNote: z.optional(z.string()),
   /** Approved: the one-time grant must be used before this. */
   grantExpiresAt: z.optional(isoTimestamp),
+  /**
+   * Approved: what the grant rotates into, fixed by the approver (see rotation-grant.ts): the
+   * successor's lifetime in days (the predecessor's own unless the approver set one), never
+   * past `successorExpiresBy` (the approving token's expiry), and the predecessor's grace.
+   */
+  successorLifetimeDays: z.optional(z.number().check(z.gt(0))),
+  successorExpiresBy: z.optional(isoTimestamp),
+  successorGraceDays: z.optional(z.int().check(z.gte(0))),
   executedBy: z.optional(z.string()),
   executedAt: z.optional(isoTimestamp),
   successorId: z.optional(z.string()),
@@ -85,6 +93,8 @@ export const tokenRecordSchema = z.object({
   kind: z.optional(z.enum(['bootstrap'])),
   /** Bootstrap: lifetime in days of the token it is exchanged for. */
   tokenLifetimeDays: z.optional(z.int().check(z.gte(1))),
+  /** Bootstrap: the token it is exchanged for never outlives this (its issuer's expiry). */
+  tokenExpiresBy: z.optional(isoTimestamp),
   /** Bootstrap: the token it was exchanged for, and when. */
   exchangedFor: z.optional(z.string()),
   exchangedAt: z.optional(isoTimestamp),
@@ -113,6 +123,7 @@ export interface NewToken {
   readonly rotatedFrom?: string;
   readonly kind?: 'bootstrap';
   readonly tokenLifetimeDays?: number;
+  readonly tokenExpiresBy?: Date;
   readonly rotationPolicy?: RotationPolicy;
   readonly secretId?: string;
 }

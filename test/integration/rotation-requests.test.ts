@@ -55,7 +55,8 @@ async function world(options: { store?: TokenStore } = {}) {
   // The team's management token: it holds the target's scopes, so it may ask for its rotation.
   const owner = await seed(store, 'team-a', ['tokens:read', 'orders:read'], t0, 30);
   const admin = await seed(store, 'platform', ['admin'], t0);
-  const approver = await seed(store, 'platform', ['admin'], t0);
+  // Long-lived, so that its own expiry (which caps what it approves) does not bite here.
+  const approver = await seed(store, 'platform', ['admin'], t0, 365);
   const verify = (token: string) =>
     verifyToken(token, { lookup: (h) => store.getByHash(h, { consistent: true }), now });
   const audit = async (tokenId: string) =>
@@ -69,9 +70,8 @@ async function world(options: { store?: TokenStore } = {}) {
   };
   const base = (requestId: string) => `/tokens/${target.tokenId}/rotation-requests/${requestId}`;
   const approve = (requestId: string, by = approver) =>
-    call(by, 'POST', `${base(requestId)}/approve`, { body: {} });
-  const execute = (requestId: string, by = owner) =>
-    call(by, 'POST', `${base(requestId)}/execute`, { body: { graceDays: 1 } });
+    call(by, 'POST', `${base(requestId)}/approve`, { body: { graceDays: 1 } });
+  const execute = (requestId: string, by = owner) => call(by, 'POST', `${base(requestId)}/execute`);
   return {
     store,
     call,

@@ -1,0 +1,54 @@
+/**
+ * What an approved rotation request rotates into. The approver fixes it when approving, so
+ * whoever uses the grant later cannot stretch it: the successor's lifetime is the predecessor's
+ * own unless the approver sets one, it never outlives the approving token, and the
+ * predecessor's grace is the deployment's default unless the approver sets it.
+ */
+import type { RotationRequest, TokenRecord } from './record';
+
+const DAY_MS = 86_400_000;
+
+/** The grace a rotated-out token keeps when nobody says otherwise (the API's default too). */
+export const DEFAULT_GRACE_DAYS = 7;
+
+export interface GrantTerms {
+  readonly successorLifetimeDays: number;
+  readonly successorGraceDays: number;
+  /** The approving token's expiry; absent for an operator with direct table access. */
+  readonly successorExpiresBy?: string;
+}
+
+/** A token's own lifetime, in days (fractional when it was capped at its issuer's expiry). */
+export function lifetimeDays(record: Pick<TokenRecord, 'createdAt' | 'expiresAt'>): number {
+  return (Date.parse(record.expiresAt) - Date.parse(record.createdAt)) / DAY_MS;
+}
+
+/** The terms an approval grants, from what the approver asked for and its own expiry. */
+export function approvedTerms(
+  current: Pick<TokenRecord, 'createdAt' | 'expiresAt'>,
+  asked: { readonly expiresInDays?: number | undefined; readonly graceDays?: number | undefined },
+  approverExpiresAt: string | undefined,
+): GrantTerms {
+  return {
+    successorLifetimeDays: asked.expiresInDays ?? lifetimeDays(current),
+    successorGraceDays: asked.graceDays ?? DEFAULT_GRACE_DAYS,
+    ...(approverExpiresAt === undefined ? {} : { successorExpiresBy: approverExpiresAt }),
+  };
+}
+
+/**
+ * The terms a grant carries. A grant approved before terms were recorded gets the defaults:
+ * the predecessor's own lifetime and the default grace.
+ */
+export function grantedTerms(
+  current: Pick<TokenRecord, 'createdAt' | 'expiresAt'>,
+  request: RotationRequest,
+): GrantTerms {
+  return {
+    successorLifetimeDays: request.successorLifetimeDays ?? lifetimeDays(current),
+    successorGraceDays: request.successorGraceDays ?? DEFAULT_GRACE_DAYS,
+    ...(request.successorExpiresBy === undefined
+      ? {}
+      : { successorExpiresBy: request.successorExpiresBy }),
+  };
+}

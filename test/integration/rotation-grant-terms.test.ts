@@ -1,0 +1,149 @@
+/**
+ * What an admin approves is what executes: the successor's lifetime and the predecessor's grace
+ * are fixed at approval, and whoever uses the grant cannot change them. The lifetime is the
+ * token's own unless the approver sets one, and never outlives the approving token; the grace
+ * is the deployment's default unless the approver sets it.
+ */
+import { describe, expect, it } from 'vitest';
+import { z } from 'zod';
+import { DEFAULT_GRACE_DAYS } from '../../shared/token/rotation-grant';
+import { apiClient } from '../support/api';
+import { useDynamo } from '../support/dynamo';
+import { DAY_MS, seedCaller } from '../support/tokens';
+
+const dynamo = useDynamo();
+
+const granted = z.object({
+  tokenId: z.string(),
+  createdAt: z.string(),
+  expiresAt: z.string(),
+  predecessor: z.object({ tokenId: z.string(), worksUntil: z.string() }),
+});
+
+/** A team token of `days` days, a sibling of the team that may ask for its rotation, an admin. */
+async function world(options: { days: number; adminDays?: number }) {
+  const store = dynamo.store();
+  const call = apiClient(store);
+  const now = new Date();
+  const target = await seedCaller(store, 'team-a', ['orders:read'], {
+    now,
+    expiresInDays: options.days,
+  });
+  const sibling = await seedCaller(store, 'team-a', ['orders:read', 'tokens:read']);
+  const admin = await seedCaller(store, 'platform', ['admin'], {
+    now,
+    expiresInDays: options.adminDays ?? 365,
+  });
+  const base = async () => {
+    const asked = await call(sibling, 'POST', `/tokens/${target.tokenId}/rotation-requests`, {
+      body: { reason: 'the CI log printed it' },
+    });
+    expect(asked.status).toBe(201);
+    return `/tokens/${target.tokenId}/rotation-requests/${String(asked.body['requestId'])}`;
+  };
+  return { store, call, target, sibling, admin, base };
+}
+
+const days = (from: string, to: string) => (Date.parse(to) - Date.parse(from)) / DAY_MS;
+
+describe('rotation grants: the approver fixes the terms', () => {
+  it('refuses terms sent with the execution and writes nothing (the reported 1-day → 730-day shape)', async () => {
+    const w = await world({ days: 1 });
+    const base = await w.base();
+    expect((await w.call(w.admin, 'POST', `${base}/approve`, { body: {} })).status).toBe(200);
+    const before = await dynamo.scanAll(dynamo.tables().tokens);
+
+    for (const body of [
+      { expiresInDays: 730 },
+      { graceDays: 0 },
+      { expiresInDays: 730, graceDays: 0 },
+    ]) {
+      const reply = await w.call(w.sibling, 'POST', `${base}/execute`, { body });
+      expect(reply.status).toBe(400);
+      expect(String(reply.body['message'])).toMatch(/unknown field/);
+    }
+    expect(await dynamo.scanAll(dynamo.tables().tokens)).toEqual(before);
+  });
+
+  it("by default rotates into the token's own lifetime and leaves its holder the default grace", async () => {
+    const w = await world({ days: 1 });
+    const base = await w.base();
+    const approved = await w.call(w.admin, 'POST', `${base}/approve`, { body: {} });
+    expect(approved.body).toMatchObject({
+      successorLifetimeDays: 1,
+      successorGraceDays: DEFAULT_GRACE_DAYS,
+    });
+
+    const reply = await w.call(w.sibling, 'POST', `${base}/execute`);
+
+    expect(reply.status).toBe(201);
+    const next = granted.parse(reply.body);
+    expect(days(next.createdAt, next.expiresAt)).toBeCloseTo(1, 5);
+    // The grace never extends the predecessor past its own (1-day) expiry.
+    const predecessor = await w.store.getById(w.target.tokenId);
+    expect(next.predecessor.worksUntil).toBe(predecessor?.expiresAt);
+    expect(predecessor?.graceUntil).toBeDefined();
+    expect(days(next.createdAt, predecessor?.graceUntil ?? '')).toBeCloseTo(DEFAULT_GRACE_DAYS, 3);
+  });
+
+  it('executes the lifetime and grace the approver set', async () => {
+    const w = await world({ days: 30 });
+    const base = await w.base();
+    const approved = await w.call(w.admin, 'POST', `${base}/approve`, {
+      body: { expiresInDays: 60, graceDays: 2, note: 'two days to roll over' },
+    });
+    expect(approved.status).toBe(200);
+
+    const next = granted.parse((await w.call(w.sibling, 'POST', `${base}/execute`)).body);
+
+    expect(days(next.createdAt, next.expiresAt)).toBeCloseTo(60, 5);
+    expect(days(next.createdAt, next.predecessor.worksUntil)).toBeCloseTo(2, 3);
+    const events = (await w.store.listAudit(w.target.tokenId)).items;
+    const approval = events.find((e) => e.action === 'rotation.approved');
+    expect(approval?.details).toMatchObject({
+      successorLifetimeDays: '60',
+      successorGraceDays: '2',
+    });
+  });
+
+  it('never rotates into a token that outlives the approving admin token', async () => {
+    const w = await world({ days: 30, adminDays: 10 });
+    const base = await w.base();
+    await w.call(w.admin, 'POST', `${base}/approve`, { body: { expiresInDays: 730 } });
+
+    const next = granted.parse((await w.call(w.sibling, 'POST', `${base}/execute`)).body);
+
+    expect(next.expiresAt).toBe((await w.store.getById(w.admin.tokenId))?.expiresAt);
+  });
+});
+
+describe('tokens minted by an admin token never outlive it', () => {
+  it('caps a created token, a rotated token, a bootstrap token and what it is exchanged for', async () => {
+    const store = dynamo.store();
+    const call = apiClient(store);
+    const admin = await seedCaller(store, 'platform', ['admin'], { expiresInDays: 5 });
+    const adminEnd = (await store.getById(admin.tokenId))?.expiresAt;
+
+    const created = await call(admin, 'POST', '/tokens', {
+      body: { name: 'svc', owner: 'team-a', scopes: ['orders:read'], expiresInDays: 365 },
+    });
+    const rotated = await call(admin, 'POST', `/tokens/${String(created.body['tokenId'])}/rotate`, {
+      body: { expiresInDays: 365 },
+    });
+    const boot = await call(admin, 'POST', '/tokens/bootstrap', {
+      body: { name: 'boot', owner: 'team-a', scopes: ['orders:read'], tokenExpiresInDays: 365 },
+    });
+    const exchanged = await call(undefined, 'POST', '/tokens/exchange', {
+      body: {},
+      headers: { authorization: `Bearer ${String(boot.body['token'])}` },
+    });
+
+    expect([created.status, rotated.status, boot.status, exchanged.status]).toEqual([
+      201, 201, 201, 201,
+    ]);
+    expect(created.body['expiresAt']).toBe(adminEnd);
+    expect(rotated.body['expiresAt']).toBe(adminEnd);
+    expect(boot.body['tokenExpiresBy']).toBe(adminEnd);
+    expect(exchanged.body['expiresAt']).toBe(adminEnd);
+  });
+});
