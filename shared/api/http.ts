@@ -4,6 +4,8 @@
  * never carries the request's values back (they could be secrets pasted in the wrong field).
  */
 import * as z from 'zod/mini';
+import { headerValue } from '../headers';
+import { rawEntryProblem } from './strict-input';
 import type { Caller } from './token-service';
 
 const stringMap = z.nullable(z.optional(z.record(z.string(), z.string())));
@@ -40,8 +42,12 @@ export interface HttpResponse {
   readonly body: string;
 }
 
+/** Something wrong with the request itself: 400, or 415 for a body that is not JSON. */
 export class BadRequest extends Error {
-  constructor(message: string) {
+  constructor(
+    message: string,
+    readonly status: 400 | 415 = 400,
+  ) {
     super(message);
     this.name = 'BadRequest';
   }
@@ -104,16 +110,53 @@ export function validate<T extends z.ZodMiniType>(
   throw new BadRequest(`Invalid ${what}: ${problems.join('; ')}`);
 }
 
-/** The JSON body of a request ({} when there is none). */
+/** `application/json`, or a `+json` type, with any parameters (`; charset=utf-8`). */
+const JSON_MEDIA_TYPE = /^application\/(?:[\w.-]+\+)?json[ \t]*(?:;.*)?$/i;
+
+/**
+ * The JSON body of a request ({} when there is none). A body must say it is JSON: a form or
+ * text body is a 415, not something to guess at. Every key and string in it is checked raw
+ * (see strict-input.ts), before any schema could drop or trip over it.
+ */
 export function jsonBody(event: ProxyEvent): unknown {
   if (event.body === undefined || event.body === null || event.body === '') return {};
+  if (!JSON_MEDIA_TYPE.test(headerValue(event.headers, 'content-type') ?? '')) {
+    throw new BadRequest('The request body must be JSON (Content-Type: application/json)', 415);
+  }
   const text =
     event.isBase64Encoded === true
       ? Buffer.from(event.body, 'base64').toString('utf8')
       : event.body;
+  let problem: string | undefined;
+  let parsed: unknown;
   try {
-    return JSON.parse(text);
+    parsed = JSON.parse(text, (key: string, value: unknown) => {
+      problem ??= rawEntryProblem(key, value);
+      return value;
+    });
   } catch {
     throw new BadRequest('The request body is not valid JSON');
   }
+  if (problem !== undefined) throw new BadRequest(`Invalid body: ${problem}`);
+  return parsed;
+}
+
+/**
+ * The query string and path parameters as API Gateway sent them, checked raw: the event schema
+ * would drop a `__proto__` key silently.
+ */
+export function rawParameterProblem(event: unknown): string | undefined {
+  for (const [field, what] of [
+    ['queryStringParameters', 'query'],
+    ['pathParameters', 'path'],
+  ] as const) {
+    const map: unknown =
+      typeof event === 'object' && event !== null ? Reflect.get(event, field) : undefined;
+    if (typeof map !== 'object' || map === null) continue;
+    for (const [key, value] of Object.entries(map)) {
+      const problem = rawEntryProblem(key, value);
+      if (problem !== undefined) return `Invalid ${what}: ${problem}`;
+    }
+  }
+  return undefined;
 }
