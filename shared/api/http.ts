@@ -4,6 +4,7 @@
  * never carries the request's values back (they could be secrets pasted in the wrong field).
  */
 import * as z from 'zod/mini';
+import { holdsToken } from '../token/format';
 import type { Caller } from './token-service';
 
 const stringMap = z.nullable(z.optional(z.record(z.string(), z.string())));
@@ -89,9 +90,14 @@ export function validate<T extends z.ZodMiniType>(
   const result = schema.safeParse(input, { reportInput: true });
   if (result.success) return result.data;
   const problems = result.error.issues.map((issue) => {
-    const path = issue.path.map(String).join('.');
+    const path = issue.path.map(keyText).join('.');
     if (issue.code === 'unrecognized_keys') {
-      return `unknown field(s) ${issue.keys.map((k) => `"${k}"`).join(', ')}`;
+      return `unknown field(s) ${issue.keys.map((k) => `"${keyText(k)}"`).join(', ')}`;
+    }
+    if (issue.code === 'invalid_key') {
+      // Name the map, not the key: the refused key is the caller's text.
+      const map = issue.path.slice(0, -1).map(keyText).join('.');
+      return `${map}: ${issue.issues.map((i) => i.message).join('; ')}`;
     }
     if (issue.code === 'invalid_type' && issue.input === undefined && path !== '') {
       return `${path} is required`;
@@ -102,6 +108,12 @@ export function validate<T extends z.ZodMiniType>(
     return path === '' ? issue.message : `${path}: ${issue.message}`;
   });
   throw new BadRequest(`Invalid ${what}: ${problems.join('; ')}`);
+}
+
+/** A field name for a message: a key that holds a token is not repeated back. */
+function keyText(key: PropertyKey): string {
+  const text = String(key);
+  return holdsToken(text) ? '[a key holding a token]' : text;
 }
 
 /** The JSON body of a request ({} when there is none). */

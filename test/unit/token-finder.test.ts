@@ -9,6 +9,7 @@ import {
   findTokens,
   generateToken,
   holdsToken,
+  PERCENT_DECODE_ROUNDS,
   redactTokens,
   TOKEN_SCANNER_PATTERN,
 } from '../../shared/token/format';
@@ -63,7 +64,7 @@ describe('finding percent-encoded tokens', () => {
     ['double encoded', `%2573k%255F${body}`],
     ['triple encoded', `%252573k_${body}`],
     ['fully encoded once', encodeFully(token, 1)],
-    ['fully encoded three times', encodeFully(token, 3)],
+    ['fully encoded three times', encodeFully(token, PERCENT_DECODE_ROUNDS)],
     ['next to a lone percent sign', `100% %73k_${body}%`],
   ])('finds a token %s', (_, text) => {
     expect(findTokens(text)).toEqual([token]);
@@ -76,8 +77,9 @@ describe('finding percent-encoded tokens', () => {
   });
 
   it('counts text encoded more than three rounds as holding a token, without decoding it', () => {
-    expect(findTokens(encodeFully(token, 4))).toEqual([]);
-    expect(holdsToken(encodeFully(token, 4))).toBe(true);
+    const tooDeep = encodeFully(token, PERCENT_DECODE_ROUNDS + 1);
+    expect(findTokens(tooDeep)).toEqual([]);
+    expect(holdsToken(tooDeep)).toBe(true);
     expect(holdsToken('%2525252541')).toBe(true);
     expect(holdsToken('100%25 sure, 50%2525 maybe')).toBe(false);
   });
