@@ -118,6 +118,23 @@ describe('refusing a token in free text', () => {
   it('refuses two glued tokens in a reason', async () => {
     await expectRefused('emergency-revoke reason', token + generateToken());
   });
+
+  it('names a field whose key holds a token without repeating the key', async () => {
+    const reply = await call(admin, 'POST', '/tokens', {
+      body: { name: 'ci', scopes: ['orders:read'], metadata: { [`k_${token}`]: `v_${token}` } },
+    });
+    const unknown = await call(admin, 'POST', `/tokens/${TOKEN_ID}/rotation-requests`, {
+      body: { reason: 'rotate it', [`x_${token}`]: 1 },
+    });
+    expect([reply.status, unknown.status]).toEqual([400, 400]);
+    expect(reply.body['message']).toBe(
+      'Invalid body: metadata: keys must not contain a service token',
+    );
+    expect(unknown.body['message']).toBe(
+      'Invalid body: unknown field(s) "[a key holding a token]"',
+    );
+    expect(findTokens(reply.text + unknown.text)).toEqual([]);
+  });
 });
 
 describe('refusal properties', () => {
