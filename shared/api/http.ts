@@ -5,6 +5,7 @@
  */
 import * as z from 'zod/mini';
 import { headerValue } from '../headers';
+import { holdsToken } from '../token/format';
 import { rawEntryProblem } from './strict-input';
 import type { Caller } from './token-service';
 
@@ -95,9 +96,14 @@ export function validate<T extends z.ZodMiniType>(
   const result = schema.safeParse(input, { reportInput: true });
   if (result.success) return result.data;
   const problems = result.error.issues.map((issue) => {
-    const path = issue.path.map(String).join('.');
+    const path = issue.path.map(keyText).join('.');
     if (issue.code === 'unrecognized_keys') {
-      return `unknown field(s) ${issue.keys.map((k) => `"${k}"`).join(', ')}`;
+      return `unknown field(s) ${issue.keys.map((k) => `"${keyText(k)}"`).join(', ')}`;
+    }
+    if (issue.code === 'invalid_key') {
+      // Name the map, not the key: the refused key is the caller's text.
+      const map = issue.path.slice(0, -1).map(keyText).join('.');
+      return `${map}: ${issue.issues.map((i) => i.message).join('; ')}`;
     }
     if (issue.code === 'invalid_type' && issue.input === undefined && path !== '') {
       return `${path} is required`;
@@ -108,6 +114,12 @@ export function validate<T extends z.ZodMiniType>(
     return path === '' ? issue.message : `${path}: ${issue.message}`;
   });
   throw new BadRequest(`Invalid ${what}: ${problems.join('; ')}`);
+}
+
+/** A field name for a message: a key that holds a token is not repeated back. */
+function keyText(key: PropertyKey): string {
+  const text = String(key);
+  return holdsToken(text) ? '[a key holding a token]' : text;
 }
 
 /** `application/json`, or a `+json` type, with any parameters (`; charset=utf-8`). */

@@ -5,7 +5,7 @@
  */
 import * as z from 'zod/mini';
 import { auditEventSchema } from '../store/audit';
-import { findTokens } from '../token/format';
+import { holdsToken } from '../token/format';
 import { OPEN_REQUEST_STATES, rotationRequestSchema, TOKEN_STATUSES } from '../token/record';
 import { DEFAULT_GRACE_DAYS } from '../token/rotation-grant';
 import { rotationPolicySchema } from '../token/rotation-policy';
@@ -16,10 +16,12 @@ export const MAX_GRACE_DAYS = 30;
 
 const text = (pattern: RegExp, message: string) => z.string().check(z.regex(pattern, message));
 
-/** Free text we store and show: a token pasted into it would end up in tables and logs. */
-const noToken = z.refine<string>((value) => findTokens(value).length === 0, {
-  message: 'must not contain a service token',
-});
+/**
+ * Free text we store and show: a token pasted into it would end up in the tables, the audit
+ * trail and on the event bus. Found anywhere in it (glued to words, percent-encoded), any prefix.
+ */
+const noToken = (message = 'must not contain a service token') =>
+  z.refine<string>((value) => !holdsToken(value), { message });
 
 export const tokenIdSchema = text(/^tok_[0-9A-Za-z]{16}$/, 'must be a token id like tok_…');
 export const ownerSchema = text(
@@ -33,13 +35,14 @@ export const scopeSchema = text(
 const nameSchema = text(
   /^[\w .:@/-]{1,100}$/,
   'must be 1–100 letters, digits, spaces or . : @ / - _',
-).check(noToken);
+).check(noToken());
 const metadataSchema = z
   .record(
     text(/^[\w.-]{1,64}$/, 'keys must be 1–64 letters, digits, ".", "_" or "-"').check(
       z.refine((key) => !isReservedKey(key), { message: RESERVED_KEY_MESSAGE }),
+      noToken('keys must not contain a service token'),
     ),
-    z.string().check(z.maxLength(256, 'values must be at most 256 characters'), noToken),
+    z.string().check(z.maxLength(256, 'values must be at most 256 characters'), noToken()),
   )
   .check(z.refine((m) => Object.keys(m).length <= 20, { message: 'must have at most 20 entries' }));
 const days = (min: number, max: number) =>
@@ -112,7 +115,7 @@ export const rotateTokenBody = z.strictObject({
 });
 
 export const revokeQuery = z.strictObject({
-  reason: z.optional(z.string().check(z.minLength(1), z.maxLength(200), noToken)),
+  reason: z.optional(z.string().check(z.minLength(1), z.maxLength(200), noToken())),
 });
 
 export const emergencyRevokeBody = z
@@ -121,7 +124,7 @@ export const emergencyRevokeBody = z
     tokenId: z.optional(tokenIdSchema),
     reason: z
       .string()
-      .check(z.minLength(3, 'must say why (3–200 characters)'), z.maxLength(200), noToken),
+      .check(z.minLength(3, 'must say why (3–200 characters)'), z.maxLength(200), noToken()),
   })
   .check(
     z.refine((b) => (b.owner === undefined) !== (b.tokenId === undefined), {
@@ -180,7 +183,7 @@ const why = (min: number) =>
     .check(
       z.minLength(min, `must say why (${String(min)}–200 characters)`),
       z.maxLength(200, 'must be at most 200 characters'),
-      noToken,
+      noToken(),
     );
 
 export const rotationRequestBody = z.strictObject({ reason: why(3) });

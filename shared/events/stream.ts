@@ -7,7 +7,7 @@
 import { unmarshall } from '@aws-sdk/util-dynamodb';
 import * as z from 'zod/mini';
 import { auditEventSchema } from '../store/audit';
-import { findTokens } from '../token/format';
+import { redactTokens } from '../token/format';
 import { setTimeout as sleep } from 'node:timers/promises';
 import {
   lifecycleDetailSchema,
@@ -86,14 +86,31 @@ export interface RelayReport extends PublishReport {
 
 const REDACTED = '[redacted]';
 
-/** The detail with anything token-shaped replaced; audit events never hold one, but if… */
+/** A JSON value with every string in it (object keys included) passed through `change`. */
+function mapStrings(value: unknown, change: (text: string) => string): unknown {
+  if (typeof value === 'string') return change(value);
+  if (Array.isArray(value)) return value.map((item) => mapStrings(item, change));
+  if (typeof value !== 'object' || value === null) return value;
+  return Object.fromEntries(
+    Object.entries(value).map(([key, item]) => [change(key), mapStrings(item, change)]),
+  );
+}
+
+/**
+ * The detail with every token the finder recognises replaced, string by string: audit events
+ * never hold one (the API refuses them), but if one does, plain, glued or encoded, it is not
+ * published.
+ */
 function redact(event: LifecycleEvent): { event: LifecycleEvent; redacted: boolean } {
-  let text = JSON.stringify(event.detail);
-  const found = findTokens(text);
-  if (found.length === 0) return { event, redacted: false };
-  for (const token of found) text = text.replaceAll(token, REDACTED);
+  let changed = 0;
+  const detail = mapStrings(event.detail, (text) => {
+    const safe = redactTokens(text, REDACTED);
+    if (safe !== text) changed++;
+    return safe;
+  });
+  if (changed === 0) return { event, redacted: false };
   return {
-    event: { type: event.type, detail: lifecycleDetailSchema.parse(JSON.parse(text)) },
+    event: { type: event.type, detail: lifecycleDetailSchema.parse(detail) },
     redacted: true,
   };
 }

@@ -21,9 +21,11 @@ export const DEFAULT_TOKEN_PREFIX = 'sk_';
 export const TOKEN_PREFIX_PATTERN = /^[a-z][a-z0-9]{0,15}_(?:[a-z0-9]{1,16}_)?$/;
 
 /**
- * The regex secret scanners use to find leaked tokens of the default `sk_` family in text
- * (including `sk_<env>_` prefixes). A match is a candidate; `hasValidChecksum` confirms it
- * offline, so scanners report almost no false positives.
+ * The regex external secret scanners use to find leaked tokens of the default `sk_` family in
+ * text (including `sk_<env>_` prefixes). A match is a candidate; `hasValidChecksum` confirms it
+ * offline. Anchored on word boundaries on purpose: scanners sweep whole repositories and chat
+ * logs, and a token standing alone is what a leak looks like there. Our own refusal and
+ * redaction must be exhaustive instead (glued, encoded, any prefix): they use `findTokens`.
  */
 export const TOKEN_SCANNER_PATTERN =
   /(?<![A-Za-z0-9_])sk_(?:[a-z0-9]{1,16}_)?[0-9A-Za-z]{49}(?![A-Za-z0-9_])/g;
@@ -113,9 +115,133 @@ export function hasValidChecksum(candidate: string): boolean {
   return TOKEN_PREFIX_PATTERN.test(prefix) && parseToken(candidate, prefix).ok;
 }
 
-/** Every checksum-valid token of the `sk_` family in a text: for leak scans in tests and tools. */
+/**
+ * Rounds of percent-decoding the finder undoes. Transports encode a token at most twice (a URL
+ * in a query string, logged); three rounds cover one more. Text that would still decode after
+ * them counts as holding a token (`holdsToken`), so nesting deeper gains nothing, and the work
+ * stays linear: at most four passes over the text.
+ *
+ * Only `%XX` escapes of ASCII characters are decoded: tokens, `%` and hex digits are ASCII, and
+ * a UTF-8 escape decodes to non-ASCII (overlong forms are invalid UTF-8 and decoders refuse
+ * them). `+` is left alone: form encoding decodes it to a space, which no token contains. A
+ * malformed escape stays as it is (decodeURIComponent would throw, and a stray `%` must not
+ * switch decoding off). Other encodings (base64, `\u0073`, HTML entities) are not undone:
+ * transports do not apply them to a pasted token, and no filter stops a token holder who
+ * disguises one on purpose.
+ */
+export const PERCENT_DECODE_ROUNDS = 3;
+
+const ASCII_ESCAPE = /%([0-7][0-9A-Fa-f])/g;
+
+function percentDecode(text: string): string {
+  if (!text.includes('%')) return text;
+  return text.replace(ASCII_ESCAPE, (_, hex: string) => String.fromCharCode(parseInt(hex, 16)));
+}
+
+/** The text and what it decodes to, round by round; `deeper`: it would decode once more. */
+function decodings(text: string): { texts: string[]; deeper: boolean } {
+  const texts = [text];
+  let last = text;
+  for (let round = 0; round <= PERCENT_DECODE_ROUNDS; round++) {
+    const next = percentDecode(last);
+    if (next === last) return { texts, deeper: false };
+    if (round === PERCENT_DECODE_ROUNDS) break;
+    texts.push(next);
+    last = next;
+  }
+  return { texts, deeper: true };
+}
+
+const MAX_WORD = 16;
+const isBase62 = (code: number) => code < 128 && (BASE62_DIGIT[code] ?? 0) !== 0;
+const isLower = (code: number) => code >= 97 && code <= 122;
+const isWordChar = (code: number) => isLower(code) || (code >= 48 && code <= 57);
+
+/** Length of the run of `[a-z0-9]` ending just before `end`, counting at most `max + 1`. */
+function wordBefore(text: string, end: number, max = MAX_WORD): number {
+  let length = 0;
+  while (length <= max && end - length > 0 && isWordChar(text.charCodeAt(end - length - 1))) {
+    length++;
+  }
+  return length;
+}
+
+/**
+ * Where a prefix matching TOKEN_PREFIX_PATTERN can start when its final `_` is at `underscore`:
+ * each one-word prefix (`sk_`, `xsk_`, …) and, when a `_` bounds that word, each two-word one
+ * (`sk_test_`). At most 32 starts; the checksum tells which, if any, is the token.
+ */
+function prefixStarts(text: string, underscore: number): number[] {
+  const starts: number[] = [];
+  const last = wordBefore(text, underscore);
+  for (let k = 1; k <= Math.min(last, MAX_WORD); k++) {
+    if (isLower(text.charCodeAt(underscore - k))) starts.push(underscore - k);
+  }
+  const inner = underscore - last - 1;
+  if (last < 1 || last > MAX_WORD || text.charCodeAt(inner) !== 95) return starts;
+  const first = wordBefore(text, inner);
+  for (let k = 1; k <= Math.min(first, MAX_WORD); k++) {
+    if (isLower(text.charCodeAt(inner - k))) starts.push(inner - k);
+  }
+  return starts;
+}
+
+/**
+ * Every checksum-valid token written out in `text`, as [start, end) spans, in order: each `_`
+ * followed by 49 base62 characters is a window, tried with every prefix that can end there.
+ * Glued words or a glued second token do not hide one. Linear: windows do not overlap (a body
+ * holds no `_`) and each is tried with at most 32 prefixes.
+ */
+function tokenSpans(text: string): [number, number][] {
+  const spans: [number, number][] = [];
+  for (let u = text.indexOf('_'); u !== -1; u = text.indexOf('_', u + 1)) {
+    let run = 0;
+    while (run < BODY_LENGTH && isBase62(text.charCodeAt(u + 1 + run))) run++;
+    if (run < BODY_LENGTH) continue;
+    const end = u + 1 + BODY_LENGTH;
+    for (const start of prefixStarts(text, u)) {
+      if (hasValidChecksum(text.slice(start, end))) spans.push([start, end]);
+    }
+  }
+  return spans.sort((a, b) => a[0] - b[0]);
+}
+
+/**
+ * Every checksum-valid token in a text, of any prefix a deployment may use, at any position,
+ * plain or percent-encoded (up to PERCENT_DECODE_ROUNDS): for refusals, redaction and leak scans.
+ */
 export function findTokens(text: string): string[] {
-  return [...text.matchAll(TOKEN_SCANNER_PATTERN)].map((m) => m[0]).filter(hasValidChecksum);
+  return scan(text).tokens;
+}
+
+/** True when text holds a token, or is percent-encoded too deeply to tell: refuse or redact it. */
+export function holdsToken(text: string): boolean {
+  const { tokens, deeper } = scan(text);
+  return tokens.length > 0 || deeper;
+}
+
+function scan(text: string): { tokens: string[]; deeper: boolean } {
+  const { texts, deeper } = decodings(text);
+  const found = texts.flatMap((t) => tokenSpans(t).map(([start, end]) => t.slice(start, end)));
+  return { tokens: [...new Set(found)], deeper };
+}
+
+/**
+ * The text with every token in it replaced. A plain token's span is replaced and the rest kept;
+ * if anything is left that holds a token (an encoded one, whose span in the original text is
+ * not simply known), the whole text is replaced: safe, and simpler than mapping spans back
+ * through rounds of decoding.
+ */
+export function redactTokens(text: string, replacement: string): string {
+  let out = '';
+  let at = 0;
+  for (const [start, end] of tokenSpans(text)) {
+    if (end <= at) continue;
+    out += text.slice(at, Math.max(at, start)) + (start >= at ? replacement : '');
+    at = end;
+  }
+  out += text.slice(at);
+  return holdsToken(out) ? replacement : out;
 }
 
 /** SHA-256 of the token, hex. The DynamoDB key; the plaintext itself is never stored. */
