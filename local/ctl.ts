@@ -9,9 +9,13 @@ import { runCli } from '../cli/program';
 import { LOCAL_AWS_ENV } from './dynamodb-local';
 
 const infoSchema = z.object({
-  url: z.string(),
   dynamoEndpoint: z.string(),
   tables: z.object({ tokens: z.string(), audit: z.string() }),
+});
+
+const sdkEnvSchema = z.object({
+  AWS_ENDPOINT_URL_API_GATEWAY: z.string(),
+  AWS_SESSION_TOKEN: z.string(),
 });
 
 const program = new Command('npm run local --')
@@ -87,9 +91,11 @@ program
   .helpOption(false)
   .action(async (args: string[]) => {
     const info = infoSchema.parse(await call('GET', '/_local/info'));
-    // The SDK's credential chain reads the process environment: the emulators' fake keys. The
-    // stack also plays API Gateway, so `emergency-revoke --rest-api-id local` flushes its cache.
-    Object.assign(process.env, LOCAL_AWS_ENV, { AWS_ENDPOINT_URL_API_GATEWAY: info.url });
+    // The SDK's credential chain reads the process environment: the emulators' fake keys and
+    // the stack's session token. The stack also plays API Gateway and flushes its cache only
+    // for a caller with that token, so `emergency-revoke --rest-api-id local` needs it.
+    const sdkEnv = sdkEnvSchema.parse(await call('GET', '/_local/sdk-env'));
+    Object.assign(process.env, LOCAL_AWS_ENV, sdkEnv);
     process.exitCode = await runCli(
       [
         '--endpoint',

@@ -2,8 +2,13 @@
  * The local stack's HTTP listener: requests go to the gateway emulation, except the few
  * control paths a developer drives by hand (`/_local/…`) and API Gateway's own
  * FlushStageAuthorizersCache call, which the management API makes on emergency revocation.
+ * Both are answered only to tools on this machine (control-guard.ts); the flush only to the
+ * stack's own SDK clients, which carry this run's session token.
  */
+import { randomBytes } from 'node:crypto';
 import { createServer, type IncomingMessage, type Server } from 'node:http';
+import { headerValue } from '../shared/headers';
+import { refuseControlRequest, sameSecret } from './control-guard';
 import type { GatewayResponse, LocalGateway } from './gateway';
 
 const MAX_BODY_BYTES = 1_048_576;
@@ -26,6 +31,22 @@ export interface ServerHooks {
   readonly control: ReadonlyMap<string, ControlHandler>;
   /** One line per API request, for the console. */
   readonly onRequest?: (line: string) => void;
+}
+
+/**
+ * The environment the stack's own SDK clients run with: API Gateway's endpoint here, and this
+ * run's session token (as a Lambda role's credentials carry one). The SDK sends the token as
+ * `X-Amz-Security-Token`; the emulators ignore it, the emulated flush requires it.
+ */
+export interface SdkEnv {
+  readonly AWS_ENDPOINT_URL_API_GATEWAY: string;
+  readonly AWS_SESSION_TOKEN: string;
+}
+
+/** What the request handler needs to know about the listener it runs in. */
+interface Listener {
+  readonly port: number;
+  readonly sdkEnv: SdkEnv;
 }
 
 class BodyTooLarge extends Error {}
@@ -64,10 +85,21 @@ const FLUSH_PATH = /^\/restapis\/[^/]+\/stages\/[^/]+\/cache\/authorizers$/;
 async function route(
   gateway: LocalGateway,
   hooks: ServerHooks,
+  listener: Listener,
   method: string,
   url: string,
   request: IncomingMessage,
 ): Promise<GatewayResponse> {
+  const path = url.split('?')[0] ?? url;
+  const headers = headersOf(request);
+  const flush = method === 'DELETE' && FLUSH_PATH.test(path);
+  if (flush || path.startsWith('/_local/')) {
+    const refusal = refuseControlRequest(headers, listener.port);
+    if (refusal !== undefined) {
+      if (!flush) hooks.onRequest?.(`Refused ${method} ${path}: ${refusal.message}`);
+      return json(refusal.status, { message: refusal.message });
+    }
+  }
   let body: string;
   try {
     body = await readBody(request);
@@ -77,10 +109,22 @@ async function route(
     }
     throw error;
   }
-  const path = url.split('?')[0] ?? url;
-  if (method === 'DELETE' && FLUSH_PATH.test(path)) {
-    return { ...json(202, { flushed: gateway.flushCache() }) };
+  if (flush) {
+    const token = headerValue(headers, 'x-amz-security-token');
+    if (!sameSecret(token, listener.sdkEnv.AWS_SESSION_TOKEN)) {
+      // What API Gateway answers to credentials it does not know; the SDK names the error.
+      const refused = json(403, {
+        message: 'The security token included in the request is invalid.',
+      });
+      return {
+        ...refused,
+        headers: { ...refused.headers, 'x-amzn-errortype': 'UnrecognizedClientException' },
+      };
+    }
+    return json(202, { flushed: gateway.flushCache() });
   }
+  // npm run local runs the tokens CLI with this, so its emergency revoke flushes too.
+  if (method === 'GET' && path === '/_local/sdk-env') return json(200, listener.sdkEnv);
   if (path.startsWith('/_local/')) {
     const handler = hooks.control.get(`${method} ${path}`);
     if (handler === undefined)
@@ -106,12 +150,7 @@ async function route(
       return json(500, { message: `${method} ${path} failed; the local stack's console says why` });
     }
   }
-  return gateway.handle({
-    method,
-    url,
-    headers: headersOf(request),
-    body: body === '' ? undefined : body,
-  });
+  return gateway.handle({ method, url, headers, body: body === '' ? undefined : body });
 }
 
 /**
@@ -123,7 +162,17 @@ export async function listen(
   hooks: ServerHooks,
   host: string,
   port: number,
-): Promise<{ server: Server; url: string }> {
+): Promise<{ server: Server; url: string; sdkEnv: SdkEnv }> {
+  const sessionToken = randomBytes(32).toString('base64url');
+  const listener = (): Listener => {
+    const address = server.address();
+    const bound = address !== null && typeof address === 'object' ? address.port : port;
+    const url = `http://${host}:${String(bound)}`;
+    return {
+      port: bound,
+      sdkEnv: { AWS_ENDPOINT_URL_API_GATEWAY: url, AWS_SESSION_TOKEN: sessionToken },
+    };
+  };
   const server = createServer((request, response) => {
     const started = performance.now();
     const method = request.method ?? 'GET';
@@ -132,7 +181,7 @@ export async function listen(
     const answer =
       ready === undefined
         ? Promise.resolve(json(503, { message: 'The local stack is still starting' }))
-        : route(ready, hooks, method, url, request);
+        : route(ready, hooks, listener(), method, url, request);
     answer
       .catch((error: unknown) => {
         hooks.onRequest?.(`${method} ${url.split('?')[0] ?? ''} failed: ${String(error)}`);
@@ -164,9 +213,8 @@ export async function listen(
       resolve();
     });
   });
-  const address = server.address();
-  const bound = address !== null && typeof address === 'object' ? address.port : port;
-  return { server, url: `http://${host}:${String(bound)}` };
+  const { sdkEnv } = listener();
+  return { server, url: sdkEnv.AWS_ENDPOINT_URL_API_GATEWAY, sdkEnv };
 }
 
 /**

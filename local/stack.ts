@@ -216,7 +216,7 @@ export async function startLocalStack(options: LocalStackOptions): Promise<Local
   let gateway: LocalGateway | undefined;
   const control = new Map<string, ControlHandler>();
   // Listen first: a taken port fails at once, before any emulator starts.
-  const { server, url } = await listen(
+  const { server, url, sdkEnv } = await listen(
     () => gateway,
     { control, onRequest: options.print },
     '127.0.0.1',
@@ -291,7 +291,7 @@ export async function startLocalStack(options: LocalStackOptions): Promise<Local
       AWS_ENDPOINT_URL_DYNAMODB: dynamo.endpoint,
       AWS_ENDPOINT_URL_SNS: moto.endpoint,
       AWS_ENDPOINT_URL_SECRETS_MANAGER: moto.endpoint,
-      AWS_ENDPOINT_URL_API_GATEWAY: url,
+      ...sdkEnv, // API Gateway here, and the session token its emulated flush requires
       AWS_ENDPOINT_URL_EVENTBRIDGE: moto.endpoint,
       EVENT_BUS_NAME: LOCAL_EVENT_BUS,
       TOKENS_TABLE_NAME: LOCAL_TABLES.tokens,

@@ -20,6 +20,7 @@ import {
   interrupt,
   npmStart,
   runProcess,
+  sendRaw,
   startStack,
   type Running,
 } from '../support/local-stack';
@@ -191,6 +192,68 @@ describe('the local stack (npm start)', { timeout: 180_000 }, () => {
     expect((await api(leaky, 'GET', '/orders')).status).toBe(403);
   });
 
+  it('answers its control commands only when addressed to this machine, never to a rebinding page', async () => {
+    const api = apiClient(stack.url);
+    const demoTokens = async () =>
+      listedSchema.parse((await api(stack.adminToken, 'GET', '/tokens?owner=team-demo')).body).items
+        .length;
+    const rotateNow = (headers: Record<string, string>) =>
+      sendRaw(stack.url, {
+        method: 'POST',
+        path: '/_local/rotate-now',
+        headers: { 'content-type': 'application/json', ...headers },
+        body: '{}',
+      });
+    const before = await demoTokens();
+    for (const host of [
+      'evil.example',
+      `evil.example:${String(port)}`,
+      '127.0.0.1.evil.example',
+      'localhost.evil.example',
+      '',
+    ]) {
+      expect((await rotateNow({ host })).status).toBe(421);
+    }
+    expect((await rotateNow({ origin: 'http://evil.example' })).status).toBe(403);
+    expect(stack.output()).toContain('Refused POST /_local/rotate-now:');
+    expect(await demoTokens()).toBe(before);
+  });
+
+  it("flushes the authorizer cache only for its own clients, not for a caller without this run's session token", async () => {
+    const api = apiClient(stack.url);
+    const created = await api(stack.adminToken, 'POST', '/tokens', {
+      name: 'cached-then-revoked',
+      owner: 'team-d',
+      scopes: ['orders:read'],
+    });
+    const cached = field(created, 'token');
+    const tokenId = field(created, 'tokenId');
+    issued.push(cached);
+    expect((await api(cached, 'GET', '/orders')).status).toBe(200);
+    expect((await api(stack.adminToken, 'DELETE', `/tokens/${tokenId}?reason=e2e`)).status).toBe(
+      200,
+    );
+
+    const foreign: Record<string, string>[] = [{}, { 'x-amz-security-token': 'guessed' }];
+    for (const headers of foreign) {
+      const flush = await sendRaw(stack.url, {
+        method: 'DELETE',
+        path: '/restapis/local/stages/v1/cache/authorizers',
+        headers,
+      });
+      expect(flush.status).toBe(403);
+    }
+    // Not flushed: the revoked token's Allow policy is still served from the cache.
+    expect((await api(cached, 'GET', '/orders')).status).toBe(200);
+
+    const emergency = await api(stack.adminToken, 'POST', '/tokens/emergency-revoke', {
+      tokenId,
+      reason: 'e2e: the stack flushes its own cache',
+    });
+    expect(emergency.body).toMatchObject({ cacheFlushed: true });
+    expect((await api(cached, 'GET', '/orders')).status).toBe(403);
+  });
+
   it('publishes the lifecycle as events on the bus, as a consumer receives them', async () => {
     const listed = await npmLocal(stack.url, ['events']);
     expect(listed.code).toBe(0);
@@ -258,9 +321,12 @@ describe('the local stack (npm start)', { timeout: 180_000 }, () => {
     );
   });
 
-  it('never shows a token in its console output (handler logs included) or the alerts file, except the admin token in the banner', () => {
+  it('never shows a token in its console output (handler logs included) or the alerts file, except the admin token in the banner', async () => {
     const seen = stack.output() + readFileSync(alertsFile, 'utf8');
-    expect(issued).toHaveLength(4);
+    expect(issued).toHaveLength(5);
+    const sdkEnv: unknown = await (await fetch(`${stack.url}/_local/sdk-env`)).json();
+    const { AWS_SESSION_TOKEN } = z.object({ AWS_SESSION_TOKEN: z.string() }).parse(sdkEnv);
+    expect(seen).not.toContain(AWS_SESSION_TOKEN);
     for (const token of issued) expect(seen).not.toContain(token);
     // Any token at all, e.g. the demo secret's rotated ones: only the admin token, in the banner.
     expect([...new Set(findTokens(seen))]).toEqual([stack.adminToken]);

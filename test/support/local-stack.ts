@@ -3,6 +3,7 @@
  * commands as a user runs them, for the tests that drive it only from the outside.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
+import { request as httpRequest } from 'node:http';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 
@@ -108,5 +109,55 @@ export function runProcess(
     child.once('exit', (code) => {
       resolve({ code, stdout, stderr });
     });
+  });
+}
+
+export interface RawRequest {
+  readonly method: string;
+  readonly path: string;
+  /** Sent as given, `host` included (fetch would replace it); `host: null` sends none at all. */
+  readonly headers: Readonly<Record<string, string | null>>;
+  readonly body?: string;
+}
+
+/** One HTTP request with the headers a browser or a rebinding page sends: status and body. */
+export function sendRaw(
+  url: string,
+  request: RawRequest,
+): Promise<{ status: number; body: unknown }> {
+  const target = new URL(url);
+  const headers = Object.fromEntries(
+    Object.entries(request.headers).flatMap(([name, value]) =>
+      value === null ? [] : [[name, value]],
+    ),
+  );
+  return new Promise((resolve, reject) => {
+    const outgoing = httpRequest(
+      {
+        host: target.hostname,
+        port: target.port,
+        method: request.method,
+        path: request.path,
+        headers,
+        setHost: !('host' in request.headers),
+        agent: false,
+      },
+      (response) => {
+        let text = '';
+        response.setEncoding('utf8');
+        response.on('data', (chunk: string) => (text += chunk));
+        response.on('end', () => {
+          let body: unknown = text;
+          try {
+            body = JSON.parse(text);
+          } catch {
+            // Not every refusal is JSON: Node itself answers a request without Host with 400.
+          }
+          resolve({ status: response.statusCode ?? 0, body });
+        });
+      },
+    );
+    outgoing.once('error', reject);
+    outgoing.end(request.body);
   });
 }

@@ -1,23 +1,38 @@
 /**
  * The local stack's HTTP listener: what it answers before the stack is ready, for oversized
- * bodies, for API Gateway's cache flush, and for the `/_local/` control commands (which only
- * accept JSON, so a web page cannot drive them cross-origin).
+ * bodies, for API Gateway's cache flush (only for this run's own SDK clients), and for the
+ * `/_local/` control commands (only JSON, only addressed to a loopback name, never from a web
+ * page of another origin, so neither a site nor a DNS-rebinding page can drive them).
  */
+import { APIGatewayClient, FlushStageAuthorizersCacheCommand } from '@aws-sdk/client-api-gateway';
 import type { Server } from 'node:http';
 import { afterEach, describe, expect, it } from 'vitest';
 import { authorizationHeaderPattern } from '../../infra/routes';
 import { LocalGateway } from '../../local/gateway';
 import { closeGracefully, ControlError, listen, type ControlHandler } from '../../local/server';
+import { allowPolicy } from '../../shared/authz/policy';
+import type { Route } from '../../shared/authz/routes';
+import { generateToken } from '../../shared/token/format';
+import { sendRaw, type RawRequest } from '../support/local-stack';
 
-const gateway = new LocalGateway({
-  catalog: [{ method: 'GET', path: '/orders', scopes: [] }],
-  authorizer: () => Promise.reject(new Error('Unauthorized')),
-  integrations: new Map(),
-  identityValidation: new RegExp(authorizationHeaderPattern('sk_')),
-  cacheTtlMs: 60_000,
-  restApiId: 'local',
-  stage: 'v1',
-});
+const ORDERS: Route[] = [{ method: 'GET', path: '/orders', scopes: [] }];
+const BEARER = `Bearer ${generateToken()}`;
+const FLUSH = '/restapis/local/stages/v1/cache/authorizers';
+
+/** A gateway whose authorizer allows a valid-looking token, so its policy lands in the cache. */
+const newGateway = () =>
+  new LocalGateway({
+    catalog: ORDERS,
+    authorizer: () =>
+      Promise.resolve(
+        allowPolicy('arn:aws:execute-api:us-east-1:123456789012:local/v1', 'tok_a', ORDERS, {}),
+      ),
+    integrations: new Map(),
+    identityValidation: new RegExp(authorizationHeaderPattern('sk_')),
+    cacheTtlMs: 60_000,
+    restApiId: 'local',
+    stage: 'v1',
+  });
 const servers: Server[] = [];
 afterEach(async () => {
   await Promise.all(servers.splice(0).map((server) => closeGracefully(server)));
@@ -25,10 +40,10 @@ afterEach(async () => {
 
 async function serve(
   control: Record<string, ControlHandler> = {},
-  ready: LocalGateway | null = gateway,
+  ready: LocalGateway | null = newGateway(),
 ) {
   const lines: string[] = [];
-  const { server, url } = await listen(
+  const { server, url, sdkEnv } = await listen(
     () => ready ?? undefined,
     { control: new Map(Object.entries(control)), onRequest: (line) => lines.push(line) },
     '127.0.0.1',
@@ -43,7 +58,21 @@ async function serve(
     });
     return { status: response.status, body: await response.json() };
   };
-  return { url, call, lines };
+  /** With any headers, `host` included. */
+  const raw = (method: string, path: string, headers: RawRequest['headers'], body?: string) =>
+    sendRaw(url, { method, path, headers, ...(body === undefined ? {} : { body }) });
+  const port = Number(new URL(url).port);
+  return { url, port, call, raw, lines, sdkEnv };
+}
+
+/** A control command that counts its runs. */
+function counted() {
+  const runs: unknown[] = [];
+  const handler: ControlHandler = (body) => {
+    runs.push(body);
+    return Promise.resolve({ ran: true });
+  };
+  return { runs, handler };
 }
 
 describe('local server', () => {
@@ -60,11 +89,61 @@ describe('local server', () => {
     expect((await call('POST', '/orders', 'x'.repeat(1_048_577))).status).toBe(413);
   });
 
-  it("serves API Gateway's FlushStageAuthorizersCache by flushing the gateway's cache", async () => {
-    const { call } = await serve();
-    expect(await call('DELETE', '/restapis/local/stages/v1/cache/authorizers')).toEqual({
-      status: 202,
-      body: { flushed: 0 },
+  describe("API Gateway's FlushStageAuthorizersCache", () => {
+    it("flushes the gateway's cache for a caller with this run's session token", async () => {
+      const { raw, sdkEnv } = await serve();
+      const token = { 'x-amz-security-token': sdkEnv.AWS_SESSION_TOKEN };
+      expect(await raw('DELETE', FLUSH, token)).toEqual({ status: 202, body: { flushed: 0 } });
+    });
+
+    it('refuses a flush without or with a wrong session token (403), and flushes nothing', async () => {
+      const { raw, sdkEnv, lines } = await serve();
+      const order = () => raw('GET', '/orders', { authorization: BEARER });
+      expect((await order()).status).toBe(200);
+
+      const refused: Record<string, string>[] = [
+        {},
+        { 'x-amz-security-token': '' },
+        { 'x-amz-security-token': 'guessed' },
+        { 'x-amz-security-token': `${sdkEnv.AWS_SESSION_TOKEN}x` },
+        { 'x-amz-security-token': sdkEnv.AWS_SESSION_TOKEN.slice(1) },
+      ];
+      for (const headers of refused) {
+        expect(await raw('DELETE', FLUSH, headers)).toEqual({
+          status: 403,
+          body: { message: 'The security token included in the request is invalid.' },
+        });
+      }
+      expect((await order()).status).toBe(200);
+      expect(lines.at(-1)).toMatch(/^GET \/orders → 200 in [\d.]+ ms \(authorizer cached\)$/);
+    });
+
+    it('refuses a flush addressed to another Host even with the token (421)', async () => {
+      const { raw, sdkEnv } = await serve();
+      const headers = { host: 'evil.example', 'x-amz-security-token': sdkEnv.AWS_SESSION_TOKEN };
+      expect((await raw('DELETE', FLUSH, headers)).status).toBe(421);
+    });
+
+    it("serves the AWS SDK's call with this run's credentials, and refuses the emulators' well-known fake ones", async () => {
+      const { sdkEnv } = await serve();
+      const client = (sessionToken?: string) =>
+        new APIGatewayClient({
+          endpoint: sdkEnv.AWS_ENDPOINT_URL_API_GATEWAY,
+          region: 'us-east-1',
+          credentials: {
+            accessKeyId: 'local',
+            secretAccessKey: 'local',
+            ...(sessionToken === undefined ? {} : { sessionToken }),
+          },
+        });
+      const flush = new FlushStageAuthorizersCacheCommand({ restApiId: 'local', stageName: 'v1' });
+      await expect(client(sdkEnv.AWS_SESSION_TOKEN).send(flush)).resolves.toMatchObject({
+        $metadata: { httpStatusCode: 202 },
+      });
+      await expect(client().send(flush)).rejects.toMatchObject({
+        name: 'UnrecognizedClientException',
+        $metadata: { httpStatusCode: 403 },
+      });
     });
   });
 
@@ -106,10 +185,86 @@ describe('local server', () => {
     });
   });
 
+  describe('control plane: only tools on this machine, never a web page', () => {
+    const REBOUND = (port: number) => [
+      'evil.example',
+      `evil.example:${String(port)}`,
+      '127.0.0.1.evil.example',
+      'localhost.evil.example',
+      '',
+    ];
+
+    it('refuses a command addressed to another Host (DNS rebinding) with 421, and runs nothing', async () => {
+      const { runs, handler } = counted();
+      const { raw, port, lines } = await serve({
+        'POST /_local/rotate-now': handler,
+        'GET /_local/info': handler,
+      });
+      for (const host of REBOUND(port)) {
+        const headers = { host, 'content-type': 'application/json' };
+        const rotate = await raw('POST', '/_local/rotate-now', headers, '{}');
+        expect(rotate.status).toBe(421);
+        expect(JSON.stringify(rotate.body)).toContain('only requests addressed to localhost');
+        expect((await raw('GET', '/_local/info', headers)).status).toBe(421);
+      }
+      // Node itself refuses an HTTP/1.1 request with no Host at all.
+      expect((await raw('GET', '/_local/info', { host: null })).status).toBe(400);
+      expect(runs).toEqual([]);
+      expect(lines[0]).toMatch(/^Refused POST \/_local\/rotate-now: .* only requests addressed to/);
+    });
+
+    it('refuses a command from a web page of another origin with 403, and runs nothing', async () => {
+      const { runs, handler } = counted();
+      const { raw } = await serve({ 'POST /_local/rotate-now': handler });
+      const browsers: Record<string, string>[] = [
+        { origin: 'http://evil.example' },
+        { origin: 'null' },
+        { origin: 'http://localhost:5173' },
+        { 'sec-fetch-site': 'cross-site' },
+      ];
+      for (const browser of browsers) {
+        const headers = { 'content-type': 'application/json', ...browser };
+        expect((await raw('POST', '/_local/rotate-now', headers, '{}')).status).toBe(403);
+      }
+      expect(runs).toEqual([]);
+    });
+
+    it("runs a command addressed to localhost, 127.0.0.1 or [::1], with the server's port or none", async () => {
+      const { runs, handler } = counted();
+      const { raw, port } = await serve({ 'GET /_local/info': handler });
+      const names = ['localhost', '127.0.0.1', '[::1]'];
+      for (const host of names.flatMap((name) => [name, `${name}:${String(port)}`])) {
+        expect(await raw('GET', '/_local/info', { host })).toEqual({
+          status: 200,
+          body: { ran: true },
+        });
+      }
+      expect(runs).toHaveLength(6);
+    });
+
+    it('hands npm run local the SDK environment of this run, a fresh session token per run', async () => {
+      const first = await serve();
+      const second = await serve();
+      expect(await first.call('GET', '/_local/sdk-env')).toEqual({
+        status: 200,
+        body: first.sdkEnv,
+      });
+      expect(first.sdkEnv.AWS_ENDPOINT_URL_API_GATEWAY).toBe(first.url);
+      expect(first.sdkEnv.AWS_SESSION_TOKEN).toMatch(/^[\w-]{43}$/);
+      expect(second.sdkEnv.AWS_SESSION_TOKEN).not.toBe(first.sdkEnv.AWS_SESSION_TOKEN);
+    });
+
+    it('keeps the rest of the API reachable under any Host, as a service in a container calls it', async () => {
+      const { raw } = await serve();
+      const health = await raw('GET', '/health', { host: 'host.docker.internal:3000' });
+      expect(health).toEqual({ status: 200, body: { status: 'ok' } });
+    });
+  });
+
   it('refuses a taken port with a message that names --port', async () => {
     const { url } = await serve();
     const port = Number(new URL(url).port);
-    await expect(listen(() => gateway, { control: new Map() }, '127.0.0.1', port)).rejects.toThrow(
+    await expect(listen(newGateway, { control: new Map() }, '127.0.0.1', port)).rejects.toThrow(
       `Port ${String(port)} on 127.0.0.1 is already in use (another local stack?). Stop that process or pick another port with --port.`,
     );
   });
