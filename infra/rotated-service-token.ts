@@ -8,6 +8,7 @@ import { CfnRotationSchedule, Secret } from 'aws-cdk-lib/aws-secretsmanager';
 import { Construct } from 'constructs';
 import { ALERT_SCHEMA_VERSION } from '../shared/alerts/messages';
 import type { SecretSpec } from '../shared/rotation/secret-value';
+import { invalidScopes, quoteScopes, SCOPE_RULE } from '../shared/token/scope';
 import { grantKeyVia } from './kms-grants';
 import type { AlertTopic } from './alert-topic';
 import type { TokenRotation } from './token-rotation';
@@ -17,6 +18,7 @@ export interface RotatedServiceTokenProps {
   /** Name, owner and scopes of the tokens this secret will hold. */
   readonly name: string;
   readonly owner: string;
+  /** Each must match the scope grammar (shared/token/scope.ts); checked at synth. */
   readonly scopes: readonly string[];
   /** Rotation interval (4 hours to 1000 days). Default 30 days. */
   readonly rotateAfter?: Duration;
@@ -41,6 +43,12 @@ export class RotatedServiceToken extends Construct {
 
   constructor(scope: Construct, id: string, props: RotatedServiceTokenProps) {
     super(scope, id);
+    const invalid = invalidScopes(props.scopes);
+    if (invalid.length > 0) {
+      throw new Error(
+        `RotatedServiceToken ${this.node.path}: invalid scope ${quoteScopes(invalid)}; a scope ${SCOPE_RULE}`,
+      );
+    }
     const rotateAfter = props.rotateAfter ?? Duration.days(30);
     const lifetime = props.lifetime ?? Duration.days(90);
     const hours = rotateAfter.toHours({ integral: false });

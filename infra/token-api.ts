@@ -24,9 +24,10 @@ import { CfnWebACLAssociation } from 'aws-cdk-lib/aws-wafv2';
 import { Construct } from 'constructs';
 import { join } from 'node:path';
 import { MANAGEMENT_ROUTES, PUBLIC_ROUTES } from '../shared/api/router';
-import { catalogConflicts, type Route } from '../shared/authz/routes';
+import { catalogConflicts, invalidRouteScopes, type Route } from '../shared/authz/routes';
 import { AUDIT_INDEX, TOKEN_INDEX } from '../shared/store/schema';
 import { DEFAULT_TOKEN_PREFIX } from '../shared/token/format';
+import { SCOPE_RULE } from '../shared/token/scope';
 import { grantKeyVia } from './kms-grants';
 import { ServiceFunction } from './service-function';
 import { authorizationHeaderPattern, GATEWAY_REPLIES, type GatewayReply } from './routes';
@@ -39,7 +40,7 @@ export interface TokenApiProps {
   readonly tokensTable: ITable;
   readonly auditTable: ITable;
   readonly tableKey: IKey;
-  /** Backend routes; the management API's routes are always added. */
+  /** Backend routes; the management API's routes are always added. Scopes are checked at synth. */
   readonly routes: readonly Route[];
   /** Days an ended token's item is kept before TTL deletes it. Default 90. */
   readonly retentionDays?: number;
@@ -94,6 +95,12 @@ export class TokenApi extends Construct {
     const prefix = props.tokenPrefix ?? DEFAULT_TOKEN_PREFIX;
     const stageName = props.stageName ?? 'v1';
     this.catalog = [...MANAGEMENT_ROUTES, ...props.routes];
+    const invalid = invalidRouteScopes(this.catalog);
+    if (invalid.length > 0) {
+      throw new Error(
+        `The route catalog names invalid scopes: ${invalid.join('; ')}; a scope ${SCOPE_RULE}`,
+      );
+    }
     const conflicts = catalogConflicts(this.catalog);
     if (conflicts.length > 0) {
       throw new Error(`The route catalog is ambiguous: ${conflicts.join('; ')}`);

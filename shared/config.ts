@@ -23,7 +23,9 @@ export function parseConfig<T extends z.ZodMiniType>(
   if (result.success) return result.data;
   const problems = result.error.issues.map((issue) => {
     const name = issue.path.join('.');
-    return env[name] === undefined ? `${name} is not set` : `${name}: ${issue.message}`;
+    // The variable is the first path element; the rest points inside its JSON.
+    const variable = String(issue.path[0]);
+    return env[variable] === undefined ? `${name} is not set` : `${name}: ${issue.message}`;
   });
   throw new ConfigError(`Invalid configuration: ${problems.join('; ')}`);
 }

@@ -7,6 +7,7 @@ import * as z from 'zod/mini';
 import { headerValue } from '../headers';
 import { holdsToken } from '../token/format';
 import { rawEntryProblem } from './strict-input';
+import { splitScopes } from '../token/scope';
 import type { Caller } from './token-service';
 
 const stringMap = z.nullable(z.optional(z.record(z.string(), z.string())));
@@ -75,13 +76,20 @@ export function errorResponse(
   return { ...response, headers: { ...response.headers, ...headers } };
 }
 
+/**
+ * The caller the authorizer vouched for; undefined (a 401) without one, or when its scopes are
+ * not exactly the authorizer's space-joined list: a context that needs interpreting (a stray
+ * separator, a scope outside the grammar) is refused, never read generously into `admin`.
+ */
 export function callerOf(event: ProxyEvent): Caller | undefined {
   const context = event.requestContext.authorizer;
   if (context === undefined || context === null) return undefined;
+  const scopes = splitScopes(context.scopes);
+  if (scopes === undefined) return undefined;
   return {
     tokenId: context.tokenId,
     owner: context.owner,
-    scopes: context.scopes.split(' ').filter((s) => s.length > 0),
+    scopes,
     requestId: event.requestContext.requestId,
   };
 }

@@ -10,6 +10,7 @@ import { OPEN_REQUEST_STATES, rotationRequestSchema, TOKEN_STATUSES } from '../t
 import { DEFAULT_GRACE_DAYS } from '../token/rotation-grant';
 import { rotationPolicySchema } from '../token/rotation-policy';
 import { isCalendarDate, isReservedKey, RESERVED_KEY_MESSAGE } from './strict-input';
+import { scopeSchema } from '../token/scope';
 
 export const MAX_LIFETIME_DAYS = 730;
 export const MAX_GRACE_DAYS = 30;
@@ -28,10 +29,8 @@ export const ownerSchema = text(
   /^[a-z0-9][a-z0-9._-]{0,63}$/,
   'must be 1–64 lowercase letters, digits, ".", "_" or "-"',
 );
-export const scopeSchema = text(
-  /^[a-z][a-z0-9_-]{0,31}(?::[a-z0-9_-]{1,32}){0,3}$/,
-  'must look like "orders:read" (lowercase, ":"-separated)',
-);
+/** The one scope grammar (shared/token/scope.ts), also enforced on routes and rotation specs. */
+export { scopeSchema };
 const nameSchema = text(
   /^[\w .:@/-]{1,100}$/,
   'must be 1–100 letters, digits, spaces or . : @ / - _',

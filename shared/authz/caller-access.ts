@@ -41,4 +41,5 @@ const DENIED: Record<Exclude<Verdict, { allowed: true }>['reason'], string> = {
   expired: 'has expired',
   'past-grace': 'was rotated out and its grace period has ended',
   bootstrap: 'is a bootstrap token: it can only be exchanged (POST /tokens/exchange)',
+  'invalid-scope': 'has a scope outside the scope grammar: revoke it and issue a new one',
 };

@@ -11,6 +11,7 @@ import { allowPolicy, apiStageArn, denyPolicy, type AuthorizerPolicy } from './p
 import { grantedRoutes, isGranted, routeKey, type Route } from './routes';
 import type { Decision } from './token-authorizer';
 import { headerValue } from '../headers';
+import { joinScopes } from '../token/scope';
 
 const headersSchema = z.nullish(z.record(z.string(), z.optional(z.string())));
 
@@ -100,12 +101,17 @@ export type AuthorizerResponse =
   | { readonly kind: 'policy'; readonly result: AuthorizerPolicy }
   | { readonly kind: 'simple'; readonly result: SimpleResponse };
 
-/** What the backend sees as `$context.authorizer.*`: ids and scopes, never the token. */
+/**
+ * What the backend sees as `$context.authorizer.*`: ids and scopes (space-joined, split back
+ * by callerOf), never the token. Undefined when a scope could be mis-split: no context then.
+ */
 function backendContext(decision: Extract<Decision, { outcome: 'allow' }>) {
+  const scopes = joinScopes(decision.record.scopes);
+  if (scopes === undefined) return undefined;
   return {
     tokenId: decision.record.tokenId,
     owner: decision.record.owner,
-    scopes: decision.record.scopes.join(' '),
+    scopes,
     inGrace: decision.inGrace,
   };
 }
@@ -116,18 +122,19 @@ export function shapeResponse(
   routes: readonly Route[],
 ): AuthorizerResponse {
   if (decision.outcome === 'unauthorized') return { kind: 'unauthorized' };
+  const context = decision.outcome === 'allow' ? backendContext(decision) : undefined;
   if (request.kind === 'http') {
-    if (decision.outcome === 'deny') return { kind: 'simple', result: { isAuthorized: false } };
+    if (decision.outcome === 'deny' || context === undefined) {
+      return { kind: 'simple', result: { isAuthorized: false } };
+    }
     const route = routes.find((r) => routeKey(r) === request.routeKey);
     const allowed = route !== undefined && isGranted(route, decision.record.scopes);
     return {
       kind: 'simple',
-      result: allowed
-        ? { isAuthorized: true, context: backendContext(decision) }
-        : { isAuthorized: false },
+      result: allowed ? { isAuthorized: true, context } : { isAuthorized: false },
     };
   }
-  if (decision.outcome === 'deny') {
+  if (decision.outcome === 'deny' || context === undefined) {
     return {
       kind: 'policy',
       result: denyPolicy(request.stageArn, decision.record?.tokenId ?? 'unknown'),
@@ -139,7 +146,7 @@ export function shapeResponse(
       request.stageArn,
       decision.record.tokenId,
       grantedRoutes(routes, decision.record.scopes),
-      backendContext(decision),
+      context,
     ),
   };
 }

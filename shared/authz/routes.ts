@@ -4,6 +4,7 @@
  * authorizer (ROUTE_SCOPES), so the API and the policies can never disagree.
  */
 import * as z from 'zod/mini';
+import { invalidScopes, quoteScopes, scopeSchema } from '../token/scope';
 
 export const HTTP_METHODS = ['GET', 'POST', 'PUT', 'PATCH', 'DELETE'] as const;
 export type HttpMethod = (typeof HTTP_METHODS)[number];
@@ -22,7 +23,7 @@ export const routeSchema = z.object({
       ),
     ),
   /** Any one of these grants the route; an empty list means any valid token. */
-  scopes: z.array(z.string().check(z.minLength(1))),
+  scopes: z.array(scopeSchema),
 });
 
 export type Route = z.infer<typeof routeSchema>;
@@ -35,6 +36,17 @@ export const routeCatalogSchema = z.array(routeSchema).check(
     }
   }),
 );
+
+/**
+ * Routes naming scopes outside the scope grammar, each as `GET /orders: "bad scope"`. No
+ * token can hold such a scope, and the CDK app refuses them at synth with this message.
+ */
+export function invalidRouteScopes(routes: readonly Route[]): string[] {
+  return routes.flatMap((route) => {
+    const invalid = invalidScopes(route.scopes);
+    return invalid.length === 0 ? [] : [`${routeKey(route)}: ${quoteScopes(invalid)}`];
+  });
+}
 
 export function isGranted(route: Route, scopes: readonly string[]): boolean {
   return (

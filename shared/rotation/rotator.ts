@@ -23,6 +23,7 @@ import { displayHint, generateToken, generateTokenId, hashToken } from '../token
 import { verifyToken } from '../token/verify';
 import { RotationError } from './errors';
 import {
+  assertIssuable,
   hasToken,
   parseSecretValue,
   type IssuedSecretValue,
@@ -79,6 +80,7 @@ export class TokenRotator {
     const spec = this.deps.specFor(secretId);
     if (spec === undefined)
       throw new RotationError(`${secretId} is not a service-token secret of this stack`);
+    assertIssuable(secretId, spec);
     const state = await this.deps.secrets.describe(secretId);
     if (!state.rotationEnabled) throw new RotationError(`Rotation is not enabled for ${secretId}`);
     const stages = state.versions.get(version);
@@ -253,7 +255,8 @@ export class TokenRotator {
     }
     const sameGrants =
       verdict.record.owner === spec.owner &&
-      [...verdict.record.scopes].sort().join(' ') === [...spec.scopes].sort().join(' ');
+      // Compared as lists: joined strings would make ["a b"] equal ["a", "b"].
+      JSON.stringify([...verdict.record.scopes].sort()) === JSON.stringify([...spec.scopes].sort());
     if (!sameGrants) {
       throw new RotationError(
         `Pending token ${pending.tokenId} does not carry the configured owner and scopes`,

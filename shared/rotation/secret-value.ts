@@ -8,6 +8,7 @@
  * rotation writes `{ token, tokenId, expiresAt, name, owner, scopes, lifetimeDays }`.
  */
 import * as z from 'zod/mini';
+import { invalidScopes, quoteScopes, SCOPE_RULE, scopeSchema } from '../token/scope';
 import { RotationError } from './errors';
 
 const nonEmpty = () => z.string().check(z.minLength(1));
@@ -15,12 +16,25 @@ const nonEmpty = () => z.string().check(z.minLength(1));
 export const secretSpecSchema = z.object({
   name: nonEmpty(),
   owner: nonEmpty(),
-  scopes: z.array(nonEmpty()),
+  scopes: z.array(scopeSchema),
   /** Lifetime of each issued token; must exceed the rotation interval plus the grace period. */
   lifetimeDays: z._default(z.int().check(z.gte(1), z.lte(3650)), 90),
 });
 
 export type SecretSpec = z.infer<typeof secretSpecSchema>;
+
+/**
+ * The rotator's own check of the spec it is handed (TOKEN_SPECS is checked at cold start too):
+ * a spec with a scope outside the grammar issues nothing, since its space-joined scopes would
+ * reach backends as other scopes.
+ */
+export function assertIssuable(secretId: string, spec: SecretSpec): void {
+  const invalid = invalidScopes(spec.scopes);
+  if (invalid.length === 0) return;
+  throw new RotationError(
+    `The spec of ${secretId} names invalid scopes: ${quoteScopes(invalid)}; a scope ${SCOPE_RULE}. No token is issued until the spec is fixed`,
+  );
+}
 
 /** TOKEN_SPECS: which secret gets tokens of which spec. */
 export const specCatalogSchema = z.array(

@@ -28,6 +28,7 @@ import {
   type RotationRequest,
   type TokenRecord,
 } from '../token/record';
+import { invalidScopes, quoteScopes } from '../token/scope';
 import {
   auditEventSchema,
   auditItem,
@@ -481,6 +482,14 @@ export class TokenStore {
 
   /** The item, conditional Put and audit event that register a new token. */
   private newToken(input: NewToken, pending?: { rotationId: string }) {
+    // The last line for every path that registers a token (API, CLI, exchange, rotation).
+    const invalid = invalidScopes(input.scopes);
+    if (invalid.length > 0) {
+      throw new TokenStoreError(
+        'corrupt-item',
+        `Refusing to store token ${input.tokenId} with invalid scopes: ${quoteScopes(invalid)}`,
+      );
+    }
     const record: TokenRecord = {
       tokenHash: input.tokenHash,
       tokenId: input.tokenId,

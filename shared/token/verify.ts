@@ -1,5 +1,6 @@
 import { DEFAULT_TOKEN_PREFIX, hashToken, parseToken } from './format';
 import { effectiveEnd, type TokenRecord } from './record';
+import { invalidScopes } from './scope';
 
 export const DENY_REASONS = [
   'malformed',
@@ -9,6 +10,7 @@ export const DENY_REASONS = [
   'expired',
   'past-grace',
   'bootstrap',
+  'invalid-scope',
 ] as const;
 export type DenyReason = (typeof DENY_REASONS)[number];
 
@@ -34,6 +36,11 @@ export function evaluateRecord(record: TokenRecord | undefined, now: Date): Verd
     // Name what actually ended it: a grace deadline that came before the token's own expiry.
     const graceEnded = record.graceUntil === end && end < record.expiresAt && at >= end;
     return { allowed: false, reason: graceEnded ? 'past-grace' : 'expired', record };
+  }
+  // Every write checks the scope grammar, so such an item is legacy or tampered. Denied, not
+  // trimmed: the backend context's space-joined scopes could re-split into others (`admin`).
+  if (invalidScopes(record.scopes).length > 0) {
+    return { allowed: false, reason: 'invalid-scope', record };
   }
   return { allowed: true, record, inGrace: record.graceUntil !== undefined };
 }

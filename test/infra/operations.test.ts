@@ -132,6 +132,7 @@ describe('dashboard', () => {
       'revoked',
       'expired',
       'past-grace',
+      'invalid-scope',
       'store-error',
     ]) {
       expect(body).toContain(`\\"label\\":\\"${reason}\\"`);

@@ -139,6 +139,17 @@ describe('rotated service tokens', () => {
     ).toThrow(/must exceed rotateAfter plus the grace period/);
   });
 
+  it('refuse, at synth, scopes outside the scope grammar, naming each', () => {
+    expect(
+      () =>
+        new ServiceTokensStack(new App(), 'BadScope', {
+          serviceTokens: [{ ...paymentsCi, scopes: ['orders:read', 'orders:read admin', 'A', ''] }],
+        }),
+    ).toThrow(
+      'RotatedServiceToken BadScope/PaymentsCi: invalid scope "orders:read admin", "A", ""',
+    );
+  });
+
   it('pass cdk-nag AwsSolutions', () => {
     const findings = nagFindings(
       appWithNag(),

@@ -196,4 +196,13 @@ describe('token API', () => {
         }),
     ).toThrow(/route catalog is ambiguous: the policy for GET \/orders\/\{id\}/);
   });
+
+  it('refuses, at synth, a route whose scope is outside the scope grammar, naming both', () => {
+    expect(
+      () =>
+        new ServiceTokensStack(new App(), 'BadScope', {
+          routes: [{ method: 'GET', path: '/orders', scopes: ['orders:read admin'] }],
+        }),
+    ).toThrow('The route catalog names invalid scopes: GET /orders: "orders:read admin"');
+  });
 });

@@ -110,6 +110,20 @@ describe('rotation lifecycle', () => {
     });
   });
 
+  it('refuses a spec whose scope is outside the grammar: clear error, no token created', async () => {
+    const { driver, specs } = rig();
+    const owner = spec();
+    const secretId = await driver.createSecret(owner, { rotateNow: false });
+    // As a hand-edited TOKEN_SPECS would give it: CDK and the config schema refuse it earlier.
+    specs.set(secretId, { ...owner, scopes: ['orders:read admin'], lifetimeDays: 90 });
+
+    await expect(driver.rotate(secretId)).rejects.toThrow(
+      `The spec of ${secretId} names invalid scopes: "orders:read admin"`,
+    );
+    expect((await store.listByOwner(owner.owner)).items).toEqual([]);
+    expect(await driver.tokens(secretId)).toEqual([]);
+  });
+
   it('passes RotationToken on to PutSecretValue', async () => {
     const { driver, secrets, specs } = rig();
     const secretId = await driver.createSecret(spec());

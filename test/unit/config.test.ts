@@ -1,9 +1,11 @@
 import { describe, expect, it } from 'vitest';
 import {
   alertsConfigSchema,
+  authorizerConfigSchema,
   cleanupConfigSchema,
   ConfigError,
   parseConfig,
+  rotationConfigSchema,
   storeConfigSchema,
 } from '../../shared/config';
 
@@ -59,5 +61,35 @@ describe('schedule configuration', () => {
     [cleanupConfigSchema, { ...tables, RETENTION_DAYS: 'ninety' }, /RETENTION_DAYS/],
   ])('refuses a bad value (%#)', (schema, env, message) => {
     expect(() => parseConfig(schema, env)).toThrow(message);
+  });
+});
+
+describe('scopes in configuration (checked at cold start)', () => {
+  const tables = { TOKENS_TABLE_NAME: 't', AUDIT_TABLE_NAME: 'a' };
+  const secretArn = 'arn:aws:secretsmanager:eu-west-1:123456789012:secret:orders-AbCdEf';
+  const specs = (scopes: string[]) =>
+    JSON.stringify([{ secretArn, name: 'orders', owner: 'team-a', scopes }]);
+  const routes = (scopes: string[]) => JSON.stringify([{ method: 'GET', path: '/orders', scopes }]);
+
+  it('accepts the scopes in use', () => {
+    const env = { ...tables, TOKEN_SPECS: specs(['orders:read', 'admin']) };
+    expect(parseConfig(rotationConfigSchema, env).TOKEN_SPECS[0]?.scopes).toEqual([
+      'orders:read',
+      'admin',
+    ]);
+  });
+
+  it('refuses a rotation spec whose scope is outside the grammar, naming where', () => {
+    const env = { ...tables, TOKEN_SPECS: specs(['orders:read admin']) };
+    expect(() => parseConfig(rotationConfigSchema, env)).toThrow(
+      'Invalid configuration: TOKEN_SPECS.0.scopes.0: must look like "orders:read"',
+    );
+  });
+
+  it('refuses a route catalog whose scope is outside the grammar, naming where', () => {
+    const env = { TOKENS_TABLE_NAME: 't', ROUTE_SCOPES: routes(['orders:read admin']) };
+    expect(() => parseConfig(authorizerConfigSchema, env)).toThrow(
+      'Invalid configuration: ROUTE_SCOPES.0.scopes.0: must look like "orders:read"',
+    );
   });
 });

@@ -64,6 +64,11 @@ describe('decisions (the issue’s table)', () => {
       { rotatedTo: 'tok_new', graceUntil: '2026-06-01T11:00:00.000Z' },
       { outcome: 'deny', reason: 'past-grace' },
     ],
+    [
+      'scope outside the grammar (legacy or tampered item)',
+      { scopes: ['orders:read admin'] },
+      { outcome: 'deny', reason: 'invalid-scope' },
+    ],
     ['active', {}, { outcome: 'allow', inGrace: false }],
     [
       'predecessor within grace',

@@ -133,6 +133,14 @@ describe('TokenStore error translation', () => {
     expect(error.message).not.toContain('sk_weird_value');
   });
 
+  it('refuses to register a token whose scope is outside the grammar, writing nothing', async () => {
+    const { input } = newTestToken({ scopes: ['orders:read admin'] });
+    const error = await rejection(store.create(input, admin));
+    expect(error).toMatchObject({ code: 'corrupt-item', retryable: false });
+    expect(error.message).toContain('"orders:read admin"');
+    expect(dynamo.commandCalls(TransactWriteCommand)).toHaveLength(0);
+  });
+
   it('treats usage for a vanished token as nothing to record', async () => {
     dynamo
       .on(UpdateCommand)

@@ -51,6 +51,16 @@ describe('evaluateRecord', () => {
       }),
       { allowed: false, reason: 'past-grace' },
     ],
+    [
+      'active token whose stored scope breaks the grammar (legacy or tampered item)',
+      record({ scopes: ['orders:read', 'orders:read admin'] }),
+      { allowed: false, reason: 'invalid-scope' },
+    ],
+    [
+      'revoked token with a bad scope: revocation is named first',
+      record({ status: 'revoked', scopes: ['orders:read admin'] }),
+      { allowed: false, reason: 'revoked' },
+    ],
     ['active token', record(), { allowed: true, inGrace: false }],
     [
       'predecessor within grace',
