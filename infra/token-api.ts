@@ -241,9 +241,11 @@ export class TokenApi extends Construct {
     const tokens = props.tokensTable.tableArn;
     const audit = props.auditTable.tableArn;
     allow(['dynamodb:GetItem', 'dynamodb:PutItem', 'dynamodb:UpdateItem'], [tokens]);
+    // Not BySecret: only the rotation function's sweep reads it.
+    const indexes = Object.values(TOKEN_INDEX).filter((index) => index !== TOKEN_INDEX.bySecret);
     allow(
       ['dynamodb:Query'],
-      Object.values(TOKEN_INDEX).map((index) => `${tokens}/index/${index}`),
+      indexes.map((index) => `${tokens}/index/${index}`),
     );
     allow(['dynamodb:PutItem', 'dynamodb:Query'], [audit]);
     allow(['dynamodb:Query'], [`${audit}/index/${AUDIT_INDEX.byDay}`]);

@@ -23,8 +23,8 @@ export interface TokenRotationProps {
 
 /**
  * The one rotation Lambda of the stack; every RotatedServiceToken points its schedule at it.
- * It may read and write token items (conditional transactions), find a token by id, and
- * append audit events; nothing else in DynamoDB.
+ * It may read and write token items (conditional transactions), find a token by id, list the
+ * tokens of a secret, and append audit events; nothing else in DynamoDB.
  */
 export class TokenRotation extends Construct {
   readonly fn: ServiceFunction;
@@ -59,7 +59,10 @@ export class TokenRotation extends Construct {
       new PolicyStatement({
         effect: Effect.ALLOW,
         actions: ['dynamodb:Query'],
-        resources: [`${props.tokensTable.tableArn}/index/${TOKEN_INDEX.byTokenId}`],
+        // BySecret: finishSecret's sweep of the tokens of one secret.
+        resources: [TOKEN_INDEX.byTokenId, TOKEN_INDEX.bySecret].map(
+          (index) => `${props.tokensTable.tableArn}/index/${index}`,
+        ),
       }),
     );
     role.addToPolicy(

@@ -8,16 +8,17 @@
  * - setSecret registers the new token as `pending`: it does not authenticate until
  *   finishSecret, so a rotation that stops early leaves nothing usable behind.
  * - finishSecret: (1) activate the successor and end the grace of the token rotated out last
- *   time (at most two valid tokens); (2) move AWSCURRENT; (3) start the grace of the token
- *   just replaced. If (2) fails and the version is not current, (1) is undone, so a token that
- *   never became current never stays valid. A retry that finds the version already current
- *   completes (3). Nothing shortens the current token's life before AWSCURRENT has moved.
+ *   time (at most two valid tokens); (2) move AWSCURRENT; (3) settle (settle.ts): start the
+ *   grace of the token just replaced and end every other live token of the secret, so the
+ *   bound holds even after an earlier finishSecret that was lost. If (2) fails and the version
+ *   is not current, (1) is undone, so a token that never became current never stays valid. A
+ *   retry that finds the version already current completes (3). Nothing shortens the current
+ *   token's life before AWSCURRENT has moved.
  * - createSecret revokes tokens of earlier, abandoned rotations (versions that hold a token
  *   but no stage), found by their hash.
  */
 import * as z from 'zod/mini';
 import type { AuditContext } from '../store/audit';
-import { TokenStoreError } from '../store/errors';
 import type { TokenStore } from '../store/token-store';
 import { displayHint, generateToken, generateTokenId, hashToken } from '../token/format';
 import { verifyToken } from '../token/verify';
@@ -30,6 +31,7 @@ import {
   type SecretSpec,
   type SecretValue,
 } from './secret-value';
+import { settleSecret, type SecretHolders } from './settle';
 import {
   AWSCURRENT,
   AWSPENDING,
@@ -88,12 +90,7 @@ export class TokenRotator {
       throw new RotationError(`Version ${version} has no stage for rotation`);
     const audit: AuditContext = { actor: 'system:rotation', requestId: version };
     if (stages.includes(AWSCURRENT)) {
-      // A retried finishSecret whose stage move went through: make sure step (3) happened.
-      if (event.Step === 'finishSecret') {
-        const successor = await this.tokenOfStage(secretId, AWSCURRENT);
-        const replaced = await this.tokenOfStage(secretId, AWSPREVIOUS);
-        if (successor !== undefined) await this.startGrace(successor.tokenId, replaced, audit);
-      }
+      if (event.Step === 'finishSecret') await this.resumeFinish(secretId, state, audit);
       return 'already-current';
     }
     if (!stages.includes(AWSPENDING))
@@ -264,7 +261,7 @@ export class TokenRotator {
     }
   }
 
-  /** (1) activate, (2) move AWSCURRENT, undoing (1) if the move did not happen, (3) grace. */
+  /** (1) activate, (2) move AWSCURRENT, undoing (1) if the move did not happen, (3) settle. */
   private async finishSecret(
     secretId: string,
     version: string,
@@ -292,32 +289,36 @@ export class TokenRotator {
         throw error;
       }
     }
-    await this.startGrace(pending.tokenId, replaced, audit);
+    await this.settle({ secretId, current: pending, previous: replaced }, false, audit);
   }
 
   /**
-   * (3): the token AWSCURRENT moved away from keeps working until the grace deadline.
-   * markRotated is idempotent for this successor; a replaced token that is gone, no longer
-   * active or already rotated elsewhere has no grace to start, and the rotation has succeeded.
+   * A retried finishSecret whose stage move went through: make sure step (3) happened. The move
+   * may have been made outside finishSecret, so AWSCURRENT's token is activated if still
+   * pending; a rotation in flight (AWSPENDING on another version) keeps its pending token.
    */
-  private async startGrace(
-    successorId: string,
-    replaced: TokenValue | undefined,
+  private async resumeFinish(
+    secretId: string,
+    state: SecretState,
     audit: AuditContext,
   ): Promise<void> {
-    if (replaced === undefined || replaced.tokenId === successorId) return;
-    try {
-      await this.deps.store.markRotated(
-        hashToken(replaced.token),
-        { successorId, graceUntil: new Date(this.now().getTime() + this.deps.graceMs) },
-        audit,
-      );
-    } catch (error) {
-      const nothingToStart =
-        error instanceof TokenStoreError &&
-        (error.code === 'not-found' || error.code === 'conflict');
-      if (!nothingToStart) throw error;
-    }
+    const current = await this.tokenOfStage(secretId, AWSCURRENT);
+    if (current === undefined) return;
+    const previous = await this.tokenOfStage(secretId, AWSPREVIOUS);
+    const inFlight = [...state.versions].find(
+      ([, labels]) => labels.includes(AWSPENDING) && !labels.includes(AWSCURRENT),
+    )?.[0];
+    await this.settle({ secretId, current, previous, inFlight }, true, audit);
+  }
+
+  /** (3): the replaced token's grace starts now; the secret's other live tokens end. */
+  private async settle(
+    holders: SecretHolders,
+    activateCurrent: boolean,
+    audit: AuditContext,
+  ): Promise<void> {
+    const graceUntil = new Date(this.now().getTime() + this.deps.graceMs);
+    await settleSecret(this.deps.store, holders, { graceUntil, activateCurrent }, audit);
   }
 
   private async tokenOfStage(secretId: string, stage: string): Promise<TokenValue | undefined> {

@@ -44,6 +44,12 @@ export const TOKEN_INDEX = {
    * of lapsed requests and grants read it.
    */
   byRotationRequest: 'ByRotationRequest',
+  /**
+   * Sparse: only tokens issued by the rotation Lambda carry `secretId`, sorted by `expiresAt`.
+   * finishSecret's sweep reads one secret's tokens not yet past their expiry (about lifetime /
+   * rotation interval items), whatever their status.
+   */
+  bySecret: 'BySecret',
 } as const;
 
 export const tokenTable: TableDefinition = {
@@ -71,6 +77,12 @@ export const tokenTable: TableDefinition = {
       name: TOKEN_INDEX.byRotationRequest,
       partitionKey: { name: 'requestState', type: 'S' },
       sortKey: { name: 'requestDeadline', type: 'S' },
+      projection: 'ALL',
+    },
+    {
+      name: TOKEN_INDEX.bySecret,
+      partitionKey: { name: 'secretId', type: 'S' },
+      sortKey: { name: 'expiresAt', type: 'S' },
       projection: 'ALL',
     },
   ],

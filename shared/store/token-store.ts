@@ -45,6 +45,7 @@ import {
 } from './errors';
 import { AUDIT_INDEX, LIVE_PARTITION, TOKEN_INDEX } from './schema';
 import type { GrantTerms } from '../token/rotation-grant';
+import { sweepPlan } from './secret-sweep';
 
 export interface TokenStoreOptions {
   readonly client: DynamoDBClient;
@@ -929,6 +930,54 @@ export class TokenStore {
         audit: { action: 'token.deactivated', outcome: 'success' },
       };
     });
+  }
+
+  /**
+   * End every live token of secret `secretId` that `keep` does not keep, each in one
+   * transaction with its audit event (see `sweepPlan`; `context.reason` says why). Candidates
+   * come from the sparse BySecret index (eventually consistent; tokens not past their expiry);
+   * `keep` and the plan are decided on a consistent read, so a token already ended, kept, or
+   * gone meanwhile is skipped, and a repeat or a concurrent revoke is a no-op.
+   * Returns the ids of the tokens it ended.
+   */
+  async sweepSecret(
+    secretId: string,
+    keep: (record: TokenRecord) => boolean,
+    context: AuditContext,
+  ): Promise<string[]> {
+    const ended: string[] = [];
+    let startKey: Record<string, unknown> | undefined;
+    do {
+      const page = await this.query('sweepSecret', {
+        TableName: this.tokensTable,
+        IndexName: TOKEN_INDEX.bySecret,
+        KeyConditionExpression: 'secretId = :secret AND expiresAt > :now',
+        FilterExpression: '#status IN (:pending, :active)',
+        ExpressionAttributeNames: { '#status': 'status' },
+        ExpressionAttributeValues: {
+          ':secret': secretId,
+          ':now': this.now().toISOString(),
+          ':pending': 'pending',
+          ':active': 'active',
+        },
+        ExclusiveStartKey: startKey,
+      });
+      for (const seen of (page.Items ?? []).map(parseRecord)) {
+        if (keep(seen)) continue;
+        const reason = context.reason ?? 'not held by its secret';
+        const result = await this.change('sweepSecret', seen.tokenHash, context, (current, now) =>
+          keep(current)
+            ? undefined
+            : sweepPlan(current, now, reason, this.ttlAfter(now.toISOString())),
+        ).catch((error: unknown) => {
+          if (error instanceof TokenStoreError && error.code === 'not-found') return undefined;
+          throw error;
+        });
+        if (result?.changed === true) ended.push(result.record.tokenId);
+      }
+      startKey = page.LastEvaluatedKey;
+    } while (startKey !== undefined);
+    return ended;
   }
 
   /**

@@ -119,6 +119,12 @@ describe('rotated service tokens', () => {
       ],
       ['kms:Decrypt', 'kms:Encrypt', 'kms:GenerateDataKey'],
     ]);
+    // Query: the id index and the secret index (finishSecret's sweep), never the table or `*`.
+    const query = (policy?.properties.PolicyDocument.Statement ?? []).find((s) =>
+      JSON.stringify(s).includes('"dynamodb:Query"'),
+    );
+    const queried = JSON.stringify(z.object({ Resource: z.unknown() }).parse(query).Resource);
+    expect(queried.match(/\/index\/[A-Za-z]+/g)).toEqual(['/index/ByTokenId', '/index/BySecret']);
   });
 
   it('configure the grace period on the rotation function', () => {

@@ -134,6 +134,13 @@ describe('token API', () => {
       ['kms:Decrypt', 'kms:Encrypt', 'kms:GenerateDataKey'],
       'apigateway:DELETE',
     ]);
+    const indexes = JSON.stringify(statements[3]?.Resource).match(/\/index\/[A-Za-z]+/g);
+    expect(indexes).toEqual([
+      '/index/ByTokenId',
+      '/index/ByOwner',
+      '/index/ByExpiry',
+      '/index/ByRotationRequest',
+    ]);
     const flush = JSON.stringify(statements.at(-1)?.Resource);
     expect(flush).toContain('/stages/v1/cache/authorizers');
     expect(flush).toMatch(/"Ref":"Api[A-Za-z0-9]+"/);
