@@ -32,6 +32,9 @@ export async function startMoto(
   const server = await ensureMoto(options.progress);
   const port = options.port ?? (await freePort());
   const child = spawn(server, ['-H', '127.0.0.1', '-p', String(port)], {
+    // moto answers CORS for every origin by default: a web page could then read the local
+    // secrets (their live tokens) from the user's browser.
+    env: { ...process.env, MOTO_DISABLE_GLOBAL_CORS: 'true' },
     stdio: ['ignore', 'pipe', 'pipe'],
   });
   const endpoint = `http://127.0.0.1:${port}`;

@@ -24,6 +24,7 @@ import {
 } from '../token/format';
 import { effectiveEnd, type NewToken, type TokenRecord } from '../token/record';
 import { approvedTerms, grantedTerms, lifetimeDays } from '../token/rotation-grant';
+import { invalidScopes } from '../token/scope';
 import { evaluateRecord } from '../token/verify';
 import type { z } from 'zod/mini';
 import type {
@@ -543,35 +544,29 @@ export class TokenService {
   async executeRotation(caller: Caller, tokenId: string, requestId: string) {
     const current = await this.visible(caller, tokenId);
     // The new token goes to whoever asked for it (or an admin), not to any token of the owner.
-    const requester = current.rotationRequest?.requestedBy;
+    // The requester of one request id never changes, and the rotation is conditioned on that
+    // id, so checking it on this read holds for the transaction too.
+    const request = current.rotationRequest;
     const refusal =
-      requester === undefined || requester === caller.tokenId || isAdmin(caller)
+      isAdmin(caller) ||
+      (request?.requestId === requestId && request.requestedBy === caller.tokenId)
         ? undefined
         : 'Only the token that asked for this rotation, or an admin, can use its grant';
     await this.refuseUnless(caller, 'rotation.execute', current.owner, refusal, tokenId, {
       requestId,
     });
-    // What executes is what the admin approved (terms fixed at approval), not what the caller
-    // asks for now: no lifetime or grace comes from this request.
-    const terms =
-      current.rotationRequest?.requestId === requestId
-        ? grantedTerms(current, current.rotationRequest)
-        : approvedTerms(current, {}, undefined);
-    const next = this.successorOf(
-      current,
-      {
-        lifetimeMs: terms.successorLifetimeDays * DAY_MS,
-        graceDays: terms.successorGraceDays,
-      },
-      terms.successorExpiresBy === undefined ? undefined : new Date(terms.successorExpiresBy),
-    );
+    refuseApiRotation(current);
+    let token = '';
     let result;
     try {
       result = await this.deps.store.executeRotationGrant(
         current.tokenHash,
         requestId,
-        next.input,
-        next.graceUntil,
+        (granted) => {
+          const next = this.grantSuccessor(caller, granted);
+          token = next.token;
+          return { successor: next.input, graceUntil: next.graceUntil };
+        },
         this.context(caller),
       );
     } catch (error) {
@@ -581,7 +576,27 @@ export class TokenService {
       }
       throw error;
     }
-    return { ...rotated(result.successor, result.predecessor, next.token), requestId };
+    return { ...rotated(result.successor, result.predecessor, token), requestId };
+  }
+
+  /**
+   * The successor a grant rotates into, planned from the store's own read of the approved
+   * request (not this service's earlier read, when it may still have been pending): the terms
+   * the approver fixed, and never past the expiry of the token that receives it, unless that
+   * is the token being replaced.
+   */
+  private grantSuccessor(caller: Caller, granted: TokenRecord) {
+    const terms =
+      granted.rotationRequest === undefined
+        ? approvedTerms(granted, {}, undefined)
+        : grantedTerms(granted, granted.rotationRequest);
+    const receiver = caller.tokenId === granted.tokenId ? undefined : caller.record?.expiresAt;
+    const caps = [terms.successorExpiresBy, receiver].filter((at) => at !== undefined).sort();
+    return this.successorOf(
+      granted,
+      { lifetimeMs: terms.successorLifetimeDays * DAY_MS, graceDays: terms.successorGraceDays },
+      caps[0] === undefined ? undefined : new Date(caps[0]),
+    );
   }
 
   /**
@@ -817,10 +832,18 @@ const REFUSALS = new Set(['conflict', 'gone', 'not-found']);
  * would keep the old token, which stops working after its grace period).
  */
 function refuseApiRotation(record: TokenRecord): void {
+  // Only a legacy or tampered item can hold one: the store refuses to write it again.
+  if (invalidScopes(record.scopes).length > 0) {
+    throw new ApiError(
+      409,
+      `${record.tokenId} has a scope outside the scope grammar: revoke it and issue a new one`,
+    );
+  }
   if (record.kind === 'bootstrap') {
     throw new ApiError(409, `${record.tokenId} is a bootstrap token: it is exchanged, not rotated`);
   }
-  if (record.rotationId !== undefined) {
+  // Either mark: `secretId` on tokens the rotation Lambda issued, `rotationId` on older ones.
+  if (record.secretId !== undefined || record.rotationId !== undefined) {
     throw new ApiError(
       409,
       `${record.tokenId} is held in a Secrets Manager secret: rotate the secret instead (aws secretsmanager rotate-secret)`,

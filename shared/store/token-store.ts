@@ -76,6 +76,15 @@ export interface AlertClaim {
   readonly leaseId: string;
 }
 
+/**
+ * The successor and the predecessor's grace deadline, planned from the predecessor as the
+ * rotation's own consistent read saw it (for a grant: approved, with its terms).
+ */
+export type RotationPlan = (predecessor: TokenRecord) => {
+  readonly successor: NewToken;
+  readonly graceUntil: Date;
+};
+
 export interface ChangeResult {
   readonly record: TokenRecord;
   /** False when the token was already in the requested state (an idempotent repeat). */
@@ -145,7 +154,12 @@ export class TokenStore {
     graceUntil: Date,
     context: AuditContext,
   ): Promise<{ predecessor: TokenRecord; successor: TokenRecord }> {
-    return this.rotateInOneTransaction('replace', predecessorHash, successor, graceUntil, context);
+    return this.rotateInOneTransaction(
+      'replace',
+      predecessorHash,
+      () => ({ successor, graceUntil }),
+      context,
+    );
   }
 
   /**
@@ -281,15 +295,13 @@ export class TokenStore {
   async executeRotationGrant(
     predecessorHash: string,
     requestId: string,
-    successor: NewToken,
-    graceUntil: Date,
+    planRotation: RotationPlan,
     context: AuditContext,
   ): Promise<{ predecessor: TokenRecord; successor: TokenRecord }> {
     return this.rotateInOneTransaction(
       'executeRotationGrant',
       predecessorHash,
-      successor,
-      graceUntil,
+      planRotation,
       context,
       requestId,
     );
@@ -304,8 +316,7 @@ export class TokenStore {
   private async rotateInOneTransaction(
     operation: string,
     predecessorHash: string,
-    successor: NewToken,
-    graceUntil: Date,
+    planRotation: RotationPlan,
     context: AuditContext,
     requestId?: string,
   ): Promise<{ predecessor: TokenRecord; successor: TokenRecord }> {
@@ -317,6 +328,9 @@ export class TokenStore {
       rotationRefusal(record, at);
     const refusal = refuse(current, now);
     if (refusal !== undefined) throw refusal;
+    // Planned from the read the transaction is conditioned on: a grant's terms are those of
+    // this approved request, never of an earlier read (the request may have been pending then).
+    const { successor, graceUntil } = planRotation(current);
     const next = this.newToken({ ...successor, rotatedFrom: current.tokenId });
     const plan = this.rotationPlan(current, next.record.tokenId, graceUntil);
     const owner = current.owner;

@@ -117,6 +117,66 @@ describe('rotation grants: the approver fixes the terms', () => {
   });
 });
 
+describe('rotation grants: the terms that execute are the approved ones, whatever the timing', () => {
+  it('plans the successor from the approved request even when the execute read it still pending', async () => {
+    const w = await world({ days: 30, adminDays: 10 });
+    const base = await w.base();
+    // The approval lands between the service's read of the token (request pending, no terms)
+    // and the rotation's own transaction: the race the reviewer won.
+    const store = dynamo.store();
+    const racing = Object.assign(Object.create(store) as typeof store, {
+      executeRotationGrant: async (...args: Parameters<typeof store.executeRotationGrant>) => {
+        const approved = await w.call(w.admin, 'POST', `${base}/approve`, {
+          body: { expiresInDays: 1, graceDays: 0 },
+        });
+        expect(approved.status).toBe(200);
+        return store.executeRotationGrant(...args);
+      },
+    });
+
+    const reply = await apiClient(racing)(w.sibling, 'POST', `${base}/execute`);
+
+    expect(reply.status).toBe(201);
+    const next = granted.parse(reply.body);
+    expect(days(next.createdAt, next.expiresAt)).toBeCloseTo(1, 5);
+    expect(next.predecessor.worksUntil).toBe(next.createdAt);
+  });
+
+  it('caps the successor at the expiry of the token that receives it, unless it replaces that token', async () => {
+    const w = await world({ days: 30 });
+    const shortSibling = await seedCaller(w.store, 'team-a', ['orders:read', 'tokens:read'], {
+      expiresInDays: 2,
+    });
+    const asked = await w.call(
+      shortSibling,
+      'POST',
+      `/tokens/${w.target.tokenId}/rotation-requests`,
+      {
+        body: { reason: 'the CI log printed it' },
+      },
+    );
+    const base = `/tokens/${w.target.tokenId}/rotation-requests/${String(asked.body['requestId'])}`;
+    await w.call(w.admin, 'POST', `${base}/approve`, { body: {} });
+
+    const next = granted.parse((await w.call(shortSibling, 'POST', `${base}/execute`)).body);
+
+    expect(next.expiresAt).toBe((await w.store.getById(shortSibling.tokenId))?.expiresAt);
+  });
+
+  it('gives a token that asked for its own rotation a successor with its full lifetime', async () => {
+    const w = await world({ days: 30 });
+    const asked = await w.call(w.target, 'POST', `/tokens/${w.target.tokenId}/rotation-requests`, {
+      body: { reason: 'rotating on schedule' },
+    });
+    const base = `/tokens/${w.target.tokenId}/rotation-requests/${String(asked.body['requestId'])}`;
+    await w.call(w.admin, 'POST', `${base}/approve`, { body: {} });
+
+    const next = granted.parse((await w.call(w.target, 'POST', `${base}/execute`)).body);
+
+    expect(days(next.createdAt, next.expiresAt)).toBeCloseTo(30, 5);
+  });
+});
+
 describe('tokens minted by an admin token never outlive it', () => {
   it('caps a created token, a rotated token, a bootstrap token and what it is exchanged for', async () => {
     const store = dynamo.store();

@@ -131,10 +131,8 @@ describe('requests that are not what they claim', () => {
     async (day) => {
       const w = await world();
       const reply = await w.call(w.admin, 'GET', '/audit', { query: { day } });
-      expect(reply).toMatchObject({
-        status: 400,
-        body: { message: expect.stringMatching(/calendar date/) },
-      });
+      expect(reply.status).toBe(400);
+      expect(reply.body['message']).toMatch(/calendar date/);
     },
   );
 
