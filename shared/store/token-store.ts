@@ -38,6 +38,16 @@ import {
   type AuditInput,
 } from './audit';
 import {
+  auditCursor,
+  decodeCursor,
+  encodeCursor,
+  expiryCursor,
+  ownerCursor,
+  requestCursor,
+  tokenStartKey,
+  type TokenIndexCursor,
+} from './cursor';
+import {
   isConditionFailure,
   isTransactionConflict,
   translateStoreError,
@@ -477,6 +487,7 @@ export class TokenStore {
     request: PageRequest & { lapsedBy?: Date } = {},
   ): Promise<Page<TokenRecord>> {
     const lapsed = request.lapsedBy?.toISOString();
+    const index = requestCursor(state, deadlineHeld(state), lapsed);
     const result = await this.query('listRotationRequests', {
       TableName: this.tokensTable,
       IndexName: TOKEN_INDEX.byRotationRequest,
@@ -487,11 +498,11 @@ export class TokenStore {
         ...(lapsed === undefined ? {} : { ':lapsed': lapsed }),
       },
       Limit: pageSize(request.limit),
-      ExclusiveStartKey: await this.tokenStartKey(request.cursor, { requestState: state }),
+      ExclusiveStartKey: await this.tokenStartKey(index, request.cursor),
     });
     return {
       items: (result.Items ?? []).map(parseRecord),
-      cursor: await this.tokenCursor(result.LastEvaluatedKey),
+      cursor: await this.tokenCursor(index, result.LastEvaluatedKey),
     };
   }
 
@@ -672,7 +683,8 @@ export class TokenStore {
       endingAfter?: Date;
     } = {},
   ): Promise<Page<TokenRecord>> {
-    const startKey = await this.tokenStartKey(request.cursor, { owner });
+    const index = ownerCursor(owner);
+    const startKey = await this.tokenStartKey(index, request.cursor);
     const filters: string[] = [];
     const names: Record<string, string> = { '#owner': 'owner' };
     const values: Record<string, unknown> = { ':owner': owner };
@@ -702,7 +714,7 @@ export class TokenStore {
     });
     return {
       items: (result.Items ?? []).map(parseRecord),
-      cursor: await this.tokenCursor(result.LastEvaluatedKey),
+      cursor: await this.tokenCursor(index, result.LastEvaluatedKey),
     };
   }
 
@@ -721,6 +733,9 @@ export class TokenStore {
     // An empty window (e.g. "ending before" a past instant): DynamoDB refuses a BETWEEN whose
     // bounds are reversed, and the answer is known anyway.
     if (window.until.getTime() - 1 < Date.parse(from)) return { items: [], cursor: undefined };
+    // BETWEEN is inclusive; the window is half-open, so stop just before `until`.
+    const until = new Date(window.until.getTime() - 1).toISOString();
+    const index = expiryCursor({ from, until });
     const result = await this.query('listEnding', {
       TableName: this.tokensTable,
       IndexName: TOKEN_INDEX.byExpiry,
@@ -728,8 +743,7 @@ export class TokenStore {
       ExpressionAttributeValues: {
         ':live': LIVE_PARTITION,
         ':from': from,
-        // BETWEEN is inclusive; the window is half-open, so stop just before `until`.
-        ':until': new Date(window.until.getTime() - 1).toISOString(),
+        ':until': until,
         ...(request.createdBefore === undefined
           ? {}
           : { ':createdBefore': request.createdBefore.toISOString() }),
@@ -738,13 +752,11 @@ export class TokenStore {
         ? {}
         : { FilterExpression: 'createdAt < :createdBefore' }),
       Limit: pageSize(request.limit),
-      ExclusiveStartKey: await this.tokenStartKey(request.cursor, {
-        expiryPartition: LIVE_PARTITION,
-      }),
+      ExclusiveStartKey: await this.tokenStartKey(index, request.cursor),
     });
     return {
       items: (result.Items ?? []).map(parseRecord),
-      cursor: await this.tokenCursor(result.LastEvaluatedKey),
+      cursor: await this.tokenCursor(index, result.LastEvaluatedKey),
     };
   }
 
@@ -999,33 +1011,51 @@ export class TokenStore {
    * item's table key, the token hash; the cursor carries the public token id in its place, so
    * no hash ever leaves the store.
    */
-  private async tokenCursor(key: Record<string, unknown> | undefined): Promise<string | undefined> {
+  private async tokenCursor(
+    index: TokenIndexCursor,
+    key: Record<string, unknown> | undefined,
+  ): Promise<string | undefined> {
     if (key === undefined) return undefined;
     const { tokenHash, ...rest } = key;
-    if (typeof tokenHash !== 'string') return encodeCursor(rest);
-    const record = await this.getByHash(tokenHash);
+    const record = typeof tokenHash === 'string' ? await this.getByHash(tokenHash) : undefined;
     if (record === undefined) {
       throw new TokenStoreError('conflict', 'The last token of the page vanished; list again');
     }
-    return encodeCursor({ ...rest, tokenId: record.tokenId });
+    return encodeCursor(index, { ...rest, tokenId: record.tokenId });
   }
 
-  /** The ExclusiveStartKey for a token cursor: the token id resolved back to its hash. */
+  /** The ExclusiveStartKey for a token cursor: its token id resolved back to the hash. */
   private async tokenStartKey(
+    index: TokenIndexCursor,
     cursor: string | undefined,
-    expected: Record<string, string>,
-  ): Promise<Record<string, string | number> | undefined> {
-    const decoded = decodeCursor(cursor, expected);
-    if (decoded === undefined) return undefined;
-    const { tokenId, ...rest } = decoded;
-    const record = typeof tokenId === 'string' ? await this.getById(tokenId) : undefined;
-    if (record === undefined) {
-      throw new TokenStoreError(
-        'invalid-cursor',
-        'The pagination cursor is invalid for this query',
-      );
-    }
-    return { ...rest, tokenHash: record.tokenHash };
+  ): Promise<Record<string, string> | undefined> {
+    const key = decodeCursor(index, cursor);
+    if (key === undefined) return undefined;
+    return tokenStartKey(index, key, await this.cursorToken(index, key));
+  }
+
+  /** The token a decoded cursor names: see `TokenIndexCursor.findAt`. */
+  private async cursorToken(
+    index: TokenIndexCursor,
+    key: Record<string, string>,
+  ): Promise<TokenRecord | undefined> {
+    const tokenId = key['tokenId'] ?? '';
+    if (index.findAt === undefined) return this.getById(tokenId);
+    const { indexName, partitionKey } = index.findAt;
+    const result = await this.query('cursorToken', {
+      TableName: this.tokensTable,
+      IndexName: indexName,
+      KeyConditionExpression: '#partition = :partition AND #sort = :sort',
+      FilterExpression: 'tokenId = :tokenId',
+      ExpressionAttributeNames: { '#partition': partitionKey, '#sort': index.sortKey },
+      ExpressionAttributeValues: {
+        ':partition': key[partitionKey],
+        ':sort': key[index.sortKey],
+        ':tokenId': tokenId,
+      },
+    });
+    const [item] = result.Items ?? [];
+    return item === undefined ? undefined : parseRecord(item);
   }
 
   private updateItem(record: TokenRecord, update: PlannedChange['update']): TransactItem {
@@ -1303,10 +1333,11 @@ export class TokenStore {
   /** One page of audit events of one partition (of the table, or of an index), newest first. */
   private async auditPage(
     operation: string,
-    [name, value]: [string, string],
+    [name, value]: ['targetId' | 'day', string],
     indexName: string | undefined,
     request: PageRequest,
   ): Promise<Page<AuditEvent>> {
+    const shape = auditCursor(name, value);
     const result = await this.query(operation, {
       TableName: this.auditTable,
       ...(indexName === undefined ? {} : { IndexName: indexName }),
@@ -1315,11 +1346,11 @@ export class TokenStore {
       ExpressionAttributeValues: { ':partition': value },
       ScanIndexForward: false,
       Limit: pageSize(request.limit),
-      ExclusiveStartKey: decodeCursor(request.cursor, { [name]: value }),
+      ExclusiveStartKey: decodeCursor(shape, request.cursor),
     });
     return {
       items: (result.Items ?? []).map(parseAuditEvent),
-      cursor: encodeCursor(result.LastEvaluatedKey),
+      cursor: encodeCursor(shape, result.LastEvaluatedKey),
     };
   }
 
@@ -1507,6 +1538,18 @@ function requestDeadline(request: RotationRequest | undefined): string | undefin
   return undefined;
 }
 
+/**
+ * The deadline a token's request has, or had, in the request index while in `state`: a closed
+ * request keeps its times, so a cursor naming it still marks its place (cleanup closes a page
+ * of requests before it reads the next).
+ */
+function deadlineHeld(state: 'pending' | 'approved') {
+  return (record: TokenRecord): string | undefined =>
+    record.rotationRequest === undefined
+      ? undefined
+      : requestDeadline({ ...record.rotationRequest, state });
+}
+
 /** Why a bootstrap token cannot be exchanged now, or undefined if it can. */
 function bootstrapRefusal(record: TokenRecord, now: Date): TokenStoreError | undefined {
   if (record.kind !== 'bootstrap') {
@@ -1556,31 +1599,4 @@ function issuePaths(error: z.core.$ZodError): string {
 
 function pageSize(limit: number | undefined): number {
   return Math.min(Math.max(Math.trunc(limit ?? 50), 1), MAX_PAGE);
-}
-
-const cursorSchema = z.record(z.string(), z.union([z.string(), z.number()]));
-
-function encodeCursor(key: Record<string, unknown> | undefined): string | undefined {
-  return key === undefined ? undefined : Buffer.from(JSON.stringify(key)).toString('base64url');
-}
-
-/** Decode a cursor and check that it belongs to the same query (same partition values). */
-function decodeCursor(
-  cursor: string | undefined,
-  expected: Record<string, string>,
-): Record<string, string | number> | undefined {
-  if (cursor === undefined) return undefined;
-  let decoded: unknown;
-  try {
-    decoded = JSON.parse(Buffer.from(cursor, 'base64url').toString('utf8'));
-  } catch {
-    decoded = undefined;
-  }
-  const parsed = cursorSchema.safeParse(decoded);
-  const matches =
-    parsed.success && Object.entries(expected).every(([key, value]) => parsed.data[key] === value);
-  if (!parsed.success || !matches) {
-    throw new TokenStoreError('invalid-cursor', 'The pagination cursor is invalid for this query');
-  }
-  return parsed.data;
 }
