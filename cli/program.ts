@@ -21,9 +21,11 @@ import {
   rotationRequestParams,
   emergencyRevokeBody,
   listTokensQuery,
+  revokeQuery,
   rotateTokenBody,
   tokenIdSchema,
 } from '../shared/api/schemas';
+import { holdsToken } from '../shared/token/format';
 import { ApiError, TokenService, type Caller } from '../shared/api/token-service';
 import { Cleanup } from '../shared/schedules/cleanup';
 import { TokenStoreError } from '../shared/store/errors';
@@ -111,7 +113,7 @@ export function buildProgram(io: CliIo): Command {
       ...(options.endpoint === undefined ? {} : { endpoint: options.endpoint }),
     });
     const store = new TokenStore({ client, tokensTable, auditTable });
-    const actor = options.actor ?? `cli:${userInfo().username}`;
+    const actor = operatorActor(options.actor ?? userInfo().username);
     // The operator has direct table access, so the CLI acts with the admin scope.
     const caller: Caller = {
       tokenId: actor,
@@ -277,7 +279,8 @@ export function buildProgram(io: CliIo): Command {
     .option('--reason <text>', 'why, for the audit trail')
     .action(async (tokenId: string, options: { reason?: string }) => {
       const { store, caller, options: global } = context();
-      const result = await service(store).revoke(caller, tokenIdArg(tokenId), options.reason);
+      const { reason } = validate(revokeQuery, { reason: options.reason }, 'options');
+      const result = await service(store).revoke(caller, tokenIdArg(tokenId), reason);
       print(global.json, result, () =>
         result.changed ? `${result.tokenId} revoked` : `${result.tokenId} was already revoked`,
       );
@@ -537,6 +540,18 @@ function explain(error: unknown): { message: string; exitCode: number } {
 
 function tokenIdArg(value: string): string {
   return validate(tokenIdSchema, value, 'token id');
+}
+
+/**
+ * The audit actor of an operator: always `cli:<name>`, so that it can never pass for a token id
+ * (`tok_…`) in the trail, and never text that holds a token.
+ */
+function operatorActor(name: string): string {
+  const bare = name.startsWith('cli:') ? name.slice(4) : name;
+  if (!/^[\w.@-]{1,64}$/.test(bare) || holdsToken(bare)) {
+    throw new BadRequest('--actor must be 1–64 letters, digits, ".", "_", "@" or "-"');
+  }
+  return `cli:${bare}`;
 }
 
 function wholeNumber(value: string, flag: string): number {

@@ -5,11 +5,11 @@
  */
 import * as z from 'zod/mini';
 import { auditEventSchema } from '../store/audit';
-import { holdsToken } from '../token/format';
 import { OPEN_REQUEST_STATES, rotationRequestSchema, TOKEN_STATUSES } from '../token/record';
 import { DEFAULT_GRACE_DAYS } from '../token/rotation-grant';
 import { rotationPolicySchema } from '../token/rotation-policy';
 import { isCalendarDate, isReservedKey, RESERVED_KEY_MESSAGE } from './strict-input';
+import { noToken, ownerSchema, tokenNameSchema } from '../token/labels';
 import { scopeSchema } from '../token/scope';
 
 export const MAX_LIFETIME_DAYS = 730;
@@ -17,24 +17,14 @@ export const MAX_GRACE_DAYS = 30;
 
 const text = (pattern: RegExp, message: string) => z.string().check(z.regex(pattern, message));
 
-/**
- * Free text we store and show: a token pasted into it would end up in the tables, the audit
- * trail and on the event bus. Found anywhere in it (glued to words, percent-encoded), any prefix.
- */
-const noToken = (message = 'must not contain a service token') =>
-  z.refine<string>((value) => !holdsToken(value), { message });
-
 export const tokenIdSchema = text(/^tok_[0-9A-Za-z]{16}$/, 'must be a token id like tok_…');
-export const ownerSchema = text(
-  /^[a-z0-9][a-z0-9._-]{0,63}$/,
-  'must be 1–64 lowercase letters, digits, ".", "_" or "-"',
-);
-/** The one scope grammar (shared/token/scope.ts), also enforced on routes and rotation specs. */
-export { scopeSchema };
-const nameSchema = text(
-  /^[\w .:@/-]{1,100}$/,
-  'must be 1–100 letters, digits, spaces or . : @ / - _',
-).check(noToken());
+/**
+ * The one owner, name and scope grammar (shared/token/labels.ts, shared/token/scope.ts), also
+ * enforced on routes and rotation specs. Free text refuses a token found anywhere in it
+ * (glued to words, percent-encoded), of any prefix.
+ */
+export { ownerSchema, scopeSchema };
+const nameSchema = tokenNameSchema;
 const metadataSchema = z
   .record(
     text(/^[\w.-]{1,64}$/, 'keys must be 1–64 letters, digits, ".", "_" or "-"').check(

@@ -8,15 +8,16 @@
  * rotation writes `{ token, tokenId, expiresAt, name, owner, scopes, lifetimeDays }`.
  */
 import * as z from 'zod/mini';
+import { ownerSchema, tokenNameSchema } from '../token/labels';
 import { invalidScopes, quoteScopes, SCOPE_RULE, scopeSchema } from '../token/scope';
 import { RotationError } from './errors';
 
 const nonEmpty = () => z.string().check(z.minLength(1));
 
 export const secretSpecSchema = z.object({
-  name: nonEmpty(),
-  owner: nonEmpty(),
-  scopes: z.array(scopeSchema),
+  name: tokenNameSchema,
+  owner: ownerSchema,
+  scopes: z.array(scopeSchema).check(z.minLength(1, 'must name at least one scope')),
   /** Lifetime of each issued token; must exceed the rotation interval plus the grace period. */
   lifetimeDays: z._default(z.int().check(z.gte(1), z.lte(3650)), 90),
 });

@@ -156,6 +156,19 @@ describe('rotated service tokens', () => {
     );
   });
 
+  it.each([
+    [{ owner: 'Payments Team' }, 'owner must be 1–64 lowercase letters'],
+    [{ name: 'ci\nsecond line' }, 'name must be 1–100 letters'],
+    [{ scopes: [] }, 'scopes must name at least one scope'],
+  ])('refuse, at synth, a spec the API could not name: %j', (change, message) => {
+    expect(
+      () =>
+        new ServiceTokensStack(new App(), 'BadLabel', {
+          serviceTokens: [{ ...paymentsCi, ...change }],
+        }),
+    ).toThrow(message);
+  });
+
   it('pass cdk-nag AwsSolutions', () => {
     const findings = nagFindings(
       appWithNag(),

@@ -5,6 +5,7 @@
 import { describe, expect, inject, it } from 'vitest';
 import { runCli } from '../../cli/program';
 import { LOCAL_AWS_ENV } from '../../local/dynamodb-local';
+import { findTokens, generateToken } from '../../shared/token/format';
 import { apiClient } from '../support/api';
 import { useDynamo } from '../support/dynamo';
 import { newTestToken, seedCaller } from '../support/tokens';
@@ -93,6 +94,54 @@ describe('map keys that cannot be stored safely', () => {
       expect(err).toMatch(/keys must not be names/);
     }
     expect(await dynamo.scanAll(dynamo.tables().tokens)).toEqual([]);
+  });
+});
+
+describe('the CLI takes no token in free text and no token id as its actor', () => {
+  const run = async (argv: string[]) => {
+    const env = {
+      ...LOCAL_AWS_ENV,
+      AWS_ENDPOINT_URL_DYNAMODB: inject('dynamoEndpoint'),
+      TOKENS_TABLE_NAME: dynamo.tables().tokens,
+      AUDIT_TABLE_NAME: dynamo.tables().audit,
+    };
+    let err = '';
+    // The SDK's credential chain reads the process environment.
+    const saved = { ...process.env };
+    Object.assign(process.env, env);
+    try {
+      const code = await runCli(argv, { out: () => undefined, err: (t) => (err += t), env });
+      return { code, err };
+    } finally {
+      for (const key of Object.keys(env)) {
+        if (saved[key] === undefined) Reflect.deleteProperty(process.env, key);
+        else process.env[key] = saved[key];
+      }
+    }
+  };
+
+  it('refuses a revoke reason holding a token, and an actor holding one, writing nothing', async () => {
+    const w = await world();
+    const before = await dynamo.scanAll(dynamo.tables().tokens);
+    const leaked = `found_${generateToken()}_old`;
+
+    const reason = await run(['revoke', w.admin.tokenId, '--reason', leaked]);
+    const actor = await run(['--actor', leaked, 'revoke', w.admin.tokenId]);
+
+    expect([reason.code, actor.code]).toEqual([2, 2]);
+    expect(findTokens(reason.err + actor.err)).toEqual([]);
+    expect(await dynamo.scanAll(dynamo.tables().tokens)).toEqual(before);
+  });
+
+  it('records an operator as cli:<name>, never as a token id', async () => {
+    const w = await world();
+    const victim = await seedCaller(w.store, 'team-a', ['orders:read']);
+
+    const done = await run(['--actor', w.admin.tokenId, 'revoke', victim.tokenId]);
+
+    expect(done.code).toBe(0);
+    const [event] = (await w.store.listAudit(victim.tokenId)).items;
+    expect(event?.actor).toBe(`cli:${w.admin.tokenId}`);
   });
 });
 
