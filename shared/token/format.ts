@@ -138,10 +138,21 @@ function percentDecode(text: string): string {
   return text.replace(ASCII_ESCAPE, (_, hex: string) => String.fromCharCode(parseInt(hex, 16)));
 }
 
-/** The text and what it decodes to, round by round; `deeper`: it would decode once more. */
+/**
+ * What a screen or a consumer's normalisation may turn text into: NFKC (a fullwidth `＿` or
+ * `ｓ` becomes ASCII) without default-ignorable characters (soft hyphen, zero-width space),
+ * which render as nothing. A token disguised that way looks, and often becomes, the token.
+ */
+function fold(text: string): string {
+  if (/^\p{ASCII}*$/u.test(text)) return text; // the common case: nothing to fold
+  return text.normalize('NFKC').replace(/\p{Default_Ignorable_Code_Point}/gu, '');
+}
+
+/** The text, folded, and what it decodes to, round by round; `deeper`: it would decode once more. */
 function decodings(text: string): { texts: string[]; deeper: boolean } {
   const texts = [text];
-  let last = text;
+  let last = fold(text);
+  if (last !== text) texts.push(last);
   for (let round = 0; round <= PERCENT_DECODE_ROUNDS; round++) {
     const next = percentDecode(last);
     if (next === last) return { texts, deeper: false };

@@ -85,6 +85,20 @@ describe('finding percent-encoded tokens', () => {
   });
 });
 
+describe('finding tokens disguised for the eye', () => {
+  it.each([
+    ['a soft hyphen', (t: string) => `${t.slice(0, 10)}\u00ad${t.slice(10)}`],
+    ['a zero-width space', (t: string) => `${t.slice(0, 20)}\u200b${t.slice(20)}`],
+    ['a fullwidth underscore', (t: string) => t.replace('_', '\uff3f')],
+    ['fullwidth letters', (t: string) => `\uff53\uff4b${t.slice(2)}`],
+  ])('finds a token with %s in it, and redaction replaces the whole text', (_, disguise) => {
+    const token = generateToken();
+    const text = `note: ${disguise(token)} end`;
+    expect(holdsToken(text)).toBe(true);
+    expect(redactTokens(text, '[redacted]')).toBe('[redacted]');
+  });
+});
+
 describe('finder properties', () => {
   it('finds every token in a + token + b, plain, encoded or glued', () => {
     fc.assert(
