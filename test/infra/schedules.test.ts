@@ -8,7 +8,12 @@ import { ServiceTokensStack, type ServiceTokensStackProps } from '../../infra/se
 import { ALERT_LEASE_MS } from '../../shared/schedules/expiry-alerter';
 import { resources } from './template';
 
-const paymentsCi = { id: 'PaymentsCi', name: 'payments-ci', owner: 'team-payments', scopes: [] };
+const paymentsCi = {
+  id: 'PaymentsCi',
+  name: 'payments-ci',
+  owner: 'team-payments',
+  scopes: ['orders:read'],
+};
 const template = synth({
   serviceTokens: [paymentsCi],
   alertSubscriptions: [

@@ -7,43 +7,16 @@ import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { describe, expect, inject, it } from 'vitest';
 import { z } from 'zod';
-import { runCli } from '../../cli/program';
 import { LOCAL_AWS_ENV } from '../../local/dynamodb-local';
 import { findTokens } from '../../shared/token/format';
 import { verifyToken } from '../../shared/token/verify';
+import { cliRunner } from '../support/cli';
 import { useDynamo } from '../support/dynamo';
 
 const dynamo = useDynamo();
 const ROOT = join(import.meta.dirname, '..', '..');
 
-function cli() {
-  const env = {
-    ...LOCAL_AWS_ENV,
-    AWS_ENDPOINT_URL_DYNAMODB: inject('dynamoEndpoint'),
-    TOKENS_TABLE_NAME: dynamo.tables().tokens,
-    AUDIT_TABLE_NAME: dynamo.tables().audit,
-  };
-  return async (...argv: string[]) => {
-    let out = '';
-    let err = '';
-    // The SDK's credential chain reads the process environment.
-    const saved = { ...process.env };
-    Object.assign(process.env, env);
-    try {
-      const code = await runCli(['--actor', 'cli:test', ...argv], {
-        out: (text) => (out += text),
-        err: (text) => (err += text),
-        env,
-      });
-      return { code, out, err };
-    } finally {
-      for (const key of Object.keys(env)) {
-        if (saved[key] === undefined) Reflect.deleteProperty(process.env, key);
-        else process.env[key] = saved[key];
-      }
-    }
-  };
-}
+const cli = () => cliRunner(dynamo, ['--actor', 'cli:test']);
 
 const issued = z.object({ token: z.string(), tokenId: z.string() });
 

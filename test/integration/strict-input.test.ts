@@ -2,11 +2,10 @@
  * Strict input end to end, on DynamoDB Local: the reported cases and their neighbours answer a
  * clear 4xx and write nothing, through the API (authenticated and public routes) and the CLI.
  */
-import { describe, expect, inject, it } from 'vitest';
-import { runCli } from '../../cli/program';
-import { LOCAL_AWS_ENV } from '../../local/dynamodb-local';
+import { describe, expect, it } from 'vitest';
 import { findTokens, generateToken } from '../../shared/token/format';
 import { apiClient } from '../support/api';
+import { cliRunner } from '../support/cli';
 import { useDynamo } from '../support/dynamo';
 import { newTestToken, seedCaller } from '../support/tokens';
 
@@ -66,29 +65,18 @@ describe('map keys that cannot be stored safely', () => {
   });
 
   it('the CLI refuses --meta constructor=… and __proto__=… with a usage error, writing nothing', async () => {
-    const env = {
-      ...LOCAL_AWS_ENV,
-      AWS_ENDPOINT_URL_DYNAMODB: inject('dynamoEndpoint'),
-      TOKENS_TABLE_NAME: dynamo.tables().tokens,
-      AUDIT_TABLE_NAME: dynamo.tables().audit,
-    };
+    const run = cliRunner(dynamo, ['--actor', 'cli:test']);
     for (const key of ['constructor', '__proto__']) {
-      let err = '';
-      const code = await runCli(
-        [
-          '--actor',
-          'cli:test',
-          'create',
-          '--name',
-          'svc',
-          '--owner',
-          'team-a',
-          '--scope',
-          'orders:read',
-          '--meta',
-          `${key}=x`,
-        ],
-        { out: () => undefined, err: (text) => (err += text), env },
+      const { code, err } = await run(
+        'create',
+        '--name',
+        'svc',
+        '--owner',
+        'team-a',
+        '--scope',
+        'orders:read',
+        '--meta',
+        `${key}=x`,
       );
       expect(code).toBe(2);
       expect(err).toMatch(/keys must not be names/);
@@ -98,27 +86,7 @@ describe('map keys that cannot be stored safely', () => {
 });
 
 describe('the CLI takes no token in free text and no token id as its actor', () => {
-  const run = async (argv: string[]) => {
-    const env = {
-      ...LOCAL_AWS_ENV,
-      AWS_ENDPOINT_URL_DYNAMODB: inject('dynamoEndpoint'),
-      TOKENS_TABLE_NAME: dynamo.tables().tokens,
-      AUDIT_TABLE_NAME: dynamo.tables().audit,
-    };
-    let err = '';
-    // The SDK's credential chain reads the process environment.
-    const saved = { ...process.env };
-    Object.assign(process.env, env);
-    try {
-      const code = await runCli(argv, { out: () => undefined, err: (t) => (err += t), env });
-      return { code, err };
-    } finally {
-      for (const key of Object.keys(env)) {
-        if (saved[key] === undefined) Reflect.deleteProperty(process.env, key);
-        else process.env[key] = saved[key];
-      }
-    }
-  };
+  const run = (argv: string[]) => cliRunner(dynamo)(...argv);
 
   it('refuses a revoke reason holding a token, and an actor holding one, writing nothing', async () => {
     const w = await world();
