@@ -774,9 +774,10 @@ export class TokenService {
 
   /**
    * No token issued through the API outlives the token that issues it, admins included (as
-   * Vault's child tokens): a leaked token must not mint a longer-lived foothold that survives
-   * its own revocation or expiry. `authenticate` has already refused callers that are no
-   * longer valid and current. An operator (direct table access, IAM) is not capped.
+   * Vault's child tokens): a leaked token must not mint a foothold that outlives its own
+   * expiry. (Revoking the issuer does not revoke its children: SECURITY.md, "Not covered".)
+   * `authenticate` has already refused callers that are no longer valid and current. An
+   * operator (direct table access, IAM) is not capped.
    */
   private issuerLimits(caller: Caller): { refusal?: string; expiresBy?: Date } {
     if (caller.operator === true) return {};
