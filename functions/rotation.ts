@@ -16,6 +16,7 @@ import { RotationError } from '../shared/rotation/errors';
 import { rotationEventSchema, TokenRotator, type StepResult } from '../shared/rotation/rotator';
 import { SecretsAdapter } from '../shared/rotation/secrets';
 import { TokenStore } from '../shared/store/token-store';
+import { DAY_MS } from '../shared/time';
 
 const config = parseConfig(rotationConfigSchema);
 const specs = new Map(config.TOKEN_SPECS.map(({ secretArn, ...spec }) => [secretArn, spec]));
@@ -30,7 +31,7 @@ const rotator = new TokenRotator({
     retentionDays: config.RETENTION_DAYS,
   }),
   prefix: config.TOKEN_PREFIX,
-  graceMs: config.GRACE_PERIOD_DAYS * 86_400_000,
+  graceMs: config.GRACE_PERIOD_DAYS * DAY_MS,
   specFor: (secretId) => specs.get(secretId),
 });
 

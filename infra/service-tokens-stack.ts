@@ -18,6 +18,7 @@ import { LifecycleEvents } from './lifecycle-events';
 import { Operations } from './operations';
 import { TokenSchedules } from './token-schedules';
 import { TokenTables } from './token-tables';
+import { DEFAULT_GRACE_DAYS, DEFAULT_RETENTION_DAYS } from '../shared/defaults';
 
 export interface ServiceTokensStackProps extends StackProps {
   /** Token prefix of this deployment, e.g. `sk_` or `sk_test_`. */
@@ -96,7 +97,7 @@ export class ServiceTokensStack extends Stack {
       auditTable: this.tables.audit,
       tableKey: this.tables.key,
       routes: props.routes ?? DEFAULT_ROUTES,
-      retentionDays: props.tokenRetentionDays ?? 90,
+      retentionDays: props.tokenRetentionDays ?? DEFAULT_RETENTION_DAYS,
       tokenPrefix: props.tokenPrefix,
       authorizerCacheTtl: Duration.seconds(props.authorizerCacheSeconds ?? 300),
       localCacheTtlSeconds: props.localCacheSeconds,
@@ -107,11 +108,11 @@ export class ServiceTokensStack extends Stack {
       auditTable: this.tables.audit,
       tableKey: this.tables.key,
       tokenPrefix: props.tokenPrefix,
-      gracePeriod: Duration.days(props.rotationGraceDays ?? 7),
-      retention: Duration.days(props.tokenRetentionDays ?? 90),
+      gracePeriod: Duration.days(props.rotationGraceDays ?? DEFAULT_GRACE_DAYS),
+      retention: Duration.days(props.tokenRetentionDays ?? DEFAULT_RETENTION_DAYS),
     });
     const policies = parseRotationPolicies(props.rotationPolicy);
-    const graceDays = props.rotationGraceDays ?? 7;
+    const graceDays = props.rotationGraceDays ?? DEFAULT_GRACE_DAYS;
     this.serviceTokens = (props.serviceTokens ?? []).map((token) => {
       // The secret's schedule follows its owner's policy; heavy use is handled by the alert run.
       const rotateAfterDays =
@@ -136,7 +137,7 @@ export class ServiceTokensStack extends Stack {
       alerts: this.alerts,
       alertSchedule: props.alertSchedule,
       cleanupSchedule: props.cleanupSchedule,
-      retention: Duration.days(props.tokenRetentionDays ?? 90),
+      retention: Duration.days(props.tokenRetentionDays ?? DEFAULT_RETENTION_DAYS),
       rotationPolicies: policies,
       rotatedSecrets: {
         secretArns: this.serviceTokens.map((token) => token.secret.secretArn),

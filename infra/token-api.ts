@@ -31,6 +31,7 @@ import { SCOPE_RULE } from '../shared/token/scope';
 import { grantKeyVia } from './kms-grants';
 import { ServiceFunction } from './service-function';
 import { authorizationHeaderPattern, GATEWAY_REPLIES, type GatewayReply } from './routes';
+import { DEFAULT_RETENTION_DAYS } from '../shared/defaults';
 
 /** Requests per second (and burst) a route without the authorizer accepts, stage-wide. */
 export const PUBLIC_ROUTE_RATE = 5;
@@ -169,7 +170,7 @@ export class TokenApi extends Construct {
         TOKENS_TABLE_NAME: props.tokensTable.tableName,
         AUDIT_TABLE_NAME: props.auditTable.tableName,
         TOKEN_PREFIX: prefix,
-        RETENTION_DAYS: String(props.retentionDays ?? 90),
+        RETENTION_DAYS: String(props.retentionDays ?? DEFAULT_RETENTION_DAYS),
         REST_API_ID: this.api.restApiId,
         STAGE_NAME: stageName,
         POWERTOOLS_LOG_LEVEL: 'INFO',

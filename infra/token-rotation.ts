@@ -9,6 +9,7 @@ import { DEFAULT_TOKEN_PREFIX } from '../shared/token/format';
 import type { SecretSpec } from '../shared/rotation/secret-value';
 import { grantKeyVia } from './kms-grants';
 import { ServiceFunction } from './service-function';
+import { DEFAULT_RETENTION_DAYS } from '../shared/defaults';
 
 export interface TokenRotationProps {
   readonly tokensTable: ITable;
@@ -43,7 +44,7 @@ export class TokenRotation extends Construct {
         AUDIT_TABLE_NAME: props.auditTable.tableName,
         TOKEN_PREFIX: props.tokenPrefix ?? DEFAULT_TOKEN_PREFIX,
         GRACE_PERIOD_DAYS: String(this.gracePeriod.toDays({ integral: false })),
-        RETENTION_DAYS: String((props.retention ?? Duration.days(90)).toDays()),
+        RETENTION_DAYS: String((props.retention ?? Duration.days(DEFAULT_RETENTION_DAYS)).toDays()),
         POWERTOOLS_LOG_LEVEL: 'INFO',
       },
     });

@@ -14,6 +14,7 @@ import type { AlertTopic } from './alert-topic';
 import { DeadLetterQueue } from './dead-letter-queue';
 import { grantKeyVia } from './kms-grants';
 import { ServiceFunction } from './service-function';
+import { DEFAULT_RETENTION_DAYS } from '../shared/defaults';
 
 export interface TokenSchedulesProps {
   readonly tokensTable: ITable;
@@ -80,7 +81,7 @@ export class TokenSchedules extends Construct {
       timeout: Duration.minutes(15),
       environment: {
         ...tables,
-        RETENTION_DAYS: String((props.retention ?? Duration.days(90)).toDays()),
+        RETENTION_DAYS: String((props.retention ?? Duration.days(DEFAULT_RETENTION_DAYS)).toDays()),
       },
       alerts: props.alerts,
     });

@@ -50,8 +50,7 @@ import { localSecretsClient, RotationDriver } from './rotation-driver';
 import { closeGracefully, ControlError, listen, type ControlHandler } from './server';
 import { isSuccessInsert, localStreamsClient, StreamPoller } from './stream-poller';
 import { createTables } from './tables';
-
-const DAY_MS = 86_400_000;
+import { DAY_MS } from '../shared/time';
 
 export const LOCAL_TABLES = { tokens: 'service-tokens', audit: 'service-tokens-audit' } as const;
 export const LOCAL_TOPIC = 'service-tokens-alerts';

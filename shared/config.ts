@@ -7,6 +7,7 @@ import { routeCatalogSchema } from './authz/routes';
 import { specCatalogSchema } from './rotation/secret-value';
 import { TOKEN_PREFIX_PATTERN } from './token/format';
 import { DEFAULT_ROTATION_POLICY, rotationPoliciesSchema } from './token/rotation-policy';
+import { DEFAULT_GRACE_DAYS, DEFAULT_RETENTION_DAYS } from './defaults';
 
 export class ConfigError extends Error {
   constructor(message: string) {
@@ -86,7 +87,10 @@ export const authorizerConfigSchema = z.object({
 export type AuthorizerConfig = z.infer<typeof authorizerConfigSchema>;
 
 /** Days an ended token's item is kept before TTL deletes it. */
-const retentionDays = z._default(z.coerce.number().check(z.int(), z.gte(1), z.lte(3650)), 90);
+const retentionDays = z._default(
+  z.coerce.number().check(z.int(), z.gte(1), z.lte(3650)),
+  DEFAULT_RETENTION_DAYS,
+);
 
 /** The rotation Lambda writes tokens and audit events. */
 export const rotationConfigSchema = z.object({
@@ -94,7 +98,7 @@ export const rotationConfigSchema = z.object({
   AUDIT_TABLE_NAME: nonEmpty(),
   TOKEN_PREFIX: tokenPrefix,
   /** How long a rotated-out token keeps working; 0 means immediate cut-over. */
-  GRACE_PERIOD_DAYS: z._default(z.coerce.number().check(z.gte(0), z.lte(90)), 7),
+  GRACE_PERIOD_DAYS: z._default(z.coerce.number().check(z.gte(0), z.lte(90)), DEFAULT_GRACE_DAYS),
   /** `[{ "secretArn", "name", "owner", "scopes", "lifetimeDays" }, …]`, built by CDK. */
   TOKEN_SPECS: json(specCatalogSchema),
   RETENTION_DAYS: retentionDays,

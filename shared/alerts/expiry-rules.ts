@@ -4,6 +4,7 @@
  * is already past several thresholds when first seen gets only the most urgent one.
  */
 import type { TokenRecord } from '../token/record';
+import { DAY_MS } from '../time';
 
 export const SEVERITIES = ['low', 'medium', 'high', 'critical'] as const;
 export type Severity = (typeof SEVERITIES)[number];
@@ -22,8 +23,6 @@ export const EXPIRY_THRESHOLDS: readonly Threshold[] = [
 ];
 
 export const ALERT_HORIZON_DAYS = Math.max(...EXPIRY_THRESHOLDS.map((t) => t.days));
-
-const DAY_MS = 86_400_000;
 
 /**
  * The alert due for a token now, or undefined. `alertedDays` is the most urgent threshold

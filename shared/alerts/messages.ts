@@ -12,6 +12,7 @@
 import type { TokenRecord } from '../token/record';
 import type { RotationDue } from '../token/rotation-policy';
 import type { Severity, Threshold } from './expiry-rules';
+import { DAY_MS } from '../time';
 
 export const ALERT_SCHEMA_VERSION = 1;
 
@@ -69,8 +70,6 @@ export interface RotationDueAlertBody {
   readonly rotationStarted: boolean;
   readonly howToRotate: string;
 }
-
-const DAY_MS = 86_400_000;
 
 /** The alert for a token due for rotation under its policy. */
 export function rotationDueAlert(

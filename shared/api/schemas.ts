@@ -6,7 +6,7 @@
 import * as z from 'zod/mini';
 import { auditEventSchema } from '../store/audit';
 import { OPEN_REQUEST_STATES, rotationRequestSchema, TOKEN_STATUSES } from '../token/record';
-import { DEFAULT_GRACE_DAYS } from '../token/rotation-grant';
+import { DEFAULT_GRACE_DAYS } from '../defaults';
 import { rotationPolicySchema } from '../token/rotation-policy';
 import { isCalendarDate, isReservedKey, RESERVED_KEY_MESSAGE } from './strict-input';
 import { noToken, ownerSchema, tokenNameSchema } from '../token/labels';

@@ -39,8 +39,7 @@ import type {
   rotationRequestBody,
   TokenView,
 } from './schemas';
-
-const DAY_MS = 86_400_000;
+import { DAY_MS } from '../time';
 
 export const STORE_WARNING =
   'Store this token now (e.g. in a secrets manager): it is shown once and cannot be retrieved again.';

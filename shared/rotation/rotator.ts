@@ -39,6 +39,7 @@ import {
   type SecretState,
   type SecretsAdapter,
 } from './secrets';
+import { DAY_MS } from '../time';
 
 type TokenValue = SecretValue & { token: string; tokenId: string; expiresAt: string };
 
@@ -67,8 +68,6 @@ export interface RotatorDeps {
   /** The spec of the tokens a secret holds; undefined for a secret this function does not manage. */
   readonly specFor: (secretId: string) => SecretSpec | undefined;
 }
-
-const DAY_MS = 86_400_000;
 
 export class TokenRotator {
   private readonly now: () => Date;

@@ -23,11 +23,11 @@ import type { AuditContext } from '../store/audit';
 import type { TokenStore } from '../store/token-store';
 import type { TokenRecord } from '../token/record';
 import { processPages, type RunReport } from './paging';
+import { DAY_MS } from '../time';
 
 /** Longer than the alert Lambda's timeout (infra asserts it), so a live run never loses one. */
 export const ALERT_LEASE_MS = 15 * 60_000;
 
-const DAY_MS = 86_400_000;
 const HORIZON_MS = ALERT_HORIZON_DAYS * DAY_MS;
 
 export interface ExpiryAlerterDeps {

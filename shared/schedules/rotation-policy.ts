@@ -23,8 +23,8 @@ import {
 } from '../token/rotation-policy';
 import { ALERT_LEASE_MS } from './expiry-alerter';
 import { processPages, type RunReport } from './paging';
+import { DAY_MS } from '../time';
 
-const DAY_MS = 86_400_000;
 /** The expiry index is read up to here: every live token. */
 const FAR_FUTURE = new Date('9999-01-01T00:00:00.000Z');
 

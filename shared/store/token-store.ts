@@ -56,6 +56,8 @@ import {
 import { AUDIT_INDEX, LIVE_PARTITION, TOKEN_INDEX } from './schema';
 import type { GrantTerms } from '../token/rotation-grant';
 import { sweepPlan } from './secret-sweep';
+import { DAY_MS, HOUR_MS } from '../time';
+import { DEFAULT_AUDIT_RETENTION_DAYS, DEFAULT_RETENTION_DAYS } from '../defaults';
 
 export interface TokenStoreOptions {
   readonly client: DynamoDBClient;
@@ -101,12 +103,9 @@ export interface ChangeResult {
   readonly changed: boolean;
 }
 
-const DEFAULT_RETENTION_DAYS = 90;
-const DEFAULT_AUDIT_RETENTION_DAYS = 400;
 const MAX_PAGE = 100;
 const TRANSACTION_ATTEMPTS = 4;
 const PENDING_TTL_SECONDS = 7 * 86_400;
-const DAY_MS = 86_400_000;
 /** An undecided rotation request lapses after this many days. */
 export const REQUEST_DAYS = 7;
 /** An approved request's grant must be used within this many hours. */
@@ -255,7 +254,7 @@ export class TokenStore {
         if (refusal !== undefined) throw refusal;
       }
       const at = now.toISOString();
-      const grantExpiresAt = new Date(now.getTime() + GRANT_HOURS * 3_600_000).toISOString();
+      const grantExpiresAt = new Date(now.getTime() + GRANT_HOURS * HOUR_MS).toISOString();
       const value: RotationRequest = {
         ...request,
         state: wanted,

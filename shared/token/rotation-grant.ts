@@ -5,11 +5,8 @@
  * predecessor's grace is the deployment's default unless the approver sets it.
  */
 import type { RotationRequest, TokenRecord } from './record';
-
-const DAY_MS = 86_400_000;
-
-/** The grace a rotated-out token keeps when nobody says otherwise (the API's default too). */
-export const DEFAULT_GRACE_DAYS = 7;
+import { DAY_MS } from '../time';
+import { DEFAULT_GRACE_DAYS } from '../defaults';
 
 export interface GrantTerms {
   readonly successorLifetimeDays: number;

@@ -8,6 +8,7 @@
  * inherited by its successors), its owner's, the deployment's default.
  */
 import * as z from 'zod/mini';
+import { DAY_MS } from '../time';
 
 /** No policy rotates sooner than this: a token younger than it is never due. */
 export const MIN_ROTATE_AFTER_DAYS = 1;
@@ -65,8 +66,6 @@ export interface RotationDue {
   readonly policy: RotationPolicy;
   readonly source: PolicySource;
 }
-
-const DAY_MS = 86_400_000;
 
 export function policyFor(
   token: Pick<PolicyInput, 'owner' | 'rotationPolicy'>,

@@ -6,7 +6,7 @@
  */
 import { describe, expect, it } from 'vitest';
 import { z } from 'zod';
-import { DEFAULT_GRACE_DAYS } from '../../shared/token/rotation-grant';
+import { DEFAULT_GRACE_DAYS } from '../../shared/defaults';
 import { apiClient } from '../support/api';
 import { useDynamo } from '../support/dynamo';
 import { DAY_MS, seedCaller } from '../support/tokens';
