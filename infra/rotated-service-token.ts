@@ -8,8 +8,7 @@ import { CfnRotationSchedule, Secret } from 'aws-cdk-lib/aws-secretsmanager';
 import { Construct } from 'constructs';
 import { ALERT_SCHEMA_VERSION } from '../shared/alerts/messages';
 import type { SecretSpec } from '../shared/rotation/secret-value';
-import { labelProblems } from '../shared/token/labels';
-import { invalidScopes, quoteScopes, SCOPE_RULE } from '../shared/token/scope';
+import { specProblems } from '../shared/token/labels';
 import { grantKeyVia } from './kms-grants';
 import type { AlertTopic } from './alert-topic';
 import type { TokenRotation } from './token-rotation';
@@ -44,16 +43,9 @@ export class RotatedServiceToken extends Construct {
 
   constructor(scope: Construct, id: string, props: RotatedServiceTokenProps) {
     super(scope, id);
-    const invalid = invalidScopes(props.scopes);
-    if (invalid.length > 0) {
-      throw new Error(
-        `RotatedServiceToken ${this.node.path}: invalid scope ${quoteScopes(invalid)}; a scope ${SCOPE_RULE}`,
-      );
-    }
-    const labels = labelProblems(props);
-    if (props.scopes.length === 0) labels.push('scopes must name at least one scope');
-    if (labels.length > 0) {
-      throw new Error(`RotatedServiceToken ${this.node.path}: ${labels.join('; ')}`);
+    const problems = specProblems(props);
+    if (problems.length > 0) {
+      throw new Error(`RotatedServiceToken ${this.node.path}: ${problems.join('; ')}`);
     }
     const rotateAfter = props.rotateAfter ?? Duration.days(30);
     const lifetime = props.lifetime ?? Duration.days(90);

@@ -585,10 +585,7 @@ export class TokenService {
    * is the token being replaced.
    */
   private grantSuccessor(caller: Caller, granted: TokenRecord) {
-    const terms =
-      granted.rotationRequest === undefined
-        ? approvedTerms(granted, {}, undefined)
-        : grantedTerms(granted, granted.rotationRequest);
+    const terms = grantedTerms(granted, granted.rotationRequest);
     const receiver = caller.tokenId === granted.tokenId ? undefined : caller.record?.expiresAt;
     const caps = [terms.successorExpiresBy, receiver].filter((at) => at !== undefined).sort();
     return this.successorOf(

@@ -53,12 +53,12 @@ export async function settleSecret(
     await unlessEnded(store.activateSuccessor(currentHash, {}, audit));
   }
   const previousHash = previous === undefined ? undefined : hashToken(previous.token);
-  if (previous !== undefined && previous.tokenId !== current.tokenId) {
+  if (previousHash !== undefined && previous?.tokenId !== current.tokenId) {
     // Idempotent for this successor; a previous token that is gone, ended or rotated to
     // another token has no grace to start (and any grace it has stays bounded).
     await unlessEnded(
       store.markRotated(
-        hashToken(previous.token),
+        previousHash,
         { successorId: current.tokenId, graceUntil: options.graceUntil },
         audit,
       ),

@@ -6,6 +6,7 @@
  */
 import * as z from 'zod/mini';
 import { holdsToken } from './format';
+import { invalidScopes, quoteScopes, SCOPE_RULE } from './scope';
 
 export const OWNER_PATTERN = /^[a-z0-9][a-z0-9._-]{0,63}$/;
 export const OWNER_RULE = 'must be 1–64 lowercase letters, digits, ".", "_" or "-"';
@@ -22,11 +23,20 @@ export const tokenNameSchema = z
   .string()
   .check(z.regex(TOKEN_NAME_PATTERN, TOKEN_NAME_RULE), noToken());
 
-/** What is wrong with an owner and a name given together, for a synth-time error. */
-export function labelProblems(labels: { owner: string; name: string }): string[] {
+/** What is wrong with a token spec's scopes, owner and name, for a synth-time error. */
+export function specProblems(spec: {
+  owner: string;
+  name: string;
+  scopes: readonly string[];
+}): string[] {
+  const invalid = invalidScopes(spec.scopes);
   return [
-    ...(ownerSchema.safeParse(labels.owner).success ? [] : [`owner ${OWNER_RULE}`]),
-    ...(tokenNameSchema.safeParse(labels.name).success
+    ...(invalid.length === 0
+      ? []
+      : [`invalid scope ${quoteScopes(invalid)}; a scope ${SCOPE_RULE}`]),
+    ...(spec.scopes.length === 0 ? ['scopes must name at least one scope'] : []),
+    ...(ownerSchema.safeParse(spec.owner).success ? [] : [`owner ${OWNER_RULE}`]),
+    ...(tokenNameSchema.safeParse(spec.name).success
       ? []
       : [`name ${TOKEN_NAME_RULE}, without a service token`]),
   ];

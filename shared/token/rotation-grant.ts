@@ -34,18 +34,16 @@ export function approvedTerms(
 }
 
 /**
- * The terms a grant carries. A grant approved before terms were recorded gets the defaults:
- * the predecessor's own lifetime and the default grace.
+ * The terms a grant carries: those recorded at approval. A grant approved before terms were
+ * recorded gets the defaults: the predecessor's own lifetime and the default grace.
  */
 export function grantedTerms(
   current: Pick<TokenRecord, 'createdAt' | 'expiresAt'>,
-  request: RotationRequest,
+  request: RotationRequest | undefined,
 ): GrantTerms {
-  return {
-    successorLifetimeDays: request.successorLifetimeDays ?? lifetimeDays(current),
-    successorGraceDays: request.successorGraceDays ?? DEFAULT_GRACE_DAYS,
-    ...(request.successorExpiresBy === undefined
-      ? {}
-      : { successorExpiresBy: request.successorExpiresBy }),
-  };
+  return approvedTerms(
+    current,
+    { expiresInDays: request?.successorLifetimeDays, graceDays: request?.successorGraceDays },
+    request?.successorExpiresBy,
+  );
 }
