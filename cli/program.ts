@@ -5,11 +5,12 @@
  */
 import { APIGatewayClient } from '@aws-sdk/client-api-gateway';
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
-import { Command, Option } from 'commander';
+import { Command, CommanderError, Option } from 'commander';
 import { randomUUID } from 'node:crypto';
 import { userInfo } from 'node:os';
 import { StageCacheFlusher } from '../shared/api/cache-flusher';
-import { BadRequest, validate } from '../shared/api/http';
+import { BadRequest, failureOf } from '../shared/api/errors';
+import { validate } from '../shared/api/http';
 import { isReservedKey, RESERVED_KEY_MESSAGE } from '../shared/api/strict-input';
 import {
   approveBody,
@@ -26,9 +27,8 @@ import {
   tokenIdSchema,
 } from '../shared/api/schemas';
 import { holdsToken } from '../shared/token/format';
-import { ApiError, TokenService, type Caller } from '../shared/api/token-service';
+import { TokenService, type Caller } from '../shared/api/token-service';
 import { Cleanup } from '../shared/schedules/cleanup';
-import { TokenStoreError } from '../shared/store/errors';
 import { TokenStore } from '../shared/store/token-store';
 
 export interface CliIo {
@@ -520,22 +520,12 @@ export async function runCli(argv: readonly string[], io: CliIo): Promise<number
 
 function explain(error: unknown): { message: string; exitCode: number } {
   if (error instanceof CliError) return { message: error.message, exitCode: error.exitCode };
-  if (error instanceof BadRequest) return { message: error.message, exitCode: 2 };
-  if (error instanceof ApiError)
-    return {
-      message: error.message,
-      exitCode: error.status === 409 || error.status === 410 ? 1 : 2,
-    };
-  if (error instanceof TokenStoreError) {
-    return { message: error.message, exitCode: error.code === 'not-found' ? 2 : 1 };
-  }
-  if (error instanceof Error && 'exitCode' in error && typeof error.exitCode === 'number') {
+  if (error instanceof CommanderError) {
     // commander already printed its message (help, version, usage errors).
     return { message: '', exitCode: error.exitCode };
   }
-  const name = error instanceof Error ? error.name : 'Error';
-  const message = error instanceof Error ? error.message : String(error);
-  return { message: `${name}: ${message}`, exitCode: 1 };
+  const failed = failureOf(error);
+  return { message: failed.message, exitCode: failed.exitCode };
 }
 
 function tokenIdArg(value: string): string {

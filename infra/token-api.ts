@@ -30,7 +30,11 @@ import { DEFAULT_TOKEN_PREFIX } from '../shared/token/format';
 import { SCOPE_RULE } from '../shared/token/scope';
 import { grantKeyVia } from './kms-grants';
 import { ServiceFunction } from './service-function';
-import { authorizationHeaderPattern, GATEWAY_REPLIES, type GatewayReply } from './routes';
+import {
+  authorizationHeaderPattern,
+  GATEWAY_REPLIES,
+  type GatewayReply,
+} from '../shared/gateway/contract';
 import { DEFAULT_RETENTION_DAYS } from '../shared/defaults';
 
 /** Requests per second (and burst) a route without the authorizer accepts, stage-wide. */

@@ -11,7 +11,7 @@ import { randomUUID } from 'node:crypto';
 import * as z from 'zod/mini';
 import { wildcardMatches, type Route } from '../shared/authz/routes';
 import { headerValue } from '../shared/headers';
-import { GATEWAY_REPLIES, type GatewayReply } from '../infra/routes';
+import { GATEWAY_REPLIES, type GatewayReply } from '../shared/gateway/contract';
 import { lambdaContext } from './lambda-context';
 
 export type LambdaHandler = (event: unknown, context: Context) => Promise<unknown>;

@@ -9,6 +9,7 @@
  *
  * An alert names a token by id, name, owner and display hint; never the token or its hash.
  */
+import { isSecretHeld } from '../token/kinds';
 import type { TokenRecord } from '../token/record';
 import type { RotationDue } from '../token/rotation-policy';
 import type { Severity, Threshold } from './expiry-rules';
@@ -178,8 +179,8 @@ function tokenFacts(
   };
 }
 
-function howToRotate(record: Pick<TokenRecord, 'tokenId' | 'rotationId'>): string {
-  if (record.rotationId !== undefined) {
+function howToRotate(record: Pick<TokenRecord, 'tokenId' | 'rotationId' | 'secretId'>): string {
+  if (isSecretHeld(record)) {
     // Issued by the Secrets Manager rotation Lambda: rotation should have replaced it already.
     return (
       'This token is held in a Secrets Manager secret whose rotation should have replaced it. ' +

@@ -5,6 +5,7 @@
  */
 import * as z from 'zod/mini';
 import { headerValue } from '../headers';
+import { BadRequest } from './errors';
 import { holdsToken } from '../token/format';
 import { rawEntryProblem } from './strict-input';
 import { splitScopes } from '../token/scope';
@@ -45,16 +46,6 @@ export interface HttpResponse {
 }
 
 /** Something wrong with the request itself: 400, or 415 for a body that is not JSON. */
-export class BadRequest extends Error {
-  constructor(
-    message: string,
-    readonly status: 400 | 415 = 400,
-  ) {
-    super(message);
-    this.name = 'BadRequest';
-  }
-}
-
 export function json(statusCode: number, body: unknown): HttpResponse {
   return {
     statusCode,

@@ -5,10 +5,8 @@
  */
 import * as z from 'zod/mini';
 import type { Route } from '../authz/routes';
-import { TokenStoreError } from '../store/errors';
 import { headerValue } from '../headers';
 import {
-  BadRequest,
   callerOf,
   errorResponse,
   json,
@@ -48,7 +46,8 @@ import {
   tokenView,
   usageView,
 } from './schemas';
-import { ApiError, type Caller, type TokenService } from './token-service';
+import { failureOf } from './errors';
+import type { Caller, TokenService } from './token-service';
 
 /**
  * Asking for a rotation and using its grant are open to any valid token, so that a token can
@@ -407,31 +406,7 @@ function anonymous(requestId: string): Caller {
 }
 
 function failure(error: unknown): { response: HttpResponse; error?: unknown } {
-  if (error instanceof BadRequest) return { response: errorResponse(error.status, error.message) };
-  if (error instanceof ApiError) return { response: errorResponse(error.status, error.message) };
-  if (error instanceof TokenStoreError) {
-    switch (error.code) {
-      case 'not-found':
-        return { response: errorResponse(404, error.message) };
-      case 'conflict':
-      case 'already-exists':
-        return { response: errorResponse(409, error.message) };
-      case 'gone':
-        return { response: errorResponse(410, error.message) };
-      case 'invalid-cursor':
-        return { response: errorResponse(400, error.message) };
-      case 'throttled':
-      case 'unavailable':
-      case 'contention':
-        return {
-          response: errorResponse(503, 'The token store is busy or unavailable; retry shortly', {
-            'retry-after': '1',
-          }),
-          error,
-        };
-      case 'corrupt-item':
-        break;
-    }
-  }
-  return { response: errorResponse(500, 'Internal error'), error };
+  const failed = failureOf(error);
+  const response = errorResponse(failed.status, failed.publicMessage, { ...failed.headers });
+  return failed.unexpected ? { response, error } : { response };
 }

@@ -11,6 +11,7 @@ import { rotationPolicySchema } from '../token/rotation-policy';
 import { isCalendarDate, isReservedKey, RESERVED_KEY_MESSAGE } from './strict-input';
 import { noToken, ownerSchema, tokenNameSchema } from '../token/labels';
 import { scopeSchema } from '../token/scope';
+import { storedKindSchema } from '../token/kinds';
 
 export const MAX_LIFETIME_DAYS = 730;
 export const MAX_GRACE_DAYS = 30;
@@ -213,7 +214,7 @@ export const tokenView = z.object({
   revokeReason: z.optional(z.string()),
   lastUsedAt: z.optional(z.string()),
   useCount: z.optional(z.number()),
-  kind: z.optional(z.enum(['bootstrap'])),
+  kind: z.optional(storedKindSchema),
   tokenLifetimeDays: z.optional(z.number()),
   tokenExpiresBy: z.optional(z.string()),
   exchangedFor: z.optional(z.string()),

@@ -9,8 +9,9 @@
  */
 import { callerRefusal, type Access } from '../authz/caller-access';
 import { ADMIN_SCOPE } from '../authz/routes';
-import { bearerToken } from '../authz/token-authorizer';
+import { bearerToken } from '../authz/bearer';
 import type { AuditContext } from '../store/audit';
+import { ApiError, failureOf } from './errors';
 import { TokenStoreError } from '../store/errors';
 import type { TokenStore } from '../store/token-store';
 import {
@@ -57,16 +58,6 @@ export interface Caller {
   readonly operator?: boolean;
   /** The calling token's record as `authenticate` re-read it (absent for an operator). */
   readonly record?: TokenRecord;
-}
-
-export class ApiError extends Error {
-  constructor(
-    readonly status: 400 | 401 | 403 | 404 | 409 | 410 | 503,
-    message: string,
-  ) {
-    super(message);
-    this.name = 'ApiError';
-  }
 }
 
 export interface CacheFlusher {
@@ -341,7 +332,8 @@ export class TokenService {
         error instanceof TokenStoreError &&
         (error.code === 'conflict' || error.code === 'gone')
       ) {
-        return refuse(error.code === 'gone' ? 410 : 409, error.message);
+        const { status, message } = failureOf(error);
+        return refuse(status === 410 ? 410 : 409, message);
       }
       throw error;
     }

@@ -6,6 +6,7 @@
 import type { TokenRecord } from '../token/record';
 import { DENY_REASONS, verifyToken, type DenyReason } from '../token/verify';
 import type { UsageFlush, UsageTracker } from '../usage';
+import { bearerToken } from './bearer';
 import type { RecordCache } from './record-cache';
 
 export type Decision =
@@ -39,12 +40,6 @@ export interface TokenAuthorizerDeps {
   readonly prefix?: string;
   readonly cache?: RecordCache;
   readonly usage?: UsageRecorder;
-}
-
-/** `Bearer <token>` (scheme case-insensitive, as RFC 7235 says); anything else is missing. */
-export function bearerToken(header: string | undefined): string | undefined {
-  if (header === undefined) return undefined;
-  return /^Bearer +(\S+) *$/i.exec(header)?.[1];
 }
 
 export class TokenAuthorizer {

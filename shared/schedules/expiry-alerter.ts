@@ -21,6 +21,7 @@ import { expiryAlert } from '../alerts/messages';
 import type { AlertPublisher } from '../alerts/publisher';
 import type { AuditContext } from '../store/audit';
 import type { TokenStore } from '../store/token-store';
+import { kindRules } from '../token/kinds';
 import type { TokenRecord } from '../token/record';
 import { processPages, type RunReport } from './paging';
 import { DAY_MS } from '../time';
@@ -66,7 +67,7 @@ export class ExpiryAlerter {
           { limit: this.deps.pageSize ?? 25, cursor },
         ),
       async (record) => {
-        if (record.kind === 'bootstrap') return; // lives an hour; exchanged, not renewed
+        if (!kindRules(record).getsAlerts) return;
         const due = dueAlert(record, now);
         const band = dueAlert({ ...record, alertedDays: undefined }, now);
         if (band !== undefined) report.within[band.severity] += 1;

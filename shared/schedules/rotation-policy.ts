@@ -14,6 +14,7 @@ import type { AlertPublisher } from '../alerts/publisher';
 import type { RotationStarter } from '../rotation/rotate-now';
 import type { AuditContext } from '../store/audit';
 import type { TokenStore } from '../store/token-store';
+import { kindRules } from '../token/kinds';
 import type { TokenRecord } from '../token/record';
 import {
   MIN_ROTATE_AFTER_DAYS,
@@ -76,7 +77,7 @@ export class RotationPolicyRun {
         ),
       async (record) => {
         // Bootstrap tokens are exchanged, not rotated; a rotated-out token is already replaced.
-        if (record.kind === 'bootstrap' || record.rotatedTo !== undefined) return;
+        if (!kindRules(record).getsAlerts || record.rotatedTo !== undefined) return;
         const due = rotationDue(record, this.deps.policies, now);
         if (!due.due) return;
         report.due[due.rule] += 1;

@@ -1,6 +1,7 @@
 // zod/mini: the tree-shakable API; the classic one adds ~440 KB to every Lambda bundle.
 import * as z from 'zod/mini';
 import { rotationPolicySchema, type RotationPolicy } from './rotation-policy';
+import { storedKindSchema, type StoredKind } from './kinds';
 
 /** Timestamps are `Date.toISOString()` strings: UTC, fixed width, so they sort as strings. */
 const isoTimestamp = z.iso.datetime();
@@ -90,7 +91,7 @@ export const tokenRecordSchema = z.object({
    * `bootstrap`: a short-lived, single-use token whose only use is `POST /tokens/exchange`;
    * its `scopes` are the most the exchanged token may have. Absent: an operational token.
    */
-  kind: z.optional(z.enum(['bootstrap'])),
+  kind: z.optional(storedKindSchema),
   /** Bootstrap: lifetime in days of the token it is exchanged for. */
   tokenLifetimeDays: z.optional(z.int().check(z.gte(1))),
   /** Bootstrap: the token it is exchanged for never outlives this (its issuer's expiry). */
@@ -121,7 +122,7 @@ export interface NewToken {
   readonly expiresAt: Date;
   readonly metadata?: Readonly<Record<string, string>>;
   readonly rotatedFrom?: string;
-  readonly kind?: 'bootstrap';
+  readonly kind?: StoredKind;
   readonly tokenLifetimeDays?: number;
   readonly tokenExpiresBy?: Date;
   readonly rotationPolicy?: RotationPolicy;

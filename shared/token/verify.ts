@@ -1,5 +1,6 @@
 import { DEFAULT_TOKEN_PREFIX, hashToken, parseToken } from './format';
 import { effectiveEnd, type TokenRecord } from './record';
+import { kindRules } from './kinds';
 import { invalidScopes } from './scope';
 
 export const DENY_REASONS = [
@@ -28,7 +29,7 @@ export function evaluateRecord(record: TokenRecord | undefined, now: Date): Verd
   if (record.status === 'revoked') return { allowed: false, reason: 'revoked', record };
   if (record.status === 'pending') return { allowed: false, reason: 'pending', record };
   // A bootstrap token is only ever good for its own exchange, which checks it itself.
-  if (record.kind === 'bootstrap') return { allowed: false, reason: 'bootstrap', record };
+  if (!kindRules(record).authenticates) return { allowed: false, reason: 'bootstrap', record };
   if (record.status === 'used') return { allowed: false, reason: 'revoked', record };
   const at = now.toISOString();
   const end = effectiveEnd(record);

@@ -6,7 +6,7 @@
 import { describe, expect, it } from 'vitest';
 import { allowPolicy, denyPolicy } from '../../shared/authz/policy';
 import type { Route } from '../../shared/authz/routes';
-import { authorizationHeaderPattern, GATEWAY_REPLIES } from '../../infra/routes';
+import { authorizationHeaderPattern, GATEWAY_REPLIES } from '../../shared/gateway/contract';
 import { proxyEventSchema } from '../../shared/api/http';
 import { generateToken } from '../../shared/token/format';
 import { LocalGateway, matchRoute, policyAllows, type LambdaHandler } from '../../local/gateway';

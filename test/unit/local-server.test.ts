@@ -7,7 +7,7 @@
 import { APIGatewayClient, FlushStageAuthorizersCacheCommand } from '@aws-sdk/client-api-gateway';
 import type { Server } from 'node:http';
 import { afterEach, describe, expect, it } from 'vitest';
-import { authorizationHeaderPattern } from '../../infra/routes';
+import { authorizationHeaderPattern } from '../../shared/gateway/contract';
 import { LocalGateway } from '../../local/gateway';
 import { closeGracefully, ControlError, listen, type ControlHandler } from '../../local/server';
 import { allowPolicy } from '../../shared/authz/policy';

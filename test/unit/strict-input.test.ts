@@ -6,13 +6,8 @@
 import fc from 'fast-check';
 import type * as z from 'zod/mini';
 import { describe, expect, it } from 'vitest';
-import {
-  BadRequest,
-  jsonBody,
-  rawParameterProblem,
-  validate,
-  type ProxyEvent,
-} from '../../shared/api/http';
+import { BadRequest } from '../../shared/api/errors';
+import { jsonBody, rawParameterProblem, validate, type ProxyEvent } from '../../shared/api/http';
 import {
   auditQuery,
   createTokenBody,
