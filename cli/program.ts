@@ -29,6 +29,7 @@ import {
 import { holdsToken } from '../shared/token/format';
 import { TokenService, type Caller } from '../shared/api/token-service';
 import { Cleanup } from '../shared/schedules/cleanup';
+import { openStores, type Stores } from '../shared/store';
 import { TokenStore } from '../shared/store/token-store';
 
 export interface CliIo {
@@ -113,6 +114,7 @@ export function buildProgram(io: CliIo): Command {
       ...(options.endpoint === undefined ? {} : { endpoint: options.endpoint }),
     });
     const store = new TokenStore({ client, tokensTable, auditTable });
+    const stores = openStores({ client, tables: { tokens: tokensTable, audit: auditTable } });
     const actor = operatorActor(options.actor ?? userInfo().username);
     // The operator has direct table access, so the CLI acts with the admin scope.
     const caller: Caller = {
@@ -122,10 +124,10 @@ export function buildProgram(io: CliIo): Command {
       requestId: randomUUID(),
       operator: true,
     };
-    return { options, store, caller, client };
+    return { options, store, stores, caller, client };
   };
-  const service = (store: TokenStore, cache?: StageCacheFlusher) =>
-    new TokenService({ store, now: () => new Date(), ...(cache === undefined ? {} : { cache }) });
+  const service = (stores: Stores, cache?: StageCacheFlusher) =>
+    new TokenService({ stores, now: () => new Date(), ...(cache === undefined ? {} : { cache }) });
   const print = (json: boolean | undefined, value: unknown, human: () => string) => {
     io.out(`${json === true ? JSON.stringify(value, null, 2) : human()}\n`);
   };
@@ -146,7 +148,7 @@ export function buildProgram(io: CliIo): Command {
         expiresInDays: string;
         meta?: string[];
       }) => {
-        const { store, caller, options: global } = context();
+        const { stores, caller, options: global } = context();
         const body = validate(
           createTokenBody,
           {
@@ -158,7 +160,7 @@ export function buildProgram(io: CliIo): Command {
           },
           'options',
         );
-        const created = await service(store).create(caller, body);
+        const created = await service(stores).create(caller, body);
         io.err(`WARNING: ${created.warning}\n`);
         print(global.json, created, () =>
           [
@@ -189,7 +191,7 @@ export function buildProgram(io: CliIo): Command {
         limit: string;
         cursor?: string;
       }) => {
-        const { store, caller, options: global } = context();
+        const { stores, caller, options: global } = context();
         const query = validate(
           listTokensQuery,
           {
@@ -203,7 +205,7 @@ export function buildProgram(io: CliIo): Command {
           },
           'options',
         );
-        const page = await service(store).list(caller, query);
+        const page = await service(stores).list(caller, query);
         print(
           global.json,
           page,
@@ -224,8 +226,8 @@ export function buildProgram(io: CliIo): Command {
     .description('Show one token (never its plaintext)')
     .argument('<tokenId>', 'tok_…')
     .action(async (tokenId: string) => {
-      const { store, caller, options: global } = context();
-      const token = await service(store).get(caller, tokenIdArg(tokenId));
+      const { stores, caller, options: global } = context();
+      const token = await service(stores).get(caller, tokenIdArg(tokenId));
       print(global.json, token, () => describe(token));
     });
 
@@ -234,8 +236,8 @@ export function buildProgram(io: CliIo): Command {
     .description('When and how often a token was used')
     .argument('<tokenId>', 'tok_…')
     .action(async (tokenId: string) => {
-      const { store, caller, options: global } = context();
-      const usage = await service(store).usage(caller, tokenIdArg(tokenId));
+      const { stores, caller, options: global } = context();
+      const usage = await service(stores).usage(caller, tokenIdArg(tokenId));
       print(global.json, usage, () => describe(usage));
     });
 
@@ -246,7 +248,7 @@ export function buildProgram(io: CliIo): Command {
     .option('--grace-days <days>', 'how long the old token keeps working (0–30)', '7')
     .option('--expires-in-days <days>', "the new token's lifetime (default: the old one's)")
     .action(async (tokenId: string, options: { graceDays: string; expiresInDays?: string }) => {
-      const { store, caller, options: global } = context();
+      const { stores, caller, options: global } = context();
       const body = validate(
         rotateTokenBody,
         {
@@ -257,7 +259,7 @@ export function buildProgram(io: CliIo): Command {
         },
         'options',
       );
-      const rotated = await service(store).rotate(caller, tokenIdArg(tokenId), body);
+      const rotated = await service(stores).rotate(caller, tokenIdArg(tokenId), body);
       io.err(`WARNING: ${rotated.warning}\n`);
       print(global.json, rotated, () =>
         [
@@ -278,9 +280,9 @@ export function buildProgram(io: CliIo): Command {
     .argument('<tokenId>', 'tok_…')
     .option('--reason <text>', 'why, for the audit trail')
     .action(async (tokenId: string, options: { reason?: string }) => {
-      const { store, caller, options: global } = context();
+      const { stores, caller, options: global } = context();
       const { reason } = validate(revokeQuery, { reason: options.reason }, 'options');
-      const result = await service(store).revoke(caller, tokenIdArg(tokenId), reason);
+      const result = await service(stores).revoke(caller, tokenIdArg(tokenId), reason);
       print(global.json, result, () =>
         result.changed ? `${result.tokenId} revoked` : `${result.tokenId} was already revoked`,
       );
@@ -304,7 +306,7 @@ export function buildProgram(io: CliIo): Command {
         restApiId?: string;
         stage: string;
       }) => {
-        const { store, caller, options: global } = context();
+        const { stores, caller, options: global } = context();
         const body = validate(
           emergencyRevokeBody,
           {
@@ -325,7 +327,7 @@ export function buildProgram(io: CliIo): Command {
                 options.restApiId,
                 options.stage,
               );
-        const result = await service(store, cache).emergencyRevoke(caller, body);
+        const result = await service(stores, cache).emergencyRevoke(caller, body);
         print(global.json, result, () =>
           [
             `revoked ${String(result.revoked.length)} token(s)${result.revoked.length > 0 ? `: ${result.revoked.join(' ')}` : ''}`,
@@ -346,7 +348,7 @@ export function buildProgram(io: CliIo): Command {
     .option('--limit <n>', 'page size (1–100)', '50')
     .option('--cursor <cursor>', 'the cursor printed by the previous page')
     .action(async (options: { token?: string; day?: string; limit: string; cursor?: string }) => {
-      const { store, caller, options: global } = context();
+      const { stores, caller, options: global } = context();
       const query = validate(
         auditQuery,
         {
@@ -357,7 +359,7 @@ export function buildProgram(io: CliIo): Command {
         },
         'options',
       );
-      const page = await service(store).audit(caller, query);
+      const page = await service(stores).audit(caller, query);
       print(
         global.json,
         page,
@@ -390,7 +392,7 @@ export function buildProgram(io: CliIo): Command {
         expiresInMinutes: string;
         tokenExpiresInDays: string;
       }) => {
-        const { store, caller, options: global } = context();
+        const { stores, caller, options: global } = context();
         const body = validate(
           createBootstrapBody,
           {
@@ -402,7 +404,7 @@ export function buildProgram(io: CliIo): Command {
           },
           'options',
         );
-        const issued = await service(store).createBootstrap(caller, body);
+        const issued = await service(stores).createBootstrap(caller, body);
         io.err(`WARNING: ${issued.warning}\n`);
         print(global.json, issued, () =>
           [issued.token, '', `id       ${issued.tokenId}`, `expires  ${issued.expiresAt}`].join(
@@ -419,9 +421,9 @@ export function buildProgram(io: CliIo): Command {
     .option('--limit <n>', 'page size (1–100)')
     .option('--cursor <cursor>', 'from a previous page')
     .action(async (options: { state: string; limit?: string; cursor?: string }) => {
-      const { store, caller, options: global } = context();
+      const { stores, caller, options: global } = context();
       const query = validate(listRotationRequestsQuery, options, 'options');
-      const page = await service(store).listRotationRequests(caller, query);
+      const page = await service(stores).listRotationRequests(caller, query);
       print(
         global.json,
         page,
@@ -453,7 +455,7 @@ export function buildProgram(io: CliIo): Command {
       )
       .option('--grace-days <days>', 'approve: how long the replaced token keeps working')
       .action(async (tokenId: string, requestId: string, options: DecideOptions) => {
-        const { store, caller, options: global } = context();
+        const { stores, caller, options: global } = context();
         const params = validate(rotationRequestParams, { id: tokenId, requestId }, 'arguments');
         const terms =
           verdict === 'approve'
@@ -471,7 +473,7 @@ export function buildProgram(io: CliIo): Command {
                 'options',
               )
             : { note: validate(rejectBody, { reason: options.note }, 'options').reason };
-        const decided = await service(store).decideRotation(caller, params.id, params.requestId, {
+        const decided = await service(stores).decideRotation(caller, params.id, params.requestId, {
           approve: verdict === 'approve',
           ...terms,
         });

@@ -16,16 +16,15 @@ import { handleRequest } from '../shared/api/router';
 import { TokenService } from '../shared/api/token-service';
 import { managementConfigSchema, parseConfig } from '../shared/config';
 import { METRICS_NAMESPACE } from '../shared/observability';
-import { TokenStore } from '../shared/store/token-store';
+import { openStores } from '../shared/store';
 
 const config = parseConfig(managementConfigSchema);
 const logger = new Logger({ serviceName: 'token-management' });
 const metrics = new Metrics({ namespace: METRICS_NAMESPACE, serviceName: 'token-management' });
 const service = new TokenService({
-  store: new TokenStore({
+  stores: openStores({
     client: new DynamoDBClient({}),
-    tokensTable: config.TOKENS_TABLE_NAME,
-    auditTable: config.AUDIT_TABLE_NAME,
+    tables: { tokens: config.TOKENS_TABLE_NAME, audit: config.AUDIT_TABLE_NAME },
     retentionDays: config.RETENTION_DAYS,
   }),
   now: () => new Date(),

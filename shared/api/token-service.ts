@@ -13,7 +13,7 @@ import { bearerToken } from '../authz/bearer';
 import type { AuditContext } from '../store/audit';
 import { ApiError, failureOf } from './errors';
 import { TokenStoreError } from '../store/errors';
-import type { TokenStore } from '../store/token-store';
+import type { Stores } from '../store';
 import {
   DEFAULT_TOKEN_PREFIX,
   displayHint,
@@ -66,25 +66,7 @@ export interface CacheFlusher {
 }
 
 export interface TokenServiceDeps {
-  readonly store: Pick<
-    TokenStore,
-    | 'create'
-    | 'exchangeBootstrap'
-    | 'requestRotation'
-    | 'decideRotation'
-    | 'executeRotationGrant'
-    | 'closeRotationRequest'
-    | 'listRotationRequests'
-    | 'getByHash'
-    | 'replace'
-    | 'getById'
-    | 'listByOwner'
-    | 'listEnding'
-    | 'revoke'
-    | 'recordAudit'
-    | 'listAudit'
-    | 'listAuditByDay'
-  >;
+  readonly stores: Pick<Stores, 'tokens' | 'rotations' | 'requests' | 'bootstrap' | 'audit'>;
   readonly now: () => Date;
   readonly prefix?: string;
   readonly cache?: CacheFlusher;
@@ -162,15 +144,17 @@ export class TokenService {
     authorization: string | undefined,
   ): Promise<TokenRecord | undefined> {
     const presented = bearerToken(authorization);
-    if (presented === undefined) return this.deps.store.getById(caller.tokenId);
+    if (presented === undefined) return this.deps.stores.tokens.getById(caller.tokenId);
     const parsed = parseToken(presented, this.deps.prefix ?? DEFAULT_TOKEN_PREFIX);
     if (!parsed.ok) return undefined;
-    const record = await this.deps.store.getByHash(hashToken(parsed.token), { consistent: true });
+    const record = await this.deps.stores.tokens.getByHash(hashToken(parsed.token), {
+      consistent: true,
+    });
     return record?.tokenId === caller.tokenId ? record : undefined;
   }
 
   async me(caller: Caller) {
-    const record = caller.record ?? (await this.deps.store.getById(caller.tokenId));
+    const record = caller.record ?? (await this.deps.stores.tokens.getById(caller.tokenId));
     if (record === undefined) throw new ApiError(404, 'The calling token no longer exists');
     return {
       tokenId: record.tokenId,
@@ -198,7 +182,7 @@ export class TokenService {
       limits.expiresBy,
     );
     const token = generateToken(this.deps.prefix ?? DEFAULT_TOKEN_PREFIX);
-    const record = await this.deps.store.create(
+    const record = await this.deps.stores.tokens.create(
       {
         tokenHash: hashToken(token),
         tokenId: generateTokenId(),
@@ -230,7 +214,7 @@ export class TokenService {
       limits.expiresBy,
     );
     const token = generateToken(this.deps.prefix ?? DEFAULT_TOKEN_PREFIX);
-    const record = await this.deps.store.create(
+    const record = await this.deps.stores.tokens.create(
       {
         tokenHash: hashToken(token),
         tokenId: generateTokenId(),
@@ -271,13 +255,13 @@ export class TokenService {
     if (!parsed.ok) {
       throw new ApiError(401, 'Send the bootstrap token as "Authorization: Bearer sk_…"');
     }
-    const bootstrap = await this.deps.store.getByHash(hashToken(parsed.token), {
+    const bootstrap = await this.deps.stores.tokens.getByHash(hashToken(parsed.token), {
       consistent: true,
     });
     if (bootstrap === undefined) throw new ApiError(401, 'Not a valid bootstrap token');
     const context = { actor: bootstrap.tokenId, requestId };
     const refuse = async (status: 401 | 403 | 409 | 410, message: string): Promise<never> => {
-      await this.deps.store.recordAudit(
+      await this.deps.stores.audit.append(
         {
           action: 'token.exchange',
           targetId: bootstrap.tokenId,
@@ -306,7 +290,7 @@ export class TokenService {
     const token = generateToken(this.deps.prefix ?? DEFAULT_TOKEN_PREFIX);
     let record: TokenRecord;
     try {
-      record = await this.deps.store.exchangeBootstrap(
+      record = await this.deps.stores.bootstrap.exchangeBootstrap(
         bootstrap,
         {
           tokenHash: hashToken(token),
@@ -351,14 +335,17 @@ export class TokenService {
       if (until === undefined) {
         throw new ApiError(400, 'owner is required, unless expiringBefore is given');
       }
-      const result = await this.deps.store.listEnding({ from: this.deps.now(), until }, page);
+      const result = await this.deps.stores.tokens.listEnding(
+        { from: this.deps.now(), until },
+        page,
+      );
       const items =
         query.status === undefined
           ? result.items
           : result.items.filter((r) => r.status === query.status);
       return { items: items.map(view), cursor: result.cursor };
     }
-    const result = await this.deps.store.listByOwner(owner, {
+    const result = await this.deps.stores.tokens.listByOwner(owner, {
       ...page,
       ...(query.status === undefined ? {} : { status: query.status }),
       ...(until === undefined ? {} : { endingBefore: until, endingAfter: this.deps.now() }),
@@ -399,7 +386,7 @@ export class TokenService {
       { graceDays: body.graceDays, lifetimeMs: lifetimeMs(current, body.expiresInDays) },
       limits.expiresBy,
     );
-    const { predecessor, successor } = await this.deps.store.replace(
+    const { predecessor, successor } = await this.deps.stores.rotations.replace(
       current.tokenHash,
       next.input,
       next.graceUntil,
@@ -457,7 +444,7 @@ export class TokenService {
         ? undefined
         : `Only the token itself, an admin, or a token holding its scopes can ask for its rotation (missing: ${beyond.join(', ')})`;
     await this.refuseUnless(caller, 'rotation.request', current.owner, refusal, current.tokenId);
-    const { record } = await this.deps.store.requestRotation(
+    const { record } = await this.deps.stores.requests.requestRotation(
       current.tokenHash,
       { requestId: generateRequestId(), reason: body.reason },
       this.context(caller),
@@ -470,7 +457,7 @@ export class TokenService {
     // The queue spans every owner; an owner sees its own request on GET /tokens/{id}.
     if (!isAdmin(caller))
       throw new ApiError(403, 'The rotation request queue needs the admin scope');
-    const page = await this.deps.store.listRotationRequests(query.state, {
+    const page = await this.deps.stores.requests.listRotationRequests(query.state, {
       limit: query.limit,
       cursor: query.cursor,
     });
@@ -511,7 +498,7 @@ export class TokenService {
       { requestId },
     );
     const { record } = await this.auditRefusals(caller, action, current, requestId, () =>
-      this.deps.store.decideRotation(
+      this.deps.stores.requests.decideRotation(
         current.tokenHash,
         {
           requestId,
@@ -550,7 +537,7 @@ export class TokenService {
     let token = '';
     let result;
     try {
-      result = await this.deps.store.executeRotationGrant(
+      result = await this.deps.stores.requests.executeRotationGrant(
         current.tokenHash,
         requestId,
         (granted) => {
@@ -605,7 +592,7 @@ export class TokenService {
     const lapsed = (request.grantExpiresAt ?? '') <= this.deps.now().toISOString();
     const failure =
       error instanceof TokenStoreError ? error.message : 'The rotation failed unexpectedly';
-    await this.deps.store
+    await this.deps.stores.requests
       .closeRotationRequest(
         current.tokenHash,
         lapsed ? { requestId, state: 'expired' } : { requestId, state: 'failed', failure },
@@ -639,7 +626,7 @@ export class TokenService {
     refused: string,
     details: Record<string, string>,
   ): Promise<void> {
-    await this.deps.store.recordAudit(
+    await this.deps.stores.audit.append(
       {
         action,
         targetId: target.tokenId,
@@ -653,7 +640,7 @@ export class TokenService {
 
   async revoke(caller: Caller, tokenId: string, reason: string | undefined) {
     const current = await this.visible(caller, tokenId);
-    const result = await this.deps.store.revoke(current.tokenHash, {
+    const result = await this.deps.stores.tokens.revoke(current.tokenHash, {
       ...this.context(caller),
       reason: reason ?? 'revoked through the management API',
     });
@@ -681,7 +668,7 @@ export class TokenService {
     // a half-done emergency must not leave cached policies of the revoked ones alive.
     const revokeAll = async (records: readonly TokenRecord[]) => {
       const results = await Promise.allSettled(
-        records.map((r) => this.deps.store.revoke(r.tokenHash, context)),
+        records.map((r) => this.deps.stores.tokens.revoke(r.tokenHash, context)),
       );
       results.forEach((result, i) => {
         const tokenId = records[i]?.tokenId ?? '';
@@ -692,14 +679,14 @@ export class TokenService {
     };
     let listingFailed = false;
     if (body.tokenId !== undefined) {
-      const record = await this.deps.store.getById(body.tokenId);
+      const record = await this.deps.stores.tokens.getById(body.tokenId);
       if (record === undefined) throw new ApiError(404, `No token ${body.tokenId}`);
       await revokeAll([record]);
     } else if (body.owner !== undefined) {
       let cursor: string | undefined;
       try {
         do {
-          const page = await this.deps.store.listByOwner(body.owner, {
+          const page = await this.deps.stores.tokens.listByOwner(body.owner, {
             cursor,
             limit: this.deps.pageSize ?? 100,
           });
@@ -746,14 +733,14 @@ export class TokenService {
     const page = { limit: query.limit, cursor: query.cursor };
     const result =
       query.targetId !== undefined
-        ? await this.deps.store.listAudit(query.targetId, page)
-        : await this.deps.store.listAuditByDay(query.day ?? '', page);
+        ? await this.deps.stores.audit.listByTarget(query.targetId, page)
+        : await this.deps.stores.audit.listByDay(query.day ?? '', page);
     return { items: result.items, cursor: result.cursor };
   }
 
   /** A token the caller may see: its own tenant's, or any for an admin. Else "not found". */
   private async visible(caller: Caller, tokenId: string): Promise<TokenRecord> {
-    const record = await this.deps.store.getById(tokenId);
+    const record = await this.deps.stores.tokens.getById(tokenId);
     if (record === undefined || (record.owner !== caller.owner && !isAdmin(caller))) {
       throw new ApiError(404, `No token ${tokenId}`);
     }
@@ -794,7 +781,7 @@ export class TokenService {
     details: Record<string, string> = {},
   ): Promise<void> {
     if (refusal === undefined) return;
-    await this.deps.store.recordAudit(
+    await this.deps.stores.audit.append(
       {
         action,
         targetId,

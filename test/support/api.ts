@@ -6,12 +6,10 @@ import { randomUUID } from 'node:crypto';
 import { z } from 'zod';
 import { matchRoute } from '../../local/gateway';
 import { handleRequest, ROUTE_DOCS } from '../../shared/api/router';
-import {
-  TokenService,
-  type CacheFlusher,
-  type TokenServiceDeps,
-} from '../../shared/api/token-service';
+import { TokenService, type CacheFlusher } from '../../shared/api/token-service';
 import type { TokenRecord } from '../../shared/token/record';
+import type { TokenStore } from '../../shared/store/token-store';
+import { storesOf } from './dynamo';
 
 export interface ApiCall {
   readonly query?: Record<string, string>;
@@ -80,11 +78,11 @@ const responseSchema = z.object({
 });
 
 export function apiClient(
-  store: TokenServiceDeps['store'],
+  store: TokenStore,
   options: { now?: () => Date; cache?: CacheFlusher; pageSize?: number } = {},
 ) {
   const service = new TokenService({
-    store,
+    stores: storesOf(store),
     now: options.now ?? (() => new Date()),
     ...(options.cache === undefined ? {} : { cache: options.cache }),
     ...(options.pageSize === undefined ? {} : { pageSize: options.pageSize }),

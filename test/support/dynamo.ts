@@ -8,6 +8,7 @@ import { randomUUID } from 'node:crypto';
 import { afterAll, afterEach, beforeEach, inject } from 'vitest';
 import { localDynamoClient } from '../../local/dynamodb-local';
 import { createTables, deleteTables, type TableNames } from '../../local/tables';
+import type { Stores } from '../../shared/store';
 import { TokenStore, type TokenStoreOptions } from '../../shared/store/token-store';
 
 export interface DynamoFixture {
@@ -62,6 +63,22 @@ export function useDynamo(): DynamoFixture {
         startKey = page.LastEvaluatedKey;
       } while (startKey !== undefined);
       return items;
+    },
+  };
+}
+
+/** TRANSITIONAL (structure redesign): the repositories of an old TokenStore, or a fake of one. */
+export function storesOf(store: TokenStore): Stores {
+  return {
+    tokens: store,
+    rotations: store,
+    requests: store,
+    bootstrap: store,
+    alerts: store,
+    audit: {
+      append: (input, context) => store.recordAudit(input, context),
+      listByTarget: (targetId, page) => store.listAudit(targetId, page),
+      listByDay: (day, page) => store.listAuditByDay(day, page),
     },
   };
 }
