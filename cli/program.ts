@@ -27,7 +27,8 @@ import {
   tokenIdSchema,
 } from '../shared/api/schemas';
 import { holdsToken } from '../shared/token/format';
-import { TokenService, type Caller } from '../shared/api/token-service';
+import type { Caller } from '../shared/api/access';
+import { TokenService } from '../shared/api/token-service';
 import { Cleanup } from '../shared/schedules/cleanup';
 import { openStores, type Stores } from '../shared/store';
 import { TokenStore } from '../shared/store/token-store';
@@ -160,7 +161,7 @@ export function buildProgram(io: CliIo): Command {
           },
           'options',
         );
-        const created = await service(stores).create(caller, body);
+        const created = await service(stores).tokens.create(caller, body);
         io.err(`WARNING: ${created.warning}\n`);
         print(global.json, created, () =>
           [
@@ -205,7 +206,7 @@ export function buildProgram(io: CliIo): Command {
           },
           'options',
         );
-        const page = await service(stores).list(caller, query);
+        const page = await service(stores).tokens.list(caller, query);
         print(
           global.json,
           page,
@@ -227,7 +228,7 @@ export function buildProgram(io: CliIo): Command {
     .argument('<tokenId>', 'tok_…')
     .action(async (tokenId: string) => {
       const { stores, caller, options: global } = context();
-      const token = await service(stores).get(caller, tokenIdArg(tokenId));
+      const token = await service(stores).tokens.get(caller, tokenIdArg(tokenId));
       print(global.json, token, () => describe(token));
     });
 
@@ -237,7 +238,7 @@ export function buildProgram(io: CliIo): Command {
     .argument('<tokenId>', 'tok_…')
     .action(async (tokenId: string) => {
       const { stores, caller, options: global } = context();
-      const usage = await service(stores).usage(caller, tokenIdArg(tokenId));
+      const usage = await service(stores).tokens.usage(caller, tokenIdArg(tokenId));
       print(global.json, usage, () => describe(usage));
     });
 
@@ -259,7 +260,7 @@ export function buildProgram(io: CliIo): Command {
         },
         'options',
       );
-      const rotated = await service(stores).rotate(caller, tokenIdArg(tokenId), body);
+      const rotated = await service(stores).tokens.rotate(caller, tokenIdArg(tokenId), body);
       io.err(`WARNING: ${rotated.warning}\n`);
       print(global.json, rotated, () =>
         [
@@ -282,7 +283,7 @@ export function buildProgram(io: CliIo): Command {
     .action(async (tokenId: string, options: { reason?: string }) => {
       const { stores, caller, options: global } = context();
       const { reason } = validate(revokeQuery, { reason: options.reason }, 'options');
-      const result = await service(stores).revoke(caller, tokenIdArg(tokenId), reason);
+      const result = await service(stores).tokens.revoke(caller, tokenIdArg(tokenId), reason);
       print(global.json, result, () =>
         result.changed ? `${result.tokenId} revoked` : `${result.tokenId} was already revoked`,
       );
@@ -327,7 +328,7 @@ export function buildProgram(io: CliIo): Command {
                 options.restApiId,
                 options.stage,
               );
-        const result = await service(stores, cache).emergencyRevoke(caller, body);
+        const result = await service(stores, cache).emergency.emergencyRevoke(caller, body);
         print(global.json, result, () =>
           [
             `revoked ${String(result.revoked.length)} token(s)${result.revoked.length > 0 ? `: ${result.revoked.join(' ')}` : ''}`,
@@ -359,7 +360,7 @@ export function buildProgram(io: CliIo): Command {
         },
         'options',
       );
-      const page = await service(stores).audit(caller, query);
+      const page = await service(stores).audit.list(caller, query);
       print(
         global.json,
         page,
@@ -404,7 +405,7 @@ export function buildProgram(io: CliIo): Command {
           },
           'options',
         );
-        const issued = await service(stores).createBootstrap(caller, body);
+        const issued = await service(stores).bootstrap.create(caller, body);
         io.err(`WARNING: ${issued.warning}\n`);
         print(global.json, issued, () =>
           [issued.token, '', `id       ${issued.tokenId}`, `expires  ${issued.expiresAt}`].join(
@@ -423,7 +424,7 @@ export function buildProgram(io: CliIo): Command {
     .action(async (options: { state: string; limit?: string; cursor?: string }) => {
       const { stores, caller, options: global } = context();
       const query = validate(listRotationRequestsQuery, options, 'options');
-      const page = await service(stores).listRotationRequests(caller, query);
+      const page = await service(stores).requests.list(caller, query);
       print(
         global.json,
         page,
@@ -473,7 +474,7 @@ export function buildProgram(io: CliIo): Command {
                 'options',
               )
             : { note: validate(rejectBody, { reason: options.note }, 'options').reason };
-        const decided = await service(stores).decideRotation(caller, params.id, params.requestId, {
+        const decided = await service(stores).requests.decide(caller, params.id, params.requestId, {
           approve: verdict === 'approve',
           ...terms,
         });

@@ -11,3 +11,6 @@ export const DEFAULT_AUDIT_RETENTION_DAYS = 400;
 
 /** Days a rotated-out token keeps working when nobody says otherwise (API and Secrets Manager). */
 export const DEFAULT_GRACE_DAYS = 7;
+
+/** Days a new token lives when its issuer does not say (API, CLI, exchange, secret specs). */
+export const DEFAULT_TOKEN_LIFETIME_DAYS = 90;

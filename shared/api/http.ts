@@ -9,7 +9,7 @@ import { BadRequest } from './errors';
 import { holdsToken } from '../token/format';
 import { rawEntryProblem } from './strict-input';
 import { splitScopes } from '../token/scope';
-import type { Caller } from './token-service';
+import type { Caller } from './access';
 
 const stringMap = z.nullable(z.optional(z.record(z.string(), z.string())));
 

@@ -4,8 +4,8 @@
  * when the committed file is stale.
  */
 import * as z from 'zod/mini';
-import { ROUTE_DOCS } from './router';
-import { errorBody } from './schemas';
+import { ROUTE_DOCS } from './routes';
+import { errorBody } from './responses';
 
 type JsonSchema = Record<string, unknown>;
 
@@ -26,81 +26,100 @@ const errors = {
   '503': 'The token store is busy; retry after Retry-After',
 };
 
-export function openApiDocument(): JsonSchema {
-  const paths: Record<string, Record<string, JsonSchema>> = {};
-  for (const route of ROUTE_DOCS) {
-    const parameters: JsonSchema[] = [];
-    for (const match of route.path.matchAll(/\{([^}]+)\}/g)) {
-      const params = route.params === undefined ? undefined : schemaOf(route.params, 'input');
-      const properties = z.record(z.string(), z.unknown()).parse(params?.['properties'] ?? {});
-      parameters.push({
-        name: match[1],
-        in: 'path',
-        required: true,
-        schema: properties[match[1] ?? 'id'] ?? {
-          type: 'string',
-          pattern: '^tok_[0-9A-Za-z]{16}$',
-        },
-      });
-    }
-    if (route.query !== undefined) {
-      const query = schemaOf(route.query, 'input');
-      const properties = z.record(z.string(), z.unknown()).parse(query['properties'] ?? {});
-      const required = z.array(z.string()).parse(query['required'] ?? []);
-      for (const [name, schema] of Object.entries(properties)) {
-        parameters.push({ name, in: 'query', required: required.includes(name), schema });
-      }
-    }
-    const responses: JsonSchema = {
-      [String(route.status)]: {
-        description: 'Success',
-        content: { 'application/json': { schema: schemaOf(route.response, 'output') } },
+type RouteDoc = (typeof ROUTE_DOCS)[number];
+
+/** The path parameters (their schemas from the route's params) and the query parameters. */
+function parametersOf(route: RouteDoc): JsonSchema[] {
+  const parameters: JsonSchema[] = [];
+  for (const match of route.path.matchAll(/\{([^}]+)\}/g)) {
+    const params = route.params === undefined ? undefined : schemaOf(route.params, 'input');
+    const properties = z.record(z.string(), z.unknown()).parse(params?.['properties'] ?? {});
+    parameters.push({
+      name: match[1],
+      in: 'path',
+      required: true,
+      schema: properties[match[1] ?? 'id'] ?? {
+        type: 'string',
+        pattern: '^tok_[0-9A-Za-z]{16}$',
       },
-    };
-    for (const [status, description] of Object.entries(errors)) {
-      responses[status] = {
-        description,
-        content: { 'application/json': { schema: { $ref: '#/components/schemas/Error' } } },
-      };
+    });
+  }
+  if (route.query !== undefined) {
+    const query = schemaOf(route.query, 'input');
+    const properties = z.record(z.string(), z.unknown()).parse(query['properties'] ?? {});
+    const required = z.array(z.string()).parse(query['required'] ?? []);
+    for (const [name, schema] of Object.entries(properties)) {
+      parameters.push({ name, in: 'query', required: required.includes(name), schema });
     }
-    const item = (paths[route.path] ??= {});
-    item[route.method.toLowerCase()] = {
-      summary: route.summary,
-      ...(route.public
-        ? { 'x-no-authorizer': true, security: [{ bootstrapToken: [] }] }
-        : { 'x-required-scopes': route.scopes, security: [{ serviceToken: [] }] }),
-      ...(parameters.length === 0 ? {} : { parameters }),
-      ...(route.body === undefined
-        ? {}
-        : {
-            requestBody: {
-              required: true,
-              content: { 'application/json': { schema: schemaOf(route.body, 'input') } },
-            },
-          }),
-      responses,
+  }
+  return parameters;
+}
+
+function responsesOf(route: RouteDoc): JsonSchema {
+  const responses: JsonSchema = {
+    [String(route.status)]: {
+      description: 'Success',
+      content: { 'application/json': { schema: schemaOf(route.response, 'output') } },
+    },
+  };
+  for (const [status, description] of Object.entries(errors)) {
+    responses[status] = {
+      description,
+      content: { 'application/json': { schema: { $ref: '#/components/schemas/Error' } } },
     };
   }
-  paths['/health'] = {
-    get: {
-      summary: 'Liveness probe; needs no token',
-      security: [],
-      responses: {
-        '200': {
-          description: 'The API is up',
-          content: {
-            'application/json': {
-              schema: {
-                type: 'object',
-                properties: { status: { const: 'ok' } },
-                required: ['status'],
-              },
+  return responses;
+}
+
+function operationOf(route: RouteDoc): JsonSchema {
+  const parameters = parametersOf(route);
+  return {
+    summary: route.summary,
+    ...(route.public
+      ? { 'x-no-authorizer': true, security: [{ bootstrapToken: [] }] }
+      : { 'x-required-scopes': route.scopes, security: [{ serviceToken: [] }] }),
+    ...(parameters.length === 0 ? {} : { parameters }),
+    ...(route.body === undefined
+      ? {}
+      : {
+          requestBody: {
+            required: true,
+            content: { 'application/json': { schema: schemaOf(route.body, 'input') } },
+          },
+        }),
+    responses: responsesOf(route),
+  };
+}
+
+/** Served by API Gateway itself (a mock integration), with no authorizer. */
+const HEALTH: Record<string, JsonSchema> = {
+  get: {
+    summary: 'Liveness probe; needs no token',
+    security: [],
+    responses: {
+      '200': {
+        description: 'The API is up',
+        content: {
+          'application/json': {
+            schema: {
+              type: 'object',
+              properties: { status: { const: 'ok' } },
+              required: ['status'],
             },
           },
         },
       },
     },
-  };
+  },
+};
+
+export function openApiDocument(): JsonSchema {
+  const paths: Record<string, Record<string, JsonSchema>> = {};
+  for (const route of ROUTE_DOCS) {
+    const item = (paths[route.path] ??= {});
+    item[route.method.toLowerCase()] = operationOf(route);
+  }
+  paths['/health'] = HEALTH;
   return {
     openapi: '3.1.0',
     info: {

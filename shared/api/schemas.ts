@@ -1,17 +1,15 @@
 /**
- * The management API's contract: every request body, query and path parameter, and every
- * response, as zod schemas. The handler validates with them and docs/openapi.json is generated
- * from them (scripts/openapi.ts), so the document cannot drift from the code.
+ * The management API's requests: every body, query and path parameter, as zod schemas (the
+ * responses are in ./responses.ts). The handler validates with them and docs/openapi.json is
+ * generated from them (scripts/openapi.ts), so the document cannot drift from the code.
  */
 import * as z from 'zod/mini';
-import { auditEventSchema } from '../store/audit';
-import { OPEN_REQUEST_STATES, rotationRequestSchema, TOKEN_STATUSES } from '../token/record';
-import { DEFAULT_GRACE_DAYS } from '../defaults';
+import { OPEN_REQUEST_STATES, TOKEN_STATUSES } from '../token/record';
+import { DEFAULT_GRACE_DAYS, DEFAULT_TOKEN_LIFETIME_DAYS } from '../defaults';
 import { rotationPolicySchema } from '../token/rotation-policy';
 import { isCalendarDate, isReservedKey, RESERVED_KEY_MESSAGE } from './strict-input';
 import { noToken, ownerSchema, tokenNameSchema } from '../token/labels';
 import { scopeSchema } from '../token/scope';
-import { storedKindSchema } from '../token/kinds';
 
 export const MAX_LIFETIME_DAYS = 730;
 export const MAX_GRACE_DAYS = 30;
@@ -50,7 +48,7 @@ export const createTokenBody = z.strictObject({
   scopes: z
     .array(scopeSchema)
     .check(z.minLength(1, 'must name at least one scope'), z.maxLength(20, 'at most 20 scopes')),
-  expiresInDays: z._default(days(1, MAX_LIFETIME_DAYS), 90),
+  expiresInDays: z._default(days(1, MAX_LIFETIME_DAYS), DEFAULT_TOKEN_LIFETIME_DAYS),
   metadata: z.optional(metadataSchema),
   /** This token's own rotation policy; default: its owner's, else the deployment's. */
   rotationPolicy: z.optional(rotationPolicySchema),
@@ -78,7 +76,7 @@ export const createBootstrapBody = z.strictObject({
     60,
   ),
   /** Lifetime of the token it is exchanged for (the most the exchange may ask for). */
-  tokenExpiresInDays: z._default(days(1, MAX_LIFETIME_DAYS), 90),
+  tokenExpiresInDays: z._default(days(1, MAX_LIFETIME_DAYS), DEFAULT_TOKEN_LIFETIME_DAYS),
   /** Inherited by the exchanged token. */
   rotationPolicy: z.optional(rotationPolicySchema),
 });
@@ -195,109 +193,3 @@ export const listRotationRequestsQuery = z.strictObject({
   state: z._default(z.enum(OPEN_REQUEST_STATES), 'pending'),
   ...pageQuery,
 });
-
-/** A token as the API shows it: never the token, never its hash. */
-export const tokenView = z.object({
-  tokenId: z.string(),
-  name: z.string(),
-  owner: z.string(),
-  scopes: z.array(z.string()),
-  hint: z.string(),
-  status: z.enum(TOKEN_STATUSES),
-  createdAt: z.string(),
-  expiresAt: z.string(),
-  metadata: z.optional(z.record(z.string(), z.string())),
-  rotatedFrom: z.optional(z.string()),
-  rotatedTo: z.optional(z.string()),
-  graceUntil: z.optional(z.string()),
-  revokedAt: z.optional(z.string()),
-  revokeReason: z.optional(z.string()),
-  lastUsedAt: z.optional(z.string()),
-  useCount: z.optional(z.number()),
-  kind: z.optional(storedKindSchema),
-  tokenLifetimeDays: z.optional(z.number()),
-  tokenExpiresBy: z.optional(z.string()),
-  exchangedFor: z.optional(z.string()),
-  exchangedAt: z.optional(z.string()),
-  rotationPolicy: z.optional(rotationPolicySchema),
-  rotationRequest: z.optional(rotationRequestSchema),
-});
-export type TokenView = z.infer<typeof tokenView>;
-
-/** A token's rotation request, with the token it is about. */
-export const rotationRequestView = z.extend(rotationRequestSchema, {
-  tokenId: z.string(),
-  tokenName: z.string(),
-  owner: z.string(),
-});
-
-export const rotationRequestPage = z.object({
-  items: z.array(rotationRequestView),
-  cursor: z.optional(z.string()),
-});
-
-export const issuedToken = z.extend(tokenView, {
-  /** The plaintext token: shown in this response only, never again. */
-  token: z.string(),
-  warning: z.string(),
-});
-
-export const tokenPage = z.object({
-  items: z.array(tokenView),
-  cursor: z.optional(z.string()),
-});
-
-export const exchangedToken = z.extend(issuedToken, {
-  /** The bootstrap token this one was exchanged for; it is now used up. */
-  bootstrapId: z.string(),
-});
-
-export const rotatedToken = z.extend(issuedToken, {
-  predecessor: z.object({ tokenId: z.string(), worksUntil: z.string() }),
-});
-
-export const grantedRotation = z.extend(rotatedToken, {
-  /** The rotation request whose grant this used up. */
-  requestId: z.string(),
-});
-
-export const revokedToken = z.extend(tokenView, {
-  /** False when the token was already revoked (nothing changed). */
-  changed: z.boolean(),
-});
-
-export const meView = z.object({
-  tokenId: z.string(),
-  name: z.string(),
-  owner: z.string(),
-  scopes: z.array(z.string()),
-  admin: z.boolean(),
-  expiresAt: z.string(),
-  graceUntil: z.optional(z.string()),
-});
-
-export const usageView = z.object({
-  tokenId: z.string(),
-  status: z.enum(TOKEN_STATUSES),
-  createdAt: z.string(),
-  lastUsedAt: z.nullable(z.string()),
-  useCount: z.number(),
-  note: z.string(),
-});
-
-export const emergencyRevokeResult = z.object({
-  revoked: z.array(z.string()),
-  alreadyRevoked: z.number(),
-  /** Tokens whose revocation failed: run it again. */
-  failed: z.array(z.string()),
-  complete: z.boolean(),
-  cacheFlushed: z.boolean(),
-  warning: z.optional(z.string()),
-});
-
-export const auditPage = z.object({
-  items: z.array(auditEventSchema),
-  cursor: z.optional(z.string()),
-});
-
-export const errorBody = z.object({ message: z.string() });

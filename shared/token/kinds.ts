@@ -56,3 +56,14 @@ export function isSecretHeld(record: {
 }): boolean {
   return record.secretId !== undefined || record.rotationId !== undefined;
 }
+
+/** Why a token of this kind can never be rotated, as a sentence; undefined if it can. */
+export function whyNotRotated(record: {
+  readonly tokenId: string;
+  readonly kind?: StoredKind | undefined;
+}): string | undefined {
+  const notRotated = kindRules(record).notRotated;
+  return notRotated === undefined
+    ? undefined
+    : `${record.tokenId} is a ${kindOf(record)} token: ${notRotated}`;
+}

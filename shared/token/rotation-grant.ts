@@ -4,6 +4,7 @@
  * own unless the approver sets one, it never outlives the approving token, and the
  * predecessor's grace is the deployment's default unless the approver sets it.
  */
+import { mintSuccessor, type Minted } from './mint';
 import type { RotationRequest, TokenRecord } from './record';
 import { DAY_MS } from '../time';
 import { DEFAULT_GRACE_DAYS } from '../defaults';
@@ -45,5 +46,32 @@ export function grantedTerms(
     current,
     { expiresInDays: request?.successorLifetimeDays, graceDays: request?.successorGraceDays },
     request?.successorExpiresBy,
+  );
+}
+
+/**
+ * The successor a grant rotates into, planned from the store's own read of the approved
+ * request: the terms the approver fixed, and never past the expiry of the token that receives
+ * it (`receiverExpiresAt`; undefined when the receiver is the token being replaced).
+ */
+export function grantedSuccessor(
+  granted: TokenRecord,
+  receiverExpiresAt: string | undefined,
+  now: Date,
+  prefix?: string,
+): Minted & { readonly graceUntil: Date } {
+  const terms = grantedTerms(granted, granted.rotationRequest);
+  const caps = [terms.successorExpiresBy, receiverExpiresAt]
+    .filter((at) => at !== undefined)
+    .sort();
+  return mintSuccessor(
+    granted,
+    {
+      lifetimeMs: terms.successorLifetimeDays * DAY_MS,
+      graceDays: terms.successorGraceDays,
+      expiresBy: caps[0] === undefined ? undefined : new Date(caps[0]),
+    },
+    now,
+    prefix,
   );
 }

@@ -3,7 +3,7 @@ import { Match, Template } from 'aws-cdk-lib/assertions';
 import { describe, expect, it } from 'vitest';
 import { z } from 'zod';
 import { DEFAULT_CATALOG } from '../../infra/routes';
-import { MANAGEMENT_ROUTES, PUBLIC_ROUTES } from '../../shared/api/router';
+import { MANAGEMENT_ROUTES, PUBLIC_ROUTES } from '../../shared/api/routes';
 import { ServiceTokensStack } from '../../infra/service-tokens-stack';
 import { resources } from './template';
 

@@ -5,7 +5,7 @@
  * The caller is an admin throughout, so that scopes never explain a refusal.
  */
 import { describe, expect, it } from 'vitest';
-import { MANAGEMENT_ROUTES } from '../../shared/api/router';
+import { MANAGEMENT_ROUTES } from '../../shared/api/routes';
 import type { TokenStore } from '../../shared/store/token-store';
 import { apiClient, type ApiCall } from '../support/api';
 import { useDynamo } from '../support/dynamo';

@@ -5,7 +5,8 @@
 import { randomUUID } from 'node:crypto';
 import { z } from 'zod';
 import { matchRoute } from '../../local/gateway';
-import { handleRequest, ROUTE_DOCS } from '../../shared/api/router';
+import { handleRequest } from '../../shared/api/router';
+import { ROUTE_DOCS } from '../../shared/api/routes';
 import { TokenService, type CacheFlusher } from '../../shared/api/token-service';
 import type { TokenRecord } from '../../shared/token/record';
 import type { TokenStore } from '../../shared/store/token-store';

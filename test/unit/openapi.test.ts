@@ -2,7 +2,7 @@ import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import { z } from 'zod';
 import { OPENAPI_PATH, renderOpenApi } from '../../scripts/openapi';
-import { MANAGEMENT_ROUTES } from '../../shared/api/router';
+import { MANAGEMENT_ROUTES } from '../../shared/api/routes';
 
 const documentSchema = z.object({
   openapi: z.literal('3.1.0'),

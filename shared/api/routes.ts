@@ -1,0 +1,259 @@
+/**
+ * The management API's routes: each with the scopes the authorizer requires (part of the
+ * stack's route catalog) and the operation that serves it. The use cases enforce tenant
+ * isolation and escalation rules on top of the scopes.
+ */
+import type { Route } from '../authz/routes';
+import { NONE, route, type ManagementRoute } from './route-spec';
+import {
+  auditPage,
+  emergencyRevokeResult,
+  exchangedToken,
+  grantedRotation,
+  issuedToken,
+  meView,
+  revokedToken,
+  rotatedToken,
+  rotationRequestPage,
+  rotationRequestView,
+  tokenPage,
+  tokenView,
+  usageView,
+} from './responses';
+import {
+  approveBody,
+  auditQuery,
+  createBootstrapBody,
+  createTokenBody,
+  emergencyRevokeBody,
+  exchangeBody,
+  listRotationRequestsQuery,
+  listTokensQuery,
+  rejectBody,
+  revokeQuery,
+  rotateTokenBody,
+  rotationRequestBody,
+  rotationRequestParams,
+} from './schemas';
+
+/**
+ * Asking for a rotation and using its grant are open to any valid token, so that a token can
+ * ask for its own rotation; the service decides who may do what (see TokenService).
+ */
+const REQUEST_SCOPES: string[] = [];
+/** Deciding is for admins; management tokens reach the service so that a refusal is audited. */
+const DECIDE_SCOPES = ['tokens:read', 'tokens:write'];
+
+export const ROUTES: readonly ManagementRoute[] = [
+  route({
+    method: 'GET',
+    path: '/me',
+    scopes: [],
+    summary: "Who am I: the calling token's id, owner and scopes",
+    response: meView,
+    status: 200,
+    body: NONE,
+    query: NONE,
+    operation: (s, caller) => s.session.me(caller),
+  }),
+  route({
+    method: 'POST',
+    path: '/tokens',
+    scopes: ['tokens:write'],
+    summary: 'Create a token; the plaintext is in this response only',
+    body: createTokenBody,
+    response: issuedToken,
+    status: 201,
+    query: NONE,
+    operation: (s, caller, { body }) => s.tokens.create(caller, body),
+  }),
+  route({
+    method: 'POST',
+    path: '/tokens/bootstrap',
+    scopes: ['admin'],
+    summary:
+      'Admin: issue a short-lived, single-use bootstrap token that a new service exchanges for its own token',
+    body: createBootstrapBody,
+    response: issuedToken,
+    status: 201,
+    query: NONE,
+    operation: (s, caller, { body }) => s.bootstrap.create(caller, body),
+  }),
+  route({
+    method: 'POST',
+    path: '/tokens/exchange',
+    scopes: [],
+    public: true,
+    summary:
+      'Exchange a bootstrap token (Authorization: Bearer, no authorizer) once for an operational token',
+    body: exchangeBody,
+    response: exchangedToken,
+    status: 201,
+    query: NONE,
+    operation: (s, _caller, { body, authorization, apiRequestId }) =>
+      s.bootstrap.exchange(authorization, body, apiRequestId),
+  }),
+  route({
+    method: 'GET',
+    path: '/tokens',
+    scopes: ['tokens:read'],
+    summary: 'List tokens of an owner (yours, unless admin), newest first',
+    query: listTokensQuery,
+    response: tokenPage,
+    status: 200,
+    body: NONE,
+    operation: (s, caller, { query }) => s.tokens.list(caller, query),
+  }),
+  route({
+    method: 'GET',
+    path: '/tokens/{id}',
+    scopes: ['tokens:read'],
+    summary: 'Show a token (never its plaintext or hash)',
+    response: tokenView,
+    status: 200,
+    body: NONE,
+    query: NONE,
+    operation: (s, caller, { id }) => s.tokens.get(caller, id),
+  }),
+  route({
+    method: 'GET',
+    path: '/tokens/{id}/usage',
+    scopes: ['tokens:read'],
+    summary: 'When and how often a token was used',
+    response: usageView,
+    status: 200,
+    body: NONE,
+    query: NONE,
+    operation: (s, caller, { id }) => s.tokens.usage(caller, id),
+  }),
+  route({
+    method: 'POST',
+    path: '/tokens/{id}/rotate',
+    scopes: ['tokens:write'],
+    summary: 'Issue a successor; the old token works until its grace deadline',
+    body: rotateTokenBody,
+    response: rotatedToken,
+    status: 201,
+    query: NONE,
+    operation: (s, caller, { id, body }) => s.tokens.rotate(caller, id, body),
+  }),
+  route({
+    method: 'POST',
+    path: '/tokens/{id}/rotation-requests',
+    scopes: REQUEST_SCOPES,
+    summary: "Ask for a token's rotation, with a reason; an admin approves or rejects it",
+    body: rotationRequestBody,
+    response: rotationRequestView,
+    status: 201,
+    query: NONE,
+    operation: (s, caller, { id, body }) => s.requests.request(caller, id, body),
+  }),
+  route({
+    method: 'GET',
+    path: '/rotation-requests',
+    scopes: ['admin'],
+    summary:
+      'Admin: open rotation requests (pending, or approved and not used), soonest deadline first',
+    query: listRotationRequestsQuery,
+    response: rotationRequestPage,
+    status: 200,
+    body: NONE,
+    operation: (s, caller, { query }) => s.requests.list(caller, query),
+  }),
+  route({
+    method: 'POST',
+    path: '/tokens/{id}/rotation-requests/{requestId}/approve',
+    params: rotationRequestParams,
+    scopes: DECIDE_SCOPES,
+    summary: 'Admin: approve a request; it grants one rotation, to be used within 24 hours',
+    body: approveBody,
+    response: rotationRequestView,
+    status: 200,
+    query: NONE,
+    operation: (s, caller, { id, requestId, body }) =>
+      s.requests.decide(caller, id, requestId, { approve: true, ...body }),
+  }),
+  route({
+    method: 'POST',
+    path: '/tokens/{id}/rotation-requests/{requestId}/reject',
+    params: rotationRequestParams,
+    scopes: DECIDE_SCOPES,
+    summary: 'Admin: reject a request',
+    body: rejectBody,
+    response: rotationRequestView,
+    status: 200,
+    query: NONE,
+    operation: (s, caller, { id, requestId, body }) =>
+      s.requests.decide(caller, id, requestId, { approve: false, note: body.reason }),
+  }),
+  route({
+    method: 'POST',
+    path: '/tokens/{id}/rotation-requests/{requestId}/execute',
+    params: rotationRequestParams,
+    scopes: REQUEST_SCOPES,
+    summary:
+      "Use an approved request's one-time grant: rotate the token now, on the terms the approver fixed",
+    body: NONE,
+    response: grantedRotation,
+    status: 201,
+    query: NONE,
+    operation: (s, caller, { id, requestId }) => s.requests.execute(caller, id, requestId),
+  }),
+  route({
+    method: 'DELETE',
+    path: '/tokens/{id}',
+    scopes: ['tokens:write'],
+    summary: 'Revoke a token (idempotent)',
+    query: revokeQuery,
+    response: revokedToken,
+    status: 200,
+    body: NONE,
+    operation: (s, caller, { id, query }) => s.tokens.revoke(caller, id, query.reason),
+  }),
+  route({
+    method: 'POST',
+    path: '/tokens/emergency-revoke',
+    scopes: ['admin'],
+    summary: "Admin: revoke one token or all of an owner's, and flush the authorizer cache",
+    body: emergencyRevokeBody,
+    response: emergencyRevokeResult,
+    status: 200,
+    query: NONE,
+    operation: (s, caller, { body }) => s.emergency.emergencyRevoke(caller, body),
+  }),
+  route({
+    method: 'GET',
+    path: '/audit',
+    scopes: ['admin'],
+    summary: 'Admin: audit events of a token or of a day, newest first',
+    query: auditQuery,
+    response: auditPage,
+    status: 200,
+    body: NONE,
+    operation: (s, caller, { query }) => s.audit.list(caller, query),
+  }),
+];
+
+/** Everything the OpenAPI document needs about each route. */
+export const ROUTE_DOCS = ROUTES.map((route) => ({
+  method: route.method,
+  path: route.path,
+  scopes: route.scopes,
+  public: route.public === true,
+  params: route.params,
+  status: route.status,
+  summary: route.summary,
+  body: route.body,
+  query: route.query,
+  response: route.response,
+}));
+
+/** The management routes behind the authorizer, as route-catalog entries. */
+export const MANAGEMENT_ROUTES: readonly Route[] = ROUTES.filter((r) => r.public !== true).map(
+  ({ method, path, scopes }) => ({ method, path, scopes }),
+);
+
+/** Routes with no authorizer in front: each authenticates its requests itself. */
+export const PUBLIC_ROUTES: readonly Route[] = ROUTES.filter((r) => r.public === true).map(
+  ({ method, path, scopes }) => ({ method, path, scopes }),
+);
