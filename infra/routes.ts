@@ -4,7 +4,7 @@
  * API's methods are built from it and the authorizer receives it (ROUTE_SCOPES), so a policy
  * can only name routes that exist.
  */
-import { MANAGEMENT_ROUTES } from '../shared/api/router';
+import { MANAGEMENT_ROUTES } from '../shared/api/routes';
 import type { Route } from '../shared/authz/routes';
 
 export const DEFAULT_ROUTES: Route[] = [

@@ -23,7 +23,7 @@ import { LogGroup, RetentionDays } from 'aws-cdk-lib/aws-logs';
 import { CfnWebACLAssociation } from 'aws-cdk-lib/aws-wafv2';
 import { Construct } from 'constructs';
 import { join } from 'node:path';
-import { MANAGEMENT_ROUTES, PUBLIC_ROUTES } from '../shared/api/router';
+import { MANAGEMENT_ROUTES, PUBLIC_ROUTES } from '../shared/api/routes';
 import { catalogConflicts, invalidRouteScopes, type Route } from '../shared/authz/routes';
 import { AUDIT_INDEX, TOKEN_INDEX } from '../shared/store/schema';
 import { DEFAULT_TOKEN_PREFIX } from '../shared/token/format';

@@ -17,7 +17,7 @@ import { randomUUID } from 'node:crypto';
 import * as z from 'zod/mini';
 import { DEFAULT_CATALOG } from '../infra/routes';
 import { authorizationHeaderPattern } from '../shared/gateway/contract';
-import { MANAGEMENT_ROUTES, PUBLIC_ROUTES } from '../shared/api/router';
+import { MANAGEMENT_ROUTES, PUBLIC_ROUTES } from '../shared/api/routes';
 import { EVENT_SOURCE, lifecycleDetailSchema } from '../shared/events/lifecycle';
 import { ADMIN_SCOPE } from '../shared/authz/routes';
 import type { RotationEvent } from '../shared/rotation/rotator';
