@@ -1,0 +1,25 @@
+/** `cleanup`: run the daily cleanup schedule now. */
+import type { Command } from 'commander';
+import { Cleanup } from '../../shared/schedules/cleanup';
+import { CliError, type CliContext } from '../context';
+
+/** Adds `cleanup`. */
+export function registerMaintenanceCommands(program: Command, context: CliContext): void {
+  program
+    .command('cleanup')
+    .description('Retire ended tokens now (what the daily cleanup schedule does)')
+    .action(async () => {
+      const { store, caller } = context.session();
+      const report = await new Cleanup({ store, now: () => new Date() }).run({
+        actor: caller.tokenId,
+        requestId: caller.requestId,
+      });
+      context.print(
+        report,
+        () =>
+          `read ${String(report.itemsRead)}, expired ${String(report.expired)}, grace ended ${String(report.graceEnded)}, unchanged ${String(report.unchanged)}, requests expired ${String(report.requestsExpired + report.grantsExpired)}, failed ${String(report.failures.length)}`,
+      );
+      if (report.failures.length > 0)
+        throw new CliError('Some tokens could not be retired; run it again', 1);
+    });
+}
