@@ -3,6 +3,48 @@ import js from '@eslint/js';
 import prettier from 'eslint-config-prettier';
 import tseslint from 'typescript-eslint';
 
+const ABOVE_SHARED = {
+  group: [
+    '**/functions/**',
+    '**/infra/**',
+    '**/local/**',
+    '**/cli/**',
+    'aws-cdk-lib',
+    'aws-cdk-lib/*',
+    'constructs',
+  ],
+  message: 'shared/ is the domain core: it never imports handlers, CDK, the local stack or the CLI',
+};
+const PURE = {
+  group: [
+    '@aws-sdk/*',
+    '**/store',
+    '**/store/**',
+    '**/api/**',
+    '**/rotation/**',
+    '**/schedules/**',
+    '**/events/**',
+    '**/alerts/**',
+  ],
+  message: 'token/, authz/ and gateway/ are pure rules: no AWS SDK, no layer above them',
+};
+const ABOVE_STORE = {
+  group: [
+    '**/api/**',
+    '**/rotation/**',
+    '**/schedules/**',
+    '**/events/**',
+    '**/alerts/**',
+    '**/authz/**',
+  ],
+  message: 'the store knows tokens and DynamoDB, not the use cases above it',
+};
+
+/** One `no-restricted-imports` rule per layer (a later entry replaces an earlier one). */
+function restrictImports(files, patterns) {
+  return { files, rules: { 'no-restricted-imports': ['error', { patterns }] } };
+}
+
 export default tseslint.config(
   {
     ignores: [
@@ -35,6 +77,31 @@ export default tseslint.config(
       '@typescript-eslint/consistent-type-assertions': ['error', { assertionStyle: 'never' }],
     },
   },
+  // The import rules of docs/architecture.md: each layer imports only the layers below it.
+  restrictImports(['shared/**/*.ts'], [ABOVE_SHARED]),
+  restrictImports(
+    ['shared/token/**/*.ts', 'shared/authz/**/*.ts', 'shared/gateway/**/*.ts'],
+    [ABOVE_SHARED, PURE],
+  ),
+  restrictImports(['shared/store/**/*.ts'], [ABOVE_SHARED, ABOVE_STORE]),
+  restrictImports(
+    ['functions/**/*.ts'],
+    [
+      {
+        group: ['**/infra/**', '**/local/**', '**/cli/**'],
+        message: 'handlers import shared/ only',
+      },
+    ],
+  ),
+  restrictImports(
+    ['infra/**/*.ts'],
+    [
+      {
+        group: ['**/local/**', '**/cli/**'],
+        message: 'the CDK app never imports the local stack or the CLI',
+      },
+    ],
+  ),
   { files: ['**/*.js'], ...tseslint.configs.disableTypeChecked },
   prettier,
 );
