@@ -30,7 +30,6 @@ import { holdsToken } from '../shared/token/format';
 import { TokenService, type Caller } from '../shared/api/token-service';
 import { Cleanup } from '../shared/schedules/cleanup';
 import { openStores, type Stores } from '../shared/store';
-import { TokenStore } from '../shared/store/token-store';
 
 export interface CliIo {
   out(text: string): void;
@@ -113,7 +112,6 @@ export function buildProgram(io: CliIo): Command {
       ...(options.profile === undefined ? {} : { profile: options.profile }),
       ...(options.endpoint === undefined ? {} : { endpoint: options.endpoint }),
     });
-    const store = new TokenStore({ client, tokensTable, auditTable });
     const stores = openStores({ client, tables: { tokens: tokensTable, audit: auditTable } });
     const actor = operatorActor(options.actor ?? userInfo().username);
     // The operator has direct table access, so the CLI acts with the admin scope.
@@ -124,7 +122,7 @@ export function buildProgram(io: CliIo): Command {
       requestId: randomUUID(),
       operator: true,
     };
-    return { options, store, stores, caller, client };
+    return { options, stores, caller, client };
   };
   const service = (stores: Stores, cache?: StageCacheFlusher) =>
     new TokenService({ stores, now: () => new Date(), ...(cache === undefined ? {} : { cache }) });
@@ -489,8 +487,8 @@ export function buildProgram(io: CliIo): Command {
     .command('cleanup')
     .description('Retire ended tokens now (what the daily cleanup schedule does)')
     .action(async () => {
-      const { store, caller, options: global } = context();
-      const report = await new Cleanup({ store, now: () => new Date() }).run({
+      const { stores, caller, options: global } = context();
+      const report = await new Cleanup({ stores, now: () => new Date() }).run({
         actor: caller.tokenId,
         requestId: caller.requestId,
       });
