@@ -19,7 +19,7 @@ import { DEFAULT_CATALOG } from '../infra/routes';
 import { parseAuthorizerEvent, shapeResponse } from '../shared/authz/events';
 import { RecordCache } from '../shared/authz/record-cache';
 import { TokenAuthorizer } from '../shared/authz/token-authorizer';
-import { TokenStore } from '../shared/store/token-store';
+import { openStores } from '../shared/store';
 import { displayHint, generateToken, generateTokenId, hashToken } from '../shared/token/format';
 import type { BenchRow } from './report';
 
@@ -97,10 +97,10 @@ export async function benchAuthorizer(): Promise<BenchRow[]> {
   try {
     const tables = { tokens: 'bench-tokens', audit: 'bench-audit' };
     await createTables(client, tables);
-    const store = new TokenStore({ client, tokensTable: tables.tokens, auditTable: tables.audit });
+    const { tokens } = openStores({ client, tables });
     const token = generateToken();
     const now = new Date();
-    await store.create(
+    await tokens.create(
       {
         tokenHash: hashToken(token),
         tokenId: generateTokenId(),
@@ -155,7 +155,7 @@ export async function benchAuthorizer(): Promise<BenchRow[]> {
     // Cache hit path: the authorizer's own work per decision once the record is cached
     // (parse the event, verify the token, evaluate, build the policy), with no I/O.
     const core = new TokenAuthorizer({
-      lookup: (hash) => store.getByHash(hash, { consistent: true }),
+      lookup: (hash) => tokens.getByHash(hash, { consistent: true }),
       cache: new RecordCache(300_000),
     });
     const decideFromCache = async () => {

@@ -18,7 +18,7 @@ import { join } from 'node:path';
 import { apiClient, field } from '../local/client';
 import { localDynamoClient } from '../local/dynamodb-local';
 import { LOCAL_TABLES, startLocalStack } from '../local/stack';
-import { TokenStore } from '../shared/store/token-store';
+import { openStores } from '../shared/store';
 
 const CONNECTIONS = 200;
 const READS = 20_000;
@@ -134,21 +134,20 @@ try {
   }
 
   // No lost audit events: every 201 has its token and its token.created event.
-  const store = new TokenStore({
+  const stores = openStores({
     client: localDynamoClient(stack.dynamoEndpoint),
-    tokensTable: LOCAL_TABLES.tokens,
-    auditTable: LOCAL_TABLES.audit,
+    tables: LOCAL_TABLES,
   });
   const written = rows.at(-1)?.result['2xx'] ?? 0;
   let writers = 0;
   let audited = 0;
   let cursor: string | undefined;
   do {
-    const page = await store.listByOwner('team-load', { limit: 100, cursor });
+    const page = await stores.tokens.listByOwner('team-load', { limit: 100, cursor });
     for (const record of page.items) {
       if (record.name !== 'load-writer') continue;
       writers++;
-      const events = await store.listAudit(record.tokenId);
+      const events = await stores.audit.listByTarget(record.tokenId);
       audited += events.items.filter((e) => e.action === 'token.created').length;
     }
     cursor = page.cursor;

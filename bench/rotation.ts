@@ -9,7 +9,7 @@ import { createTables } from '../local/tables';
 import { ROTATION_STEPS, TokenRotator } from '../shared/rotation/rotator';
 import type { SecretSpec } from '../shared/rotation/secret-value';
 import { SecretsAdapter } from '../shared/rotation/secrets';
-import { TokenStore } from '../shared/store/token-store';
+import { openStores } from '../shared/store';
 import { FaultInjector } from '../test/support/fault-injector';
 import type { BenchRow } from './report';
 
@@ -29,7 +29,7 @@ export async function benchRotation(): Promise<BenchRow[]> {
     const specs = new Map<string, SecretSpec>();
     const rotator = new TokenRotator({
       secrets: new SecretsAdapter(secrets),
-      store: new TokenStore({ client, tokensTable: tables.tokens, auditTable: tables.audit }),
+      stores: openStores({ client, tables }),
       graceMs: 7 * 86_400_000,
       specFor: (secretId) => specs.get(secretId),
     });

@@ -14,7 +14,7 @@ import { Cleanup } from '../shared/schedules/cleanup';
 import { ExpiryAlerter } from '../shared/schedules/expiry-alerter';
 import { LIVE_PARTITION } from '../shared/store/schema';
 import { epochSeconds } from '../shared/store/audit';
-import { TokenStore } from '../shared/store/token-store';
+import { openStores } from '../shared/store';
 import { generateTokenId, hashToken } from '../shared/token/format';
 import type { TokenRecord } from '../shared/token/record';
 import type { BenchRow } from './report';
@@ -36,9 +36,9 @@ export async function benchSchedules(): Promise<BenchRow[]> {
     await seed(client, tables.tokens, now);
     const seedSeconds = (performance.now() - seeded) / 1000;
     const scanned = countScanned(client);
-    const store = new TokenStore({ client, tokensTable: tables.tokens, auditTable: tables.audit });
+    const stores = openStores({ client, tables });
     const publisher = new SnsAlertPublisher(sns, await createTopic(sns, 'bench-alerts'));
-    const alerter = new ExpiryAlerter({ store, publisher, now: () => now });
+    const alerter = new ExpiryAlerter({ stores, publisher, now: () => now });
     const context = { actor: 'system:bench' };
 
     const timed = async <T>(run: () => Promise<T>) => {
@@ -49,7 +49,7 @@ export async function benchSchedules(): Promise<BenchRow[]> {
     };
     const first = await timed(() => alerter.run(context));
     const repeat = await timed(() => alerter.run(context));
-    const cleanup = await timed(() => new Cleanup({ store, now: () => now }).run(context));
+    const cleanup = await timed(() => new Cleanup({ stores, now: () => now }).run(context));
 
     const section = 'schedules';
     const sentFirst = Object.values(first.report.sent).reduce((a, b) => a + b, 0);

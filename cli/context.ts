@@ -6,7 +6,6 @@ import type { StageCacheFlusher } from '../shared/api/cache-flusher';
 import type { Caller } from '../shared/api/access';
 import type { TokenService } from '../shared/api/token-service';
 import type { Stores } from '../shared/store';
-import type { TokenStore } from '../shared/store/token-store';
 
 /** Where the CLI writes, and the environment it reads its defaults from. */
 export interface CliIo {
@@ -41,8 +40,6 @@ export class CliError extends Error {
 export interface Session {
   readonly options: GlobalOptions;
   readonly stores: Stores;
-  /** Transitional: only for `Cleanup`, until shared/schedules takes the repositories. */
-  readonly store: TokenStore;
   /** The operator, acting with the admin scope as `cli:<name>`. */
   readonly caller: Caller;
 }

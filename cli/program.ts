@@ -14,7 +14,6 @@ import { failureOf } from '../shared/api/errors';
 import type { Caller } from '../shared/api/access';
 import { TokenService } from '../shared/api/token-service';
 import { openStores } from '../shared/store';
-import { TokenStore } from '../shared/store/token-store';
 import { operatorActor } from './args';
 import { registerAuditCommands } from './commands/audit';
 import { registerBootstrapCommands } from './commands/bootstrap';
@@ -108,9 +107,6 @@ function openSession(options: GlobalOptions, env: CliIo['env']): Session {
   });
   const stores = openStores({ client, tables: { tokens: tokensTable, audit: auditTable } });
 
-  // Transitional, for `Cleanup` only: shared/schedules still takes the TokenStore class.
-  const store = new TokenStore({ client, tokensTable, auditTable });
-
   const actor = operatorActor(options.actor ?? userInfo().username);
   // The operator has direct table access, so the CLI acts with the admin scope.
   const caller: Caller = {
@@ -120,7 +116,7 @@ function openSession(options: GlobalOptions, env: CliIo['env']): Session {
     requestId: randomUUID(),
     operator: true,
   };
-  return { options, stores, store, caller };
+  return { options, stores, caller };
 }
 
 /** Run the CLI; resolves to the process exit code. Never throws. */

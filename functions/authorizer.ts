@@ -14,7 +14,7 @@ import { RecordCache } from '../shared/authz/record-cache';
 import { decisionReason, TokenAuthorizer } from '../shared/authz/token-authorizer';
 import { authorizerConfigSchema, parseConfig } from '../shared/config';
 import { METRICS_NAMESPACE, STORE_ERROR_DECISION } from '../shared/observability';
-import { TokenStore } from '../shared/store/token-store';
+import { openTokenReader } from '../shared/store';
 import { UsageTracker } from '../shared/usage';
 
 const config = parseConfig(authorizerConfigSchema);
@@ -22,7 +22,7 @@ const logger = new Logger({ serviceName: 'token-authorizer' });
 const metrics = new Metrics({ namespace: METRICS_NAMESPACE, serviceName: 'token-authorizer' });
 // Two attempts, not the SDK's default of four: under throttling a fast 503 with Retry-After
 // beats holding every request for seconds.
-const store = new TokenStore({
+const tokens = openTokenReader({
   client: new DynamoDBClient({ maxAttempts: 2 }),
   tokensTable: config.TOKENS_TABLE_NAME,
 });
@@ -30,12 +30,12 @@ const store = new TokenStore({
 const authorizer = new TokenAuthorizer({
   // Strongly consistent: a token works the moment it is created and stops the moment it is
   // revoked (before any API Gateway caching); it costs one read unit instead of a half.
-  lookup: (tokenHash) => store.getByHash(tokenHash, { consistent: true }),
+  lookup: (tokenHash) => tokens.getByHash(tokenHash, { consistent: true }),
   prefix: config.TOKEN_PREFIX,
   cache: new RecordCache(config.LOCAL_CACHE_TTL_SECONDS * 1000),
   usage: {
     tracker: new UsageTracker(config.USAGE_INTERVAL_SECONDS * 1000),
-    write: (flush) => store.recordUsage(flush.tokenHash, flush.count, flush.at),
+    write: (flush) => tokens.recordUsage(flush.tokenHash, flush.count, flush.at),
     onError: (error) => {
       logger.warn('Usage write failed; the decision was not affected', { error });
       metrics.addMetric('UsageWriteFailed', MetricUnit.Count, 1);

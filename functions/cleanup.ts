@@ -14,7 +14,7 @@ import type { Context } from 'aws-lambda';
 import { cleanupConfigSchema, parseConfig } from '../shared/config';
 import { METRICS_NAMESPACE } from '../shared/observability';
 import { Cleanup } from '../shared/schedules/cleanup';
-import { ScheduleRunFailed, scheduleRun, storeForRun, timeLeft } from '../shared/schedules/run';
+import { ScheduleRunFailed, scheduleRun, storesForRun, timeLeft } from '../shared/schedules/run';
 
 const config = parseConfig(cleanupConfigSchema);
 const logger = new Logger({ serviceName: 'token-cleanup' });
@@ -25,8 +25,8 @@ async function runCleanup(event: unknown, context: Context) {
   const run = scheduleRun(event, config.CLOCK_SOURCE);
   logger.setCorrelationId(run.runId);
   logger.appendKeys({ runId: run.runId, runTime: run.now.toISOString() });
-  const store = storeForRun(dynamo, config, run);
-  const cleanup = new Cleanup({ store, now: () => run.now });
+  const stores = storesForRun(dynamo, config, run);
+  const cleanup = new Cleanup({ stores, now: () => run.now });
   const report = await cleanup.run(
     { actor: 'system:cleanup', requestId: run.runId },
     timeLeft(context),

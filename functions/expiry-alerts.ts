@@ -21,7 +21,7 @@ import { METRICS_NAMESPACE } from '../shared/observability';
 import { SecretsManagerRotationStarter } from '../shared/rotation/rotate-now';
 import { ExpiryAlerter } from '../shared/schedules/expiry-alerter';
 import { RotationPolicyRun } from '../shared/schedules/rotation-policy';
-import { ScheduleRunFailed, scheduleRun, storeForRun, timeLeft } from '../shared/schedules/run';
+import { ScheduleRunFailed, scheduleRun, storesForRun, timeLeft } from '../shared/schedules/run';
 
 const config = parseConfig(alertsConfigSchema);
 const logger = new Logger({ serviceName: 'token-expiry-alerts' });
@@ -34,13 +34,13 @@ async function runAlerts(event: unknown, context: Context) {
   const run = scheduleRun(event, config.CLOCK_SOURCE);
   logger.setCorrelationId(run.runId);
   logger.appendKeys({ runId: run.runId, runTime: run.now.toISOString() });
-  const store = storeForRun(dynamo, config, run);
-  const alerter = new ExpiryAlerter({ store, publisher, now: () => run.now });
+  const stores = storesForRun(dynamo, config, run);
+  const alerter = new ExpiryAlerter({ stores, publisher, now: () => run.now });
   const audit = { actor: 'system:expiry-alerts', requestId: run.runId };
   const hasTime = timeLeft(context);
   const expiry = await alerter.run(audit, hasTime);
   const policy = await new RotationPolicyRun({
-    store,
+    stores,
     publisher,
     rotations,
     policies: config.ROTATION_POLICIES,

@@ -18,7 +18,7 @@ import { LifecyclePublisher } from '../shared/events/publisher';
 import { relayAuditRecords } from '../shared/events/stream';
 import { METRICS_NAMESPACE } from '../shared/observability';
 import { TokenStoreError } from '../shared/store/errors';
-import { TokenStore } from '../shared/store/token-store';
+import { openTokenReader } from '../shared/store';
 
 const batchStartSchema = z.object({
   Records: z.array(z.object({ dynamodb: z.object({ SequenceNumber: z.string() }) })),
@@ -30,7 +30,7 @@ const metrics = new Metrics({
   namespace: METRICS_NAMESPACE,
   serviceName: 'token-lifecycle-events',
 });
-const store = new TokenStore({
+const tokens = openTokenReader({
   client: new DynamoDBClient({}),
   tokensTable: config.TOKENS_TABLE_NAME,
 });
@@ -41,7 +41,7 @@ async function relay(event: unknown) {
   const report = await relayAuditRecords(event, {
     // A record that cannot be read is not worth blocking the stream for: publish without it.
     tokenFacts: (tokenId) =>
-      store.getById(tokenId).catch((error: unknown) => {
+      tokens.getById(tokenId).catch((error: unknown) => {
         if (error instanceof TokenStoreError && error.code === 'corrupt-item') return undefined;
         throw error;
       }),

@@ -15,7 +15,7 @@ import { METRICS_NAMESPACE } from '../shared/observability';
 import { RotationError } from '../shared/rotation/errors';
 import { rotationEventSchema, TokenRotator, type StepResult } from '../shared/rotation/rotator';
 import { SecretsAdapter } from '../shared/rotation/secrets';
-import { TokenStore } from '../shared/store/token-store';
+import { openStores } from '../shared/store';
 import { DAY_MS } from '../shared/time';
 
 const config = parseConfig(rotationConfigSchema);
@@ -24,10 +24,9 @@ const logger = new Logger({ serviceName: 'token-rotation' });
 const metrics = new Metrics({ namespace: METRICS_NAMESPACE, serviceName: 'token-rotation' });
 const rotator = new TokenRotator({
   secrets: new SecretsAdapter(new SecretsManagerClient({})),
-  store: new TokenStore({
+  stores: openStores({
     client: new DynamoDBClient({}),
-    tokensTable: config.TOKENS_TABLE_NAME,
-    auditTable: config.AUDIT_TABLE_NAME,
+    tables: { tokens: config.TOKENS_TABLE_NAME, audit: config.AUDIT_TABLE_NAME },
     retentionDays: config.RETENTION_DAYS,
   }),
   prefix: config.TOKEN_PREFIX,

@@ -22,7 +22,7 @@ import { EVENT_SOURCE, lifecycleDetailSchema } from '../shared/events/lifecycle'
 import { ADMIN_SCOPE } from '../shared/authz/routes';
 import type { RotationEvent } from '../shared/rotation/rotator';
 import type { SecretSpec } from '../shared/rotation/secret-value';
-import { TokenStore } from '../shared/store/token-store';
+import { openStores, type TokenRepository } from '../shared/store';
 import {
   DEFAULT_TOKEN_PREFIX,
   displayHint,
@@ -167,7 +167,7 @@ async function startEmulators(options: LocalStackOptions) {
 }
 
 /** A first admin token on empty tables; its plaintext is returned once and never stored. */
-async function issueAdminToken(store: TokenStore): Promise<string> {
+async function issueAdminToken(store: TokenRepository): Promise<string> {
   const token = generateToken();
   const now = new Date();
   await store.create(
@@ -190,7 +190,7 @@ async function issueAdminToken(store: TokenStore): Promise<string> {
  * moto forgets its secrets on restart, so a resumed stack creates the demo secret afresh; the
  * tokens the previous one held must not stay valid with nobody holding them.
  */
-async function revokeOrphanedDemoTokens(store: TokenStore): Promise<void> {
+async function revokeOrphanedDemoTokens(store: TokenRepository): Promise<void> {
   let cursor: string | undefined;
   do {
     const page = await store.listByOwner(DEMO_SPEC.owner, { limit: 100, cursor });
@@ -254,11 +254,7 @@ export async function startLocalStack(options: LocalStackOptions): Promise<Local
       }
       return Promise.resolve();
     });
-    const store = new TokenStore({
-      client: dynamoClient,
-      tokensTable: LOCAL_TABLES.tokens,
-      auditTable: LOCAL_TABLES.audit,
-    });
+    const store = openStores({ client: dynamoClient, tables: LOCAL_TABLES }).tokens;
     const resumed = await tablesExist(dynamoClient);
     if (!resumed) await createTables(dynamoClient, LOCAL_TABLES);
 

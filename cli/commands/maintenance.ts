@@ -9,8 +9,8 @@ export function registerMaintenanceCommands(program: Command, context: CliContex
     .command('cleanup')
     .description('Retire ended tokens now (what the daily cleanup schedule does)')
     .action(async () => {
-      const { store, caller } = context.session();
-      const report = await new Cleanup({ store, now: () => new Date() }).run({
+      const { stores, caller } = context.session();
+      const report = await new Cleanup({ stores, now: () => new Date() }).run({
         actor: caller.tokenId,
         requestId: caller.requestId,
       });

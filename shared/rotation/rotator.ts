@@ -19,17 +19,16 @@
  */
 import * as z from 'zod/mini';
 import type { AuditContext } from '../store/audit';
-import type { TokenStore } from '../store/token-store';
+import type { Stores } from '../store';
 import { displayHint, generateToken, generateTokenId, hashToken } from '../token/format';
 import { verifyToken } from '../token/verify';
+import { revokeAbandoned } from './abandoned';
 import { RotationError } from './errors';
 import {
   assertIssuable,
-  hasToken,
-  parseSecretValue,
+  carriesSpec,
   type IssuedSecretValue,
   type SecretSpec,
-  type SecretValue,
 } from './secret-value';
 import { settleSecret, type SecretHolders } from './settle';
 import {
@@ -39,9 +38,8 @@ import {
   type SecretState,
   type SecretsAdapter,
 } from './secrets';
+import { currentValue, pendingToken, requirePendingToken, tokenOfStage } from './stages';
 import { DAY_MS } from '../time';
-
-type TokenValue = SecretValue & { token: string; tokenId: string; expiresAt: string };
 
 export const ROTATION_STEPS = ['createSecret', 'setSecret', 'testSecret', 'finishSecret'] as const;
 export type RotationStep = (typeof ROTATION_STEPS)[number];
@@ -60,7 +58,7 @@ export type StepResult = 'done' | 'already-staged' | 'already-current';
 
 export interface RotatorDeps {
   readonly secrets: SecretsAdapter;
-  readonly store: TokenStore;
+  readonly stores: Pick<Stores, 'tokens' | 'rotations'>;
   readonly now?: () => Date;
   readonly prefix?: string;
   /** How long the predecessor keeps working after finishSecret; 0 ends it at once. */
@@ -111,26 +109,6 @@ export class TokenRotator {
     return 'done';
   }
 
-  private async current(secretId: string): Promise<SecretValue> {
-    const text = await this.deps.secrets.value(secretId, AWSCURRENT);
-    if (text === undefined) throw new RotationError(`${secretId} has no AWSCURRENT value`);
-    return parseSecretValue(text, 'current');
-  }
-
-  private async pending(secretId: string, version: string): Promise<TokenValue | undefined> {
-    const text = await this.deps.secrets.value(secretId, AWSPENDING, version);
-    if (text === undefined) return undefined;
-    const value = parseSecretValue(text, 'pending');
-    if (!hasToken(value)) throw new RotationError(`The pending version ${version} holds no token`);
-    return value;
-  }
-
-  private async requirePending(secretId: string, version: string): Promise<TokenValue> {
-    const value = await this.pending(secretId, version);
-    if (value === undefined) throw new RotationError(`No AWSPENDING value for version ${version}`);
-    return value;
-  }
-
   /** A new token of the secret's spec into AWSPENDING; earlier abandoned tokens are revoked. */
   private async createSecret(
     secretId: string,
@@ -139,9 +117,10 @@ export class TokenRotator {
     rotationToken: string | undefined,
     audit: AuditContext,
   ): Promise<StepResult> {
-    await this.current(secretId);
-    if ((await this.pending(secretId, version)) !== undefined) return 'already-staged';
-    await this.revokeAbandoned(secretId, version, audit);
+    await currentValue(this.deps.secrets, secretId);
+    const staged = await pendingToken(this.deps.secrets, secretId, version);
+    if (staged !== undefined) return 'already-staged';
+    await revokeAbandoned(this.deps, secretId, version, audit);
     const now = this.now();
     const next: IssuedSecretValue = {
       ...spec,
@@ -154,32 +133,6 @@ export class TokenRotator {
   }
 
   /**
-   * Versions that hold a token but no stage, newer than the current one, belong to rotations
-   * that never finished (an operator removed their AWSPENDING). Their tokens must never work:
-   * revoke any still live.
-   */
-  private async revokeAbandoned(
-    secretId: string,
-    version: string,
-    audit: AuditContext,
-  ): Promise<void> {
-    for (const id of await this.deps.secrets.unstagedSinceCurrent(secretId)) {
-      if (id === version) continue;
-      const text = await this.deps.secrets.value(secretId, '', id);
-      const value = text === undefined ? undefined : parseSecretValue(text, 'abandoned');
-      if (value === undefined || !hasToken(value)) continue;
-      const record = await this.deps.store.getByHash(hashToken(value.token), { consistent: true });
-      if (record === undefined || record.status === 'revoked' || record.status === 'expired')
-        continue;
-      if (record.status === 'active' && record.rotatedTo !== undefined) continue; // was current once
-      await this.deps.store.revoke(record.tokenHash, {
-        ...audit,
-        reason: 'rotation abandoned before the token became current',
-      });
-    }
-  }
-
-  /**
    * Register the pending token's hash as `pending`, linked to its predecessor, with the
    * configured spec (the secret's copy of it is for consumers, not trusted here).
    */
@@ -189,10 +142,11 @@ export class TokenRotator {
     spec: SecretSpec,
     audit: AuditContext,
   ): Promise<void> {
-    const pending = await this.requirePending(secretId, version);
-    const current = await this.current(secretId);
+    const { tokens } = this.deps.stores;
+    const pending = await requirePendingToken(this.deps.secrets, secretId, version);
+    const current = await currentValue(this.deps.secrets, secretId);
     const tokenHash = hashToken(pending.token);
-    const existing = await this.deps.store.getByHash(tokenHash, { consistent: true });
+    const existing = await tokens.getByHash(tokenHash, { consistent: true });
     if (existing !== undefined) {
       if (existing.tokenId !== pending.tokenId) {
         throw new RotationError(`The pending token's hash is registered as ${existing.tokenId}`);
@@ -200,7 +154,7 @@ export class TokenRotator {
       return;
     }
     try {
-      await this.deps.store.create(
+      await tokens.create(
         {
           tokenHash,
           tokenId: pending.tokenId,
@@ -219,7 +173,7 @@ export class TokenRotator {
       );
     } catch (error) {
       // A concurrent run of this step won the race: fine if it registered the same token.
-      const winner = await this.deps.store.getByHash(tokenHash, { consistent: true });
+      const winner = await tokens.getByHash(tokenHash, { consistent: true });
       if (winner?.tokenId !== pending.tokenId) throw error;
     }
   }
@@ -230,12 +184,12 @@ export class TokenRotator {
    * configured owner and scopes.
    */
   private async testSecret(secretId: string, version: string, spec: SecretSpec): Promise<void> {
-    const pending = await this.requirePending(secretId, version);
+    const pending = await requirePendingToken(this.deps.secrets, secretId, version);
     const verdict = await verifyToken(pending.token, {
       prefix: this.deps.prefix,
       now: this.now,
       lookup: async (hash) => {
-        const record = await this.deps.store.getByHash(hash, { consistent: true });
+        const record = await this.deps.stores.tokens.getByHash(hash, { consistent: true });
         const ours = record?.status === 'pending' && record.tokenId === pending.tokenId;
         return ours ? { ...record, status: 'active' } : record;
       },
@@ -249,11 +203,7 @@ export class TokenRotator {
         `Pending token ${pending.tokenId} fails verification: ${verdict.reason}${advice}`,
       );
     }
-    const sameGrants =
-      verdict.record.owner === spec.owner &&
-      // Compared as lists: joined strings would make ["a b"] equal ["a", "b"].
-      JSON.stringify([...verdict.record.scopes].sort()) === JSON.stringify([...spec.scopes].sort());
-    if (!sameGrants) {
+    if (!carriesSpec(verdict.record, spec)) {
       throw new RotationError(
         `Pending token ${pending.tokenId} does not carry the configured owner and scopes`,
       );
@@ -267,24 +217,25 @@ export class TokenRotator {
     state: SecretState,
     audit: AuditContext,
   ): Promise<void> {
-    const pending = await this.requirePending(secretId, version);
+    const { secrets, stores } = this.deps;
+    const pending = await requirePendingToken(secrets, secretId, version);
     const successorHash = hashToken(pending.token);
-    const previous = await this.tokenOfStage(secretId, AWSPREVIOUS);
-    const replaced = await this.tokenOfStage(secretId, AWSCURRENT);
-    await this.deps.store.activateSuccessor(
+    const previous = await tokenOfStage(secrets, secretId, AWSPREVIOUS);
+    const replaced = await tokenOfStage(secrets, secretId, AWSCURRENT);
+    await stores.rotations.activateSuccessor(
       successorHash,
       previous === undefined ? {} : { endGraceOf: hashToken(previous.token) },
       audit,
     );
     const currentVersion = [...state.versions].find(([, labels]) => labels.includes(AWSCURRENT));
     try {
-      await this.deps.secrets.moveCurrent(secretId, version, currentVersion?.[0]);
+      await secrets.moveCurrent(secretId, version, currentVersion?.[0]);
     } catch (error) {
-      const after = await this.deps.secrets.describe(secretId).catch(() => undefined);
+      const after = await secrets.describe(secretId).catch(() => undefined);
       const moved = after?.versions.get(version)?.includes(AWSCURRENT) === true;
       if (!moved) {
         // Unknown (describe failed) or not moved: only the latter may be undone safely.
-        if (after !== undefined) await this.deps.store.deactivateSuccessor(successorHash, audit);
+        if (after !== undefined) await stores.rotations.deactivateSuccessor(successorHash, audit);
         throw error;
       }
     }
@@ -301,9 +252,9 @@ export class TokenRotator {
     state: SecretState,
     audit: AuditContext,
   ): Promise<void> {
-    const current = await this.tokenOfStage(secretId, AWSCURRENT);
+    const current = await tokenOfStage(this.deps.secrets, secretId, AWSCURRENT);
     if (current === undefined) return;
-    const previous = await this.tokenOfStage(secretId, AWSPREVIOUS);
+    const previous = await tokenOfStage(this.deps.secrets, secretId, AWSPREVIOUS);
     const inFlight = [...state.versions].find(
       ([, labels]) => labels.includes(AWSPENDING) && !labels.includes(AWSCURRENT),
     )?.[0];
@@ -317,13 +268,6 @@ export class TokenRotator {
     audit: AuditContext,
   ): Promise<void> {
     const graceUntil = new Date(this.now().getTime() + this.deps.graceMs);
-    await settleSecret(this.deps.store, holders, { graceUntil, activateCurrent }, audit);
-  }
-
-  private async tokenOfStage(secretId: string, stage: string): Promise<TokenValue | undefined> {
-    const text = await this.deps.secrets.value(secretId, stage);
-    if (text === undefined) return undefined;
-    const value = parseSecretValue(text, stage);
-    return hasToken(value) ? value : undefined;
+    await settleSecret(this.deps.stores, holders, { graceUntil, activateCurrent }, audit);
   }
 }

@@ -37,6 +37,16 @@ export function assertIssuable(secretId: string, spec: SecretSpec): void {
   );
 }
 
+/** Whether a token carries exactly the spec's owner and scopes (the scopes in any order). */
+export function carriesSpec(
+  token: { readonly owner: string; readonly scopes: readonly string[] },
+  spec: SecretSpec,
+): boolean {
+  // Compared as lists: joined strings would make ["a b"] equal ["a", "b"].
+  const sorted = (scopes: readonly string[]) => JSON.stringify([...scopes].sort());
+  return token.owner === spec.owner && sorted(token.scopes) === sorted(spec.scopes);
+}
+
 /** TOKEN_SPECS: which secret gets tokens of which spec. */
 export const specCatalogSchema = z.array(
   z.object({ ...secretSpecSchema.shape, secretArn: z.string().check(z.startsWith('arn:')) }),

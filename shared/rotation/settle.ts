@@ -10,7 +10,7 @@
  */
 import type { AuditContext } from '../store/audit';
 import { TokenStoreError } from '../store/errors';
-import type { TokenStore } from '../store/token-store';
+import type { Stores } from '../store';
 import { hashToken } from '../token/format';
 
 export interface HeldToken {
@@ -41,7 +41,7 @@ export interface SettleOptions {
 
 /** Settles the secret's tokens; returns the ids of the tokens the sweep ended. */
 export async function settleSecret(
-  store: TokenStore,
+  stores: Pick<Stores, 'rotations'>,
   holders: SecretHolders,
   options: SettleOptions,
   audit: AuditContext,
@@ -50,21 +50,21 @@ export async function settleSecret(
   const currentHash = hashToken(current.token);
   if (options.activateCurrent) {
     // A token an admin revoked stays revoked; the sweep still runs.
-    await unlessEnded(store.activateSuccessor(currentHash, {}, audit));
+    await unlessEnded(stores.rotations.activateSuccessor(currentHash, {}, audit));
   }
   const previousHash = previous === undefined ? undefined : hashToken(previous.token);
   if (previousHash !== undefined && previous?.tokenId !== current.tokenId) {
     // Idempotent for this successor; a previous token that is gone, ended or rotated to
     // another token has no grace to start (and any grace it has stays bounded).
     await unlessEnded(
-      store.markRotated(
+      stores.rotations.markRotated(
         previousHash,
         { successorId: current.tokenId, graceUntil: options.graceUntil },
         audit,
       ),
     );
   }
-  return store.sweepSecret(
+  return stores.rotations.sweepSecret(
     secretId,
     (record) =>
       record.tokenHash === currentHash ||

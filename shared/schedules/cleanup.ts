@@ -4,19 +4,16 @@
  * expiry index, and each one it retires leaves the index, so the next run does not read it
  * again: the work follows the number of tokens that ended, not the table size.
  *
- * Idempotent: `TokenStore.expire` changes a token once, and a token already retired by an
+ * Idempotent: `tokens.expire` changes a token once, and a token already retired by an
  * overlapping run counts as unchanged. A failed token stays in the index for the next run.
  */
 import type { AuditContext } from '../store/audit';
 import { TokenStoreError } from '../store/errors';
-import type { TokenStore } from '../store/token-store';
+import type { Stores } from '../store';
 import { processPages, type RunReport } from './paging';
 
 export interface CleanupDeps {
-  readonly store: Pick<
-    TokenStore,
-    'listEnding' | 'expire' | 'listRotationRequests' | 'closeRotationRequest'
-  >;
+  readonly stores: Pick<Stores, 'tokens' | 'requests'>;
   readonly now: () => Date;
   /** Items per page, retired concurrently. */
   readonly pageSize?: number;
@@ -46,13 +43,13 @@ export class Cleanup {
     };
     const tokens = await processPages(
       (cursor) =>
-        this.deps.store.listEnding(
+        this.deps.stores.tokens.listEnding(
           // `until` is exclusive; a token ends at its end instant, so include `now` itself.
           { until: new Date(now.getTime() + 1) },
           { limit: this.deps.pageSize ?? 25, cursor },
         ),
       async (record) => {
-        const result = await this.deps.store.expire(record.tokenHash, context).catch(gone);
+        const result = await this.deps.stores.tokens.expire(record.tokenHash, context).catch(gone);
         if (result === undefined || !result.changed) report.unchanged += 1;
         else if (isGraceEnd(result.record)) report.graceEnded += 1;
         else report.expired += 1;
@@ -65,7 +62,7 @@ export class Cleanup {
       requests.push(
         await processPages(
           (cursor) =>
-            this.deps.store.listRotationRequests(state, {
+            this.deps.stores.requests.listRotationRequests(state, {
               lapsedBy: now,
               limit: this.deps.pageSize ?? 25,
               cursor,
@@ -73,7 +70,7 @@ export class Cleanup {
           async (record) => {
             const requestId = record.rotationRequest?.requestId;
             if (requestId === undefined) return;
-            const result = await this.deps.store
+            const result = await this.deps.stores.requests
               .closeRotationRequest(record.tokenHash, { requestId, state: 'expired' }, context)
               .catch(gone);
             if (result?.changed !== true) return;

@@ -20,7 +20,7 @@ import {
 import { expiryAlert } from '../alerts/messages';
 import type { AlertPublisher } from '../alerts/publisher';
 import type { AuditContext } from '../store/audit';
-import type { TokenStore } from '../store/token-store';
+import type { Stores } from '../store';
 import { kindRules } from '../token/kinds';
 import type { TokenRecord } from '../token/record';
 import { processPages, type RunReport } from './paging';
@@ -32,10 +32,7 @@ export const ALERT_LEASE_MS = 15 * 60_000;
 const HORIZON_MS = ALERT_HORIZON_DAYS * DAY_MS;
 
 export interface ExpiryAlerterDeps {
-  readonly store: Pick<
-    TokenStore,
-    'listEnding' | 'claimExpiryAlert' | 'confirmExpiryAlert' | 'releaseExpiryAlert'
-  >;
+  readonly stores: Pick<Stores, 'tokens' | 'alerts'>;
   readonly publisher: AlertPublisher;
   readonly now: () => Date;
   readonly leaseMs?: number;
@@ -62,7 +59,7 @@ export class ExpiryAlerter {
     const report = { within: counts(), sent: counts(), claimedElsewhere: 0, unconfirmed: 0 };
     const outcome = await processPages(
       (cursor) =>
-        this.deps.store.listEnding(
+        this.deps.stores.tokens.listEnding(
           { from: now, until: new Date(now.getTime() + HORIZON_MS + 1) },
           { limit: this.deps.pageSize ?? 25, cursor },
         ),
@@ -88,8 +85,8 @@ export class ExpiryAlerter {
     now: Date,
     context: AuditContext,
   ): Promise<'sent' | 'unconfirmed' | 'claimed-elsewhere'> {
-    const { store, publisher } = this.deps;
-    const claim = await store.claimExpiryAlert(
+    const { stores, publisher } = this.deps;
+    const claim = await stores.alerts.claimExpiryAlert(
       record.tokenHash,
       threshold.days,
       this.deps.leaseMs ?? ALERT_LEASE_MS,
@@ -99,10 +96,10 @@ export class ExpiryAlerter {
     try {
       messageId = await publisher.publish(expiryAlert(record, threshold, now));
     } catch (error) {
-      await store.releaseExpiryAlert(claim).catch(() => undefined); // the lease lapses anyway
+      await stores.alerts.releaseExpiryAlert(claim).catch(() => undefined); // the lease lapses anyway
       throw error;
     }
-    const confirmed = await store.confirmExpiryAlert(
+    const confirmed = await stores.alerts.confirmExpiryAlert(
       claim,
       record,
       { severity: threshold.severity, messageId },

@@ -1,4 +1,4 @@
-import type { Page } from '../store/token-store';
+import type { Page } from '../store';
 
 /**
  * Walk a paged query page by page, handing each page to `handle`, until the last page or until

@@ -13,7 +13,7 @@ import { rotationDueAlert } from '../alerts/messages';
 import type { AlertPublisher } from '../alerts/publisher';
 import type { RotationStarter } from '../rotation/rotate-now';
 import type { AuditContext } from '../store/audit';
-import type { TokenStore } from '../store/token-store';
+import type { Stores } from '../store';
 import { kindRules } from '../token/kinds';
 import type { TokenRecord } from '../token/record';
 import {
@@ -30,10 +30,7 @@ import { DAY_MS } from '../time';
 const FAR_FUTURE = new Date('9999-01-01T00:00:00.000Z');
 
 export interface RotationPolicyDeps {
-  readonly store: Pick<
-    TokenStore,
-    'listEnding' | 'claimRotationDue' | 'confirmRotationDue' | 'releaseExpiryAlert'
-  >;
+  readonly stores: Pick<Stores, 'tokens' | 'alerts'>;
   readonly publisher: AlertPublisher;
   /** Starts the rotation of a secret-held token; absent where no secrets are rotated. */
   readonly rotations?: RotationStarter;
@@ -71,7 +68,7 @@ export class RotationPolicyRun {
     const createdBefore = new Date(now.getTime() - MIN_ROTATE_AFTER_DAYS * DAY_MS);
     const outcome = await processPages(
       (cursor) =>
-        this.deps.store.listEnding(
+        this.deps.stores.tokens.listEnding(
           { from: now, until: FAR_FUTURE },
           { limit: this.deps.pageSize ?? 25, cursor, createdBefore },
         ),
@@ -99,8 +96,8 @@ export class RotationPolicyRun {
     due: RotationDue,
     context: AuditContext,
   ): Promise<'claimed-elsewhere' | { started: boolean; startError?: string; confirmed: boolean }> {
-    const { store, publisher, rotations } = this.deps;
-    const claim = await store.claimRotationDue(
+    const { stores, publisher, rotations } = this.deps;
+    const claim = await stores.alerts.claimRotationDue(
       record.tokenHash,
       this.deps.leaseMs ?? ALERT_LEASE_MS,
     );
@@ -121,10 +118,10 @@ export class RotationPolicyRun {
     try {
       messageId = await publisher.publish(rotationDueAlert(record, due, started));
     } catch (error) {
-      await store.releaseExpiryAlert(claim).catch(() => undefined); // the lease lapses anyway
+      await stores.alerts.releaseExpiryAlert(claim).catch(() => undefined); // the lease lapses anyway
       throw error;
     }
-    const confirmed = await store.confirmRotationDue(
+    const confirmed = await stores.alerts.confirmRotationDue(
       claim,
       record,
       {

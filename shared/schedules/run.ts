@@ -6,7 +6,7 @@
 import { randomUUID } from 'node:crypto';
 import type { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import * as z from 'zod/mini';
-import { TokenStore } from '../store/token-store';
+import { openStores, type Stores } from '../store';
 
 const scheduledEventSchema = z.object({
   id: z.string().check(z.minLength(1)),
@@ -57,10 +57,10 @@ export function timeLeft(context: { getRemainingTimeInMillis(): number }): () =>
 }
 
 /**
- * The token store for one run. On the event clock the store's own clock (audit timestamps,
+ * The repositories for one run. On the event clock the store's own clock (audit timestamps,
  * lease expiry, "has this token ended") is the run's time too, so a simulated clock is whole.
  */
-export function storeForRun(
+export function storesForRun(
   client: DynamoDBClient,
   config: {
     TOKENS_TABLE_NAME: string;
@@ -69,11 +69,10 @@ export function storeForRun(
     RETENTION_DAYS?: number;
   },
   run: ScheduleRun,
-): TokenStore {
-  return new TokenStore({
+): Stores {
+  return openStores({
     client,
-    tokensTable: config.TOKENS_TABLE_NAME,
-    auditTable: config.AUDIT_TABLE_NAME,
+    tables: { tokens: config.TOKENS_TABLE_NAME, audit: config.AUDIT_TABLE_NAME },
     ...(config.RETENTION_DAYS === undefined ? {} : { retentionDays: config.RETENTION_DAYS }),
     ...(config.CLOCK_SOURCE === 'event' ? { now: () => run.now } : {}),
   });

@@ -8,7 +8,7 @@ import { afterAll, beforeAll, beforeEach, describe, expect, inject, it } from 'v
 import { loadHandler, type BundledHandler } from '../../local/bundles';
 import { localDynamoClient, LOCAL_AWS_ENV } from '../../local/dynamodb-local';
 import { createTables, deleteTables } from '../../local/tables';
-import { TokenStore } from '../../shared/store/token-store';
+import { openStores } from '../../shared/store';
 import { findTokens } from '../../shared/token/format';
 import { startDynamoProxy, type DynamoProxy } from '../support/dynamo-proxy';
 import { captureOutput } from '../support/capture-output';
@@ -20,7 +20,7 @@ const bundle = inject('bundles')['Validates sk_ service tokens for API Gateway']
 const client = localDynamoClient(inject('dynamoEndpoint'));
 const suffix = randomUUID().slice(0, 8);
 const tables = { tokens: `authz-tokens-${suffix}`, audit: `authz-audit-${suffix}` };
-const store = new TokenStore({ client, tokensTable: tables.tokens, auditTable: tables.audit });
+const stores = openStores({ client, tables });
 const admin = { actor: 'test' };
 const output = captureOutput({ echo: true });
 const issued: string[] = [];
@@ -53,7 +53,7 @@ beforeEach(() => {
 
 async function issue(overrides: Parameters<typeof newTestToken>[0] = {}) {
   const token = newTestToken({ scopes: ['orders:read'], ...overrides });
-  await store.create(token.input, admin);
+  await stores.tokens.create(token.input, admin);
   issued.push(token.plaintext);
   return token;
 }
@@ -102,7 +102,7 @@ describe('bundled authorizer decisions', () => {
       'revoked',
       async () => {
         const token = await issue();
-        await store.revoke(token.input.tokenHash, admin);
+        await stores.tokens.revoke(token.input.tokenHash, admin);
         return `Bearer ${token.plaintext}`;
       },
       'deny',
@@ -119,7 +119,7 @@ describe('bundled authorizer decisions', () => {
       'predecessor past its grace deadline',
       async () => {
         const token = await issue();
-        await store.markRotated(
+        await stores.rotations.markRotated(
           token.input.tokenHash,
           { successorId: 'tok_next', graceUntil: new Date(now - 1000) },
           admin,
@@ -134,7 +134,7 @@ describe('bundled authorizer decisions', () => {
       'predecessor within grace',
       async () => {
         const token = await issue();
-        await store.markRotated(
+        await stores.rotations.markRotated(
           token.input.tokenHash,
           { successorId: 'tok_next', graceUntil: new Date(now + DAY_MS) },
           admin,
@@ -191,7 +191,10 @@ describe('bundled authorizer decisions', () => {
     expect(proxy.calls.get('GetItem')).toBe(20);
     expect(proxy.calls.get('UpdateItem')).toBe(1);
     await expect
-      .poll(async () => (await store.getByHash(input.tokenHash, { consistent: true }))?.useCount)
+      .poll(
+        async () =>
+          (await stores.tokens.getByHash(input.tokenHash, { consistent: true }))?.useCount,
+      )
       .toBe(1);
   });
 

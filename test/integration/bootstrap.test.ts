@@ -26,22 +26,22 @@ const auditItems = z.array(
 );
 
 function world(now: () => Date = () => new Date()) {
-  const store = dynamo.store({ now });
-  const call = apiClient(store, { now });
+  const stores = dynamo.stores({ now });
+  const call = apiClient(stores, { now });
   const verify = (token: string) =>
-    verifyToken(token, { lookup: (h) => store.getByHash(h, { consistent: true }), now });
+    verifyToken(token, { lookup: (h) => stores.tokens.getByHash(h, { consistent: true }), now });
   const exchange = (token: string, body: unknown = {}) =>
     call(undefined, 'POST', '/tokens/exchange', {
       body,
       headers: { Authorization: `Bearer ${token}` },
     });
   const audit = async (tokenId: string) =>
-    auditItems.parse((await store.listAudit(tokenId)).items).reverse();
-  return { store, call, verify, exchange, audit };
+    auditItems.parse((await stores.audit.listByTarget(tokenId)).items).reverse();
+  return { stores, call, verify, exchange, audit };
 }
 
 async function issueBootstrap(w: ReturnType<typeof world>, body: Record<string, unknown> = {}) {
-  const admin = await seedCaller(w.store, 'platform', ['admin']);
+  const admin = await seedCaller(w.stores.tokens, 'platform', ['admin']);
   const reply = await w.call(admin, 'POST', '/tokens/bootstrap', {
     body: {
       name: 'billing-worker',
@@ -84,7 +84,7 @@ describe('bootstrap tokens', () => {
     // 90 days by default (the bootstrap's tokenExpiresInDays).
     expect(Date.parse(operational.expiresAt) - started).toBeGreaterThan(89.9 * 86_400_000);
 
-    const spent = await w.store.getById(bootstrap.tokenId);
+    const spent = await w.stores.tokens.getById(bootstrap.tokenId);
     expect(spent).toMatchObject({ status: 'used', exchangedFor: operational.tokenId });
     const [created, exchange, ...more] = await w.audit(bootstrap.tokenId);
     expect(more).toEqual([]);
@@ -139,14 +139,18 @@ describe('bootstrap tokens', () => {
   it('refuses a stale second exchange on the condition of its own transaction', async () => {
     const w = world();
     const { bootstrap } = await issueBootstrap(w);
-    const stale = await w.store.getById(bootstrap.tokenId); // read before the first exchange
+    const stale = await w.stores.tokens.getById(bootstrap.tokenId); // read before the first exchange
     if (stale === undefined) throw new Error('bootstrap token missing');
     expect((await w.exchange(bootstrap.token)).status).toBe(201);
 
     // The in-memory check passes on the stale record; DynamoDB's condition refuses.
-    const second = w.store.exchangeBootstrap(stale, newTestToken({ owner: 'team-billing' }).input, {
-      actor: stale.tokenId,
-    });
+    const second = w.stores.bootstrap.exchangeBootstrap(
+      stale,
+      newTestToken({ owner: 'team-billing' }).input,
+      {
+        actor: stale.tokenId,
+      },
+    );
 
     await expect(second).rejects.toMatchObject({
       code: 'conflict',
@@ -162,9 +166,9 @@ describe('bootstrap tokens', () => {
     const faults = new FaultInjector();
     const client = localDynamoClient(inject('dynamoEndpoint'));
     faults.attach(client);
-    const store = dynamo.store({ client });
-    const call = apiClient(store);
-    const admin = await seedCaller(store, 'platform', ['admin']);
+    const stores = dynamo.stores({ client });
+    const call = apiClient(stores);
+    const admin = await seedCaller(stores.tokens, 'platform', ['admin']);
     const issuedReply = await call(admin, 'POST', '/tokens/bootstrap', {
       body: { name: 'worker', owner: 'team-billing', scopes: ['orders:read'] },
     });
@@ -179,7 +183,7 @@ describe('bootstrap tokens', () => {
     expect(faults.fired).toEqual({ command: 'TransactWriteItemsCommand', kind: 'timeout' });
     expect(reply.status).toBe(201);
     const operational = issued.parse(reply.body);
-    expect(await store.getById(bootstrap.tokenId)).toMatchObject({
+    expect(await stores.tokens.getById(bootstrap.tokenId)).toMatchObject({
       status: 'used',
       exchangedFor: operational.tokenId,
     });
@@ -192,7 +196,7 @@ describe('bootstrap tokens', () => {
     const { bootstrap } = await issueBootstrap(w, { expiresInMinutes: 30 });
     clock = new Date(clock.getTime() + 31 * 60_000);
     // Still `active` in the table: only the expiry itself stands in the way.
-    expect(await w.store.getById(bootstrap.tokenId)).toMatchObject({ status: 'active' });
+    expect(await w.stores.tokens.getById(bootstrap.tokenId)).toMatchObject({ status: 'active' });
 
     const late = await w.exchange(bootstrap.token);
 
@@ -202,7 +206,7 @@ describe('bootstrap tokens', () => {
       expect.objectContaining({ action: 'token.created' }),
       expect.objectContaining({ action: 'token.exchange', outcome: 'failure' }),
     ]);
-    expect(await w.store.getById(bootstrap.tokenId)).toMatchObject({ status: 'active' });
+    expect(await w.stores.tokens.getById(bootstrap.tokenId)).toMatchObject({ status: 'active' });
   });
 
   it('refuses scopes or a lifetime beyond the bootstrap, and a revoked one', async () => {
@@ -215,7 +219,7 @@ describe('bootstrap tokens', () => {
     const longer = await w.exchange(bootstrap.token, { expiresInDays: 31 });
     expect(longer.status).toBe(403);
     // Refusals do not use it up.
-    expect(await w.store.getById(bootstrap.tokenId)).toMatchObject({ status: 'active' });
+    expect(await w.stores.tokens.getById(bootstrap.tokenId)).toMatchObject({ status: 'active' });
 
     expect((await w.call(admin, 'DELETE', `/tokens/${bootstrap.tokenId}`)).status).toBe(200);
     const revoked = await w.exchange(bootstrap.token);
@@ -228,7 +232,7 @@ describe('bootstrap tokens', () => {
   it('answers 401 for no token, a malformed one, an unknown one, and an operational one', async () => {
     const w = world();
     const service = newTestToken({ owner: 'team-billing', scopes: ['orders:read'] });
-    await w.store.create(service.input, { actor: 'test:setup' });
+    await w.stores.tokens.create(service.input, { actor: 'test:setup' });
     const replies = [
       await w.call(undefined, 'POST', '/tokens/exchange', { body: {} }),
       await w.exchange('sk_not-a-token'),
@@ -246,12 +250,17 @@ describe('bootstrap tokens', () => {
 
   it('only an admin issues them; a non-admin is refused and audited', async () => {
     const w = world();
-    const teamAdmin = await seedCaller(w.store, 'team-billing', ['tokens:write', 'orders:read']);
+    const teamAdmin = await seedCaller(w.stores.tokens, 'team-billing', [
+      'tokens:write',
+      'orders:read',
+    ]);
     const reply = await w.call(teamAdmin, 'POST', '/tokens/bootstrap', {
       body: { name: 'x', owner: 'team-billing', scopes: ['orders:read'] },
     });
     expect(reply.status).toBe(403);
-    const refused = auditItems.parse((await w.store.listAudit('owner:team-billing')).items);
+    const refused = auditItems.parse(
+      (await w.stores.audit.listByTarget('owner:team-billing')).items,
+    );
     expect(refused).toEqual([
       expect.objectContaining({ action: 'token.bootstrap', outcome: 'failure' }),
     ]);

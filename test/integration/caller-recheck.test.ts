@@ -6,7 +6,7 @@
  */
 import { describe, expect, it } from 'vitest';
 import { MANAGEMENT_ROUTES } from '../../shared/api/routes';
-import type { TokenStore } from '../../shared/store/token-store';
+import type { Stores } from '../../shared/store';
 import { apiClient, type ApiCall } from '../support/api';
 import { useDynamo } from '../support/dynamo';
 import { DAY_MS, newTestToken, seedCaller } from '../support/tokens';
@@ -20,15 +20,15 @@ type Expected = 'acts' | 'reads only' | 'refused';
 const STATES: readonly {
   state: string;
   expected: Expected;
-  make: (store: TokenStore) => Promise<Caller>;
+  make: (stores: Stores) => Promise<Caller>;
 }[] = [
-  { state: 'active', expected: 'acts', make: (s) => seedCaller(s, 'platform', ['admin']) },
+  { state: 'active', expected: 'acts', make: (s) => seedCaller(s.tokens, 'platform', ['admin']) },
   {
     state: 'rotated out, in grace',
     expected: 'reads only',
     make: async (s) => {
-      const caller = await seedCaller(s, 'platform', ['admin']);
-      await s.markRotated(
+      const caller = await seedCaller(s.tokens, 'platform', ['admin']);
+      await s.rotations.markRotated(
         caller.tokenHash,
         { successorId: 'tok_successor00000001', graceUntil: new Date(Date.now() + DAY_MS) },
         { actor: 'test' },
@@ -40,8 +40,8 @@ const STATES: readonly {
     state: 'revoked, still in the policy cache',
     expected: 'refused',
     make: async (s) => {
-      const caller = await seedCaller(s, 'platform', ['admin']);
-      await s.revoke(caller.tokenHash, { actor: 'test', reason: 'leaked' });
+      const caller = await seedCaller(s.tokens, 'platform', ['admin']);
+      await s.tokens.revoke(caller.tokenHash, { actor: 'test', reason: 'leaked' });
       return caller;
     },
   },
@@ -49,7 +49,7 @@ const STATES: readonly {
     state: 'expired (cleanup not run yet)',
     expected: 'refused',
     make: (s) =>
-      seedCaller(s, 'platform', ['admin'], {
+      seedCaller(s.tokens, 'platform', ['admin'], {
         now: new Date(Date.now() - 2 * DAY_MS),
         expiresInDays: 1,
       }),
@@ -59,10 +59,10 @@ const STATES: readonly {
     expected: 'refused',
     make: async (s) => {
       const boot = newTestToken({ owner: 'platform', scopes: ['admin'], kind: 'bootstrap' });
-      await s.create(boot.input, { actor: 'test' });
-      const bootstrap = await s.getByHash(boot.input.tokenHash, { consistent: true });
+      await s.tokens.create(boot.input, { actor: 'test' });
+      const bootstrap = await s.tokens.getByHash(boot.input.tokenHash, { consistent: true });
       if (bootstrap === undefined) throw new Error('bootstrap token not stored');
-      await s.exchangeBootstrap(bootstrap, newTestToken({ owner: 'platform' }).input, {
+      await s.bootstrap.exchangeBootstrap(bootstrap, newTestToken({ owner: 'platform' }).input, {
         actor: bootstrap.tokenId,
       });
       return { ...boot.input, scopes: ['admin'], plaintext: boot.plaintext };
@@ -112,11 +112,11 @@ const ROUTES = MANAGEMENT_ROUTES.map((r) => ({ ...r, name: `${r.method} ${r.path
 
 describe.each(STATES)('a calling token that is $state', ({ expected, make }) => {
   it.each(ROUTES)('$name', async ({ method, path }) => {
-    const store = dynamo.store();
-    const call = apiClient(store, { cache: { flush: () => Promise.resolve() } });
-    const caller = await make(store);
-    const victim = await seedCaller(store, 'team-a', ['orders:read']);
-    const asker = await seedCaller(store, 'team-a', ['orders:read', 'tokens:read']);
+    const stores = dynamo.stores();
+    const call = apiClient(stores, { cache: { flush: () => Promise.resolve() } });
+    const caller = await make(stores);
+    const victim = await seedCaller(stores.tokens, 'team-a', ['orders:read']);
+    const asker = await seedCaller(stores.tokens, 'team-a', ['orders:read', 'tokens:read']);
     const asked = await call(asker, 'POST', `/tokens/${victim.tokenId}/rotation-requests`, {
       body: { reason: 'the CI log printed it' },
     });
@@ -152,10 +152,10 @@ describe.each(STATES)('a calling token that is $state', ({ expected, make }) => 
 
 describe('the calling token is read from the request', () => {
   it("refuses a request whose Authorization header is not the authorizer's token", async () => {
-    const store = dynamo.store();
-    const call = apiClient(store);
-    const admin = await seedCaller(store, 'platform', ['admin']);
-    const other = await seedCaller(store, 'team-a', ['orders:read']);
+    const stores = dynamo.stores();
+    const call = apiClient(stores);
+    const admin = await seedCaller(stores.tokens, 'platform', ['admin']);
+    const other = await seedCaller(stores.tokens, 'team-a', ['orders:read']);
 
     const reply = await call(
       { ...admin, plaintext: other.plaintext },
@@ -167,21 +167,21 @@ describe('the calling token is read from the request', () => {
       status: 401,
       body: { message: 'The calling token is not valid' },
     });
-    expect((await store.getById(other.tokenId))?.status).toBe('active');
+    expect((await stores.tokens.getById(other.tokenId))?.status).toBe('active');
   });
 
   it('lets a revoked admin that API Gateway still caches revoke nothing (the reported shape)', async () => {
-    const store = dynamo.store();
-    const call = apiClient(store);
-    const leaked = await seedCaller(store, 'platform', ['admin']);
-    const other = await seedCaller(store, 'platform', ['admin']);
-    const replacement = await seedCaller(store, 'team-a', ['orders:read']);
+    const stores = dynamo.stores();
+    const call = apiClient(stores);
+    const leaked = await seedCaller(stores.tokens, 'platform', ['admin']);
+    const other = await seedCaller(stores.tokens, 'platform', ['admin']);
+    const replacement = await seedCaller(stores.tokens, 'team-a', ['orders:read']);
     expect((await call(leaked, 'GET', '/me')).status).toBe(200);
     expect((await call(other, 'DELETE', `/tokens/${leaked.tokenId}`)).status).toBe(200);
 
     const reply = await call(leaked, 'DELETE', `/tokens/${replacement.tokenId}`);
 
     expect(reply.status).toBe(401);
-    expect((await store.getById(replacement.tokenId))?.status).toBe('active');
+    expect((await stores.tokens.getById(replacement.tokenId))?.status).toBe('active');
   });
 });

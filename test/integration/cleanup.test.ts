@@ -4,8 +4,10 @@
  */
 import { describe, expect, it } from 'vitest';
 import { Cleanup } from '../../shared/schedules/cleanup';
+import type { TokenRepository } from '../../shared/store';
 import { TokenStoreError } from '../../shared/store/errors';
 import { useDynamo } from '../support/dynamo';
+import { overriding } from '../support/stores';
 import { clockStart, DAY_MS, newTestToken } from '../support/tokens';
 
 const dynamo = useDynamo();
@@ -15,12 +17,12 @@ const run = { actor: 'system:cleanup', requestId: 'run-1' };
 function world() {
   const start = clockStart();
   let now = start;
-  const store = dynamo.store({ now: () => now, retentionDays: 90 });
+  const stores = dynamo.stores({ now: () => now, retentionDays: 90 });
   return {
-    store,
+    stores,
     now: () => now,
     cleanup: (pageSize?: number) =>
-      new Cleanup({ store, now: () => now, ...(pageSize ? { pageSize } : {}) }),
+      new Cleanup({ stores, now: () => now, ...(pageSize ? { pageSize } : {}) }),
     at: (days: number) => {
       now = new Date(start.getTime() + days * DAY_MS);
     },
@@ -29,11 +31,11 @@ function world() {
         { expiresAt: new Date(now.getTime() + expiresInDays * DAY_MS) },
         now,
       );
-      await store.create(issued.input, admin);
+      await stores.tokens.create(issued.input, admin);
       return issued.input;
     },
     status: async (tokenHash: string) =>
-      (await store.getByHash(tokenHash, { consistent: true }))?.status,
+      (await stores.tokens.getByHash(tokenHash, { consistent: true }))?.status,
   };
 }
 
@@ -45,7 +47,7 @@ describe('cleanup', () => {
     const inGrace = await w.issue(60);
     const live = await w.issue(30);
     const revoked = await w.issue(1);
-    await w.store.markRotated(
+    await w.stores.rotations.markRotated(
       pastGrace.tokenHash,
       {
         successorId: 'tok_a',
@@ -53,7 +55,7 @@ describe('cleanup', () => {
       },
       admin,
     );
-    await w.store.markRotated(
+    await w.stores.rotations.markRotated(
       inGrace.tokenHash,
       {
         successorId: 'tok_b',
@@ -61,7 +63,7 @@ describe('cleanup', () => {
       },
       admin,
     );
-    await w.store.revoke(revoked.tokenHash, admin);
+    await w.stores.tokens.revoke(revoked.tokenHash, admin);
     w.at(2);
 
     const report = await w.cleanup().run(run);
@@ -73,8 +75,8 @@ describe('cleanup', () => {
     expect(await w.status(inGrace.tokenHash)).toBe('active');
     expect(await w.status(live.tokenHash)).toBe('active');
     expect(await w.status(revoked.tokenHash)).toBe('revoked');
-    const [expiredEvent] = (await w.store.listAudit(expired.tokenId)).items;
-    const [graceEvent] = (await w.store.listAudit(pastGrace.tokenId)).items;
+    const [expiredEvent] = (await w.stores.audit.listByTarget(expired.tokenId)).items;
+    const [graceEvent] = (await w.stores.audit.listByTarget(pastGrace.tokenId)).items;
     expect(expiredEvent).toMatchObject({
       action: 'token.expired',
       actor: 'system:cleanup',
@@ -90,7 +92,7 @@ describe('cleanup', () => {
     w.at(5);
 
     // The cleanup runs with 30 days: the TTL it writes is the one that counts.
-    await new Cleanup({ store: dynamo.store({ now: w.now, retentionDays: 30 }), now: w.now }).run(
+    await new Cleanup({ stores: dynamo.stores({ now: w.now, retentionDays: 30 }), now: w.now }).run(
       run,
     );
 
@@ -126,7 +128,7 @@ describe('cleanup', () => {
     expect(reports.reduce((sum, r) => sum + r.expired, 0)).toBe(10);
     expect(reports.flatMap((r) => r.failures)).toEqual([]);
     for (const token of tokens) {
-      const actions = (await w.store.listAudit(token.tokenId)).items.map((e) => e.action);
+      const actions = (await w.stores.audit.listByTarget(token.tokenId)).items.map((e) => e.action);
       expect(actions.filter((a) => a === 'token.expired')).toHaveLength(1);
     }
   });
@@ -149,20 +151,17 @@ describe('cleanup', () => {
     const real = await w.issue(1);
     const deleted = newTestToken({}, w.now()).input;
     w.at(2);
-    const stale = {
-      listEnding: async (...args: Parameters<typeof w.store.listEnding>) => {
-        const page = await w.store.listEnding(...args);
+    const stale = overriding(w.stores, 'tokens', {
+      listEnding: async (...args: Parameters<TokenRepository['listEnding']>) => {
+        const page = await w.stores.tokens.listEnding(...args);
         const ghosts = page.items
           .slice(0, 1)
           .map((item) => ({ ...item, tokenHash: deleted.tokenHash, tokenId: deleted.tokenId }));
         return { ...page, items: [...page.items, ...ghosts] };
       },
-      expire: w.store.expire.bind(w.store),
-      listRotationRequests: w.store.listRotationRequests.bind(w.store),
-      closeRotationRequest: w.store.closeRotationRequest.bind(w.store),
-    };
+    });
 
-    const report = await new Cleanup({ store: stale, now: w.now }).run(run);
+    const report = await new Cleanup({ stores: stale, now: w.now }).run(run);
 
     expect(report).toMatchObject({ itemsRead: 2, expired: 1, unchanged: 1, failures: [] });
     expect(await w.status(real.tokenHash)).toBe('expired');
@@ -173,20 +172,17 @@ describe('cleanup', () => {
     const [stuck, other] = [await w.issue(1), await w.issue(1)];
     w.at(2);
     let failOnce = true;
-    const flaky = {
-      listEnding: w.store.listEnding.bind(w.store),
-      listRotationRequests: w.store.listRotationRequests.bind(w.store),
-      closeRotationRequest: w.store.closeRotationRequest.bind(w.store),
+    const flaky = overriding(w.stores, 'tokens', {
       expire: (tokenHash: string, context: typeof run) => {
         if (tokenHash === stuck.tokenHash && failOnce) {
           failOnce = false;
           return Promise.reject(new TokenStoreError('throttled', 'DynamoDB throttled expire'));
         }
-        return w.store.expire(tokenHash, context);
+        return w.stores.tokens.expire(tokenHash, context);
       },
-    };
+    });
 
-    const failed = await new Cleanup({ store: flaky, now: w.now }).run(run);
+    const failed = await new Cleanup({ stores: flaky, now: w.now }).run(run);
     const retried = await w.cleanup().run(run);
 
     expect(failed.failures).toEqual([

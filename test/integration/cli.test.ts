@@ -23,7 +23,7 @@ const issued = z.object({ token: z.string(), tokenId: z.string() });
 describe('tokens CLI: bootstrap tokens and rotation requests', () => {
   it('issues a bootstrap token, and lists, approves and rejects rotation requests', async () => {
     const run = cli();
-    const store = dynamo.store();
+    const stores = dynamo.stores();
 
     const boot = await run(
       '--json',
@@ -40,7 +40,7 @@ describe('tokens CLI: bootstrap tokens and rotation requests', () => {
     expect(boot.code).toBe(0);
     expect(boot.err).toMatch(/works once/);
     const bootstrap = issued.parse(JSON.parse(boot.out));
-    expect(await store.getById(bootstrap.tokenId)).toMatchObject({
+    expect(await stores.tokens.getById(bootstrap.tokenId)).toMatchObject({
       kind: 'bootstrap',
       owner: 'team-b',
     });
@@ -78,11 +78,11 @@ describe('tokens CLI: bootstrap tokens and rotation requests', () => {
       ),
     );
     const ask = async (tokenId: string) => {
-      const record = await store.getById(tokenId);
+      const record = await stores.tokens.getById(tokenId);
       if (record === undefined) throw new Error('seeded token missing');
       return (
         (
-          await store.requestRotation(
+          await stores.requests.requestRotation(
             record.tokenHash,
             { requestId: `rrq_${tokenId.slice(4)}`, reason: 'leaked in a log' },
             { actor: 'tok_ownerToken000000' },
@@ -118,10 +118,10 @@ describe('tokens CLI: bootstrap tokens and rotation requests', () => {
 describe('tokens CLI', () => {
   it('runs the lifecycle: create, show, list, rotate, revoke, usage, audit, cleanup', async () => {
     const run = cli();
-    const store = dynamo.store();
+    const stores = dynamo.stores();
     const verify = (token: string) =>
       verifyToken(token, {
-        lookup: (hash) => store.getByHash(hash, { consistent: true }),
+        lookup: (hash) => stores.tokens.getByHash(hash, { consistent: true }),
         now: () => new Date(),
       });
 

@@ -40,11 +40,11 @@ const alertSchema = z.object({
 /** A world with a movable clock shared by the store and the alert runs. */
 function world(start = T0) {
   let now = start;
-  const store = dynamo.store({ now: () => now });
+  const stores = dynamo.stores({ now: () => now });
   const alerter = (publisher: AlertPublisher = topic.publisher(), pageSize?: number) =>
-    new ExpiryAlerter({ store, publisher, now: () => now, ...(pageSize ? { pageSize } : {}) });
+    new ExpiryAlerter({ stores, publisher, now: () => now, ...(pageSize ? { pageSize } : {}) });
   return {
-    store,
+    stores,
     alerter,
     at: (days: number) => {
       now = new Date(start.getTime() + days * DAY_MS);
@@ -54,7 +54,7 @@ function world(start = T0) {
         { expiresAt: new Date(now.getTime() + expiresInDays * DAY_MS), ...overrides },
         now,
       );
-      await store.create(issued.input, admin);
+      await stores.tokens.create(issued.input, admin);
       return issued;
     },
   };
@@ -80,7 +80,7 @@ describe('expiry alerts', () => {
     }
 
     expect(sent).toEqual(['10:low', '26:medium', '33:high', '39:critical']);
-    const audit = await w.store.listAudit(input.tokenId, { limit: 20 });
+    const audit = await w.stores.audit.listByTarget(input.tokenId, { limit: 20 });
     expect(
       audit.items.filter((e) => e.action === 'token.expiry-alerted').map((e) => e.details),
     ).toEqual([
@@ -97,7 +97,7 @@ describe('expiry alerts', () => {
       name: 'payments-ci',
       owner: 'team-payments',
     });
-    await w.store.recordUsage(input.tokenHash, 3, new Date(T0.getTime() - DAY_MS));
+    await w.stores.tokens.recordUsage(input.tokenHash, 3, new Date(T0.getTime() - DAY_MS));
 
     const report = await w.alerter().run(run);
     const [message, ...rest] = await received();
@@ -171,8 +171,8 @@ describe('expiry alerts', () => {
     await w.issue(-1); // already expired, not yet cleaned up
     const due = await w.issue(10);
     await Promise.all(Array.from({ length: 30 }, () => w.issue(200)));
-    await w.store.revoke(revoked.input.tokenHash, admin);
-    await w.store.markRotated(
+    await w.stores.tokens.revoke(revoked.input.tokenHash, admin);
+    await w.stores.rotations.markRotated(
       rotated.input.tokenHash,
       { successorId: 'tok_next', graceUntil: new Date(T0.getTime() + 5 * DAY_MS) },
       admin,
@@ -222,9 +222,9 @@ describe('expiry alerts under failure', () => {
     const failed = await w.alerter(failing).run(run);
 
     expect(failed.failures).toEqual([{ tokenId: input.tokenId, error: 'Error' }]);
-    expect((await w.store.getByHash(input.tokenHash, { consistent: true }))?.alertedDays).toBe(
-      undefined,
-    );
+    expect(
+      (await w.stores.tokens.getByHash(input.tokenHash, { consistent: true }))?.alertedDays,
+    ).toBe(undefined);
     const retried = await w.alerter().run(run);
     expect(retried.sent.high).toBe(1);
     expect(await received()).toHaveLength(1);
@@ -259,7 +259,7 @@ describe('expiry alerts under failure', () => {
     const w = world();
     const { input } = await w.issue(3);
     // A run that claimed the alert and died before publishing.
-    await w.store.claimExpiryAlert(input.tokenHash, 7, ALERT_LEASE_MS);
+    await w.stores.alerts.claimExpiryAlert(input.tokenHash, 7, ALERT_LEASE_MS);
 
     const during = await w.alerter().run(run);
     w.at(ALERT_LEASE_MS / DAY_MS);

@@ -1,5 +1,5 @@
 /**
- * Lifecycle events end to end on the emulators: token changes through the real TokenStore on
+ * Lifecycle events end to end on the emulators: token changes through the real repositories on
  * DynamoDB Local, the audit table's stream read the way Lambda's event source mapping reads it
  * (local/stream-poller.ts: same filter, partial batch responses, retries), the relay, a custom
  * bus on moto, and a consumer's rule with an SQS target. Each change yields exactly one event,
@@ -63,11 +63,11 @@ function bundledRelay() {
 
 /** The relay from the shared core, publishing through `sender` (to inject entry failures). */
 function coreRelay(sender: PutEventsSender, attempts = 3) {
-  const store = dynamo.store();
+  const stores = dynamo.stores();
   const publisher = new LifecyclePublisher(sender, bus, { attempts, backoffMs: 1 });
   return async (event: unknown) => {
     const report = await relayAuditRecords(event, {
-      tokenFacts: (id) => store.getById(id),
+      tokenFacts: (id) => stores.tokens.getById(id),
       publish: (keyed) => publisher.publish(keyed),
     });
     return { batchItemFailures: report.batchItemFailures };
@@ -99,20 +99,28 @@ const summary = (delivered: DeliveredEvent[]) =>
 
 describe('lifecycle events', () => {
   it('turn each lifecycle change into exactly one event of its type, with the v1 schema', async () => {
-    const store = dynamo.store();
+    const stores = dynamo.stores();
     const actor = { actor: 'tok_admin', requestId: 'req-1' };
     const a = newTestToken({ name: 'orders-a', scopes: ['orders:read'] });
-    await store.create(a.input, actor);
+    await stores.tokens.create(a.input, actor);
     const b = newTestToken({ name: 'orders-b', scopes: ['orders:read'] });
-    await store.replace(a.input.tokenHash, b.input, new Date(Date.now() + 7 * DAY_MS), actor);
-    await store.revoke(b.input.tokenHash, { ...actor, reason: 'emergency: leaked in a log' });
+    await stores.rotations.replace(
+      a.input.tokenHash,
+      b.input,
+      new Date(Date.now() + 7 * DAY_MS),
+      actor,
+    );
+    await stores.tokens.revoke(b.input.tokenHash, {
+      ...actor,
+      reason: 'emergency: leaked in a log',
+    });
     const c = newTestToken({ name: 'nightly', expiresAt: new Date(Date.now() + DAY_MS / 2) });
-    await store.create(c.input, actor);
-    const claim = await store.claimExpiryAlert(c.input.tokenHash, 1, 60_000);
+    await stores.tokens.create(c.input, actor);
+    const claim = await stores.alerts.claimExpiryAlert(c.input.tokenHash, 1, 60_000);
     if (claim === undefined) throw new Error('no alert claim');
-    const record = await store.getByHash(c.input.tokenHash);
+    const record = await stores.tokens.getByHash(c.input.tokenHash);
     if (record === undefined) throw new Error('no record');
-    await store.confirmExpiryAlert(
+    await stores.alerts.confirmExpiryAlert(
       claim,
       record,
       { severity: 'critical', messageId: 'm-1' },
@@ -125,14 +133,18 @@ describe('lifecycle events', () => {
       { name: 'old-job', expiresAt: new Date(now - DAY_MS) },
       new Date(now - 3 * DAY_MS),
     );
-    await store.create(d.input, actor);
-    await store.expire(d.input.tokenHash, { actor: 'system:cleanup' });
-    const later = dynamo.store({ now: () => new Date(now + 8 * DAY_MS) });
-    await later.expire(a.input.tokenHash, { actor: 'system:cleanup' });
+    await stores.tokens.create(d.input, actor);
+    await stores.tokens.expire(d.input.tokenHash, { actor: 'system:cleanup' });
+    const later = dynamo.stores({ now: () => new Date(now + 8 * DAY_MS) });
+    await later.tokens.expire(a.input.tokenHash, { actor: 'system:cleanup' });
     const p = newTestToken({ name: 'rotated-secret' });
-    await store.create(p.input, { actor: 'system:rotation' }, { pending: { rotationId: 'v-1' } });
-    await store.activateSuccessor(p.input.tokenHash, {}, { actor: 'system:rotation' });
-    await store.deactivateSuccessor(p.input.tokenHash, { actor: 'system:rotation' });
+    await stores.tokens.create(
+      p.input,
+      { actor: 'system:rotation' },
+      { pending: { rotationId: 'v-1' } },
+    );
+    await stores.rotations.activateSuccessor(p.input.tokenHash, {}, { actor: 'system:rotation' });
+    await stores.rotations.deactivateSuccessor(p.input.tokenHash, { actor: 'system:rotation' });
 
     const relay = await poller(bundledRelay());
     await relay.drain();
@@ -187,17 +199,17 @@ describe('lifecycle events', () => {
   });
 
   it('yield nothing for a change that failed, a no-op or a refused request', async () => {
-    const store = dynamo.store();
+    const stores = dynamo.stores();
     const actor = { actor: 'tok_admin' };
     const a = newTestToken();
-    await store.create(a.input, actor);
+    await stores.tokens.create(a.input, actor);
     // The hash is taken: the transaction fails, nothing is written.
     await expect(
-      store.create({ ...a.input, tokenId: 'tok_other0000000001' }, actor),
+      stores.tokens.create({ ...a.input, tokenId: 'tok_other0000000001' }, actor),
     ).rejects.toThrow(TokenStoreError);
-    await store.revoke(a.input.tokenHash, actor);
-    await store.revoke(a.input.tokenHash, actor); // already revoked: a no-op, nothing written
-    await store.recordAudit(
+    await stores.tokens.revoke(a.input.tokenHash, actor);
+    await stores.tokens.revoke(a.input.tokenHash, actor); // already revoked: a no-op, nothing written
+    await stores.audit.append(
       { action: 'token.create', targetId: 'owner:team-b', outcome: 'failure', owner: 'team-b' },
       actor,
     );
@@ -211,20 +223,29 @@ describe('lifecycle events', () => {
   });
 
   it('publish one TokenGraceEnded when a rotation ends a grace early, cleanup included', async () => {
-    const store = dynamo.store();
+    const stores = dynamo.stores();
     const actor = { actor: 'system:rotation' };
     const a = newTestToken({ name: 'first' });
-    await store.create(a.input, actor);
+    await stores.tokens.create(a.input, actor);
     const b = newTestToken({ name: 'second' });
-    await store.replace(a.input.tokenHash, b.input, new Date(Date.now() + 7 * DAY_MS), actor);
-    const c = newTestToken({ name: 'third' });
-    await store.create(c.input, actor, { pending: { rotationId: 'v-2' } });
-    await store.activateSuccessor(c.input.tokenHash, { endGraceOf: a.input.tokenHash }, actor);
-    // Cleanup a week later finds nothing left to retire for the first token.
-    const later = dynamo.store({ now: () => new Date(Date.now() + 8 * DAY_MS) });
-    expect((await later.expire(a.input.tokenHash, { actor: 'system:cleanup' })).changed).toBe(
-      false,
+    await stores.rotations.replace(
+      a.input.tokenHash,
+      b.input,
+      new Date(Date.now() + 7 * DAY_MS),
+      actor,
     );
+    const c = newTestToken({ name: 'third' });
+    await stores.tokens.create(c.input, actor, { pending: { rotationId: 'v-2' } });
+    await stores.rotations.activateSuccessor(
+      c.input.tokenHash,
+      { endGraceOf: a.input.tokenHash },
+      actor,
+    );
+    // Cleanup a week later finds nothing left to retire for the first token.
+    const later = dynamo.stores({ now: () => new Date(Date.now() + 8 * DAY_MS) });
+    expect(
+      (await later.tokens.expire(a.input.tokenHash, { actor: 'system:cleanup' })).changed,
+    ).toBe(false);
 
     const relay = await poller(bundledRelay());
     await relay.drain();
@@ -233,16 +254,21 @@ describe('lifecycle events', () => {
   });
 
   it('publish no TokenExpiring for a token revoked while its alert was on the way', async () => {
-    const store = dynamo.store();
+    const stores = dynamo.stores();
     const c = newTestToken({ name: 'nightly', expiresAt: new Date(Date.now() + DAY_MS / 2) });
-    await store.create(c.input, { actor: 'a' });
-    const claim = await store.claimExpiryAlert(c.input.tokenHash, 1, 60_000);
+    await stores.tokens.create(c.input, { actor: 'a' });
+    const claim = await stores.alerts.claimExpiryAlert(c.input.tokenHash, 1, 60_000);
     if (claim === undefined) throw new Error('no alert claim');
-    await store.revoke(c.input.tokenHash, { actor: 'a', reason: 'done' });
-    const record = await store.getByHash(c.input.tokenHash);
+    await stores.tokens.revoke(c.input.tokenHash, { actor: 'a', reason: 'done' });
+    const record = await stores.tokens.getByHash(c.input.tokenHash);
     if (record === undefined) throw new Error('no record');
     expect(
-      await store.confirmExpiryAlert(claim, record, { severity: 'critical' }, { actor: 'x' }),
+      await stores.alerts.confirmExpiryAlert(
+        claim,
+        record,
+        { severity: 'critical' },
+        { actor: 'x' },
+      ),
     ).toBe(false);
 
     const relay = await poller(bundledRelay());
@@ -251,9 +277,9 @@ describe('lifecycle events', () => {
   });
 
   it('retry an entry the bus rejected, and publish it once', async () => {
-    const store = dynamo.store();
+    const stores = dynamo.stores();
     for (let i = 0; i < 3; i++)
-      await store.create(newTestToken({ name: `svc-${String(i)}` }).input, { actor: 'a' });
+      await stores.tokens.create(newTestToken({ name: `svc-${String(i)}` }).input, { actor: 'a' });
     // The first PutEvents call: the second entry is throttled (not sent), the others go through.
     let calls = 0;
     const flaky: PutEventsSender = {
@@ -282,9 +308,9 @@ describe('lifecycle events', () => {
   });
 
   it('hand records back to the stream when retries run out; the redelivery publishes them', async () => {
-    const store = dynamo.store();
+    const stores = dynamo.stores();
     for (let i = 0; i < 4; i++)
-      await store.create(newTestToken({ name: `svc-${String(i)}` }).input, { actor: 'a' });
+      await stores.tokens.create(newTestToken({ name: `svc-${String(i)}` }).input, { actor: 'a' });
     // The whole first invocation cannot publish the third event (both of its attempts).
     let invocation = 0;
     const relayed = coreRelay(
@@ -325,12 +351,12 @@ describe('lifecycle events', () => {
   });
 
   it('never put a token or its hash into an event', async () => {
-    const store = dynamo.store();
+    const stores = dynamo.stores();
     const issued = [newTestToken(), newTestToken()];
-    for (const token of issued) await store.create(token.input, { actor: 'a' });
+    for (const token of issued) await stores.tokens.create(token.input, { actor: 'a' });
     const first = issued[0];
     if (first === undefined) throw new Error('no token');
-    await store.revoke(first.input.tokenHash, { actor: 'a', reason: 'rotation' });
+    await stores.tokens.revoke(first.input.tokenHash, { actor: 'a', reason: 'rotation' });
     const relay = await poller(bundledRelay());
     await relay.drain();
     const raw = (await inbox.drain()).map((e) => e.raw).join('\n');

@@ -11,6 +11,7 @@ import type { AuditContext } from '../../shared/store/audit';
 import { TokenStoreError } from '../../shared/store/errors';
 import { apiClient } from '../support/api';
 import { useDynamo } from '../support/dynamo';
+import { overriding } from '../support/stores';
 import { DAY_MS, newTestToken, seedCaller } from '../support/tokens';
 
 const dynamo = useDynamo();
@@ -25,25 +26,25 @@ const issued = z.object({
 });
 
 function world() {
-  const store = dynamo.store();
+  const stores = dynamo.stores();
   const flushes: number[] = [];
-  const call = apiClient(store, { cache: { flush: () => Promise.resolve(void flushes.push(1)) } });
+  const call = apiClient(stores, { cache: { flush: () => Promise.resolve(void flushes.push(1)) } });
   const verify = (token: string) =>
     verifyToken(token, {
-      lookup: (hash) => store.getByHash(hash, { consistent: true }),
+      lookup: (hash) => stores.tokens.getByHash(hash, { consistent: true }),
       now: () => new Date(),
     });
   const counts = async () => ({
     tokens: (await dynamo.scanAll(dynamo.tables().tokens)).length,
     audit: (await dynamo.scanAll(dynamo.tables().audit)).length,
   });
-  return { store, call, verify, counts, flushes };
+  return { stores, call, verify, counts, flushes };
 }
 
 describe('management API: the token lifecycle', () => {
   it('creates, uses, rotates (both valid in grace), revokes (denied), all audited', async () => {
     const w = world();
-    const admin = await seedCaller(w.store, 'platform', ['admin']);
+    const admin = await seedCaller(w.stores.tokens, 'platform', ['admin']);
 
     const created = await w.call(admin, 'POST', '/tokens', {
       body: { name: 'payments-ci', owner: 'team-a', scopes: ['orders:read'], expiresInDays: 30 },
@@ -99,7 +100,7 @@ describe('management API: the token lifecycle', () => {
 
   it("lists a tenant's tokens, filtered and paginated, without plaintext or hashes", async () => {
     const w = world();
-    const writer = await seedCaller(w.store, 'team-a', [
+    const writer = await seedCaller(w.stores.tokens, 'team-a', [
       'tokens:read',
       'tokens:write',
       'orders:read',
@@ -141,9 +142,9 @@ describe('management API: the token lifecycle', () => {
 
   it('reports usage and answers who-am-I', async () => {
     const w = world();
-    const caller = await seedCaller(w.store, 'team-a', ['tokens:read']);
-    const record = await w.store.getById(caller.tokenId);
-    await w.store.recordUsage(record?.tokenHash ?? '', 4, new Date());
+    const caller = await seedCaller(w.stores.tokens, 'team-a', ['tokens:read']);
+    const record = await w.stores.tokens.getById(caller.tokenId);
+    await w.stores.tokens.recordUsage(record?.tokenHash ?? '', 4, new Date());
 
     const me = await w.call(caller, 'GET', '/me');
     const usage = await w.call(caller, 'GET', `/tokens/${caller.tokenId}/usage`);
@@ -156,8 +157,16 @@ describe('management API: the token lifecycle', () => {
 describe('management API: tenant isolation', () => {
   async function tenants() {
     const w = world();
-    const a = await seedCaller(w.store, 'team-a', ['tokens:read', 'tokens:write', 'orders:read']);
-    const b = await seedCaller(w.store, 'team-b', ['tokens:read', 'tokens:write', 'orders:read']);
+    const a = await seedCaller(w.stores.tokens, 'team-a', [
+      'tokens:read',
+      'tokens:write',
+      'orders:read',
+    ]);
+    const b = await seedCaller(w.stores.tokens, 'team-b', [
+      'tokens:read',
+      'tokens:write',
+      'orders:read',
+    ]);
     return { w, a, b };
   }
 
@@ -177,7 +186,7 @@ describe('management API: tenant isolation', () => {
       expect(reply.status).toBe(404);
       expect(reply.body['message']).toBe(`No token ${b.tokenId}`);
       expect(await w.counts()).toEqual(before);
-      expect((await w.store.getById(b.tokenId))?.status).toBe('active');
+      expect((await w.stores.tokens.getById(b.tokenId))?.status).toBe('active');
     },
   );
 
@@ -208,13 +217,13 @@ describe('management API: tenant isolation', () => {
 
     expect(reply).toMatchObject({ status: 403, body: { message } });
     expect(await w.counts()).toEqual({ tokens: before.tokens, audit: before.audit + 1 });
-    const [event] = (await w.store.listAuditByDay(new Date().toISOString().slice(0, 10))).items;
+    const [event] = (await w.stores.audit.listByDay(new Date().toISOString().slice(0, 10))).items;
     expect(event).toMatchObject({ action: 'token.create', outcome: 'failure', actor: a.tokenId });
   });
 
   it('refuses to rotate a token of its own tenant with scopes the caller lacks', async () => {
     const { w, a } = await tenants();
-    const strong = await seedCaller(w.store, 'team-a', ['orders:admin']);
+    const strong = await seedCaller(w.stores.tokens, 'team-a', ['orders:admin']);
 
     const reply = await w.call(a, 'POST', `/tokens/${strong.tokenId}/rotate`, { body: {} });
 
@@ -222,20 +231,20 @@ describe('management API: tenant isolation', () => {
       status: 403,
       body: { message: 'You cannot grant scopes you do not hold: orders:admin' },
     });
-    expect((await w.store.getById(strong.tokenId))?.rotatedTo).toBeUndefined();
+    expect((await w.stores.tokens.getById(strong.tokenId))?.rotatedTo).toBeUndefined();
   });
 
   it('refuses to let a revoked or rotated-out caller issue tokens (API Gateway may still cache it)', async () => {
     const { w, a } = await tenants();
-    const record = await w.store.getById(a.tokenId);
-    const other = await seedCaller(w.store, 'team-a', [
+    const record = await w.stores.tokens.getById(a.tokenId);
+    const other = await seedCaller(w.stores.tokens, 'team-a', [
       'tokens:read',
       'tokens:write',
       'orders:read',
     ]);
-    const otherRecord = await w.store.getById(other.tokenId);
-    await w.store.revoke(record?.tokenHash ?? '', { actor: 'test' });
-    await w.store.markRotated(
+    const otherRecord = await w.stores.tokens.getById(other.tokenId);
+    await w.stores.tokens.revoke(record?.tokenHash ?? '', { actor: 'test' });
+    await w.stores.rotations.markRotated(
       otherRecord?.tokenHash ?? '',
       { successorId: 'tok_next', graceUntil: new Date(Date.now() + DAY_MS) },
       { actor: 'test' },
@@ -266,7 +275,7 @@ describe('management API: tenant isolation', () => {
       body: { name: 'x', scopes: ['orders:read'], expiresInDays: 365 },
     });
     expect(reply.status).toBe(201);
-    expect(reply.body['expiresAt']).toBe((await w.store.getById(a.tokenId))?.expiresAt);
+    expect(reply.body['expiresAt']).toBe((await w.stores.tokens.getById(a.tokenId))?.expiresAt);
   });
 
   it('keeps the audit trail and emergency revocation for admins', async () => {
@@ -276,34 +285,38 @@ describe('management API: tenant isolation', () => {
       body: { owner: 'team-a', reason: 'leak' },
     });
     expect(emergency.status).toBe(403);
-    expect((await w.store.getById(a.tokenId))?.status).toBe('active');
+    expect((await w.stores.tokens.getById(a.tokenId))?.status).toBe('active');
   });
 });
 
 describe('management API: tokens held in Secrets Manager', () => {
   it('refuses to rotate them through the API: the secret would keep the old token', async () => {
     const w = world();
-    const admin = await seedCaller(w.store, 'platform', ['admin']);
+    const admin = await seedCaller(w.stores.tokens, 'platform', ['admin']);
     const { input } = newTestToken({ owner: 'team-a' });
-    await w.store.create(input, { actor: 'rotation' }, { pending: { rotationId: 'version-1' } });
-    await w.store.activateSuccessor(input.tokenHash, {}, { actor: 'rotation' });
+    await w.stores.tokens.create(
+      input,
+      { actor: 'rotation' },
+      { pending: { rotationId: 'version-1' } },
+    );
+    await w.stores.rotations.activateSuccessor(input.tokenHash, {}, { actor: 'rotation' });
 
     const reply = await w.call(admin, 'POST', `/tokens/${input.tokenId}/rotate`, { body: {} });
 
     expect(reply.status).toBe(409);
     expect(reply.body['message']).toMatch(/held in a Secrets Manager secret: rotate the secret/);
-    expect((await w.store.getById(input.tokenId))?.rotatedTo).toBeUndefined();
+    expect((await w.stores.tokens.getById(input.tokenId))?.rotatedTo).toBeUndefined();
   });
 });
 
 describe('management API: emergency revocation', () => {
   it('revokes every live token of an owner and flushes the authorizer cache', async () => {
     const w = world();
-    const admin = await seedCaller(w.store, 'platform', ['admin']);
+    const admin = await seedCaller(w.stores.tokens, 'platform', ['admin']);
     const victims = await Promise.all(
-      Array.from({ length: 7 }, () => seedCaller(w.store, 'team-b', ['orders:read'])),
+      Array.from({ length: 7 }, () => seedCaller(w.stores.tokens, 'team-b', ['orders:read'])),
     );
-    const bystander = await seedCaller(w.store, 'team-c', ['orders:read']);
+    const bystander = await seedCaller(w.stores.tokens, 'team-c', ['orders:read']);
 
     const reply = await w.call(admin, 'POST', '/tokens/emergency-revoke', {
       body: { owner: 'team-b', reason: 'credentials leaked in a build log' },
@@ -318,8 +331,8 @@ describe('management API: emergency revocation', () => {
     );
     expect(again.body).toMatchObject({ revoked: [], cacheFlushed: true });
     expect(w.flushes).toHaveLength(2);
-    expect((await w.store.getById(bystander.tokenId))?.status).toBe('active');
-    const [event] = (await w.store.listAudit(victims[0]?.tokenId ?? '')).items;
+    expect((await w.stores.tokens.getById(bystander.tokenId))?.status).toBe('active');
+    const [event] = (await w.stores.audit.listByTarget(victims[0]?.tokenId ?? '')).items;
     expect(event).toMatchObject({
       action: 'token.revoked',
       actor: admin.tokenId,
@@ -328,14 +341,14 @@ describe('management API: emergency revocation', () => {
   });
 
   it('pages through every token of the owner, including predecessors still in grace', async () => {
-    const store = dynamo.store();
-    const call = apiClient(store, { cache: { flush: () => Promise.resolve() }, pageSize: 3 });
-    const admin = await seedCaller(store, 'platform', ['admin']);
+    const stores = dynamo.stores();
+    const call = apiClient(stores, { cache: { flush: () => Promise.resolve() }, pageSize: 3 });
+    const admin = await seedCaller(stores.tokens, 'platform', ['admin']);
     const victims = await Promise.all(
-      Array.from({ length: 8 }, () => seedCaller(store, 'team-b', ['orders:read'])),
+      Array.from({ length: 8 }, () => seedCaller(stores.tokens, 'team-b', ['orders:read'])),
     );
-    const inGrace = await store.getById(victims[0]?.tokenId ?? '');
-    await store.markRotated(
+    const inGrace = await stores.tokens.getById(victims[0]?.tokenId ?? '');
+    await stores.rotations.markRotated(
       inGrace?.tokenHash ?? '',
       { successorId: 'tok_next', graceUntil: new Date(Date.now() + DAY_MS) },
       { actor: 'test' },
@@ -350,19 +363,19 @@ describe('management API: emergency revocation', () => {
   });
 
   it('keeps going past a failed revocation, still flushes, and reports what failed', async () => {
-    const store = dynamo.store();
-    const admin = await seedCaller(store, 'platform', ['admin']);
+    const stores = dynamo.stores();
+    const admin = await seedCaller(stores.tokens, 'platform', ['admin']);
     const [stuck, ok] = [
-      await seedCaller(store, 'team-b', ['orders:read']),
-      await seedCaller(store, 'team-b', ['orders:read']),
+      await seedCaller(stores.tokens, 'team-b', ['orders:read']),
+      await seedCaller(stores.tokens, 'team-b', ['orders:read']),
     ];
-    const stuckHash = (await store.getById(stuck.tokenId))?.tokenHash;
+    const stuckHash = (await stores.tokens.getById(stuck.tokenId))?.tokenHash;
     const flushes: number[] = [];
-    const flaky = Object.assign(Object.create(store) as typeof store, {
+    const flaky = overriding(stores, 'tokens', {
       revoke: (hash: string, context: AuditContext) =>
         hash === stuckHash
           ? Promise.reject(new TokenStoreError('throttled', 'DynamoDB throttled revoke'))
-          : store.revoke(hash, context),
+          : stores.tokens.revoke(hash, context),
     });
     const call = apiClient(flaky, {
       cache: { flush: () => Promise.resolve(void flushes.push(1)) },
@@ -383,10 +396,10 @@ describe('management API: emergency revocation', () => {
   });
 
   it('reports a failed cache flush instead of hiding it', async () => {
-    const store = dynamo.store();
-    const call = apiClient(store, { cache: { flush: () => Promise.reject(new Error('denied')) } });
-    const admin = await seedCaller(store, 'platform', ['admin']);
-    const victim = await seedCaller(store, 'team-b', ['orders:read']);
+    const stores = dynamo.stores();
+    const call = apiClient(stores, { cache: { flush: () => Promise.reject(new Error('denied')) } });
+    const admin = await seedCaller(stores.tokens, 'platform', ['admin']);
+    const victim = await seedCaller(stores.tokens, 'team-b', ['orders:read']);
 
     const reply = await call(admin, 'POST', '/tokens/emergency-revoke', {
       body: { tokenId: victim.tokenId, reason: 'leak' },
@@ -593,7 +606,7 @@ describe('management API: bad input', () => {
     '%s: %s %s answers with a clear message and writes nothing',
     async (_, method, path, call, status, message) => {
       const w = world();
-      const admin = await seedCaller(w.store, 'platform', ['admin']);
+      const admin = await seedCaller(w.stores.tokens, 'platform', ['admin']);
       const before = await w.counts();
 
       const reply = await w.call(admin, method, path, call);
@@ -606,7 +619,7 @@ describe('management API: bad input', () => {
 
   it('answers an unknown route with 404 and a request without authorizer context with 401', async () => {
     const w = world();
-    const admin = await seedCaller(w.store, 'platform', ['admin']);
+    const admin = await seedCaller(w.stores.tokens, 'platform', ['admin']);
     expect((await w.call(admin, 'PATCH', '/tokens')).status).toBe(404);
     expect((await w.call(undefined, 'GET', '/me')).status).toBe(401);
   });

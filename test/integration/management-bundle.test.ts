@@ -20,9 +20,9 @@ describe('bundled management Lambda', () => {
   it('issues a token once, shows it without the plaintext, and logs neither', async () => {
     const bundle = inject('bundles')['Serves the service-token management API'];
     if (bundle === undefined) throw new Error('the synthesized stack has no management bundle');
-    const store = dynamo.store();
+    const stores = dynamo.stores();
     const { input } = newTestToken({ owner: 'team-a', scopes: ['tokens:write', 'tokens:read'] });
-    await store.create(input, { actor: 'test:setup' });
+    await stores.tokens.create(input, { actor: 'test:setup' });
     const caller = { tokenId: input.tokenId, owner: 'team-a', scopes: [...input.scopes] };
     const handler = loadHandler(bundle, {
       ...LOCAL_AWS_ENV,

@@ -13,9 +13,9 @@ const dynamo = useDynamo();
 const RUNS = 150;
 
 async function world() {
-  const store = dynamo.store();
-  const call = apiClient(store, { cache: { flush: () => Promise.resolve() } });
-  const seed = (owner: string, scopes: string[]) => seedCaller(store, owner, scopes);
+  const stores = dynamo.stores();
+  const call = apiClient(stores, { cache: { flush: () => Promise.resolve() } });
+  const seed = (owner: string, scopes: string[]) => seedCaller(stores.tokens, owner, scopes);
   const admin = await seed('platform', ['admin']);
   const writer = await seed('team-a', ['tokens:write', 'tokens:read', 'orders:read']);
   const target = await seed('team-a', ['orders:read']);

@@ -22,11 +22,11 @@ const page = z.strictObject({ items: z.array(z.unknown()), cursor: z.optional(z.
 const refusal = z.strictObject({ message: z.string().min(1) });
 
 async function fuzzWorld() {
-  const w = await cursorWorld(dynamo.store());
+  const w = await cursorWorld(dynamo.stores());
   const seeded = [w.admin, w.writer, ...w.teamA, w.other];
   const records: TokenRecord[] = [];
   for (const token of seeded) {
-    const record = await w.store.getById(token.tokenId);
+    const record = await w.stores.tokens.getById(token.tokenId);
     if (record !== undefined) records.push(record);
   }
   const real = new Map<string, Cursor>();

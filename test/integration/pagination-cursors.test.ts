@@ -8,7 +8,6 @@ import { describe, expect, inject, it } from 'vitest';
 import { z } from 'zod';
 import { localDynamoClient } from '../../local/dynamodb-local';
 import { Cleanup } from '../../shared/schedules/cleanup';
-import { TokenStore } from '../../shared/store/token-store';
 import {
   cursorWorld,
   decodeCursor,
@@ -53,7 +52,7 @@ function tamperings(route: ListingRoute): [string, (cursor: Cursor) => Cursor][]
 }
 
 async function worldWith(name: string, options: { now?: () => Date } = {}) {
-  const w = await cursorWorld(dynamo.store(), options);
+  const w = await cursorWorld(dynamo.stores(), options);
   const route = w.routes.find((r) => r.name === name);
   if (route === undefined) throw new Error(`no route ${name}`);
   /** Every page after `cursor`, at `limit: 1`, as item ids. */
@@ -128,9 +127,7 @@ describe('pagination cursors: a cursor only names a token at its own position', 
     const proxy = await startDynamoProxy(inject('dynamoEndpoint'));
     const client = localDynamoClient(proxy.endpoint);
     try {
-      const { tokens, audit } = dynamo.tables();
-      const store = new TokenStore({ client, tokensTable: tokens, auditTable: audit });
-      const w = await cursorWorld(store);
+      const w = await cursorWorld(dynamo.stores({ client }));
       const route = w.routes.find((r) => r.name === 'GET /tokens (own owner)');
       if (route === undefined) throw new Error('no owner route');
       const real = decodeCursor(await w.realCursor(route));
@@ -228,7 +225,7 @@ describe('pagination cursors: a real cursor survives changes between its pages',
     const [first, second] = w.teamA;
     const cursor = await w.realCursor(w.route);
 
-    await w.store.decideRotation(
+    await w.stores.requests.decideRotation(
       String(first?.tokenHash),
       { requestId: `rrq_${String(first?.tokenId.slice(4))}`, approve: false },
       { actor: w.admin.tokenId },
@@ -241,20 +238,24 @@ describe('pagination cursors: a real cursor survives changes between its pages',
 describe('pagination cursors: schedules page through what they change', () => {
   it('cleanup retires ended tokens and closes lapsed requests one page at a time', async () => {
     let now = clockStart();
-    const store = dynamo.store({ now: () => now });
+    const stores = dynamo.stores({ now: () => now });
     const context = { actor: 'test:setup' };
     for (let i = 0; i < 3; i++) {
       const ending = newTestToken({ expiresAt: new Date(now.getTime() + DAY_MS) }, now);
-      await store.create(ending.input, context);
+      await stores.tokens.create(ending.input, context);
       const asked = newTestToken({}, now);
-      await store.create(asked.input, context);
+      await stores.tokens.create(asked.input, context);
       const requestId = `rrq_${asked.input.tokenId.slice(4)}`;
-      await store.requestRotation(asked.input.tokenHash, { requestId, reason: 'leak' }, context);
+      await stores.requests.requestRotation(
+        asked.input.tokenHash,
+        { requestId, reason: 'leak' },
+        context,
+      );
     }
 
     // Each page's items leave the index before the next page is read with its cursor.
     now = new Date(now.getTime() + 8 * DAY_MS);
-    const report = await new Cleanup({ store, now: () => now, pageSize: 1 }).run({
+    const report = await new Cleanup({ stores, now: () => now, pageSize: 1 }).run({
       actor: 'system:cleanup',
     });
 

@@ -7,8 +7,10 @@
 import { describe, expect, it } from 'vitest';
 import { z } from 'zod';
 import { DEFAULT_GRACE_DAYS } from '../../shared/defaults';
+import type { RotationRequestRepository } from '../../shared/store';
 import { apiClient } from '../support/api';
 import { useDynamo } from '../support/dynamo';
+import { overriding } from '../support/stores';
 import { DAY_MS, seedCaller } from '../support/tokens';
 
 const dynamo = useDynamo();
@@ -22,15 +24,15 @@ const granted = z.object({
 
 /** A team token of `days` days, a sibling of the team that may ask for its rotation, an admin. */
 async function world(options: { days: number; adminDays?: number }) {
-  const store = dynamo.store();
-  const call = apiClient(store);
+  const stores = dynamo.stores();
+  const call = apiClient(stores);
   const now = new Date();
-  const target = await seedCaller(store, 'team-a', ['orders:read'], {
+  const target = await seedCaller(stores.tokens, 'team-a', ['orders:read'], {
     now,
     expiresInDays: options.days,
   });
-  const sibling = await seedCaller(store, 'team-a', ['orders:read', 'tokens:read']);
-  const admin = await seedCaller(store, 'platform', ['admin'], {
+  const sibling = await seedCaller(stores.tokens, 'team-a', ['orders:read', 'tokens:read']);
+  const admin = await seedCaller(stores.tokens, 'platform', ['admin'], {
     now,
     expiresInDays: options.adminDays ?? 365,
   });
@@ -41,7 +43,7 @@ async function world(options: { days: number; adminDays?: number }) {
     expect(asked.status).toBe(201);
     return `/tokens/${target.tokenId}/rotation-requests/${String(asked.body['requestId'])}`;
   };
-  return { store, call, target, sibling, admin, base };
+  return { stores, call, target, sibling, admin, base };
 }
 
 const days = (from: string, to: string) => (Date.parse(to) - Date.parse(from)) / DAY_MS;
@@ -80,7 +82,7 @@ describe('rotation grants: the approver fixes the terms', () => {
     const next = granted.parse(reply.body);
     expect(days(next.createdAt, next.expiresAt)).toBeCloseTo(1, 5);
     // The grace never extends the predecessor past its own (1-day) expiry.
-    const predecessor = await w.store.getById(w.target.tokenId);
+    const predecessor = await w.stores.tokens.getById(w.target.tokenId);
     expect(next.predecessor.worksUntil).toBe(predecessor?.expiresAt);
     expect(predecessor?.graceUntil).toBeDefined();
     expect(days(next.createdAt, predecessor?.graceUntil ?? '')).toBeCloseTo(DEFAULT_GRACE_DAYS, 3);
@@ -98,7 +100,7 @@ describe('rotation grants: the approver fixes the terms', () => {
 
     expect(days(next.createdAt, next.expiresAt)).toBeCloseTo(60, 5);
     expect(days(next.createdAt, next.predecessor.worksUntil)).toBeCloseTo(2, 3);
-    const events = (await w.store.listAudit(w.target.tokenId)).items;
+    const events = (await w.stores.audit.listByTarget(w.target.tokenId)).items;
     const approval = events.find((e) => e.action === 'rotation.approved');
     expect(approval?.details).toMatchObject({
       successorLifetimeDays: '60',
@@ -113,7 +115,7 @@ describe('rotation grants: the approver fixes the terms', () => {
 
     const next = granted.parse((await w.call(w.sibling, 'POST', `${base}/execute`)).body);
 
-    expect(next.expiresAt).toBe((await w.store.getById(w.admin.tokenId))?.expiresAt);
+    expect(next.expiresAt).toBe((await w.stores.tokens.getById(w.admin.tokenId))?.expiresAt);
   });
 });
 
@@ -123,14 +125,16 @@ describe('rotation grants: the terms that execute are the approved ones, whateve
     const base = await w.base();
     // The approval lands between the service's read of the token (request pending, no terms)
     // and the rotation's own transaction: the race the reviewer won.
-    const store = dynamo.store();
-    const racing = Object.assign(Object.create(store) as typeof store, {
-      executeRotationGrant: async (...args: Parameters<typeof store.executeRotationGrant>) => {
+    const stores = dynamo.stores();
+    const racing = overriding(stores, 'requests', {
+      executeRotationGrant: async (
+        ...args: Parameters<RotationRequestRepository['executeRotationGrant']>
+      ) => {
         const approved = await w.call(w.admin, 'POST', `${base}/approve`, {
           body: { expiresInDays: 1, graceDays: 0 },
         });
         expect(approved.status).toBe(200);
-        return store.executeRotationGrant(...args);
+        return stores.requests.executeRotationGrant(...args);
       },
     });
 
@@ -144,9 +148,14 @@ describe('rotation grants: the terms that execute are the approved ones, whateve
 
   it('caps the successor at the expiry of the token that receives it, unless it replaces that token', async () => {
     const w = await world({ days: 30 });
-    const shortSibling = await seedCaller(w.store, 'team-a', ['orders:read', 'tokens:read'], {
-      expiresInDays: 2,
-    });
+    const shortSibling = await seedCaller(
+      w.stores.tokens,
+      'team-a',
+      ['orders:read', 'tokens:read'],
+      {
+        expiresInDays: 2,
+      },
+    );
     const asked = await w.call(
       shortSibling,
       'POST',
@@ -160,7 +169,7 @@ describe('rotation grants: the terms that execute are the approved ones, whateve
 
     const next = granted.parse((await w.call(shortSibling, 'POST', `${base}/execute`)).body);
 
-    expect(next.expiresAt).toBe((await w.store.getById(shortSibling.tokenId))?.expiresAt);
+    expect(next.expiresAt).toBe((await w.stores.tokens.getById(shortSibling.tokenId))?.expiresAt);
   });
 
   it('gives a token that asked for its own rotation a successor with its full lifetime', async () => {
@@ -179,10 +188,10 @@ describe('rotation grants: the terms that execute are the approved ones, whateve
 
 describe('tokens minted by an admin token never outlive it', () => {
   it('caps a created token, a rotated token, a bootstrap token and what it is exchanged for', async () => {
-    const store = dynamo.store();
-    const call = apiClient(store);
-    const admin = await seedCaller(store, 'platform', ['admin'], { expiresInDays: 5 });
-    const adminEnd = (await store.getById(admin.tokenId))?.expiresAt;
+    const stores = dynamo.stores();
+    const call = apiClient(stores);
+    const admin = await seedCaller(stores.tokens, 'platform', ['admin'], { expiresInDays: 5 });
+    const adminEnd = (await stores.tokens.getById(admin.tokenId))?.expiresAt;
 
     const created = await call(admin, 'POST', '/tokens', {
       body: { name: 'svc', owner: 'team-a', scopes: ['orders:read'], expiresInDays: 365 },

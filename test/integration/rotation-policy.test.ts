@@ -59,17 +59,17 @@ const POLICIES: RotationPolicies = {
 
 function world() {
   let now = T0;
-  const store = dynamo.store({ now: () => now });
+  const stores = dynamo.stores({ now: () => now });
   const policyRun = (publisher: AlertPublisher = topic.publisher()) =>
     new RotationPolicyRun({
-      store,
+      stores,
       publisher,
       rotations: new SecretsManagerRotationStarter(secrets),
       policies: POLICIES,
       now: () => now,
     }).run(run);
   return {
-    store,
+    stores,
     policyRun,
     at: (days: number) => {
       now = new Date(T0.getTime() + days * DAY_MS);
@@ -80,7 +80,7 @@ function world() {
         { expiresAt: new Date(T0.getTime() + 365 * DAY_MS), ...overrides },
         T0,
       );
-      await store.create(issued.input, { actor: 'test:setup' });
+      await stores.tokens.create(issued.input, { actor: 'test:setup' });
       return issued;
     },
     alerts: async () =>
@@ -117,7 +117,7 @@ describe('rotation policy', () => {
       rotationStarted: false,
     });
     expect(alert?.body.howToRotate).toContain(`POST /tokens/${old.input.tokenId}/rotate`);
-    const audit = (await w.store.listAudit(old.input.tokenId)).items;
+    const audit = (await w.stores.audit.listByTarget(old.input.tokenId)).items;
     expect(audit[0]).toMatchObject({
       action: 'token.rotation-due',
       outcome: 'success',
@@ -134,12 +134,12 @@ describe('rotation policy', () => {
     const w = world();
     const busy = await w.issue({ name: 'busy' });
     const quiet = await w.issue({ name: 'quiet' });
-    await w.store.recordUsage(
+    await w.stores.tokens.recordUsage(
       busy.input.tokenHash,
       31 * 20_000,
       new Date(T0.getTime() + 30 * DAY_MS),
     );
-    await w.store.recordUsage(
+    await w.stores.tokens.recordUsage(
       quiet.input.tokenHash,
       31 * 100,
       new Date(T0.getTime() + 30 * DAY_MS),
@@ -227,14 +227,14 @@ describe('rotation policy', () => {
       token: { id: orphan.input.tokenId },
       rotationStarted: false,
     });
-    const [audit] = (await w.store.listAudit(orphan.input.tokenId)).items;
+    const [audit] = (await w.stores.audit.listByTarget(orphan.input.tokenId)).items;
     expect(audit?.details?.['rotationStartError']).toMatch(/ResourceNotFound/);
   });
 
   it("lets only an admin set a token's own policy, which its successor inherits", async () => {
     const w = world();
-    const call = apiClient(w.store);
-    const seed = (owner: string, scopes: string[]) => seedCaller(w.store, owner, scopes);
+    const call = apiClient(w.stores);
+    const seed = (owner: string, scopes: string[]) => seedCaller(w.stores.tokens, owner, scopes);
     const admin = await seed('platform', ['admin']);
     const team = await seed('team-a', ['tokens:write', 'orders:read']);
     const body = {
@@ -259,9 +259,9 @@ describe('rotation policy', () => {
     const w = world();
     await w.issue({ kind: 'bootstrap' });
     const revoked = await w.issue();
-    await w.store.revoke(revoked.input.tokenHash, { actor: 'test' });
+    await w.stores.tokens.revoke(revoked.input.tokenHash, { actor: 'test' });
     const replaced = await w.issue();
-    await w.store.markRotated(
+    await w.stores.rotations.markRotated(
       replaced.input.tokenHash,
       { successorId: 'tok_successor00000000', graceUntil: new Date(T0.getTime() + 200 * DAY_MS) },
       { actor: 'test' },
@@ -280,7 +280,7 @@ describe('rotation policy', () => {
 
     const failed = await w.policyRun(failing);
     expect(failed.failures).toEqual([{ tokenId: token.input.tokenId, error: 'Error' }]);
-    expect((await w.store.getById(token.input.tokenId))?.rotationDueAt).toBeUndefined();
+    expect((await w.stores.tokens.getById(token.input.tokenId))?.rotationDueAt).toBeUndefined();
 
     expect(await w.policyRun()).toMatchObject({ reported: 1, failures: [] });
     expect(await w.alerts()).toHaveLength(1);

@@ -10,7 +10,7 @@ import { z } from 'zod';
 import { inject } from 'vitest';
 import { localDynamoClient } from '../../local/dynamodb-local';
 import { Cleanup } from '../../shared/schedules/cleanup';
-import type { TokenStore } from '../../shared/store/token-store';
+import type { Stores } from '../../shared/store';
 import { findTokens } from '../../shared/token/format';
 import { verifyToken } from '../../shared/token/verify';
 import { apiClient } from '../support/api';
@@ -37,30 +37,30 @@ const auditItems = z.array(
   }),
 );
 
-const seed = (store: TokenStore, owner: string, scopes: string[], now: Date, days = 90) =>
-  seedCaller(store, owner, scopes, { now, expiresInDays: days });
+const seed = (stores: Stores, owner: string, scopes: string[], now: Date, days = 90) =>
+  seedCaller(stores.tokens, owner, scopes, { now, expiresInDays: days });
 
 /** A team token to rotate, the team's own management token, and two admins. */
-async function world(options: { store?: TokenStore } = {}) {
+async function world(options: { stores?: Stores } = {}) {
   // Ticks a millisecond per reading, so audit events (ordered by time) keep their real order.
   let clock = new Date();
   const now = () => {
     clock = new Date(clock.getTime() + 1);
     return clock;
   };
-  const store = options.store ?? dynamo.store({ now });
-  const call = apiClient(store, { now });
+  const stores = options.stores ?? dynamo.stores({ now });
+  const call = apiClient(stores, { now });
   const t0 = clock;
-  const target = await seed(store, 'team-a', ['orders:read'], t0);
+  const target = await seed(stores, 'team-a', ['orders:read'], t0);
   // The team's management token: it holds the target's scopes, so it may ask for its rotation.
-  const owner = await seed(store, 'team-a', ['tokens:read', 'orders:read'], t0, 30);
-  const admin = await seed(store, 'platform', ['admin'], t0);
+  const owner = await seed(stores, 'team-a', ['tokens:read', 'orders:read'], t0, 30);
+  const admin = await seed(stores, 'platform', ['admin'], t0);
   // Long-lived, so that its own expiry (which caps what it approves) does not bite here.
-  const approver = await seed(store, 'platform', ['admin'], t0, 365);
+  const approver = await seed(stores, 'platform', ['admin'], t0, 365);
   const verify = (token: string) =>
-    verifyToken(token, { lookup: (h) => store.getByHash(h, { consistent: true }), now });
+    verifyToken(token, { lookup: (h) => stores.tokens.getByHash(h, { consistent: true }), now });
   const audit = async (tokenId: string) =>
-    auditItems.parse((await store.listAudit(tokenId, { limit: 100 })).items).reverse();
+    auditItems.parse((await stores.audit.listByTarget(tokenId, { limit: 100 })).items).reverse();
   const ask = async () => {
     const reply = await call(owner, 'POST', `/tokens/${target.tokenId}/rotation-requests`, {
       body: { reason: 'the CI logs printed it' },
@@ -73,7 +73,7 @@ async function world(options: { store?: TokenStore } = {}) {
     call(by, 'POST', `${base(requestId)}/approve`, { body: { graceDays: 1 } });
   const execute = (requestId: string, by = owner) => call(by, 'POST', `${base(requestId)}/execute`);
   return {
-    store,
+    stores,
     call,
     verify,
     audit,
@@ -122,14 +122,14 @@ describe('rotation requests with approval', () => {
     // The token's own 90-day lifetime, capped at the expiry of the asking token that receives
     // it (30 days): a grant never hands a token a successor that outlives it.
     expect(reply.body).toMatchObject({ scopes: ['orders:read'], owner: 'team-a', requestId });
-    expect(next.expiresAt).toBe((await w.store.getById(w.owner.tokenId))?.expiresAt);
+    expect(next.expiresAt).toBe((await w.stores.tokens.getById(w.owner.tokenId))?.expiresAt);
     expect(await w.verify(next.token)).toMatchObject({ allowed: true });
     expect(await w.verify(w.target.plaintext)).toMatchObject({ allowed: true, inGrace: true });
     expect(
       Math.abs(Date.parse(next.predecessor.worksUntil) - w.now().getTime() - DAY_MS),
     ).toBeLessThan(100);
 
-    expect((await w.store.getById(w.target.tokenId))?.rotationRequest).toMatchObject({
+    expect((await w.stores.tokens.getById(w.target.tokenId))?.rotationRequest).toMatchObject({
       state: 'executed',
       successorId: next.tokenId,
       executedBy: w.owner.tokenId,
@@ -165,7 +165,7 @@ describe('rotation requests with approval', () => {
   it('refuses an approval by a non-admin (403, audited) and by the requester itself', async () => {
     const w = await world();
     const requestId = await w.ask();
-    const teamWriter = await seed(w.store, 'team-a', ['tokens:write', 'orders:read'], w.now());
+    const teamWriter = await seed(w.stores, 'team-a', ['tokens:write', 'orders:read'], w.now());
 
     const byTeam = await w.approve(requestId, teamWriter);
     expect(byTeam.status).toBe(403);
@@ -202,7 +202,7 @@ describe('rotation requests with approval', () => {
       actor: teamWriter.tokenId,
       details: { requestId, refused: 'Only an admin can approve a rotation request' },
     });
-    expect((await w.store.getById(w.target.tokenId))?.rotationRequest).toMatchObject({
+    expect((await w.stores.tokens.getById(w.target.tokenId))?.rotationRequest).toMatchObject({
       requestId: adminRequest,
       state: 'pending',
     });
@@ -236,7 +236,7 @@ describe('rotation requests with approval', () => {
 
     expect(late.status).toBe(410);
     expect(late.body['message']).toMatch(/expired at/);
-    const after = await w.store.getById(w.target.tokenId);
+    const after = await w.stores.tokens.getById(w.target.tokenId);
     expect(after).toMatchObject({ status: 'active', rotationRequest: { state: 'expired' } });
     expect(after?.rotatedTo).toBeUndefined();
     expect(await w.verify(w.target.plaintext)).toMatchObject({ allowed: true, inGrace: false });
@@ -258,7 +258,7 @@ describe('rotation requests with approval', () => {
     const faults = new FaultInjector();
     const client = localDynamoClient(inject('dynamoEndpoint'));
     faults.attach(client);
-    const w = await world({ store: dynamo.store({ client }) });
+    const w = await world({ stores: dynamo.stores({ client }) });
     const requestId = await w.ask();
     await w.approve(requestId);
 
@@ -267,7 +267,7 @@ describe('rotation requests with approval', () => {
 
     expect(failed.status).toBe(503);
     expect(await w.verify(w.target.plaintext)).toMatchObject({ allowed: true, inGrace: false });
-    const after = await w.store.getById(w.target.tokenId);
+    const after = await w.stores.tokens.getById(w.target.tokenId);
     expect(after?.rotatedTo).toBeUndefined();
     expect(after?.rotationRequest?.state).toBe('approved');
     const tokens = await dynamo.scanAll(dynamo.tables().tokens);
@@ -287,7 +287,7 @@ describe('rotation requests with approval', () => {
 
     expect(reply.status).toBe(409);
     expect(reply.body['message']).toMatch(/cannot be rotated: it is revoked/);
-    expect((await w.store.getById(w.target.tokenId))?.rotationRequest).toMatchObject({
+    expect((await w.stores.tokens.getById(w.target.tokenId))?.rotationRequest).toMatchObject({
       state: 'failed',
     });
     expect(actions(await w.audit(w.target.tokenId)).slice(-2)).toEqual([
@@ -300,7 +300,7 @@ describe('rotation requests with approval', () => {
     const faults = new FaultInjector();
     const client = localDynamoClient(inject('dynamoEndpoint'));
     faults.attach(client);
-    const w = await world({ store: dynamo.store({ client }) });
+    const w = await world({ stores: dynamo.stores({ client }) });
     const requestId = await w.ask();
     await w.approve(requestId);
 
@@ -311,7 +311,7 @@ describe('rotation requests with approval', () => {
     expect(reply.status).toBe(201);
     const next = rotated.parse(reply.body);
     expect(await w.verify(next.token)).toMatchObject({ allowed: true });
-    expect((await w.store.getById(w.target.tokenId))?.rotationRequest).toMatchObject({
+    expect((await w.stores.tokens.getById(w.target.tokenId))?.rotationRequest).toMatchObject({
       state: 'executed',
       successorId: next.tokenId,
     });
@@ -327,9 +327,9 @@ describe('rotation requests with approval', () => {
     const requestId = request.parse(self.body).requestId;
     await w.approve(requestId);
 
-    const reader = await seed(w.store, 'team-a', ['tokens:read'], w.now());
-    const sibling = await seed(w.store, 'team-a', ['tokens:write', 'orders:read'], w.now());
-    const other = await seed(w.store, 'team-a', ['orders:read'], w.now());
+    const reader = await seed(w.stores, 'team-a', ['tokens:read'], w.now());
+    const sibling = await seed(w.stores, 'team-a', ['tokens:write', 'orders:read'], w.now());
+    const other = await seed(w.stores, 'team-a', ['orders:read'], w.now());
     const asked = await w.call(reader, 'POST', `/tokens/${other.tokenId}/rotation-requests`, {
       body: { reason: 'give me that token' },
     });
@@ -355,7 +355,7 @@ describe('rotation requests with approval', () => {
     });
     expect(twice.status).toBe(409);
     expect(twice.body['message']).toMatch(/already has an open rotation request/);
-    const stranger = await seed(w.store, 'team-b', ['tokens:write'], w.now());
+    const stranger = await seed(w.stores, 'team-b', ['tokens:write'], w.now());
     const other = await w.call(stranger, 'POST', `/tokens/${w.target.tokenId}/rotation-requests`, {
       body: { reason: 'mine now' },
     });
@@ -366,7 +366,7 @@ describe('rotation requests with approval', () => {
 
   it('cleanup closes requests left undecided for 7 days and grants unused for 24 hours', async () => {
     const w = await world();
-    const second = await seed(w.store, 'team-a', ['orders:read'], w.now());
+    const second = await seed(w.stores, 'team-a', ['orders:read'], w.now());
     const undecided = await w.ask();
     const asked = await w.call(w.owner, 'POST', `/tokens/${second.tokenId}/rotation-requests`, {
       body: { reason: 'rotate me' },
@@ -383,7 +383,7 @@ describe('rotation requests with approval', () => {
       ).status,
     ).toBe(200);
     const cleanup = () =>
-      new Cleanup({ store: w.store, now: w.now }).run({ actor: 'system:cleanup' });
+      new Cleanup({ stores: w.stores, now: w.now }).run({ actor: 'system:cleanup' });
 
     w.advance(2 * DAY_MS);
     expect(await cleanup()).toMatchObject({ requestsExpired: 0, grantsExpired: 1, failures: [] });
@@ -391,11 +391,11 @@ describe('rotation requests with approval', () => {
     expect(await cleanup()).toMatchObject({ requestsExpired: 1, grantsExpired: 0, failures: [] });
     expect(await cleanup()).toMatchObject({ requestsExpired: 0, grantsExpired: 0, itemsRead: 0 });
 
-    expect((await w.store.getById(w.target.tokenId))?.rotationRequest).toMatchObject({
+    expect((await w.stores.tokens.getById(w.target.tokenId))?.rotationRequest).toMatchObject({
       requestId: undecided,
       state: 'expired',
     });
-    expect((await w.store.getById(second.tokenId))?.rotationRequest).toMatchObject({
+    expect((await w.stores.tokens.getById(second.tokenId))?.rotationRequest).toMatchObject({
       requestId: granted,
       state: 'expired',
     });

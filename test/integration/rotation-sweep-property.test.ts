@@ -12,7 +12,7 @@ import { hashToken } from '../../shared/token/format';
 import { useRotationRig } from '../support/rotation-rig';
 import { failAfterStageMove, verifyingStages } from '../support/rotation-sweep';
 
-const { store, rig, spec, verify, expectInvariants } = useRotationRig('sweepprop');
+const { stores, rig, spec, verify, expectInvariants } = useRotationRig('sweepprop');
 
 type Rig = ReturnType<typeof rig>;
 const PRE_FINISH = ['createSecret', 'setSecret', 'testSecret'] as const;
@@ -69,7 +69,7 @@ async function play(r: Rig, secretId: string, plan: Rotation): Promise<boolean> 
     faults.reset();
   } else if (plan.kind === 'crash between activation and stage move') {
     const pending = await driver.value(secretId, 'AWSPENDING', version);
-    await store.activateSuccessor(hashToken(pending.token ?? ''), {}, { actor: 'test' });
+    await stores.rotations.activateSuccessor(hashToken(pending.token ?? ''), {}, { actor: 'test' });
   }
   await driver.endRotation(secretId, version); // done, given up, or removed by hand
   return finished;

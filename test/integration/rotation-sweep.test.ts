@@ -10,7 +10,7 @@ import { localDynamoClient } from '../../local/dynamodb-local';
 import { RotationDriver } from '../../local/rotation-driver';
 import { TokenRotator } from '../../shared/rotation/rotator';
 import { SecretsAdapter } from '../../shared/rotation/secrets';
-import { TokenStore } from '../../shared/store/token-store';
+import { openStores } from '../../shared/store';
 import { hashToken } from '../../shared/token/format';
 import { useRotationRig } from '../support/rotation-rig';
 import {
@@ -21,7 +21,7 @@ import {
 } from '../support/rotation-sweep';
 import { DAY_MS } from '../support/tokens';
 
-const { tables, store, rig, spec, verify, expectInvariants, dumpTables } = useRotationRig('sweep');
+const { tables, stores, rig, spec, verify, expectInvariants, dumpTables } = useRotationRig('sweep');
 
 type Rig = ReturnType<typeof rig>;
 const PRE_FINISH = ['createSecret', 'setSecret', 'testSecret'] as const;
@@ -49,7 +49,7 @@ function driverWith(r: Rig, hook: (client: ReturnType<typeof localDynamoClient>)
   hook(client);
   const rotator = new TokenRotator({
     secrets: new SecretsAdapter(r.secrets),
-    store: new TokenStore({ client, tokensTable: tables.tokens, auditTable: tables.audit }),
+    stores: openStores({ client, tables }),
     graceMs: 7 * DAY_MS,
     specFor: (secretId) => r.specs.get(secretId),
   });
@@ -73,7 +73,7 @@ describe('the sweep after finishSecret', () => {
     expect(await verify(replaced.token)).toMatchObject({ allowed: false, reason: 'revoked' });
     const previous = await tokenOf(r.driver, secretId, 'AWSPREVIOUS');
     expect(await verify(previous.token)).toMatchObject({ allowed: true, inGrace: true });
-    expect((await store.listAudit(replaced.tokenId)).items).toContainEqual(
+    expect((await stores.audit.listByTarget(replaced.tokenId)).items).toContainEqual(
       expect.objectContaining({
         action: 'token.revoked',
         actor: 'system:rotation',
@@ -99,7 +99,7 @@ describe('the sweep after finishSecret', () => {
     await r.driver.step(secretId, version, 'finishSecret');
 
     expect(await dumpTables()).toEqual(after);
-    const revocations = (await store.listAudit(replaced.tokenId)).items.filter(
+    const revocations = (await stores.audit.listByTarget(replaced.tokenId)).items.filter(
       (event) => event.action === 'token.revoked',
     );
     expect(revocations).toHaveLength(1);
@@ -114,7 +114,7 @@ describe('the sweep after finishSecret', () => {
     const driver = driverWith(r, (client) => {
       beforeWriteOf(client, hashToken(replaced.token), () => {
         revokedMidSweep = true;
-        return store.revoke(hashToken(replaced.token), admin);
+        return stores.tokens.revoke(hashToken(replaced.token), admin);
       });
     });
 
@@ -127,7 +127,7 @@ describe('the sweep after finishSecret', () => {
       reason: 'revoked',
       record: { revokeReason: admin.reason },
     });
-    const events = (await store.listAudit(replaced.tokenId)).items;
+    const events = (await stores.audit.listByTarget(replaced.tokenId)).items;
     expect(events.filter((event) => event.action === 'token.revoked')).toEqual([
       expect.objectContaining({ actor: admin.actor }),
     ]);

@@ -12,7 +12,7 @@ import { findTokens, hashToken } from '../../shared/token/format';
 import { useRotationRig } from '../support/rotation-rig';
 import { DAY_MS } from '../support/tokens';
 
-const { store, rig, spec, verify, expectInvariants, dumpTables } = useRotationRig('rot');
+const { stores, rig, spec, verify, expectInvariants, dumpTables } = useRotationRig('rot');
 
 async function currentToken(driver: ReturnType<typeof rig>['driver'], secretId: string) {
   const value = await driver.value(secretId, 'AWSCURRENT');
@@ -92,7 +92,7 @@ describe('rotation lifecycle', () => {
     }
     await driver.endRotation(secretId, version);
     expect((await driver.stages(secretId)).get(version)).toEqual(['AWSCURRENT']);
-    const tokens = await store.listByOwner(owner.owner);
+    const tokens = await stores.tokens.listByOwner(owner.owner);
     expect(tokens.items.map((r) => r.status).sort()).toEqual(['active', 'active']);
     await expectInvariants(driver, secretId);
   });
@@ -120,7 +120,7 @@ describe('rotation lifecycle', () => {
     await expect(driver.rotate(secretId)).rejects.toThrow(
       `The spec of ${secretId} names invalid scopes: "orders:read admin"`,
     );
-    expect((await store.listByOwner(owner.owner)).items).toEqual([]);
+    expect((await stores.tokens.listByOwner(owner.owner)).items).toEqual([]);
     expect(await driver.tokens(secretId)).toEqual([]);
   });
 
@@ -139,7 +139,7 @@ describe('rotation lifecycle', () => {
     );
     const rotator = new TokenRotator({
       secrets: new SecretsAdapter(secrets),
-      store,
+      stores,
       graceMs: 0,
       specFor: (id) => specs.get(id),
     });
@@ -281,7 +281,7 @@ describe('failed and abandoned rotations', () => {
     }
     const orphan = await driver.value(secretId, 'AWSPENDING', crashed);
     // The process died right after step (1) of finishSecret: activated, never current.
-    await store.activateSuccessor(hashToken(orphan.token ?? ''), {}, { actor: 'test' });
+    await stores.rotations.activateSuccessor(hashToken(orphan.token ?? ''), {}, { actor: 'test' });
     expect(await verify(orphan.token ?? '')).toMatchObject({ allowed: true });
 
     await driver.endRotation(secretId, crashed); // abandoned by hand, per the runbook

@@ -79,12 +79,12 @@ const CLEANUP = 'Retires expired service tokens';
 describe('bundled schedule Lambdas', () => {
   it('alert on a token nearing expiry, then retire it once it has expired', async () => {
     const start = clockStart();
-    const store = dynamo.store({ now: () => start });
+    const stores = dynamo.stores({ now: () => start });
     const { plaintext, input } = newTestToken(
       { expiresAt: new Date(start.getTime() + 3 * DAY_MS) },
       start,
     );
-    await store.create(input, { actor: 'tok_admin' });
+    await stores.tokens.create(input, { actor: 'tok_admin' });
     const output = captureOutput();
     let alertSummary: unknown;
     let cleanupSummary: unknown;
@@ -108,8 +108,10 @@ describe('bundled schedule Lambdas', () => {
     const [alert, ...others] = await topic.inbox().drain();
     expect(others).toEqual([]);
     expect(alert?.attributes).toMatchObject({ severity: 'high', owner: input.owner });
-    expect((await store.getByHash(input.tokenHash, { consistent: true }))?.status).toBe('expired');
-    const actions = (await store.listAudit(input.tokenId)).items.map((e) => [
+    expect((await stores.tokens.getByHash(input.tokenHash, { consistent: true }))?.status).toBe(
+      'expired',
+    );
+    const actions = (await stores.audit.listByTarget(input.tokenId)).items.map((e) => [
       e.action,
       e.requestId,
     ]);
@@ -134,9 +136,9 @@ describe('bundled schedule Lambdas', () => {
 
   it('fail the invocation when an alert cannot be published, so Lambda retries it', async () => {
     const start = clockStart();
-    const store = dynamo.store({ now: () => start });
+    const stores = dynamo.stores({ now: () => start });
     const { input } = newTestToken({ expiresAt: new Date(start.getTime() + DAY_MS / 2) }, start);
-    await store.create(input, { actor: 'tok_admin' });
+    await stores.tokens.create(input, { actor: 'tok_admin' });
     const output = captureOutput();
     try {
       const broken = load(ALERTS, { ALERT_TOPIC_ARN: `${topic.topicArn()}-deleted` });

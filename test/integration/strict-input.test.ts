@@ -13,14 +13,14 @@ const dynamo = useDynamo();
 const RESERVED = Object.getOwnPropertyNames(Object.prototype);
 
 async function world() {
-  const store = dynamo.store();
-  const call = apiClient(store);
-  const admin = await seedCaller(store, 'platform', ['admin']);
+  const stores = dynamo.stores();
+  const call = apiClient(stores);
+  const admin = await seedCaller(stores.tokens, 'platform', ['admin']);
   const counts = async () => ({
     tokens: (await dynamo.scanAll(dynamo.tables().tokens)).length,
     audit: (await dynamo.scanAll(dynamo.tables().audit)).length,
   });
-  return { store, call, admin, counts };
+  return { stores, call, admin, counts };
 }
 
 /** A raw JSON body with one metadata entry under `key` (JSON.stringify would drop __proto__). */
@@ -45,7 +45,7 @@ describe('map keys that cannot be stored safely', () => {
   it('the unauthenticated exchange refuses them too, and the bootstrap token stays unused', async () => {
     const w = await world();
     const boot = newTestToken({ owner: 'team-a', scopes: ['orders:read'], kind: 'bootstrap' });
-    await w.store.create(boot.input, { actor: 'test' });
+    await w.stores.tokens.create(boot.input, { actor: 'test' });
     for (const key of ['constructor', '__proto__']) {
       const reply = await w.call(undefined, 'POST', '/tokens/exchange', {
         rawBody: `{"metadata":{${JSON.stringify(key)}:"x"}}`,
@@ -53,7 +53,7 @@ describe('map keys that cannot be stored safely', () => {
       });
       expect(reply.status).toBe(400);
     }
-    expect((await w.store.getByHash(boot.input.tokenHash))?.status).toBe('active');
+    expect((await w.stores.tokens.getByHash(boot.input.tokenHash))?.status).toBe('active');
   });
 
   it('a query parameter named __proto__ is refused, not dropped', async () => {
@@ -103,12 +103,12 @@ describe('the CLI takes no token in free text and no token id as its actor', () 
 
   it('records an operator as cli:<name>, never as a token id', async () => {
     const w = await world();
-    const victim = await seedCaller(w.store, 'team-a', ['orders:read']);
+    const victim = await seedCaller(w.stores.tokens, 'team-a', ['orders:read']);
 
     const done = await run(['--actor', w.admin.tokenId, 'revoke', victim.tokenId]);
 
     expect(done.code).toBe(0);
-    const [event] = (await w.store.listAudit(victim.tokenId)).items;
+    const [event] = (await w.stores.audit.listByTarget(victim.tokenId)).items;
     expect(event?.actor).toBe(`cli:${w.admin.tokenId}`);
   });
 });

@@ -1,11 +1,23 @@
 import { describe, expect, it } from 'vitest';
 import { TokenStoreError } from '../../shared/store/errors';
+import { TokenStore, type TokenStoreOptions } from '../../shared/store/token-store';
 import { evaluateRecord } from '../../shared/token/verify';
 import { findTokens } from '../../shared/token/format';
 import { useDynamo } from '../support/dynamo';
 import { clockStart, DAY_MS, newTestToken } from '../support/tokens';
 
-const dynamo = useDynamo();
+const fixture = useDynamo();
+/** This file tests the TokenStore class itself, on the fixture's tables. */
+const dynamo = {
+  ...fixture,
+  store: (options: Partial<TokenStoreOptions> = {}) =>
+    new TokenStore({
+      client: fixture.client,
+      tokensTable: fixture.tables().tokens,
+      auditTable: fixture.tables().audit,
+      ...options,
+    }),
+};
 const admin = { actor: 'tok_admin', requestId: 'req-1' };
 
 async function storeError(promise: Promise<unknown>): Promise<TokenStoreError> {

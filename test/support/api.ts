@@ -1,16 +1,18 @@
 /**
  * Drive the management API the way API Gateway does: REST proxy events with the authorizer's
- * context for a calling token, through `handleRequest`, against a real TokenStore.
+ * context for a calling token, through `handleRequest`, against the real repositories.
  */
 import { randomUUID } from 'node:crypto';
 import { z } from 'zod';
 import { matchRoute } from '../../local/gateway';
 import { handleRequest } from '../../shared/api/router';
 import { ROUTE_DOCS } from '../../shared/api/routes';
-import { TokenService, type CacheFlusher } from '../../shared/api/token-service';
+import {
+  TokenService,
+  type CacheFlusher,
+  type TokenServiceDeps,
+} from '../../shared/api/token-service';
 import type { TokenRecord } from '../../shared/token/record';
-import type { TokenStore } from '../../shared/store/token-store';
-import { storesOf } from './dynamo';
 
 export interface ApiCall {
   readonly query?: Record<string, string>;
@@ -79,11 +81,11 @@ const responseSchema = z.object({
 });
 
 export function apiClient(
-  store: TokenStore,
+  stores: TokenServiceDeps['stores'],
   options: { now?: () => Date; cache?: CacheFlusher; pageSize?: number } = {},
 ) {
   const service = new TokenService({
-    stores: storesOf(store),
+    stores,
     now: options.now ?? (() => new Date()),
     ...(options.cache === undefined ? {} : { cache: options.cache }),
     ...(options.pageSize === undefined ? {} : { pageSize: options.pageSize }),

@@ -3,7 +3,7 @@
  * enough for two pages, a real cursor per route, and a token of another tenant to name in one.
  */
 import { z } from 'zod';
-import type { TokenStore } from '../../shared/store/token-store';
+import type { Stores } from '../../shared/store';
 import { apiClient, type ApiCall } from './api';
 import { DAY_MS, seedCaller } from './tokens';
 
@@ -35,22 +35,28 @@ export function decodeCursor(cursor: string): Record<string, unknown> {
  * Three team-a tokens besides the caller, one team-b token, two pending rotation requests and
  * their audit events; every route has a second page at `limit: 1`.
  */
-export async function cursorWorld(store: TokenStore, options: { now?: () => Date } = {}) {
-  const call = apiClient(store, options);
+export async function cursorWorld(stores: Stores, options: { now?: () => Date } = {}) {
+  const call = apiClient(stores, options);
   // A second apart, so that no two tokens share a position in the owner index.
   const start = Date.now() - 60_000;
   const at = (second: number) => ({ now: new Date(start + second * 1000) });
-  const admin = await seedCaller(store, 'platform', ['admin'], at(0));
-  const writer = await seedCaller(store, 'team-a', ['tokens:read', 'orders:read'], at(1));
+  const admin = await seedCaller(stores.tokens, 'platform', ['admin'], at(0));
+  const writer = await seedCaller(stores.tokens, 'team-a', ['tokens:read', 'orders:read'], at(1));
   const teamA = [];
   for (let days = 10; days <= 12; days++) {
     teamA.push(
-      await seedCaller(store, 'team-a', ['orders:read'], { ...at(days - 8), expiresInDays: days }),
+      await seedCaller(stores.tokens, 'team-a', ['orders:read'], {
+        ...at(days - 8),
+        expiresInDays: days,
+      }),
     );
   }
-  const other = await seedCaller(store, 'team-b', ['orders:read'], { ...at(5), expiresInDays: 11 });
+  const other = await seedCaller(stores.tokens, 'team-b', ['orders:read'], {
+    ...at(5),
+    expiresInDays: 11,
+  });
   for (const token of teamA.slice(0, 2)) {
-    await store.requestRotation(
+    await stores.requests.requestRotation(
       token.tokenHash,
       { requestId: `rrq_${token.tokenId.slice(4)}`, reason: 'leaked in a log' },
       { actor: writer.tokenId },
@@ -59,7 +65,7 @@ export async function cursorWorld(store: TokenStore, options: { now?: () => Date
   const soon = new Date(Date.now() + 30 * DAY_MS).toISOString();
   const [first] = teamA;
   if (first === undefined) throw new Error('no team-a token');
-  const [created] = (await store.listAudit(first.tokenId)).items;
+  const [created] = (await stores.audit.listByTarget(first.tokenId)).items;
   if (created === undefined) throw new Error('no audit event');
   const today = created.at.slice(0, 10);
   const routes: ListingRoute[] = [
@@ -127,5 +133,5 @@ export async function cursorWorld(store: TokenStore, options: { now?: () => Date
     return cursor;
   };
 
-  return { store, call, admin, writer, teamA, other, routes, list, realCursor };
+  return { stores, call, admin, writer, teamA, other, routes, list, realCursor };
 }

@@ -8,14 +8,14 @@ import { randomUUID } from 'node:crypto';
 import { afterAll, afterEach, beforeEach, inject } from 'vitest';
 import { localDynamoClient } from '../../local/dynamodb-local';
 import { createTables, deleteTables, type TableNames } from '../../local/tables';
-import type { Stores } from '../../shared/store';
-import { TokenStore, type TokenStoreOptions } from '../../shared/store/token-store';
+import { openStores, type StoreOptions, type Stores } from '../../shared/store';
 
 export interface DynamoFixture {
   readonly client: DynamoDBClient;
   /** The current test's tables (valid inside a test). */
   tables(): TableNames;
-  store(options?: Partial<TokenStoreOptions>): TokenStore;
+  /** The repositories on the current test's tables (through another client, if given). */
+  stores(options?: Partial<Omit<StoreOptions, 'tables'>>): Stores;
   /** Every raw item of a table: for assertions about what was (not) written. */
   scanAll(table: string): Promise<Record<string, unknown>[]>;
 }
@@ -45,13 +45,7 @@ export function useDynamo(): DynamoFixture {
   return {
     client,
     tables,
-    store: (options = {}) =>
-      new TokenStore({
-        client,
-        tokensTable: tables().tokens,
-        auditTable: tables().audit,
-        ...options,
-      }),
+    stores: (options = {}) => openStores({ client, tables: tables(), ...options }),
     scanAll: async (table) => {
       const items: Record<string, unknown>[] = [];
       let startKey: Record<string, import('@aws-sdk/client-dynamodb').AttributeValue> | undefined;
@@ -63,22 +57,6 @@ export function useDynamo(): DynamoFixture {
         startKey = page.LastEvaluatedKey;
       } while (startKey !== undefined);
       return items;
-    },
-  };
-}
-
-/** TRANSITIONAL (structure redesign): the repositories of an old TokenStore, or a fake of one. */
-export function storesOf(store: TokenStore): Stores {
-  return {
-    tokens: store,
-    rotations: store,
-    requests: store,
-    bootstrap: store,
-    alerts: store,
-    audit: {
-      append: (input, context) => store.recordAudit(input, context),
-      listByTarget: (targetId, page) => store.listAudit(targetId, page),
-      listByDay: (day, page) => store.listAuditByDay(day, page),
     },
   };
 }

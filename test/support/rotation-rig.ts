@@ -11,7 +11,7 @@ import { createTables, deleteTables } from '../../local/tables';
 import { TokenRotator } from '../../shared/rotation/rotator';
 import type { SecretSpec } from '../../shared/rotation/secret-value';
 import { SecretsAdapter } from '../../shared/rotation/secrets';
-import { TokenStore } from '../../shared/store/token-store';
+import { openStores } from '../../shared/store';
 import type { TokenRecord } from '../../shared/token/record';
 import { evaluateRecord, verifyToken } from '../../shared/token/verify';
 import { FaultInjector } from './fault-injector';
@@ -22,11 +22,7 @@ export function useRotationRig(prefix: string) {
   const suffix = randomUUID().slice(0, 8);
   const tables = { tokens: `${prefix}-tokens-${suffix}`, audit: `${prefix}-audit-${suffix}` };
   const admin = localDynamoClient(inject('dynamoEndpoint'));
-  const store = new TokenStore({
-    client: admin,
-    tokensTable: tables.tokens,
-    auditTable: tables.audit,
-  });
+  const stores = openStores({ client: admin, tables });
 
   let created: Promise<void> | undefined;
   /** Create the tables once; also usable while tests are being collected. */
@@ -46,11 +42,7 @@ export function useRotationRig(prefix: string) {
     faults.attach(secrets);
     const rotator = new TokenRotator({
       secrets: new SecretsAdapter(secrets),
-      store: new TokenStore({
-        client: dynamo,
-        tokensTable: tables.tokens,
-        auditTable: tables.audit,
-      }),
+      stores: openStores({ client: dynamo, tables }),
       graceMs: (options.graceDays ?? 7) * DAY_MS,
       specFor: (secretId) => specs.get(secretId),
     });
@@ -70,7 +62,7 @@ export function useRotationRig(prefix: string) {
 
   const verify = (token: string) =>
     verifyToken(token, {
-      lookup: (hash) => store.getByHash(hash, { consistent: true }),
+      lookup: (hash) => stores.tokens.getByHash(hash, { consistent: true }),
       now: () => new Date(),
     });
 
@@ -89,7 +81,7 @@ export function useRotationRig(prefix: string) {
     const records: TokenRecord[] = [];
     let cursor: string | undefined;
     do {
-      const page = await store.listByOwner(current.owner, { cursor, limit: 100 });
+      const page = await stores.tokens.listByOwner(current.owner, { cursor, limit: 100 });
       records.push(...page.items);
       cursor = page.cursor;
     } while (cursor !== undefined);
@@ -116,5 +108,5 @@ export function useRotationRig(prefix: string) {
     return JSON.stringify(items);
   }
 
-  return { tables, store, ready, rig, spec, verify, expectInvariants, dumpTables };
+  return { tables, stores, ready, rig, spec, verify, expectInvariants, dumpTables };
 }

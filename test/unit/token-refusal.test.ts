@@ -14,7 +14,7 @@ import {
   revokeQuery,
   rotationRequestBody,
 } from '../../shared/api/schemas';
-import { TokenStore } from '../../shared/store/token-store';
+import { openStores } from '../../shared/store';
 import { findTokens, generateToken, holdsToken } from '../../shared/token/format';
 import { apiClient, type ApiCall } from '../support/api';
 import { tokenRecord } from '../support/tokens';
@@ -30,10 +30,9 @@ import {
 const documents = mockClient(DynamoDBDocumentClient);
 const dynamo = mockClient(DynamoDBClient);
 const call = apiClient(
-  new TokenStore({
+  openStores({
     client: new DynamoDBClient({ region: 'eu-west-1' }),
-    tokensTable: 'tokens',
-    auditTable: 'audit',
+    tables: { tokens: 'tokens', audit: 'audit' },
   }),
 );
 const admin = { tokenId: 'tok_admin0000000001', owner: 'platform', scopes: ['admin'] };
