@@ -1,16 +1,11 @@
 /**
- * `npm start`: the whole system on this machine (see local/stack.ts). Prints the URL, a first
+ * `npm start`: the whole system on this machine (see stack/start.ts). Prints the URL, a first
  * admin token (once) and example commands; Ctrl-C stops everything.
  */
 import { Command, InvalidArgumentError, Option } from 'commander';
 import { resolve } from 'node:path';
-import {
-  DEMO_SECRET,
-  LOCAL_EVENT_BUS,
-  LOCAL_TABLES,
-  startLocalStack,
-  type LocalStack,
-} from './stack';
+import { DEMO_SECRET, LOCAL_EVENT_BUS, LOCAL_TABLES } from './stack/names';
+import { startLocalStack, type LocalStack } from './stack/start';
 
 const number = (min: number, max: number) => (value: string) => {
   const parsed = Number(value);

@@ -4,7 +4,7 @@
  */
 import { randomUUID } from 'node:crypto';
 import { z } from 'zod';
-import { matchRoute } from '../../local/gateway';
+import { matchRoute } from '../../local/aws/route-match';
 import { handleRequest, ROUTE_DOCS } from '../../shared/api/router';
 import { TokenService, type CacheFlusher } from '../../shared/api/token-service';
 import type { TokenRecord } from '../../shared/token/record';
