@@ -1,5 +1,5 @@
 /**
- * The scheduled functions, as EventBridge Scheduler would run them: the expiry-alert and
+ * The scheduled functions, as the stack's EventBridge schedule rules run them: the expiry-alert and
  * cleanup handlers, one run at a time, on a timer and on demand (`run-schedules`).
  */
 import { randomUUID } from 'node:crypto';
