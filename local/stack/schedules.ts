@@ -1,6 +1,7 @@
 /**
- * The scheduled functions, as the stack's EventBridge schedule rules run them: the expiry-alert and
- * cleanup handlers, one run at a time, on a timer and on demand (`run-schedules`).
+ * The scheduled functions, as the stack's EventBridge schedule rules run them: the
+ * expiry-alert and cleanup handlers, one run at a time, on a timer and on demand
+ * (`run-schedules`).
  */
 import { randomUUID } from 'node:crypto';
 import { lambdaContext, type LambdaHandler } from '../aws/lambda-context';
