@@ -15,9 +15,10 @@ import { cpus } from 'node:os';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { apiClient, field } from '../local/client';
-import { localDynamoClient } from '../local/dynamodb-local';
-import { LOCAL_TABLES, startLocalStack } from '../local/stack';
+import { apiClient, field } from '../local/stack/api-client';
+import { localDynamoClient } from '../local/aws/clients';
+import { LOCAL_TABLES } from '../local/stack/names';
+import { startLocalStack } from '../local/stack/start';
 import { openStores } from '../shared/store';
 
 const CONNECTIONS = 200;

@@ -2,10 +2,11 @@
  * Rotation on the emulators (Secrets Manager on moto, tokens on DynamoDB Local): the AWS calls
  * each step makes, and the wall time of a whole rotation as Secrets Manager would run it.
  */
-import { localDynamoClient, startDynamoDbLocal } from '../local/dynamodb-local';
-import { startMoto } from '../local/moto';
-import { localSecretsClient, RotationDriver } from '../local/rotation-driver';
-import { createTables } from '../local/tables';
+import { localDynamoClient, localSecretsClient } from '../local/aws/clients';
+import { startDynamoDbLocal } from '../local/emulators/dynamodb-local';
+import { startMoto } from '../local/emulators/moto';
+import { RotationDriver } from '../local/aws/rotation-driver';
+import { createTables } from '../local/emulators/tables';
 import { ROTATION_STEPS, TokenRotator } from '../shared/rotation/rotator';
 import type { SecretSpec } from '../shared/rotation/secret-value';
 import { SecretsAdapter } from '../shared/rotation/secrets';

@@ -5,10 +5,11 @@
  */
 import { BatchWriteItemCommand, type DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { marshall } from '@aws-sdk/util-dynamodb';
-import { createTopic, localSnsClient } from '../local/alert-inbox';
-import { localDynamoClient, startDynamoDbLocal } from '../local/dynamodb-local';
-import { startMoto } from '../local/moto';
-import { createTables } from '../local/tables';
+import { createTopic } from '../local/aws/alert-inbox';
+import { localSnsClient, localDynamoClient } from '../local/aws/clients';
+import { startDynamoDbLocal } from '../local/emulators/dynamodb-local';
+import { startMoto } from '../local/emulators/moto';
+import { createTables } from '../local/emulators/tables';
 import { SnsAlertPublisher } from '../shared/alerts/publisher';
 import { Cleanup } from '../shared/schedules/cleanup';
 import { ExpiryAlerter } from '../shared/schedules/expiry-alerter';

@@ -6,7 +6,7 @@
 import { Command } from 'commander';
 import * as z from 'zod/mini';
 import { runCli } from '../cli/program';
-import { LOCAL_AWS_ENV } from './dynamodb-local';
+import { LOCAL_AWS_ENV } from './aws/clients';
 
 const infoSchema = z.object({
   dynamoEndpoint: z.string(),

@@ -11,10 +11,10 @@ import { join } from 'node:path';
 import { lifecycleDetailSchema } from '../shared/events/lifecycle';
 import { parseSecretValue } from '../shared/rotation/secret-value';
 import { runCli } from '../cli/program';
-import { apiClient, field } from './client';
-import { LOCAL_AWS_ENV } from './dynamodb-local';
-import { localSecretsClient } from './rotation-driver';
-import { DEMO_SECRET, LOCAL_TABLES, startLocalStack } from './stack';
+import { LOCAL_AWS_ENV, localSecretsClient } from './aws/clients';
+import { apiClient, field } from './stack/api-client';
+import { DEMO_SECRET, LOCAL_TABLES } from './stack/names';
+import { startLocalStack } from './stack/start';
 
 const scratch = mkdtempSync(join(tmpdir(), 'tokens-demo-'));
 const requests: string[] = [];

@@ -1,16 +1,11 @@
 /**
- * `npm start`: the whole system on this machine (see local/stack.ts). Prints the URL, a first
+ * `npm start`: the whole system on this machine (see stack/start.ts). Prints the URL, a first
  * admin token (once) and example commands; Ctrl-C stops everything.
  */
 import { Command, InvalidArgumentError, Option } from 'commander';
 import { resolve } from 'node:path';
-import {
-  DEMO_SECRET,
-  LOCAL_EVENT_BUS,
-  LOCAL_TABLES,
-  startLocalStack,
-  type LocalStack,
-} from './stack';
+import { DEMO_SECRET, LOCAL_EVENT_BUS, LOCAL_TABLES } from './stack/names';
+import { startLocalStack, type LocalStack } from './stack/start';
 
 const number = (min: number, max: number) => (value: string) => {
   const parsed = Number(value);
@@ -124,36 +119,40 @@ try {
   process.exit(1);
 }
 
-const seconds = ((Date.now() - began) / 1000).toFixed(1);
-const lines = [
-  `Local service-token stack ready in ${seconds} s`,
-  `  API             ${stack.url}  (API Gateway stage v1: authorizer, ${String(options.authorizerCacheTtl)} s policy cache, management API, example /orders backends)`,
-  `  DynamoDB Local  ${stack.dynamoEndpoint}  tables ${LOCAL_TABLES.tokens}, ${LOCAL_TABLES.audit} (${options.dataDir === undefined ? 'in memory' : `kept in ${resolve(options.dataDir)}`})`,
-  `  moto            ${stack.motoEndpoint}  secret ${DEMO_SECRET} (rotated), topic ${stack.topicArn}`,
-  `  schedules       expiry alerts (clock ${String(options.clockRate)}× real time) and cleanup every ${String(options.scheduleEvery)} s`,
-  `  alerts          printed here and appended to ${resolve(options.alertsFile)}`,
-  `  events          token lifecycle events on the bus ${LOCAL_EVENT_BUS} (audit stream relay), printed here`,
-  '',
-];
-if (stack.adminToken === undefined) {
+/** What `npm start` prints once the stack is ready: where everything is, and what to try. */
+function readyBanner(ready: LocalStack, seconds: string): string {
+  const lines = [
+    `Local service-token stack ready in ${seconds} s`,
+    `  API             ${ready.url}  (API Gateway stage v1: authorizer, ${String(options.authorizerCacheTtl)} s policy cache, management API, example /orders backends)`,
+    `  DynamoDB Local  ${ready.dynamoEndpoint}  tables ${LOCAL_TABLES.tokens}, ${LOCAL_TABLES.audit} (${options.dataDir === undefined ? 'in memory' : `kept in ${resolve(options.dataDir)}`})`,
+    `  moto            ${ready.motoEndpoint}  secret ${DEMO_SECRET} (rotated), topic ${ready.topicArn}`,
+    `  schedules       expiry alerts (clock ${String(options.clockRate)}× real time) and cleanup every ${String(options.scheduleEvery)} s`,
+    `  alerts          printed here and appended to ${resolve(options.alertsFile)}`,
+    `  events          token lifecycle events on the bus ${LOCAL_EVENT_BUS} (audit stream relay), printed here`,
+    '',
+  ];
+  if (ready.adminToken === undefined) {
+    lines.push(
+      'Resumed from the data directory: the admin token was printed on the first start (only its hash is stored).',
+      'Lost it? Issue another: npm run local -- tokens create --name admin-2 --owner platform --scope admin',
+    );
+  } else {
+    lines.push(
+      'First admin token (shown once; only its SHA-256 hash is stored):',
+      `  ${ready.adminToken}`,
+    );
+  }
+  const token = ready.adminToken ?? 'sk_…';
   lines.push(
-    'Resumed from the data directory: the admin token was printed on the first start (only its hash is stored).',
-    'Lost it? Issue another: npm run local -- tokens create --name admin-2 --owner platform --scope admin',
+    '',
+    'Try:',
+    `  curl -s -H "Authorization: Bearer ${token}" ${ready.url}/me`,
+    `  npm run local -- tokens list --owner platform`,
+    `  npm run local -- rotate-now        # Secrets Manager's "Rotate secret immediately" for ${DEMO_SECRET}`,
+    '',
+    'Ctrl-C stops everything.',
   );
-} else {
-  lines.push(
-    'First admin token (shown once; only its SHA-256 hash is stored):',
-    `  ${stack.adminToken}`,
-  );
+  return lines.join('\n');
 }
-const token = stack.adminToken ?? 'sk_…';
-lines.push(
-  '',
-  'Try:',
-  `  curl -s -H "Authorization: Bearer ${token}" ${stack.url}/me`,
-  `  npm run local -- tokens list --owner platform`,
-  `  npm run local -- rotate-now        # Secrets Manager's "Rotate secret immediately" for ${DEMO_SECRET}`,
-  '',
-  'Ctrl-C stops everything.',
-);
-print(lines.join('\n'));
+
+print(readyBanner(stack, ((Date.now() - began) / 1000).toFixed(1)));

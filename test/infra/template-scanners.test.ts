@@ -13,7 +13,7 @@ import { join } from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { z } from 'zod';
 import { ServiceTokensStack } from '../../infra/service-tokens-stack';
-import { ensureVenv } from '../../local/python-env';
+import { ensureVenv } from '../../local/emulators/python-env';
 
 const scratch = mkdtempSync(join(tmpdir(), 'template-scan-'));
 let bin: string;

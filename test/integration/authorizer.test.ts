@@ -5,14 +5,14 @@
  */
 import { randomUUID } from 'node:crypto';
 import { afterAll, beforeAll, beforeEach, describe, expect, inject, it } from 'vitest';
-import { loadHandler, type BundledHandler } from '../../local/bundles';
-import { localDynamoClient, LOCAL_AWS_ENV } from '../../local/dynamodb-local';
-import { createTables, deleteTables } from '../../local/tables';
+import { loadHandler, type BundledHandler } from '../../local/aws/bundles';
+import { localDynamoClient, LOCAL_AWS_ENV } from '../../local/aws/clients';
+import { createTables, deleteTables } from '../../local/emulators/tables';
 import { openStores } from '../../shared/store';
 import { findTokens } from '../../shared/token/format';
 import { startDynamoProxy, type DynamoProxy } from '../support/dynamo-proxy';
 import { captureOutput } from '../support/capture-output';
-import { lambdaContext } from '../../local/lambda-context';
+import { lambdaContext } from '../../local/aws/lambda-context';
 import { DAY_MS, newTestToken } from '../support/tokens';
 
 const STAGE = 'arn:aws:execute-api:us-east-1:123456789012:abc123/v1';

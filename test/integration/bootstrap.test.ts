@@ -7,7 +7,7 @@ import { describe, expect, inject, it } from 'vitest';
 import { z } from 'zod';
 import { findTokens } from '../../shared/token/format';
 import { verifyToken } from '../../shared/token/verify';
-import { localDynamoClient } from '../../local/dynamodb-local';
+import { localDynamoClient } from '../../local/aws/clients';
 import { apiClient } from '../support/api';
 import { FaultInjector } from '../support/fault-injector';
 import { useDynamo } from '../support/dynamo';

@@ -7,7 +7,7 @@ import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { describe, expect, inject, it } from 'vitest';
 import { z } from 'zod';
-import { LOCAL_AWS_ENV } from '../../local/dynamodb-local';
+import { LOCAL_AWS_ENV } from '../../local/aws/clients';
 import { findTokens } from '../../shared/token/format';
 import { verifyToken } from '../../shared/token/verify';
 import { cliRunner } from '../support/cli';

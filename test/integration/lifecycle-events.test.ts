@@ -8,17 +8,16 @@
 import { PutEventsCommand, type PutEventsCommandOutput } from '@aws-sdk/client-eventbridge';
 import { randomUUID } from 'node:crypto';
 import { afterAll, beforeEach, describe, expect, inject, it } from 'vitest';
-import { loadHandler } from '../../local/bundles';
-import { LOCAL_AWS_ENV } from '../../local/dynamodb-local';
+import { loadHandler } from '../../local/aws/bundles';
 import {
-  createEventBus,
-  EventInbox,
+  LOCAL_AWS_ENV,
   localEventBridgeClient,
-  type DeliveredEvent,
-} from '../../local/event-bus';
-import { localSqsClient } from '../../local/alert-inbox';
-import { lambdaContext } from '../../local/lambda-context';
-import { isSuccessInsert, localStreamsClient, StreamPoller } from '../../local/stream-poller';
+  localSqsClient,
+  localStreamsClient,
+} from '../../local/aws/clients';
+import { createEventBus, EventInbox, type DeliveredEvent } from '../../local/aws/event-bus';
+import { lambdaContext } from '../../local/aws/lambda-context';
+import { isSuccessInsert, StreamPoller } from '../../local/aws/stream-poller';
 import { EVENT_SOURCE, lifecycleDetailSchema } from '../../shared/events/lifecycle';
 import { LifecyclePublisher, type PutEventsSender } from '../../shared/events/publisher';
 import { relayAuditRecords } from '../../shared/events/stream';

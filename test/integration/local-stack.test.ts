@@ -9,10 +9,11 @@ import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { z } from 'zod';
-import { apiClient, field } from '../../local/client';
+import { apiClient, field } from '../../local/stack/api-client';
 import { ScanCommand, type AttributeValue } from '@aws-sdk/client-dynamodb';
-import { freePort, localDynamoClient } from '../../local/dynamodb-local';
-import { LOCAL_TABLES } from '../../local/stack';
+import { freePort } from '../../local/emulators/child-process';
+import { localDynamoClient } from '../../local/aws/clients';
+import { LOCAL_TABLES } from '../../local/stack/names';
 import { displayHint, findTokens, hashToken } from '../../shared/token/format';
 import {
   children,

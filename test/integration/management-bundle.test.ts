@@ -4,13 +4,13 @@
  */
 import { describe, expect, inject, it } from 'vitest';
 import { z } from 'zod';
-import { loadHandler } from '../../local/bundles';
-import { LOCAL_AWS_ENV } from '../../local/dynamodb-local';
+import { loadHandler } from '../../local/aws/bundles';
+import { LOCAL_AWS_ENV } from '../../local/aws/clients';
 import { findTokens } from '../../shared/token/format';
 import { proxyEvent } from '../support/api';
 import { captureOutput } from '../support/capture-output';
 import { useDynamo } from '../support/dynamo';
-import { lambdaContext } from '../../local/lambda-context';
+import { lambdaContext } from '../../local/aws/lambda-context';
 import { newTestToken } from '../support/tokens';
 
 const dynamo = useDynamo();

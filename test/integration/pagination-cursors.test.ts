@@ -6,7 +6,7 @@
  */
 import { describe, expect, inject, it } from 'vitest';
 import { z } from 'zod';
-import { localDynamoClient } from '../../local/dynamodb-local';
+import { localDynamoClient } from '../../local/aws/clients';
 import { Cleanup } from '../../shared/schedules/cleanup';
 import {
   cursorWorld,

@@ -4,13 +4,13 @@
  */
 import { describe, expect, inject, it } from 'vitest';
 import { z } from 'zod';
-import { loadHandler, type BundledHandler } from '../../local/bundles';
-import { LOCAL_AWS_ENV } from '../../local/dynamodb-local';
+import { loadHandler, type BundledHandler } from '../../local/aws/bundles';
+import { LOCAL_AWS_ENV, localSecretsClient } from '../../local/aws/clients';
 import { ROTATION_STEPS } from '../../shared/rotation/rotator';
 import { findTokens } from '../../shared/token/format';
 import { captureOutput } from '../support/capture-output';
-import { lambdaContext } from '../../local/lambda-context';
-import { localSecretsClient, RotationDriver } from '../../local/rotation-driver';
+import { lambdaContext } from '../../local/aws/lambda-context';
+import { RotationDriver } from '../../local/aws/rotation-driver';
 import { useRotationRig } from '../support/rotation-rig';
 
 const { tables, spec, verify, expectInvariants } = useRotationRig('bundle');

@@ -12,7 +12,7 @@ import {
 import { randomUUID } from 'node:crypto';
 import { afterAll, describe, expect, inject, it } from 'vitest';
 import { z } from 'zod';
-import { localSecretsClient } from '../../local/rotation-driver';
+import { localSecretsClient } from '../../local/aws/clients';
 import type { AlertPublisher } from '../../shared/alerts/publisher';
 import { SecretsManagerRotationStarter } from '../../shared/rotation/rotate-now';
 import { RotationPolicyRun } from '../../shared/schedules/rotation-policy';

@@ -8,7 +8,7 @@
 import { describe, expect, it } from 'vitest';
 import { z } from 'zod';
 import { inject } from 'vitest';
-import { localDynamoClient } from '../../local/dynamodb-local';
+import { localDynamoClient } from '../../local/aws/clients';
 import { Cleanup } from '../../shared/schedules/cleanup';
 import type { Stores } from '../../shared/store';
 import { findTokens } from '../../shared/token/format';

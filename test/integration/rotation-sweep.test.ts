@@ -6,8 +6,8 @@
  */
 import { UpdateSecretVersionStageCommand } from '@aws-sdk/client-secrets-manager';
 import { describe, expect, inject, it } from 'vitest';
-import { localDynamoClient } from '../../local/dynamodb-local';
-import { RotationDriver } from '../../local/rotation-driver';
+import { localDynamoClient } from '../../local/aws/clients';
+import { RotationDriver } from '../../local/aws/rotation-driver';
 import { TokenRotator } from '../../shared/rotation/rotator';
 import { SecretsAdapter } from '../../shared/rotation/secrets';
 import { openStores } from '../../shared/store';

@@ -5,13 +5,13 @@
  */
 import { describe, expect, inject, it } from 'vitest';
 import { z } from 'zod';
-import { loadHandler, type BundledHandler } from '../../local/bundles';
-import { LOCAL_AWS_ENV } from '../../local/dynamodb-local';
+import { loadHandler, type BundledHandler } from '../../local/aws/bundles';
+import { LOCAL_AWS_ENV } from '../../local/aws/clients';
 import { findTokens } from '../../shared/token/format';
 import { useAlertTopic } from '../support/alert-topic';
 import { captureOutput } from '../support/capture-output';
 import { useDynamo } from '../support/dynamo';
-import { lambdaContext } from '../../local/lambda-context';
+import { lambdaContext } from '../../local/aws/lambda-context';
 import { clockStart, DAY_MS, newTestToken } from '../support/tokens';
 
 const dynamo = useDynamo();

@@ -8,7 +8,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { ensureVenv } from '../../local/python-env';
+import { ensureVenv } from '../../local/emulators/python-env';
 import { interrupt, runProcess, startStack, type Running } from '../support/local-stack';
 
 const ROOT = join(import.meta.dirname, '../..');

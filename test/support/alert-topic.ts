@@ -4,7 +4,8 @@
  */
 import { randomUUID } from 'node:crypto';
 import { afterAll, beforeEach, inject } from 'vitest';
-import { AlertInbox, createTopic, localSnsClient, localSqsClient } from '../../local/alert-inbox';
+import { AlertInbox, createTopic } from '../../local/aws/alert-inbox';
+import { localSnsClient, localSqsClient } from '../../local/aws/clients';
 import { SnsAlertPublisher } from '../../shared/alerts/publisher';
 
 export interface AlertTopicFixture {

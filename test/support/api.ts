@@ -4,7 +4,7 @@
  */
 import { randomUUID } from 'node:crypto';
 import { z } from 'zod';
-import { matchRoute } from '../../local/gateway';
+import { matchRoute } from '../../local/aws/route-match';
 import { handleRequest } from '../../shared/api/router';
 import { ROUTE_DOCS } from '../../shared/api/routes';
 import {

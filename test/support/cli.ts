@@ -1,7 +1,7 @@
 /** Run the `tokens` CLI in-process against the current test's DynamoDB Local tables. */
 import { inject } from 'vitest';
 import { runCli } from '../../cli/program';
-import { LOCAL_AWS_ENV } from '../../local/dynamodb-local';
+import { LOCAL_AWS_ENV } from '../../local/aws/clients';
 import type { DynamoFixture } from './dynamo';
 
 export function cliRunner(dynamo: DynamoFixture, defaults: readonly string[] = []) {

@@ -6,8 +6,8 @@ import { ScanCommand, type DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { unmarshall } from '@aws-sdk/util-dynamodb';
 import { randomUUID } from 'node:crypto';
 import { afterAll, afterEach, beforeEach, inject } from 'vitest';
-import { localDynamoClient } from '../../local/dynamodb-local';
-import { createTables, deleteTables, type TableNames } from '../../local/tables';
+import { localDynamoClient } from '../../local/aws/clients';
+import { createTables, deleteTables, type TableNames } from '../../local/emulators/tables';
 import { openStores, type StoreOptions, type Stores } from '../../shared/store';
 
 export interface DynamoFixture {

@@ -5,9 +5,9 @@
  */
 import type { TestProject } from 'vitest/node';
 import { buildApp } from '../../infra/app';
-import { synthesizeBundles, type FunctionBundle } from '../../local/bundles';
-import { startDynamoDbLocal } from '../../local/dynamodb-local';
-import { startMoto } from '../../local/moto';
+import { synthesizeBundles, type FunctionBundle } from '../../local/aws/bundles';
+import { startDynamoDbLocal } from '../../local/emulators/dynamodb-local';
+import { startMoto } from '../../local/emulators/moto';
 
 declare module 'vitest' {
   export interface ProvidedContext {

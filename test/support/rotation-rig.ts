@@ -6,8 +6,8 @@
 import { ScanCommand, type AttributeValue } from '@aws-sdk/client-dynamodb';
 import { randomUUID } from 'node:crypto';
 import { afterAll, beforeAll, expect, inject } from 'vitest';
-import { localDynamoClient } from '../../local/dynamodb-local';
-import { createTables, deleteTables } from '../../local/tables';
+import { localDynamoClient, localSecretsClient } from '../../local/aws/clients';
+import { createTables, deleteTables } from '../../local/emulators/tables';
 import { TokenRotator } from '../../shared/rotation/rotator';
 import type { SecretSpec } from '../../shared/rotation/secret-value';
 import { SecretsAdapter } from '../../shared/rotation/secrets';
@@ -15,7 +15,7 @@ import { openStores } from '../../shared/store';
 import type { TokenRecord } from '../../shared/token/record';
 import { evaluateRecord, verifyToken } from '../../shared/token/verify';
 import { FaultInjector } from './fault-injector';
-import { localSecretsClient, RotationDriver } from '../../local/rotation-driver';
+import { RotationDriver } from '../../local/aws/rotation-driver';
 import { DAY_MS } from './tokens';
 
 export function useRotationRig(prefix: string) {

@@ -4,7 +4,7 @@
  */
 import type { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import type { SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
-import type { RotationDriver } from '../../local/rotation-driver';
+import type { RotationDriver } from '../../local/aws/rotation-driver';
 import type { Verdict } from '../../shared/token/verify';
 import type { FaultInjector } from './fault-injector';
 

@@ -11,7 +11,7 @@ import { METRICS_NAMESPACE } from '../../shared/observability';
 import { DEFAULT_CATALOG } from '../../infra/routes';
 import fc from 'fast-check';
 import { findTokens, generateToken, hashToken } from '../../shared/token/format';
-import { lambdaContext } from '../../local/lambda-context';
+import { lambdaContext } from '../../local/aws/lambda-context';
 import { tokenRecord } from '../support/tokens';
 
 const dynamo = mockClient(DynamoDBDocumentClient);

@@ -6,7 +6,7 @@
  */
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { isLoopbackHost, refuseControlRequest, sameSecret } from '../../local/control-guard';
+import { isLoopbackHost, refuseControlRequest, sameSecret } from '../../local/stack/control-guard';
 
 const PORT = 3000;
 const LOOPBACK_NAMES = ['localhost', '127.0.0.1', '[::1]'];

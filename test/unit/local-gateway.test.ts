@@ -9,7 +9,10 @@ import type { Route } from '../../shared/authz/routes';
 import { authorizationHeaderPattern, GATEWAY_REPLIES } from '../../shared/gateway/contract';
 import { proxyEventSchema } from '../../shared/api/http';
 import { generateToken } from '../../shared/token/format';
-import { LocalGateway, matchRoute, policyAllows, type LambdaHandler } from '../../local/gateway';
+import { LocalGateway } from '../../local/aws/gateway';
+import { matchRoute } from '../../local/aws/route-match';
+import { policyAllows } from '../../local/aws/token-authorizer';
+import type { LambdaHandler } from '../../local/aws/lambda-context';
 
 const STAGE_ARN = 'arn:aws:execute-api:us-east-1:123456789012:local/v1';
 const BEARER = `Bearer ${generateToken()}`;

@@ -8,8 +8,13 @@ import { APIGatewayClient, FlushStageAuthorizersCacheCommand } from '@aws-sdk/cl
 import type { Server } from 'node:http';
 import { afterEach, describe, expect, it } from 'vitest';
 import { authorizationHeaderPattern } from '../../shared/gateway/contract';
-import { LocalGateway } from '../../local/gateway';
-import { closeGracefully, ControlError, listen, type ControlHandler } from '../../local/server';
+import { LocalGateway } from '../../local/aws/gateway';
+import {
+  closeGracefully,
+  ControlError,
+  listen,
+  type ControlHandler,
+} from '../../local/stack/server';
 import { allowPolicy } from '../../shared/authz/policy';
 import type { Route } from '../../shared/authz/routes';
 import { generateToken } from '../../shared/token/format';

@@ -13,7 +13,7 @@ import {
 import { mockClient } from 'aws-sdk-client-mock';
 import { afterEach, beforeAll, beforeEach, describe, expect, it, vi } from 'vitest';
 import { z } from 'zod';
-import { lambdaContext } from '../../local/lambda-context';
+import { lambdaContext } from '../../local/aws/lambda-context';
 import { METRICS_NAMESPACE } from '../../shared/observability';
 import { findTokens, hashToken } from '../../shared/token/format';
 import { proxyEvent } from '../support/api';

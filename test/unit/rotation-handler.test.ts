@@ -14,7 +14,7 @@ import {
 } from '@aws-sdk/client-secrets-manager';
 import { mockClient } from 'aws-sdk-client-mock';
 import { afterEach, beforeAll, beforeEach, describe, expect, it, vi } from 'vitest';
-import { lambdaContext } from '../../local/lambda-context';
+import { lambdaContext } from '../../local/aws/lambda-context';
 import { METRICS_NAMESPACE } from '../../shared/observability';
 import { findTokens, generateToken, generateTokenId } from '../../shared/token/format';
 import { captureHandlerOutput, type HandlerOutput } from '../support/handler-output';

@@ -13,7 +13,7 @@ import {
 } from '@aws-sdk/lib-dynamodb';
 import { mockClient } from 'aws-sdk-client-mock';
 import { afterEach, beforeAll, beforeEach, describe, expect, it, vi } from 'vitest';
-import { lambdaContext } from '../../local/lambda-context';
+import { lambdaContext } from '../../local/aws/lambda-context';
 import { METRICS_NAMESPACE } from '../../shared/observability';
 import { captureHandlerOutput, type HandlerOutput } from '../support/handler-output';
 import { tokenRecord } from '../support/tokens';

@@ -4,8 +4,7 @@
  */
 import { spawn } from 'node:child_process';
 import { join } from 'node:path';
-import { stopChild, waitUntilReady } from './child-process';
-import { freePort } from './dynamodb-local';
+import { freePort, stopChild, waitUntilReady } from './child-process';
 import { ensureVenv } from './python-env';
 
 /** Path of moto_server, installing the virtualenv first if needed. */
@@ -26,6 +25,7 @@ export interface RunningMoto {
   stop(): Promise<void>;
 }
 
+/** moto_server on `port` (default: a free one), installed into `.venv` first if needed. */
 export async function startMoto(
   options: { port?: number; timeoutMs?: number; progress?: (message: string) => void } = {},
 ): Promise<RunningMoto> {

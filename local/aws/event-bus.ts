@@ -4,18 +4,13 @@
  */
 import {
   CreateEventBusCommand,
-  EventBridgeClient,
   PutRuleCommand,
   PutTargetsCommand,
+  type EventBridgeClient,
 } from '@aws-sdk/client-eventbridge';
 import type { SQSClient } from '@aws-sdk/client-sqs';
 import * as z from 'zod/mini';
-import { localClientConfig } from './dynamodb-local';
 import { createQueue, drainQueue } from './sqs-queue';
-
-export function localEventBridgeClient(endpoint: string): EventBridgeClient {
-  return new EventBridgeClient(localClientConfig(endpoint));
-}
 
 export async function createEventBus(client: EventBridgeClient, name: string): Promise<string> {
   const { EventBusArn } = await client.send(new CreateEventBusCommand({ Name: name }));

@@ -7,9 +7,9 @@
  */
 import { randomBytes } from 'node:crypto';
 import { createServer, type IncomingMessage, type Server } from 'node:http';
-import { headerValue } from '../shared/headers';
+import { headerValue } from '../../shared/headers';
 import { refuseControlRequest, sameSecret } from './control-guard';
-import type { GatewayResponse, LocalGateway } from './gateway';
+import type { GatewayResponse, LocalGateway } from '../aws/gateway';
 
 const MAX_BODY_BYTES = 1_048_576;
 

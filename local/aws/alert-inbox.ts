@@ -2,19 +2,10 @@
  * The alert topic on moto, read the way a subscriber would: an SQS queue subscribed to the
  * topic (optionally with a filter policy on the message body), drained and parsed.
  */
-import { CreateTopicCommand, SNSClient, SubscribeCommand } from '@aws-sdk/client-sns';
-import { SQSClient } from '@aws-sdk/client-sqs';
+import { CreateTopicCommand, SubscribeCommand, type SNSClient } from '@aws-sdk/client-sns';
+import type { SQSClient } from '@aws-sdk/client-sqs';
 import * as z from 'zod/mini';
-import { localClientConfig } from './dynamodb-local';
 import { createQueue, drainQueue } from './sqs-queue';
-
-export function localSnsClient(endpoint: string): SNSClient {
-  return new SNSClient(localClientConfig(endpoint));
-}
-
-export function localSqsClient(endpoint: string): SQSClient {
-  return new SQSClient(localClientConfig(endpoint));
-}
 
 export async function createTopic(sns: SNSClient, name: string): Promise<string> {
   const { TopicArn } = await sns.send(new CreateTopicCommand({ Name: name }));

@@ -2,6 +2,7 @@
 import {
   CreateTableCommand,
   DeleteTableCommand,
+  ListTablesCommand,
   UpdateTimeToLiveCommand,
   type DynamoDBClient,
 } from '@aws-sdk/client-dynamodb';
@@ -10,7 +11,7 @@ import {
   createTableInput,
   tokenTable,
   type TableDefinition,
-} from '../shared/store/schema';
+} from '../../shared/store/schema';
 
 export interface TableNames {
   readonly tokens: string;
@@ -27,11 +28,23 @@ async function createTable(client: DynamoDBClient, name: string, def: TableDefin
   );
 }
 
+/** Both tables, with their TTL attribute on. */
 export async function createTables(client: DynamoDBClient, names: TableNames): Promise<void> {
   await Promise.all([
     createTable(client, names.tokens, tokenTable),
     createTable(client, names.audit, auditTable),
   ]);
+}
+
+/**
+ * The tables, created unless both already exist (a restart on a data directory). Returns
+ * whether they existed.
+ */
+export async function ensureTables(client: DynamoDBClient, names: TableNames): Promise<boolean> {
+  const { TableNames = [] } = await client.send(new ListTablesCommand({}));
+  const existed = TableNames.includes(names.tokens) && TableNames.includes(names.audit);
+  if (!existed) await createTables(client, names);
+  return existed;
 }
 
 export async function deleteTables(client: DynamoDBClient, names: TableNames): Promise<void> {

@@ -13,24 +13,23 @@ import {
   GetSecretValueCommand,
   ListSecretVersionIdsCommand,
   RotateSecretCommand,
-  SecretsManagerClient,
   UpdateSecretVersionStageCommand,
+  type SecretsManagerClient,
 } from '@aws-sdk/client-secrets-manager';
 import { randomUUID } from 'node:crypto';
-import { localClientConfig } from './dynamodb-local';
-import { ROTATION_STEPS, type RotationEvent, type RotationStep } from '../shared/rotation/rotator';
+import {
+  ROTATION_STEPS,
+  type RotationEvent,
+  type RotationStep,
+} from '../../shared/rotation/rotator';
 import {
   parseSecretValue,
   secretSpecSchema,
   type SecretSpec,
   type SecretValue,
-} from '../shared/rotation/secret-value';
+} from '../../shared/rotation/secret-value';
 
 export const ROTATION_LAMBDA_ARN = 'arn:aws:lambda:us-east-1:123456789012:function:token-rotation';
-
-export function localSecretsClient(endpoint: string): SecretsManagerClient {
-  return new SecretsManagerClient(localClientConfig(endpoint));
-}
 
 export type InvokeStep = (event: RotationEvent) => Promise<unknown>;
 

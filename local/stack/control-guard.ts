@@ -7,7 +7,7 @@
  * `Sec-Fetch-Site`; tools on this machine (npm run local, curl, the SDK) send neither.
  */
 import { createHash, timingSafeEqual } from 'node:crypto';
-import { headerValue } from '../shared/headers';
+import { headerValue } from '../../shared/headers';
 
 const LOOPBACK_NAMES = ['localhost', '127.0.0.1', '[::1]'] as const;
 

@@ -1,6 +1,10 @@
-/** A Lambda context object for invoking handlers directly. */
+/** How the local stack invokes a Lambda handler: the handler's shape and a context object. */
 import type { Context } from 'aws-lambda';
 
+/** A function's handler as Lambda calls it: one event and its context. */
+export type LambdaHandler = (event: unknown, context: Context) => Promise<unknown>;
+
+/** A Lambda context object for invoking handlers directly. */
 export function lambdaContext(
   functionName: string,
   requestId = 'req-1',

@@ -7,25 +7,21 @@
  */
 import {
   DescribeStreamCommand,
-  DynamoDBStreamsClient,
   GetRecordsCommand,
   GetShardIteratorCommand,
   TrimmedDataAccessException,
   type _Record,
+  type DynamoDBStreamsClient,
 } from '@aws-sdk/client-dynamodb-streams';
 import { DescribeTableCommand, type DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import * as z from 'zod/mini';
-import { LOCAL_AWS_ENV, localClientConfig } from './dynamodb-local';
+import { LOCAL_AWS_ENV } from './clients';
 
 export type StreamHandler = (event: { Records: unknown[] }) => Promise<unknown>;
 
 const partialBatchSchema = z.object({
   batchItemFailures: z.array(z.object({ itemIdentifier: z.string() })),
 });
-
-export function localStreamsClient(endpoint: string): DynamoDBStreamsClient {
-  return new DynamoDBStreamsClient(localClientConfig(endpoint));
-}
 
 /** The deployed mapping's filter (infra/lifecycle-events.ts): new audit items of successes. */
 export function isSuccessInsert(record: _Record): boolean {

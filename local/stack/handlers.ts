@@ -1,0 +1,142 @@
+/**
+ * The functions' handlers in this process: the functions/ entries themselves, loaded with the
+ * environment CDK would give them (pointed at the emulators), and invoked one event at a
+ * time, like one Lambda instance: module state (metric dimensions, log keys) is never shared
+ * by two events.
+ */
+import type { Context } from 'aws-lambda';
+import * as z from 'zod/mini';
+import { DEFAULT_CATALOG } from '../../infra/routes';
+import { LOCAL_AWS_ENV } from '../aws/clients';
+import type { LambdaHandler } from '../aws/lambda-context';
+import type { RunningEmulators } from '../emulators/start';
+import { LOCAL_EVENT_BUS, LOCAL_REST_API_ID, LOCAL_STAGE, LOCAL_TABLES } from './names';
+import type { SdkEnv } from './server';
+
+/** The deployed stack's six functions, as loaded here. */
+export interface FunctionHandlers {
+  readonly authorizer: LambdaHandler;
+  readonly management: LambdaHandler;
+  readonly rotation: LambdaHandler;
+  readonly expiryAlerts: LambdaHandler;
+  readonly cleanup: LambdaHandler;
+  readonly relay: LambdaHandler;
+}
+
+/** What the functions' environment is made of. */
+export interface FunctionEnvironmentInput {
+  readonly emulators: RunningEmulators;
+  /** API Gateway here, and the session token its emulated flush requires. */
+  readonly sdkEnv: SdkEnv;
+  readonly topicArn: string;
+  /** The rotation function's TOKEN_SPECS: the secrets it rotates, by ARN. */
+  readonly tokenSpecs: string;
+  /** The handlers' own JSON log lines and EMF metrics, or only warnings and errors. */
+  readonly verbose: boolean;
+}
+
+/** What CDK sets on the functions, pointed at the emulators. */
+export function functionEnvironment(input: FunctionEnvironmentInput): Record<string, string> {
+  const { dynamo, moto } = input.emulators;
+  return {
+    ...LOCAL_AWS_ENV,
+    AWS_ENDPOINT_URL_DYNAMODB: dynamo.endpoint,
+    AWS_ENDPOINT_URL_SNS: moto.endpoint,
+    AWS_ENDPOINT_URL_SECRETS_MANAGER: moto.endpoint,
+    ...input.sdkEnv,
+    AWS_ENDPOINT_URL_EVENTBRIDGE: moto.endpoint,
+    EVENT_BUS_NAME: LOCAL_EVENT_BUS,
+    TOKENS_TABLE_NAME: LOCAL_TABLES.tokens,
+    AUDIT_TABLE_NAME: LOCAL_TABLES.audit,
+    ROUTE_SCOPES: JSON.stringify(DEFAULT_CATALOG),
+    REST_API_ID: LOCAL_REST_API_ID,
+    STAGE_NAME: LOCAL_STAGE,
+    ALERT_TOPIC_ARN: input.topicArn,
+    TOKEN_SPECS: input.tokenSpecs,
+    CLOCK_SOURCE: 'event',
+    USAGE_INTERVAL_SECONDS: '10',
+    POWERTOOLS_LOG_LEVEL: input.verbose ? 'INFO' : 'WARN',
+    POWERTOOLS_METRICS_DISABLED: input.verbose ? 'false' : 'true',
+  };
+}
+
+let claimed = false;
+
+/**
+ * Claim this process for one local stack, before anything starts: the handlers read the
+ * environment once, at load, so a second stack in the same process would run on the first
+ * one's configuration.
+ */
+export function claimProcess(): void {
+  if (claimed)
+    throw new Error('One local stack per process: its handlers read the environment once');
+  claimed = true;
+}
+
+const handlerModule = z.object({
+  handler: z.custom<LambdaHandler>((v) => typeof v === 'function'),
+});
+
+/** One event at a time, as one Lambda instance runs them. */
+function oneAtATime(handler: LambdaHandler): LambdaHandler {
+  let queue: Promise<unknown> = Promise.resolve();
+  return (event, context) => {
+    const run = queue.then(() => handler(event, context));
+    queue = run.catch(() => undefined);
+    return run;
+  };
+}
+
+async function loadHandler(load: () => Promise<unknown>): Promise<LambdaHandler> {
+  return oneAtATime(handlerModule.parse(await load()).handler);
+}
+
+/**
+ * Apply `environment` and load the six handlers.
+ *
+ * This is the local stack's one write to `process.env`, on purpose. Each function parses its
+ * configuration from `process.env` when its module is first imported (shared/config.ts
+ * parseConfig), as a Lambda does at cold start; there is no other way to hand it one. So the
+ * environment is built as a plain value first (functionEnvironment, all of it known by then)
+ * and applied here, immediately before the imports, rather than piece by piece as the
+ * emulators come up.
+ */
+export async function loadFunctions(
+  environment: Record<string, string>,
+): Promise<FunctionHandlers> {
+  Object.assign(process.env, environment);
+  const [authorizer, management, rotation, expiryAlerts, cleanup, relay] = await Promise.all([
+    loadHandler(() => import('../../functions/authorizer')),
+    loadHandler(() => import('../../functions/management-api')),
+    loadHandler(() => import('../../functions/rotation')),
+    loadHandler(() => import('../../functions/expiry-alerts')),
+    loadHandler(() => import('../../functions/cleanup')),
+    loadHandler(() => import('../../functions/lifecycle-events')),
+  ]);
+  return { authorizer, management, rotation, expiryAlerts, cleanup, relay };
+}
+
+/** A handler that emulated services hold before it is loaded; see lateHandler. */
+export interface LateHandler {
+  readonly invoke: LambdaHandler;
+  bind(handler: LambdaHandler): void;
+}
+
+/**
+ * A stand-in for a handler that is loaded later. The stream poller and the rotation driver
+ * must exist before the handlers load (the poller's position and the demo secret, which the
+ * rotation function's TOKEN_SPECS names, come first); until `bind`, a call fails with
+ * `notLoaded`.
+ */
+export function lateHandler(notLoaded: string): LateHandler {
+  let bound: LambdaHandler | undefined;
+  return {
+    invoke: async (event: unknown, context: Context) => {
+      if (bound === undefined) throw new Error(notLoaded);
+      return bound(event, context);
+    },
+    bind: (handler) => {
+      bound = handler;
+    },
+  };
+}

@@ -1,0 +1,8 @@
+/** The names of the local stack's resources on the emulators, as the deployed stack's. */
+
+export const LOCAL_TABLES = { tokens: 'service-tokens', audit: 'service-tokens-audit' } as const;
+export const LOCAL_TOPIC = 'service-tokens-alerts';
+export const LOCAL_EVENT_BUS = 'service-tokens-lifecycle';
+export const DEMO_SECRET = 'local/demo-service-token';
+export const LOCAL_REST_API_ID = 'local';
+export const LOCAL_STAGE = 'v1';

@@ -1,0 +1,67 @@
+/**
+ * What the local stack puts in its tables and secrets by itself: a first admin token on new
+ * tables, and the demo service's secret, whose spec the rotation function gets as TOKEN_SPECS.
+ */
+import { ADMIN_SCOPE } from '../../shared/authz/routes';
+import type { SecretSpec } from '../../shared/rotation/secret-value';
+import type { TokenRepository } from '../../shared/store';
+import { displayHint, generateToken, generateTokenId, hashToken } from '../../shared/token/format';
+import { DAY_MS } from '../../shared/time';
+import type { RotationDriver } from '../aws/rotation-driver';
+import { DEMO_SECRET } from './names';
+
+/** The demo service whose token the demo secret holds. */
+export const DEMO_SPEC: SecretSpec = {
+  name: 'demo-service',
+  owner: 'team-demo',
+  scopes: ['orders:read'],
+  lifetimeDays: 90,
+};
+
+const ADMIN_TOKEN_DAYS = 90;
+const ACTOR = 'local:bootstrap';
+
+/** A first admin token on empty tables; its plaintext is returned once and never stored. */
+export async function issueAdminToken(tokens: TokenRepository): Promise<string> {
+  const token = generateToken();
+  const now = new Date();
+  await tokens.create(
+    {
+      tokenHash: hashToken(token),
+      tokenId: generateTokenId(),
+      name: 'local-admin',
+      owner: 'platform',
+      scopes: [ADMIN_SCOPE],
+      hint: displayHint(token),
+      createdAt: now,
+      expiresAt: new Date(now.getTime() + ADMIN_TOKEN_DAYS * DAY_MS),
+    },
+    { actor: ACTOR },
+  );
+  return token;
+}
+
+/**
+ * moto forgets its secrets on restart, so a resumed stack creates the demo secret afresh; the
+ * tokens the previous one held must not stay valid with nobody holding them.
+ */
+export async function revokeOrphanedDemoTokens(tokens: TokenRepository): Promise<void> {
+  let cursor: string | undefined;
+  do {
+    const page = await tokens.listByOwner(DEMO_SPEC.owner, { limit: 100, cursor });
+    for (const record of page.items) {
+      if (record.name !== DEMO_SPEC.name) continue;
+      if (record.status === 'revoked' || record.status === 'expired') continue;
+      await tokens.revoke(record.tokenHash, {
+        actor: ACTOR,
+        reason: 'the local stack restarted; the demo secret was created afresh',
+      });
+    }
+    cursor = page.cursor;
+  } while (cursor !== undefined);
+}
+
+/** The demo secret, registered for rotation but not rotated yet (its ARN). */
+export function createDemoSecret(driver: RotationDriver): Promise<string> {
+  return driver.createSecret(DEMO_SPEC, { rotateNow: false, name: DEMO_SECRET });
+}

@@ -1,0 +1,237 @@
+/**
+ * The whole system on one machine, no AWS account: DynamoDB Local with the tables from the
+ * shared schema, moto with the alert topic and a demo service-token secret, and an HTTP
+ * endpoint that plays API Gateway in front of the real authorizer and management API handlers.
+ * The rotation handler serves "rotate now"; the expiry-alert and cleanup handlers run on a
+ * timer; alerts arrive through an SQS subscription of the topic, as a subscriber sees them.
+ *
+ * The handlers are the functions/ entries themselves (handlers.ts), loaded in this process
+ * with the environment CDK would give them. They read it once at load, so one process runs
+ * one local stack.
+ */
+import { MANAGEMENT_ROUTES, PUBLIC_ROUTES } from '../../shared/api/routes';
+import { authorizationHeaderPattern } from '../../shared/gateway/contract';
+import { DEFAULT_TOKEN_PREFIX } from '../../shared/token/format';
+import { DEFAULT_CATALOG } from '../../infra/routes';
+import type { ReceivedAlert } from '../aws/alert-inbox';
+import { openLocalClients } from '../aws/clients';
+import type { DeliveredEvent } from '../aws/event-bus';
+import { LocalGateway } from '../aws/gateway';
+import { startEmulators, stopEmulators, type RunningEmulators } from '../emulators/start';
+import { controlRoutes } from './control';
+import { AlertFeed, EventFeed, pollFeeds } from './feeds';
+import {
+  claimProcess,
+  functionEnvironment,
+  loadFunctions,
+  type FunctionHandlers,
+} from './handlers';
+import { LOCAL_REST_API_ID, LOCAL_STAGE } from './names';
+import { provision, type Provisioned } from './provision';
+import { rotateNowWith, type RotateNow, type RotateNowResult } from './rotate-now';
+import { Schedules, type ScheduleRunResult } from './schedules';
+import { issueAdminToken } from './seed';
+import { closeGracefully, listen, type ControlHandler, type SdkEnv } from './server';
+import { Shutdown } from './shutdown';
+
+export interface LocalStackOptions {
+  /** The API's port; 0 picks a free one. */
+  readonly port: number;
+  /** Keep DynamoDB's data here across restarts; in memory when unset. */
+  readonly dataDir?: string;
+  /** Where alerts are appended, one JSON object per line. */
+  readonly alertsFile: string;
+  /** API Gateway's authorizer result cache TTL, as the stack's `authorizerCacheTtl`. */
+  readonly authorizerCacheTtlSeconds: number;
+  /** How often (real time) the expiry-alert and cleanup runs fire. */
+  readonly scheduleEverySeconds: number;
+  /** Simulated seconds per real second on the expiry-alert run's clock (1 = real time). */
+  readonly clockRate: number;
+  /** Show the handlers' own JSON log lines and EMF metrics (otherwise warnings and errors). */
+  readonly verbose: boolean;
+  /** Console output: request lines, alerts, schedule runs. */
+  readonly print: (line: string) => void;
+  /** Abort a start in progress (Ctrl-C before ready): whatever started is stopped again. */
+  readonly signal?: AbortSignal;
+}
+
+export interface LocalStack {
+  readonly url: string;
+  readonly dynamoEndpoint: string;
+  readonly motoEndpoint: string;
+  readonly topicArn: string;
+  readonly demoSecretArn: string;
+  /** Only on a first start (empty tables): the plaintext, which is never stored. */
+  readonly adminToken: string | undefined;
+  /** True when the tables already held data (a restart with a data directory). */
+  readonly resumed: boolean;
+  /** Drive Secrets Manager's four rotation steps for a secret (default: the demo secret). */
+  rotateNow(secret?: string): Promise<RotateNowResult>;
+  /** Run the expiry-alert and cleanup handlers once, now, and collect the alerts they sent. */
+  runSchedules(): Promise<ScheduleRunResult>;
+  /** Alerts received so far (oldest first). */
+  alerts(): readonly ReceivedAlert[];
+  /** Lifecycle events a consumer of the bus has received so far (oldest first). */
+  events(): readonly DeliveredEvent[];
+  /** Relay the audit stream now and collect the events it published. */
+  relayEvents(): Promise<readonly DeliveredEvent[]>;
+  stop(): Promise<void>;
+}
+
+/** The listening HTTP endpoint, which answers 503 until `serve` hands it the gateway. */
+interface Front {
+  readonly url: string;
+  readonly sdkEnv: SdkEnv;
+  readonly control: Map<string, ControlHandler>;
+  readonly shutdown: Shutdown;
+  serve(gateway: LocalGateway): void;
+}
+
+/** API Gateway in front of the authorizer and the management API, as the stack deploys it. */
+function apiGateway(functions: FunctionHandlers, cacheTtlSeconds: number): LocalGateway {
+  const integrated = [...MANAGEMENT_ROUTES, ...PUBLIC_ROUTES];
+  return new LocalGateway({
+    catalog: DEFAULT_CATALOG,
+    authorizer: functions.authorizer,
+    publicRoutes: PUBLIC_ROUTES,
+    integrations: new Map(integrated.map((r) => [`${r.method} ${r.path}`, functions.management])),
+    identityValidation: new RegExp(authorizationHeaderPattern(DEFAULT_TOKEN_PREFIX)),
+    cacheTtlMs: cacheTtlSeconds * 1000,
+    restApiId: LOCAL_REST_API_ID,
+    stage: LOCAL_STAGE,
+  });
+}
+
+/**
+ * Start the local stack: listen on `options.port`, start the emulators, create the resources,
+ * load the functions, seed, then serve. Stop it with `stop()`; a failed or interrupted start
+ * stops whatever it had started before rejecting.
+ */
+export async function startLocalStack(options: LocalStackOptions): Promise<LocalStack> {
+  claimProcess();
+  let gateway: LocalGateway | undefined;
+  const control = new Map<string, ControlHandler>();
+  // Listen first: a taken port fails at once, before any emulator starts.
+  const { server, url, sdkEnv } = await listen(
+    () => gateway,
+    { control, onRequest: options.print },
+    '127.0.0.1',
+    options.port,
+  );
+  // No new requests; requests in flight finish. Then timers, the schedule run, emulators.
+  const shutdown = new Shutdown(() => closeGracefully(server));
+  const serve = (ready: LocalGateway) => {
+    gateway = ready;
+  };
+  try {
+    return await bringUp(options, { url, sdkEnv, control, shutdown, serve });
+  } catch (error) {
+    await shutdown.stop();
+    throw error;
+  }
+}
+
+/** What a start has brought up before the stack takes requests. */
+interface Started {
+  readonly emulators: RunningEmulators;
+  readonly provisioned: Provisioned;
+  readonly functions: FunctionHandlers;
+  readonly rotateNow: RotateNow;
+  readonly adminToken: string | undefined;
+}
+
+/** Emulators, resources on them, the handlers, and the seed data; then the stack runs. */
+async function bringUp(options: LocalStackOptions, front: Front): Promise<LocalStack> {
+  const { shutdown } = front;
+  const checkpoint = () => {
+    if (options.signal?.aborted === true) throw new Error('Start interrupted');
+  };
+  options.print('Starting DynamoDB Local and moto…');
+  const emulators = await startEmulators({
+    ...(options.dataDir === undefined ? {} : { dataDir: options.dataDir }),
+    progress: options.print,
+  });
+  shutdown.add(() => stopEmulators(emulators));
+  checkpoint();
+  const clients = openLocalClients(emulators.dynamo.endpoint, emulators.moto.endpoint);
+  shutdown.add(() => {
+    clients.destroy();
+    return Promise.resolve();
+  });
+
+  const provisioned = await provision(clients);
+  const environment = functionEnvironment({
+    emulators,
+    sdkEnv: front.sdkEnv,
+    topicArn: provisioned.topicArn,
+    tokenSpecs: provisioned.driver.specsJson(),
+    verbose: options.verbose,
+  });
+  const functions = await loadFunctions(environment);
+  provisioned.bind(functions);
+  checkpoint();
+
+  const rotateNow = rotateNowWith(provisioned.driver);
+  await rotateNow();
+  const adminToken = provisioned.resumed
+    ? undefined
+    : await issueAdminToken(provisioned.stores.tokens);
+  return run(options, front, { emulators, provisioned, functions, rotateNow, adminToken });
+}
+
+/** The feeds and schedules on their timers, the control commands, then the gateway. */
+function run(options: LocalStackOptions, front: Front, started: Started): LocalStack {
+  const { shutdown } = front;
+  const { emulators, provisioned, functions, rotateNow } = started;
+  const output = { print: options.print, isStopping: () => shutdown.stopping };
+  const alerts = new AlertFeed(provisioned.alertInbox, options.alertsFile, output);
+  const events = new EventFeed(provisioned.auditStream, provisioned.eventInbox, output);
+  const schedules = new Schedules({
+    expiryAlerts: functions.expiryAlerts,
+    cleanup: functions.cleanup,
+    clockRate: options.clockRate,
+    afterRun: () => alerts.poll(),
+  });
+  shutdown.add(pollFeeds(alerts, events, 250));
+  shutdown.add(schedules.every(options.scheduleEverySeconds, options.print, output.isStopping));
+
+  const gateway = apiGateway(functions, options.authorizerCacheTtlSeconds);
+  const info = {
+    url: front.url,
+    dynamoEndpoint: emulators.dynamo.endpoint,
+    motoEndpoint: emulators.moto.endpoint,
+    topicArn: provisioned.topicArn,
+  };
+  const routes = controlRoutes({
+    rotateNow,
+    schedules,
+    setCacheTtl: (ms) => {
+      gateway.setCacheTtl(ms);
+    },
+    alerts,
+    events,
+    info: {
+      ...info,
+      secrets: () => [...provisioned.driver.specs.keys()],
+      alertsFile: options.alertsFile,
+    },
+  });
+  for (const [route, handler] of routes) front.control.set(route, handler);
+  front.serve(gateway);
+
+  return {
+    ...info,
+    demoSecretArn: provisioned.demoSecretArn,
+    adminToken: started.adminToken,
+    resumed: provisioned.resumed,
+    rotateNow,
+    runSchedules: () => schedules.run(),
+    alerts: () => alerts.received,
+    events: () => events.received,
+    relayEvents: async () => {
+      await events.poll();
+      return events.received;
+    },
+    stop: () => shutdown.stop(),
+  };
+}
