@@ -6,7 +6,7 @@
  */
 import { UpdateCommand } from '@aws-sdk/lib-dynamodb';
 import { randomUUID } from 'node:crypto';
-import { SILENT_KINDS, type StoredKind } from '../token/kinds';
+import { SILENT_KINDS } from '../token/kinds';
 import type { TokenRecord } from '../token/record';
 import type { AuditContext, AuditInput } from './audit';
 import type { StoreTables } from './dynamo/table';
@@ -33,7 +33,7 @@ export interface ConditionPiece {
  * " AND" the condition that the token's kind gets alerts: it has no stored kind (operational)
  * or one not in `silent`. Empty when no kind is silent.
  */
-export function alertedKindCondition(silent: readonly StoredKind[]): ConditionPiece {
+export function alertedKindCondition(silent: readonly string[]): ConditionPiece {
   if (silent.length === 0) return { expression: '', names: {}, values: {} };
   const values = Object.fromEntries(silent.map((kind, i) => [`:silent${String(i)}`, kind]));
   return {
