@@ -23,7 +23,16 @@ import type { Rotated, RotationPlan } from './rotation-transaction';
 import { DynamoRotations } from './rotations';
 import { DynamoTokenReader, DynamoTokens, type OwnerListing } from './tokens';
 
-export type { AlertClaim, ChangeResult, Page, PageRequest, Rotated, RotationPlan };
+export type {
+  AlertClaim,
+  AlertTarget,
+  ChangeResult,
+  OwnerListing,
+  Page,
+  PageRequest,
+  Rotated,
+  RotationPlan,
+};
 
 export interface StoreOptions {
   readonly client: DynamoDBClient;
