@@ -3,6 +3,7 @@
  * (keeping the SDK error as `cause`), so callers never branch on AWS error names.
  */
 import { TransactionCanceledException } from '@aws-sdk/client-dynamodb';
+import type { Refusal } from '../token/lifecycle-rules';
 
 export type StoreErrorCode =
   | 'already-exists'
@@ -30,6 +31,16 @@ export class TokenStoreError extends Error {
   get retryable(): boolean {
     return this.code === 'throttled' || this.code === 'unavailable' || this.code === 'contention';
   }
+}
+
+/** A lifecycle rule's refusal as the store's error: the same code and message. */
+export function refusalError(refusal: Refusal): TokenStoreError {
+  return new TokenStoreError(refusal.code, refusal.message);
+}
+
+/** Raise a rule's refusal, if it gave one. */
+export function throwRefusal(refusal: Refusal | undefined): void {
+  if (refusal !== undefined) throw refusalError(refusal);
 }
 
 const THROTTLING = new Set([

@@ -3,12 +3,36 @@
  * read-only token reader for the functions that must not write (the authorizer, the relay).
  * Callers depend on the repositories they use, never on the DynamoDB mechanics behind them.
  *
- * TRANSITIONAL: the repositories delegate to the old TokenStore while it is split up.
+ * - Every state change is one transaction: the conditional token write plus its audit event,
+ *   so a change is never recorded without its audit event or the other way round.
+ * - Conditions make writes race-safe: create never overwrites, revoke and rotate act once.
+ * - The rules (what may happen to a token or a request) are pure functions in shared/token/;
+ *   their refusals, and SDK errors, leave the store as `TokenStoreError`.
  */
 import type { DynamoDBClient } from '@aws-sdk/client-dynamodb';
-import { TokenStore } from './token-store';
+import type { AuditContext, AuditEvent, AuditInput } from './audit';
+import type { NewToken, TokenRecord } from '../token/record';
+import type { Closing, Decision } from '../token/rotation-request';
+import { DynamoAlertLeases, type AlertClaim, type AlertTarget } from './alert-leases';
+import { DynamoAuditLog } from './audit-log';
+import { DynamoBootstrap } from './bootstrap';
+import type { Page, PageRequest } from './dynamo/paging';
+import { StoreTables, TokenTable, type ChangeResult } from './dynamo/table';
+import { DynamoRotationRequests } from './rotation-requests';
+import type { Rotated, RotationPlan } from './rotation-transaction';
+import { DynamoRotations } from './rotations';
+import { DynamoTokenReader, DynamoTokens, type OwnerListing } from './tokens';
 
-export type { AlertClaim, ChangeResult, Page, PageRequest, RotationPlan } from './token-store';
+export type {
+  AlertClaim,
+  AlertTarget,
+  ChangeResult,
+  OwnerListing,
+  Page,
+  PageRequest,
+  Rotated,
+  RotationPlan,
+};
 
 export interface StoreOptions {
   readonly client: DynamoDBClient;
@@ -20,50 +44,198 @@ export interface StoreOptions {
 }
 
 /** Reads of token items, by hash (the authorizer's one GetItem) or by public id. */
-export type TokenReader = Pick<TokenStore, 'getByHash' | 'getById'>;
+export interface TokenReader {
+  /** Eventually consistent unless asked otherwise. */
+  getByHash(
+    tokenHash: string,
+    options?: { consistent?: boolean },
+  ): Promise<TokenRecord | undefined>;
+  /** An index read, then a consistent read of the item. */
+  getById(tokenId: string): Promise<TokenRecord | undefined>;
+}
 
 /** The authorizer's one write: the throttled usage counter. */
-export type UsageWriter = Pick<TokenStore, 'recordUsage'>;
+export interface UsageWriter {
+  /** Add `count` uses and set lastUsedAt (throttled by the caller); false if the token is gone. */
+  recordUsage(tokenHash: string, count: number, at: Date): Promise<boolean>;
+}
 
 /** Tokens: register, look up, list, revoke, retire, count use. */
-export type TokenRepository = TokenReader &
-  UsageWriter &
-  Pick<TokenStore, 'create' | 'listByOwner' | 'listEnding' | 'revoke' | 'expire'>;
+export interface TokenRepository extends TokenReader, UsageWriter {
+  /**
+   * Register a new token; `already-exists` rather than overwrite an item. With `pending`, it is
+   * registered for a rotation that has not finished: it does not authenticate, is not in the
+   * expiry index, and leaves by TTL after 7 days unless `activateSuccessor` activates it.
+   */
+  create(
+    input: NewToken,
+    context: AuditContext,
+    options?: { pending?: { rotationId: string } },
+  ): Promise<TokenRecord>;
+  /** Tokens of one owner, newest first. Filters may make pages shorter than `limit`. */
+  listByOwner(owner: string, request?: OwnerListing): Promise<Page<TokenRecord>>;
+  /**
+   * Live tokens whose end (expiry, or a predecessor's grace deadline) falls in [from, until),
+   * soonest first, through the sparse expiry index: the read cost follows the matches only.
+   * `createdBefore` is a filter: its read cost is the whole window.
+   */
+  listEnding(
+    window: { from?: Date; until: Date },
+    request?: PageRequest & { createdBefore?: Date },
+  ): Promise<Page<TokenRecord>>;
+  /** Idempotent: revoking a revoked token changes nothing and writes nothing. */
+  revoke(tokenHash: string, context: AuditContext): Promise<ChangeResult>;
+  /**
+   * Retire a live token whose end has passed (expiry, or a rotated predecessor's grace): out of
+   * the expiry index, `expired`, deleted by TTL after the retention period. A token whose end
+   * has not come, or that is not active, is left alone (`changed: false`).
+   */
+  expire(tokenHash: string, context: AuditContext): Promise<ChangeResult>;
+}
 
 /** Rotations: the rotation transaction, the Secrets Manager steps, and the secret sweep. */
-export type RotationRepository = Pick<
-  TokenStore,
-  'replace' | 'markRotated' | 'activateSuccessor' | 'deactivateSuccessor' | 'sweepSecret'
->;
+export interface RotationRepository {
+  /**
+   * Rotate in one transaction: `successor` registered (active), the predecessor given a grace
+   * deadline (never past its own expiry), both audited; all or nothing. A predecessor that is
+   * not active, already rotated, or no longer authenticates is a `conflict`.
+   */
+  replace(
+    predecessorHash: string,
+    successor: NewToken,
+    graceUntil: Date,
+    context: AuditContext,
+  ): Promise<Rotated>;
+  /**
+   * Record that `successorId` replaced this token: it works until `graceUntil` (never past its
+   * own expiry). Once per successor: a repeat is a no-op; another successor, a revoked or
+   * expired token is a `conflict`.
+   */
+  markRotated(
+    tokenHash: string,
+    rotation: { successorId: string; graceUntil: Date },
+    context: AuditContext,
+  ): Promise<ChangeResult>;
+  /**
+   * First half of finishing a rotation, before AWSCURRENT moves: the pending successor becomes
+   * active, and `endGraceOf` (rotated out by the previous rotation, still in grace) stops
+   * working now, so at most two tokens of one secret are valid. Repeats are no-ops.
+   */
+  activateSuccessor(
+    successorHash: string,
+    options: { endGraceOf?: string },
+    context: AuditContext,
+  ): Promise<ChangeResult>;
+  /** Undo `activateSuccessor` when AWSCURRENT could not move: back to `pending`. */
+  deactivateSuccessor(successorHash: string, context: AuditContext): Promise<ChangeResult>;
+  /**
+   * End every live token of secret `secretId` that `keep` does not keep (see `sweepPlan`;
+   * `context.reason` says why), each in one transaction with its audit event, decided on a
+   * consistent read: a token ended, kept or gone meanwhile is skipped. Returns the ended ids.
+   */
+  sweepSecret(
+    secretId: string,
+    keep: (record: TokenRecord) => boolean,
+    context: AuditContext,
+  ): Promise<string[]>;
+}
 
 /** Rotation requests: ask, decide, use the grant once, close, list the open ones. */
-export type RotationRequestRepository = Pick<
-  TokenStore,
-  | 'requestRotation'
-  | 'decideRotation'
-  | 'executeRotationGrant'
-  | 'closeRotationRequest'
-  | 'listRotationRequests'
->;
+export interface RotationRequestRepository {
+  /** Ask for a rotation (see `askRotation`); it lapses after `REQUEST_DAYS` unless decided. */
+  requestRotation(
+    tokenHash: string,
+    request: { requestId: string; reason: string },
+    context: AuditContext,
+  ): Promise<ChangeResult>;
+  /** Decide a pending request (see `decideRequest`); the same decision again is a no-op. */
+  decideRotation(
+    tokenHash: string,
+    decision: Decision,
+    context: AuditContext,
+  ): Promise<ChangeResult>;
+  /**
+   * Use an approved request's grant: the rotation transaction, plus the request marked executed,
+   * on condition that the grant is unused and unexpired, so it works once. A repeat whose first
+   * attempt committed (a lost response) is recognised by its successor id: a success.
+   */
+  executeRotationGrant(
+    predecessorHash: string,
+    requestId: string,
+    planRotation: RotationPlan,
+    context: AuditContext,
+  ): Promise<Rotated>;
+  /** Close an open request as failed or expired (see `closeRequest`); else a no-op. */
+  closeRotationRequest(
+    tokenHash: string,
+    closing: Closing,
+    context: AuditContext,
+  ): Promise<ChangeResult>;
+  /** Tokens with an open request in `state`, soonest deadline first; `lapsedBy`: only lapsed. */
+  listRotationRequests(
+    state: 'pending' | 'approved',
+    request?: PageRequest & { lapsedBy?: Date },
+  ): Promise<Page<TokenRecord>>;
+}
 
 /** The bootstrap exchange, once per bootstrap token. */
-export type BootstrapRepository = Pick<TokenStore, 'exchangeBootstrap'>;
+export interface BootstrapRepository {
+  /**
+   * Exchange a bootstrap token for `operational` in one transaction, on condition that it is
+   * still an active, unused bootstrap token whose expiry has not passed, so two concurrent
+   * exchanges cannot both succeed. Refusals (see `bootstrapRefusal`) write nothing.
+   */
+  exchangeBootstrap(
+    bootstrap: TokenRecord,
+    operational: NewToken,
+    context: AuditContext,
+  ): Promise<TokenRecord>;
+}
 
 /** Leases on the one-per-token expiry alerts and "due for rotation" reports. */
-export type AlertLeaseRepository = Pick<
-  TokenStore,
-  | 'claimExpiryAlert'
-  | 'confirmExpiryAlert'
-  | 'claimRotationDue'
-  | 'confirmRotationDue'
-  | 'releaseExpiryAlert'
->;
+export interface AlertLeaseRepository {
+  /**
+   * Lease the expiry alert for threshold `days`: one holder, only while no alert as urgent was
+   * sent, the token is active, not rotated out and of a kind that gets alerts, and no other
+   * lease is unexpired. The holder publishes, then confirms or releases; a lease lapses after
+   * `leaseMs`.
+   */
+  claimExpiryAlert(
+    tokenHash: string,
+    days: number,
+    leaseMs: number,
+  ): Promise<AlertClaim | undefined>;
+  /**
+   * Record a sent alert and end the lease, with its audit event. False if the lease was lost
+   * (lapsed and taken over: the alert may have gone twice) or the token stopped being active.
+   */
+  confirmExpiryAlert(
+    claim: AlertClaim,
+    record: AlertTarget,
+    details: Readonly<Record<string, string>>,
+    context: AuditContext,
+  ): Promise<boolean>;
+  /** Lease the one "due for rotation" report, as `claimExpiryAlert` (the same lease). */
+  claimRotationDue(tokenHash: string, leaseMs: number): Promise<AlertClaim | undefined>;
+  /** Record a sent "due for rotation" report with its audit event; false if the lease lapsed. */
+  confirmRotationDue(
+    claim: AlertClaim,
+    record: AlertTarget,
+    details: Readonly<Record<string, string>>,
+    context: AuditContext,
+  ): Promise<boolean>;
+  /** Give a lease back after a failed publish, so the next run tries again at once. */
+  releaseExpiryAlert(claim: AlertClaim): Promise<void>;
+}
 
 /** The audit trail: events written on their own (refusals), and the two listings. */
 export interface AuditLog {
-  readonly append: TokenStore['recordAudit'];
-  readonly listByTarget: TokenStore['listAudit'];
-  readonly listByDay: TokenStore['listAuditByDay'];
+  /** An event on its own: for outcomes that change no token (failures). */
+  append(input: AuditInput, context: AuditContext): Promise<void>;
+  /** Events of one token, newest first. */
+  listByTarget(targetId: string, request?: PageRequest): Promise<Page<AuditEvent>>;
+  /** Events of one day (`2026-11-23`, UTC), newest first. */
+  listByDay(day: string, request?: PageRequest): Promise<Page<AuditEvent>>;
 }
 
 export interface Stores {
@@ -76,27 +248,19 @@ export interface Stores {
 }
 
 export function openStores(options: StoreOptions): Stores {
-  const store = new TokenStore({
-    client: options.client,
-    tokensTable: options.tables.tokens,
+  const tables = new StoreTables(new TokenTable(options.client, options.tables.tokens), {
     auditTable: options.tables.audit,
-    ...(options.retentionDays === undefined ? {} : { retentionDays: options.retentionDays }),
-    ...(options.auditRetentionDays === undefined
-      ? {}
-      : { auditRetentionDays: options.auditRetentionDays }),
-    ...(options.now === undefined ? {} : { now: options.now }),
+    retentionDays: options.retentionDays,
+    auditRetentionDays: options.auditRetentionDays,
+    now: options.now,
   });
   return {
-    tokens: store,
-    rotations: store,
-    requests: store,
-    bootstrap: store,
-    alerts: store,
-    audit: {
-      append: (input, context) => store.recordAudit(input, context),
-      listByTarget: (targetId, page) => store.listAudit(targetId, page),
-      listByDay: (day, page) => store.listAuditByDay(day, page),
-    },
+    tokens: new DynamoTokens(tables),
+    rotations: new DynamoRotations(tables),
+    requests: new DynamoRotationRequests(tables),
+    bootstrap: new DynamoBootstrap(tables),
+    alerts: new DynamoAlertLeases(tables),
+    audit: new DynamoAuditLog(tables),
   };
 }
 
@@ -105,5 +269,5 @@ export function openTokenReader(options: {
   readonly client: DynamoDBClient;
   readonly tokensTable: string;
 }): TokenReader & UsageWriter {
-  return new TokenStore({ client: options.client, tokensTable: options.tokensTable });
+  return new DynamoTokenReader(new TokenTable(options.client, options.tokensTable));
 }

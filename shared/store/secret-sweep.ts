@@ -1,20 +1,10 @@
 /**
  * How finishSecret's sweep ends a token of a rotated secret that neither AWSCURRENT nor
  * AWSPREVIOUS holds: the conditional update and its audit event, which
- * `TokenStore.sweepSecret` applies in one transaction conditioned on the state it read.
+ * `DynamoRotations.sweepSecret` applies in one transaction conditioned on the state it read.
  */
 import { effectiveEnd, type TokenRecord } from '../token/record';
-import type { AuditInput } from './audit';
-
-export interface SweepChange {
-  readonly update: {
-    UpdateExpression: string;
-    ConditionExpression: string;
-    ExpressionAttributeNames: Record<string, string>;
-    ExpressionAttributeValues: Record<string, unknown>;
-  };
-  readonly audit: Omit<AuditInput, 'targetId' | 'owner'>;
-}
+import type { PlannedChange } from './dynamo/items';
 
 /**
  * A predecessor in grace has its grace ended now (retired at once, out of the expiry index, as
@@ -26,36 +16,18 @@ export function sweepPlan(
   now: Date,
   reason: string,
   ttl: number,
-): SweepChange | undefined {
+): PlannedChange | undefined {
   const at = now.toISOString();
   if (current.status !== 'pending' && current.status !== 'active') return undefined;
   if (current.status === 'active' && effectiveEnd(current) <= at) return undefined;
-  const names = { '#status': 'status', '#ttl': 'ttl' };
-  if (current.graceUntil !== undefined) {
-    return {
-      update: {
-        UpdateExpression:
-          'SET graceUntil = :at, #status = :expired, #ttl = :ttl REMOVE expiryPartition, endsAt',
-        ConditionExpression: 'graceUntil = :seen AND #status = :active',
-        ExpressionAttributeNames: names,
-        ExpressionAttributeValues: {
-          ':at': at,
-          ':seen': current.graceUntil,
-          ':ttl': ttl,
-          ':expired': 'expired',
-          ':active': 'active',
-        },
-      },
-      audit: { action: 'token.grace-ended', outcome: 'success', details: { endedAt: at, reason } },
-    };
-  }
+  if (current.graceUntil !== undefined) return graceEndPlan(current.graceUntil, at, reason, ttl);
   return {
     update: {
       UpdateExpression:
         'SET #status = :revoked, revokedAt = :at, revokeReason = :reason, #ttl = :ttl REMOVE expiryPartition, endsAt',
       // If a grace started meanwhile, the store re-reads and ends that grace instead.
       ConditionExpression: '#status = :seen AND attribute_not_exists(graceUntil)',
-      ExpressionAttributeNames: names,
+      ExpressionAttributeNames: { '#status': 'status', '#ttl': 'ttl' },
       ExpressionAttributeValues: {
         ':revoked': 'revoked',
         ':seen': current.status,
@@ -65,5 +37,29 @@ export function sweepPlan(
       },
     },
     audit: { action: 'token.revoked', outcome: 'success' },
+  };
+}
+
+/**
+ * End at `at` the grace of a rotated-out token whose deadline was `seen`, as cleanup would
+ * retire it: `expired` and out of the expiry index, so cleanup never records its grace ending a
+ * second time. Conditioned on the deadline read and on the token still being active.
+ */
+export function graceEndPlan(seen: string, at: string, reason: string, ttl: number): PlannedChange {
+  return {
+    update: {
+      UpdateExpression:
+        'SET graceUntil = :at, #status = :expired, #ttl = :ttl REMOVE expiryPartition, endsAt',
+      ConditionExpression: 'graceUntil = :seen AND #status = :active',
+      ExpressionAttributeNames: { '#status': 'status', '#ttl': 'ttl' },
+      ExpressionAttributeValues: {
+        ':at': at,
+        ':seen': seen,
+        ':ttl': ttl,
+        ':expired': 'expired',
+        ':active': 'active',
+      },
+    },
+    audit: { action: 'token.grace-ended', outcome: 'success', details: { endedAt: at, reason } },
   };
 }
