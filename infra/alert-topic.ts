@@ -1,5 +1,12 @@
 import { Stack } from 'aws-cdk-lib';
-import { Effect, PolicyStatement, Role, ServicePrincipal } from 'aws-cdk-lib/aws-iam';
+import {
+  Effect,
+  Grant,
+  PolicyStatement,
+  Role,
+  ServicePrincipal,
+  type IGrantable,
+} from 'aws-cdk-lib/aws-iam';
 import { Key } from 'aws-cdk-lib/aws-kms';
 import {
   FilterOrPolicy,
@@ -107,17 +114,14 @@ export class AlertTopic extends Construct {
     return this.deadLetters;
   }
 
-  /** Let `role` publish alerts: sns:Publish on this topic, its key only through SNS. */
-  grantPublish(role: Role): void {
+  /** Let `grantee` publish alerts: sns:Publish on this topic, its key only through SNS. */
+  grantPublish(grantee: IGrantable): Grant {
     // Not topic.grantPublish: that grants the key without the kms:ViaService condition.
-    role.addToPolicy(
-      new PolicyStatement({
-        effect: Effect.ALLOW,
-        actions: ['sns:Publish'],
-        resources: [this.topic.topicArn],
-      }),
-    );
-    grantKeyVia(role, this.key, 'sns', ['kms:Decrypt', 'kms:GenerateDataKey']);
+    return Grant.addToPrincipal({
+      grantee,
+      actions: ['sns:Publish'],
+      resourceArns: [this.topic.topicArn],
+    }).combine(grantKeyVia(grantee, this.key, 'sns', ['kms:Decrypt', 'kms:GenerateDataKey']));
   }
 
   private subscribe(id: string, subscription: AlertSubscription): void {

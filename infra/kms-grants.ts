@@ -1,25 +1,29 @@
 import { Stack } from 'aws-cdk-lib';
-import { Effect, PolicyStatement, type Role } from 'aws-cdk-lib/aws-iam';
+import { Grant, type IGrantable } from 'aws-cdk-lib/aws-iam';
 import type { IKey } from 'aws-cdk-lib/aws-kms';
 
+/** What reading data a key protects takes. */
+export const KEY_READ_ACTIONS = ['kms:Decrypt'];
+
+/** What reading and writing data a key protects takes. */
+export const KEY_READ_WRITE_ACTIONS = ['kms:Decrypt', 'kms:Encrypt', 'kms:GenerateDataKey'];
+
 /**
- * Let `role` use `key` only through `service` (kms:ViaService): the role can read and write
- * the encrypted table or secret, but cannot call KMS with the key directly.
+ * Let `grantee` use `key` only through `service` (kms:ViaService): it can read and write the
+ * encrypted table, secret or topic, but cannot call KMS with the key directly.
  */
 export function grantKeyVia(
-  role: Role,
+  grantee: IGrantable,
   key: IKey,
   service: 'dynamodb' | 'secretsmanager' | 'sns',
-  actions: string[] = ['kms:Decrypt', 'kms:Encrypt', 'kms:GenerateDataKey'],
-): void {
-  role.addToPolicy(
-    new PolicyStatement({
-      effect: Effect.ALLOW,
-      actions,
-      resources: [key.keyArn],
-      conditions: {
-        StringEquals: { 'kms:ViaService': `${service}.${Stack.of(role).region}.amazonaws.com` },
-      },
-    }),
-  );
+  actions: readonly string[] = KEY_READ_WRITE_ACTIONS,
+): Grant {
+  return Grant.addToPrincipal({
+    grantee,
+    actions: [...actions],
+    resourceArns: [key.keyArn],
+    conditions: {
+      StringEquals: { 'kms:ViaService': `${service}.${Stack.of(key).region}.amazonaws.com` },
+    },
+  });
 }

@@ -1,10 +1,8 @@
-import { Duration, type Stack } from 'aws-cdk-lib';
-import { Table, type ITable } from 'aws-cdk-lib/aws-dynamodb';
+import { Duration, Stack } from 'aws-cdk-lib';
 import { Alarm, ComparisonOperator, TreatMissingData } from 'aws-cdk-lib/aws-cloudwatch';
 import { SnsAction } from 'aws-cdk-lib/aws-cloudwatch-actions';
 import { Archive, EventBus } from 'aws-cdk-lib/aws-events';
 import { Effect, PolicyStatement } from 'aws-cdk-lib/aws-iam';
-import type { IKey } from 'aws-cdk-lib/aws-kms';
 import { FilterCriteria, FilterRule, StartingPosition } from 'aws-cdk-lib/aws-lambda';
 import { DynamoEventSource, SqsDlq } from 'aws-cdk-lib/aws-lambda-event-sources';
 import { Construct } from 'constructs';
@@ -13,19 +11,21 @@ import { EVENT_SOURCE } from '../shared/events/lifecycle';
 import { TOKEN_INDEX } from '../shared/store/schema';
 import type { AlertTopic } from './alert-topic';
 import { DeadLetterQueue } from './dead-letter-queue';
-import { grantKeyVia } from './kms-grants';
 import { ServiceFunction } from './service-function';
+import type { TokenTables } from './token-tables';
 
 /** FilterRule.isEqual, typed (aws-cdk-lib returns `any`). */
 const equals = (value: string): unknown => FilterRule.isEqual(value);
 
 export interface LifecycleEventsProps {
-  readonly tokensTable: ITable;
-  /** Must have a NEW_IMAGE stream (shared/store/schema.ts). */
-  readonly auditTable: ITable;
-  readonly tableKey: IKey;
+  /** The events come from the audit table's stream; the relay reads token records for them. */
+  readonly tables: TokenTables;
+  /** Where the dead-letter queue's and the iterator age alarms notify. */
   readonly alerts: AlertTopic;
-  /** How long the archive keeps events for replay. Default 90 days. */
+  /**
+   * How long the archive keeps events for replay.
+   * @default Duration.days(90)
+   */
   readonly archiveRetention?: Duration;
 }
 
@@ -43,8 +43,9 @@ export class LifecycleEvents extends Construct {
 
   constructor(scope: Construct, id: string, props: LifecycleEventsProps) {
     super(scope, id);
-    const stack: Stack = props.tokensTable.stack;
-    this.bus = new EventBus(this, 'Bus', { eventBusName: `${stack.stackName}-token-lifecycle` });
+    this.bus = new EventBus(this, 'Bus', {
+      eventBusName: `${Stack.of(this).stackName}-token-lifecycle`,
+    });
     this.archive = this.bus.archive('Archive', {
       description: 'Every token lifecycle event, for replays',
       eventPattern: { source: [EVENT_SOURCE] },
@@ -59,22 +60,16 @@ export class LifecycleEvents extends Construct {
       description: 'Publishes token lifecycle events from the audit stream',
       timeout: Duration.seconds(30),
       environment: {
-        TOKENS_TABLE_NAME: props.tokensTable.tableName,
+        TOKENS_TABLE_NAME: props.tables.tokens.tableName,
         EVENT_BUS_NAME: this.bus.eventBusName,
         POWERTOOLS_LOG_LEVEL: 'INFO',
       },
     });
-    // The stream through an imported view of the table: the event source then grants the
-    // stream reads only, and the key is granted below through DynamoDB (kms:ViaService) like
-    // every other role's, instead of an unconditioned kms:Decrypt.
-    const streamArn = props.auditTable.tableStreamArn;
-    if (streamArn === undefined) throw new Error('The audit table needs a stream');
-    const auditStream = Table.fromTableAttributes(this, 'AuditStream', {
-      tableArn: props.auditTable.tableArn,
-      tableStreamArn: streamArn,
-    });
+    // The stream through a view without the key: the key is granted through DynamoDB
+    // (kms:ViaService) like every other role's, instead of an unconditioned kms:Decrypt.
+    props.tables.grantAuditStreamRead(this.relay.role);
     this.relay.function.addEventSource(
-      new DynamoEventSource(auditStream, {
+      new DynamoEventSource(props.tables.auditStreamIn(this), {
         startingPosition: StartingPosition.TRIM_HORIZON,
         batchSize: 100,
         maxBatchingWindow: Duration.seconds(1),
@@ -93,17 +88,16 @@ export class LifecycleEvents extends Construct {
         ],
       }),
     );
-    // The event source grants the stream reads; the relay also reads token records (for the
-    // name and scopes an event carries) and publishes to this bus only.
-    const role = this.relay.role;
-    const allow = (actions: string[], resources: string[]) => {
-      role.addToPolicy(new PolicyStatement({ effect: Effect.ALLOW, actions, resources }));
-    };
-    allow(['dynamodb:Query'], [`${props.tokensTable.tableArn}/index/${TOKEN_INDEX.byTokenId}`]);
-    allow(['dynamodb:GetItem'], [props.tokensTable.tableArn]);
-    allow(['events:PutEvents'], [this.bus.eventBusArn]);
-    // Reads only: the stream and token items are decrypted, nothing is written.
-    grantKeyVia(role, props.tableKey, 'dynamodb', ['kms:Decrypt']);
+    // The relay also reads token records (for the name and scopes an event carries; decrypt
+    // only, nothing is written) and publishes to this bus only.
+    props.tables.grantTokenRead(this.relay.role, [TOKEN_INDEX.byTokenId]);
+    this.relay.role.addToPolicy(
+      new PolicyStatement({
+        effect: Effect.ALLOW,
+        actions: ['events:PutEvents'],
+        resources: [this.bus.eventBusArn],
+      }),
+    );
 
     // A stream the relay falls behind on (it cannot read, or keeps failing) loses records
     // after 24 hours: page well before.

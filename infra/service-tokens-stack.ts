@@ -18,39 +18,79 @@ import { LifecycleEvents } from './lifecycle-events';
 import { Operations } from './operations';
 import { TokenSchedules } from './token-schedules';
 import { TokenTables } from './token-tables';
-import { DEFAULT_GRACE_DAYS, DEFAULT_RETENTION_DAYS } from '../shared/defaults';
 
 export interface ServiceTokensStackProps extends StackProps {
-  /** Token prefix of this deployment, e.g. `sk_` or `sk_test_`. */
+  /**
+   * Token prefix of this deployment, e.g. `sk_` or `sk_test_`.
+   * @default 'sk_'
+   */
   readonly tokenPrefix?: string;
-  /** Keep tables on stack deletion. Default true; set false only for throwaway stages. */
+  /**
+   * Keep tables on stack deletion; set false only for throwaway stages.
+   * @default true
+   */
   readonly retainData?: boolean;
-  /** Backend routes with their scopes (the management API routes are always added). Default: infra/routes.ts. */
+  /**
+   * Backend routes with their scopes (the management API routes are always added).
+   * @default - the example backends of infra/routes.ts
+   */
   readonly routes?: readonly Route[];
-  /** API Gateway authorizer cache TTL in seconds (0–3600). Default 300. */
-  readonly authorizerCacheSeconds?: number;
-  /** The authorizer's in-process record cache in seconds. Default 0 (off). */
-  readonly localCacheSeconds?: number;
+  /**
+   * API Gateway's authorizer cache (0 to 3600 seconds).
+   * @default Duration.seconds(300)
+   */
+  readonly authorizerCacheTtl?: Duration;
+  /**
+   * The authorizer's in-process record cache (whole seconds, 0 = off).
+   * @default Duration.seconds(0)
+   */
+  readonly localCacheTtl?: Duration;
+  /**
+   * A regional WAFv2 web ACL to associate with the API's stage.
+   * @default - no web ACL
+   */
   readonly webAclArn?: string;
-  /** How long a rotated-out token keeps working. Default 7 days; 0 = immediate cut-over. */
-  readonly rotationGraceDays?: number;
-  /** Service tokens kept in Secrets Manager and rotated by this stack. */
+  /**
+   * How long a rotated-out token keeps working; `Duration.seconds(0)` cuts over at once.
+   * @default Duration.days(7)
+   */
+  readonly rotationGracePeriod?: Duration;
+  /**
+   * Service tokens kept in Secrets Manager and rotated by this stack.
+   * @default - none
+   */
   readonly serviceTokens?: readonly ServiceTokenSpec[];
-  /** E-mail and HTTPS subscribers of the alert topic, optionally filtered. */
+  /**
+   * E-mail and HTTPS subscribers of the alert topic, optionally filtered.
+   * @default - none
+   */
   readonly alertSubscriptions?: readonly AlertSubscription[];
-  /** When the expiry alert run starts. Default: every hour. */
+  /**
+   * When the expiry alert run starts.
+   * @default - every hour
+   */
   readonly alertSchedule?: Schedule;
-  /** When the cleanup run starts. Default: daily at 03:17 UTC. */
+  /**
+   * When the cleanup run starts.
+   * @default - daily at 03:17 UTC
+   */
   readonly cleanupSchedule?: Schedule;
-  /** Days an ended token's item is kept before TTL deletes it. Default 90. */
-  readonly tokenRetentionDays?: number;
-  /** How long the lifecycle event archive keeps events for replay. Default 90 days. */
-  readonly eventArchiveDays?: number;
+  /**
+   * How long an ended token's item is kept before TTL deletes it (whole days).
+   * @default Duration.days(90)
+   */
+  readonly tokenRetention?: Duration;
+  /**
+   * How long the lifecycle event archive keeps events for replay.
+   * @default Duration.days(90)
+   */
+  readonly eventArchiveRetention?: Duration;
   /**
    * When tokens are due for rotation: a default and per-owner policies (`rotateAfterDays`,
-   * optional `highUsage: { usesPerDay, rotateAfterDays }`). Default: 90 days, 30 for tokens
-   * used more than 10,000 times a day. The alert run reports due tokens; service tokens in
-   * Secrets Manager rotate on their owner's `rotateAfterDays` unless they set their own.
+   * optional `highUsage: { usesPerDay, rotateAfterDays }`). The alert run reports due tokens;
+   * service tokens in Secrets Manager rotate on their owner's `rotateAfterDays` unless they set
+   * their own.
+   * @default - 90 days, 30 for tokens used more than 10,000 times a day
    */
   readonly rotationPolicy?: {
     readonly default?: RotationPolicy;
@@ -59,12 +99,21 @@ export interface ServiceTokensStackProps extends StackProps {
 }
 
 export interface ServiceTokenSpec {
+  /** Construct id of the token's RotatedServiceToken. */
   readonly id: string;
   readonly name: string;
   readonly owner: string;
   readonly scopes: readonly string[];
-  readonly rotateAfterDays?: number;
-  readonly lifetimeDays?: number;
+  /**
+   * Rotation interval of the secret.
+   * @default - the owner's `rotateAfterDays` in the rotation policy
+   */
+  readonly rotateAfter?: Duration;
+  /**
+   * Lifetime of each token.
+   * @default - the larger of 90 days and rotateAfter + grace period + 7 days
+   */
+  readonly lifetime?: Duration;
 }
 
 /** The stack's rotation policies, validated at synth: a bad entry fails `cdk synth`. */
@@ -75,6 +124,19 @@ function parseRotationPolicies(input: ServiceTokensStackProps['rotationPolicy'])
     (issue) => `${issue.path.join('.') || '(root)'}: ${issue.message}`,
   );
   throw new Error(`Invalid rotationPolicy: ${problems.join('; ')}`);
+}
+
+/** The platform's CloudFormation outputs: what a client or an operator needs to find. */
+function addOutputs(stack: ServiceTokensStack): void {
+  const outputs = {
+    AlertTopicArn: stack.alerts.topic.topicArn,
+    ApiUrl: stack.api.api.url,
+    TokensTableName: stack.tables.tokens.tableName,
+    AuditTableName: stack.tables.audit.tableName,
+    LifecycleEventBusName: stack.lifecycle.bus.eventBusName,
+    LifecycleEventBusArn: stack.lifecycle.bus.eventBusArn,
+  };
+  for (const [id, value] of Object.entries(outputs)) new CfnOutput(stack, id, { value });
 }
 
 /** The service-token platform. Each concern is its own construct; this stack composes them. */
@@ -90,54 +152,34 @@ export class ServiceTokensStack extends Stack {
 
   constructor(scope: Construct, id: string, props: ServiceTokensStackProps = {}) {
     super(scope, id, props);
-    this.tables = new TokenTables(this, 'Tables', { retain: props.retainData ?? true });
+    const tables = new TokenTables(this, 'Tables', { retain: props.retainData ?? true });
+    this.tables = tables;
     this.alerts = new AlertTopic(this, 'Alerts', { subscriptions: props.alertSubscriptions });
     this.api = new TokenApi(this, 'Api', {
-      tokensTable: this.tables.tokens,
-      auditTable: this.tables.audit,
-      tableKey: this.tables.key,
+      tables,
       routes: props.routes ?? DEFAULT_ROUTES,
-      retentionDays: props.tokenRetentionDays ?? DEFAULT_RETENTION_DAYS,
+      retention: props.tokenRetention,
       tokenPrefix: props.tokenPrefix,
-      authorizerCacheTtl: Duration.seconds(props.authorizerCacheSeconds ?? 300),
-      localCacheTtlSeconds: props.localCacheSeconds,
+      authorizerCacheTtl: props.authorizerCacheTtl,
+      localCacheTtl: props.localCacheTtl,
       webAclArn: props.webAclArn,
     });
     this.rotation = new TokenRotation(this, 'Rotation', {
-      tokensTable: this.tables.tokens,
-      auditTable: this.tables.audit,
-      tableKey: this.tables.key,
+      tables,
       tokenPrefix: props.tokenPrefix,
-      gracePeriod: Duration.days(props.rotationGraceDays ?? DEFAULT_GRACE_DAYS),
-      retention: Duration.days(props.tokenRetentionDays ?? DEFAULT_RETENTION_DAYS),
+      gracePeriod: props.rotationGracePeriod,
+      retention: props.tokenRetention,
     });
     const policies = parseRotationPolicies(props.rotationPolicy);
-    const graceDays = props.rotationGraceDays ?? DEFAULT_GRACE_DAYS;
-    this.serviceTokens = (props.serviceTokens ?? []).map((token) => {
-      // The secret's schedule follows its owner's policy; heavy use is handled by the alert run.
-      const rotateAfterDays =
-        token.rotateAfterDays ?? policyFor({ owner: token.owner }, policies).policy.rotateAfterDays;
-      return new RotatedServiceToken(this, token.id, {
-        rotation: this.rotation,
-        alerts: this.alerts,
-        name: token.name,
-        owner: token.owner,
-        scopes: token.scopes,
-        rotateAfter: Duration.days(rotateAfterDays),
-        // Long enough to outlive the schedule plus the grace period, with a week to spare.
-        lifetime: Duration.days(
-          token.lifetimeDays ?? Math.max(90, rotateAfterDays + graceDays + 7),
-        ),
-      });
-    });
+    this.serviceTokens = (props.serviceTokens ?? []).map((token) =>
+      this.rotatedToken(token, policies),
+    );
     this.schedules = new TokenSchedules(this, 'Schedules', {
-      tokensTable: this.tables.tokens,
-      auditTable: this.tables.audit,
-      tableKey: this.tables.key,
+      tables,
       alerts: this.alerts,
       alertSchedule: props.alertSchedule,
       cleanupSchedule: props.cleanupSchedule,
-      retention: Duration.days(props.tokenRetentionDays ?? DEFAULT_RETENTION_DAYS),
+      retention: props.tokenRetention,
       rotationPolicies: policies,
       rotatedSecrets: {
         secretArns: this.serviceTokens.map((token) => token.secret.secretArn),
@@ -145,15 +187,13 @@ export class ServiceTokensStack extends Stack {
       },
     });
     this.lifecycle = new LifecycleEvents(this, 'Lifecycle', {
-      tokensTable: this.tables.tokens,
-      auditTable: this.tables.audit,
-      tableKey: this.tables.key,
+      tables,
       alerts: this.alerts,
-      archiveRetention: Duration.days(props.eventArchiveDays ?? 90),
+      archiveRetention: props.eventArchiveRetention,
     });
     this.operations = new Operations(this, 'Operations', {
       alarmTopic: this.alerts.topic,
-      tokensTable: this.tables.tokens,
+      tokensTable: tables.tokens,
       authorizer: this.api.authorizerFunction,
       functions: {
         Authorizer: this.api.authorizerFunction,
@@ -165,11 +205,30 @@ export class ServiceTokensStack extends Stack {
       },
     });
     Aspects.of(this).add(new CheckovSkips());
-    new CfnOutput(this, 'AlertTopicArn', { value: this.alerts.topic.topicArn });
-    new CfnOutput(this, 'ApiUrl', { value: this.api.api.url });
-    new CfnOutput(this, 'TokensTableName', { value: this.tables.tokens.tableName });
-    new CfnOutput(this, 'AuditTableName', { value: this.tables.audit.tableName });
-    new CfnOutput(this, 'LifecycleEventBusName', { value: this.lifecycle.bus.eventBusName });
-    new CfnOutput(this, 'LifecycleEventBusArn', { value: this.lifecycle.bus.eventBusArn });
+    addOutputs(this);
+  }
+
+  /**
+   * A service token in Secrets Manager. Its schedule follows its owner's policy (heavy use is
+   * handled by the alert run); its lifetime outlives the schedule plus the grace period, with a
+   * week to spare.
+   */
+  private rotatedToken(token: ServiceTokenSpec, policies: RotationPolicies): RotatedServiceToken {
+    const rotateAfter =
+      token.rotateAfter ??
+      Duration.days(policyFor({ owner: token.owner }, policies).policy.rotateAfterDays);
+    const days = (duration: Duration) => duration.toDays({ integral: false });
+    const lifetime =
+      token.lifetime ??
+      Duration.days(Math.max(90, days(rotateAfter) + days(this.rotation.gracePeriod) + 7));
+    return new RotatedServiceToken(this, token.id, {
+      rotation: this.rotation,
+      alerts: this.alerts,
+      name: token.name,
+      owner: token.owner,
+      scopes: token.scopes,
+      rotateAfter,
+      lifetime,
+    });
   }
 }

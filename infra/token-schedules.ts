@@ -1,9 +1,7 @@
 import { Duration } from 'aws-cdk-lib';
-import type { ITable } from 'aws-cdk-lib/aws-dynamodb';
 import { Rule, Schedule } from 'aws-cdk-lib/aws-events';
 import { LambdaFunction } from 'aws-cdk-lib/aws-events-targets';
 import { Effect, PolicyStatement } from 'aws-cdk-lib/aws-iam';
-import type { IKey } from 'aws-cdk-lib/aws-kms';
 import { SqsDestination } from 'aws-cdk-lib/aws-lambda-destinations';
 import { Construct } from 'constructs';
 import { join } from 'node:path';
@@ -12,26 +10,33 @@ import { TOKEN_INDEX } from '../shared/store/schema';
 import type { RotationPolicies } from '../shared/token/rotation-policy';
 import type { AlertTopic } from './alert-topic';
 import { DeadLetterQueue } from './dead-letter-queue';
-import { grantKeyVia } from './kms-grants';
 import { ServiceFunction } from './service-function';
-import { DEFAULT_RETENTION_DAYS } from '../shared/defaults';
+import { retentionDays, type TokenRetentionProps, type TokenTables } from './token-tables';
 
-export interface TokenSchedulesProps {
-  readonly tokensTable: ITable;
-  readonly auditTable: ITable;
-  readonly tableKey: IKey;
+export interface TokenSchedulesProps extends TokenRetentionProps {
+  /** The tables both runs read tokens from and append audit events to. */
+  readonly tables: TokenTables;
+  /** Where alerts are published, and where the dead-letter queues' alarms notify. */
   readonly alerts: AlertTopic;
-  /** When the expiry alert run starts. Default: every hour. */
+  /**
+   * When the expiry alert run starts.
+   * @default Schedule.rate(Duration.hours(1))
+   */
   readonly alertSchedule?: Schedule;
-  /** When the cleanup run starts. Default: daily at 03:17 UTC. */
+  /**
+   * When the cleanup run starts.
+   * @default Schedule.cron({ hour: '3', minute: '17' }) (daily at 03:17 UTC)
+   */
   readonly cleanupSchedule?: Schedule;
-  /** How long an ended token's item is kept before TTL deletes it. Default 90 days. */
-  readonly retention?: Duration;
-  /** The rotation policies the alert run reports against (already validated). */
+  /**
+   * The rotation policies the alert run reports against (already validated).
+   * @default - the functions' default: 90 days, 30 under heavy use
+   */
   readonly rotationPolicies?: RotationPolicies;
   /**
    * Secrets whose rotation the alert run may start when their token is due under the policy,
    * and the rotation function Secrets Manager then invokes.
+   * @default - the alert run starts no rotation
    */
   readonly rotatedSecrets?: {
     readonly secretArns: readonly string[];
@@ -53,9 +58,9 @@ export class TokenSchedules extends Construct {
 
   constructor(scope: Construct, id: string, props: TokenSchedulesProps) {
     super(scope, id);
-    const tables = {
-      TOKENS_TABLE_NAME: props.tokensTable.tableName,
-      AUDIT_TABLE_NAME: props.auditTable.tableName,
+    const tableNames = {
+      TOKENS_TABLE_NAME: props.tables.tokens.tableName,
+      AUDIT_TABLE_NAME: props.tables.audit.tableName,
       POWERTOOLS_LOG_LEVEL: 'INFO',
     };
     this.alertRun = new ScheduledJob(this, 'ExpiryAlerts', {
@@ -65,7 +70,7 @@ export class TokenSchedules extends Construct {
       schedule: props.alertSchedule ?? Schedule.rate(Duration.hours(1)),
       timeout: ALERT_RUN_TIMEOUT,
       environment: {
-        ...tables,
+        ...tableNames,
         ALERT_TOPIC_ARN: props.alerts.topic.topicArn,
         ...(props.rotationPolicies === undefined
           ? {}
@@ -80,52 +85,57 @@ export class TokenSchedules extends Construct {
       schedule: props.cleanupSchedule ?? Schedule.cron({ hour: '3', minute: '17' }),
       timeout: Duration.minutes(15),
       environment: {
-        ...tables,
-        RETENTION_DAYS: String((props.retention ?? Duration.days(DEFAULT_RETENTION_DAYS)).toDays()),
+        ...tableNames,
+        RETENTION_DAYS: retentionDays(props),
       },
       alerts: props.alerts,
     });
+    this.grantAlertRun(props);
+    this.grantCleanupRun(props.tables);
+  }
 
-    const expiryIndex = `${props.tokensTable.tableArn}/index/${TOKEN_INDEX.byExpiry}`;
-    const allow = (job: ScheduledJob, actions: string[], resource: string) => {
-      job.fn.role.addToPolicy(
-        new PolicyStatement({ effect: Effect.ALLOW, actions, resources: [resource] }),
-      );
-    };
+  /**
+   * Read the expiry index, lease and confirm alerts on token items, audit each alert, publish;
+   * start the rotation of this stack's secrets only (RotateSecret also needs the caller to be
+   * allowed to invoke the rotation function).
+   */
+  private grantAlertRun(props: TokenSchedulesProps): void {
+    const role = this.alertRun.fn.role;
     // Page cursors name a token by id: resolving one reads the id index and the item.
-    const idIndex = `${props.tokensTable.tableArn}/index/${TOKEN_INDEX.byTokenId}`;
-    // Alerts: read the expiry index, lease/confirm on token items, audit each alert, publish.
-    allow(this.alertRun, ['dynamodb:Query'], expiryIndex);
-    allow(this.alertRun, ['dynamodb:Query'], idIndex);
-    allow(this.alertRun, ['dynamodb:GetItem', 'dynamodb:UpdateItem'], props.tokensTable.tableArn);
-    props.alerts.grantPublish(this.alertRun.fn.role);
-    // Rotation policy: start the rotation of this stack's secrets only (RotateSecret also needs
-    // the caller to be allowed to invoke the rotation function).
+    props.tables.grantTokenUpdate(role, [TOKEN_INDEX.byExpiry, TOKEN_INDEX.byTokenId]);
+    props.alerts.grantPublish(role);
     const secrets = props.rotatedSecrets;
     if (secrets !== undefined && secrets.secretArns.length > 0) {
-      this.alertRun.fn.role.addToPolicy(
+      role.addToPolicy(
         new PolicyStatement({
           effect: Effect.ALLOW,
           actions: ['secretsmanager:RotateSecret'],
           resources: [...secrets.secretArns],
         }),
       );
-      allow(this.alertRun, ['lambda:InvokeFunction'], secrets.rotationFunction.functionArn);
+      role.addToPolicy(
+        new PolicyStatement({
+          effect: Effect.ALLOW,
+          actions: ['lambda:InvokeFunction'],
+          resources: [secrets.rotationFunction.functionArn],
+        }),
+      );
     }
-    // Cleanup: read the expiry index, read-decide-write each ended token, audit it; the same
-    // for lapsed rotation requests through the request index.
-    allow(this.cleanupRun, ['dynamodb:Query'], expiryIndex);
-    allow(
-      this.cleanupRun,
-      ['dynamodb:Query'],
-      `${props.tokensTable.tableArn}/index/${TOKEN_INDEX.byRotationRequest}`,
-    );
-    allow(this.cleanupRun, ['dynamodb:Query'], idIndex);
-    allow(this.cleanupRun, ['dynamodb:GetItem', 'dynamodb:UpdateItem'], props.tokensTable.tableArn);
-    for (const job of [this.alertRun, this.cleanupRun]) {
-      allow(job, ['dynamodb:PutItem'], props.auditTable.tableArn);
-      grantKeyVia(job.fn.role, props.tableKey, 'dynamodb');
-    }
+    props.tables.grantAuditAppend(role);
+  }
+
+  /**
+   * Read the expiry index, read-decide-write each ended token, audit it; the same for lapsed
+   * rotation requests through the request index.
+   */
+  private grantCleanupRun(tables: TokenTables): void {
+    const role = this.cleanupRun.fn.role;
+    tables.grantTokenUpdate(role, [
+      TOKEN_INDEX.byExpiry,
+      TOKEN_INDEX.byRotationRequest,
+      TOKEN_INDEX.byTokenId,
+    ]);
+    tables.grantAuditAppend(role);
   }
 }
 

@@ -1,24 +1,61 @@
-import { RemovalPolicy } from 'aws-cdk-lib';
+import { Duration, RemovalPolicy } from 'aws-cdk-lib';
 import {
   AttributeType,
   BillingMode,
   ProjectionType,
   Table,
+  StreamGrants,
   StreamViewType,
   TableEncryption,
   type Attribute,
+  type ITable,
 } from 'aws-cdk-lib/aws-dynamodb';
+import { Grant, type IGrantable } from 'aws-cdk-lib/aws-iam';
 import { Key } from 'aws-cdk-lib/aws-kms';
 import { Construct } from 'constructs';
+import { DEFAULT_RETENTION_DAYS } from '../shared/defaults';
 import {
+  AUDIT_INDEX,
   auditTable,
+  TOKEN_INDEX,
   tokenTable,
   type KeyAttribute,
   type TableDefinition,
 } from '../shared/store/schema';
+import { grantKeyVia, KEY_READ_ACTIONS, KEY_READ_WRITE_ACTIONS } from './kms-grants';
+import {
+  ITEM_APPEND_ACTIONS,
+  ITEM_READ_ACTIONS,
+  ITEM_READ_WRITE_ACTIONS,
+  ITEM_UPDATE_ACTIONS,
+  QUERY_ACTIONS,
+  USAGE_ATTRIBUTES,
+  USAGE_RETURN_VALUES,
+  USAGE_UPDATE_ACTIONS,
+} from './table-perms';
+
+/** The name of one of the token table's indexes (shared/store/schema.ts). */
+export type TokenIndexName = (typeof TOKEN_INDEX)[keyof typeof TOKEN_INDEX];
+
+/** Props of a construct whose functions set the TTL of ended tokens. */
+export interface TokenRetentionProps {
+  /**
+   * How long an ended token's item is kept before TTL deletes it (whole days).
+   * @default Duration.days(90)
+   */
+  readonly retention?: Duration;
+}
+
+/** `retention` as the functions' RETENTION_DAYS (whole days; a fraction fails the synth). */
+export function retentionDays(props: TokenRetentionProps): string {
+  return String((props.retention ?? Duration.days(DEFAULT_RETENTION_DAYS)).toDays());
+}
 
 export interface TokenTablesProps {
-  /** Keep the tables (and refuse deletes) when the stack goes away. Default: true. */
+  /**
+   * Keep the tables and their key (and refuse deletes) when the stack goes away.
+   * @default true
+   */
   readonly retain?: boolean;
 }
 
@@ -26,11 +63,16 @@ export interface TokenTablesProps {
  * The token table and the audit table, both derived from shared/store/schema.ts: on-demand,
  * point-in-time recovery, deletion protection, encrypted with one customer-managed KMS key so
  * access to the data can be audited and withdrawn by key policy.
+ *
+ * Access is granted here, one method per way a function uses the tables, each with exactly the
+ * actions and indexes it needs and the key only through DynamoDB (kms:ViaService).
  */
 export class TokenTables extends Construct {
   readonly tokens: Table;
   readonly audit: Table;
   readonly key: Key;
+  /** The audit table's stream of new item images (the lifecycle events' source). */
+  readonly auditStreamArn: string;
 
   constructor(scope: Construct, id: string, props: TokenTablesProps = {}) {
     super(scope, id);
@@ -42,6 +84,121 @@ export class TokenTables extends Construct {
     });
     this.tokens = this.table('Tokens', tokenTable, retain);
     this.audit = this.table('Audit', auditTable, retain);
+    const streamArn = this.audit.tableStreamArn;
+    if (streamArn === undefined) throw new Error('The audit table needs a stream');
+    this.auditStreamArn = streamArn;
+  }
+
+  /**
+   * The audit table as a stream consumer in `scope` sees it (`<scope>/AuditStream`): its stream
+   * without its key, so an event source on it grants the stream reads only and no
+   * unconditioned kms:Decrypt; grantAuditStreamRead grants the key through DynamoDB.
+   */
+  auditStreamIn(scope: Construct): ITable {
+    return Table.fromTableAttributes(scope, 'AuditStream', {
+      tableArn: this.audit.tableArn,
+      tableStreamArn: this.auditStreamArn,
+    });
+  }
+
+  /**
+   * The authorizer: read a token by its hash, and record its use (UpdateItem of the usage
+   * attributes only, fine-grained access control).
+   */
+  grantAuthorizerRead(grantee: IGrantable): Grant {
+    return Grant.addToPrincipal({
+      grantee,
+      actions: ITEM_READ_ACTIONS,
+      resourceArns: [this.tokens.tableArn],
+    })
+      .combine(
+        Grant.addToPrincipal({
+          grantee,
+          actions: USAGE_UPDATE_ACTIONS,
+          resourceArns: [this.tokens.tableArn],
+          conditions: {
+            'ForAllValues:StringEquals': { 'dynamodb:Attributes': USAGE_ATTRIBUTES },
+            StringEqualsIfExists: { 'dynamodb:ReturnValues': USAGE_RETURN_VALUES },
+          },
+        }),
+      )
+      .combine(grantKeyVia(grantee, this.key, 'dynamodb', KEY_READ_WRITE_ACTIONS));
+  }
+
+  /** Read token items by key, and query `indexes`; decrypt only. */
+  grantTokenRead(grantee: IGrantable, indexes: readonly TokenIndexName[] = []): Grant {
+    return this.grantTokens(grantee, ITEM_READ_ACTIONS, indexes, KEY_READ_ACTIONS);
+  }
+
+  /** Read token items and change them in place (never create one), and query `indexes`. */
+  grantTokenUpdate(grantee: IGrantable, indexes: readonly TokenIndexName[] = []): Grant {
+    return this.grantTokens(grantee, ITEM_UPDATE_ACTIONS, indexes, KEY_READ_WRITE_ACTIONS);
+  }
+
+  /** Read, create and change token items (conditional transactions), and query `indexes`. */
+  grantTokenReadWrite(grantee: IGrantable, indexes: readonly TokenIndexName[] = []): Grant {
+    return this.grantTokens(grantee, ITEM_READ_WRITE_ACTIONS, indexes, KEY_READ_WRITE_ACTIONS);
+  }
+
+  /** Append audit events; nothing else on the audit table. */
+  grantAuditAppend(grantee: IGrantable): Grant {
+    return Grant.addToPrincipal({
+      grantee,
+      actions: ITEM_APPEND_ACTIONS,
+      resourceArns: [this.audit.tableArn],
+    }).combine(grantKeyVia(grantee, this.key, 'dynamodb', KEY_READ_WRITE_ACTIONS));
+  }
+
+  /** Query audit events: by target (the table) and by day (its ByDay index). */
+  grantAuditRead(grantee: IGrantable): Grant {
+    return Grant.addToPrincipal({
+      grantee,
+      actions: QUERY_ACTIONS,
+      resourceArns: [this.audit.tableArn],
+    })
+      .combine(
+        Grant.addToPrincipal({
+          grantee,
+          actions: QUERY_ACTIONS,
+          resourceArns: [`${this.audit.tableArn}/index/${AUDIT_INDEX.byDay}`],
+        }),
+      )
+      .combine(grantKeyVia(grantee, this.key, 'dynamodb', KEY_READ_ACTIONS));
+  }
+
+  /** Read the audit table's stream (what an event source on it needs); decrypt only. */
+  grantAuditStreamRead(grantee: IGrantable): Grant {
+    return new StreamGrants({ tableStreamArn: this.auditStreamArn })
+      .read(grantee)
+      .combine(grantKeyVia(grantee, this.key, 'dynamodb', KEY_READ_ACTIONS));
+  }
+
+  /** The ARN of one of the token table's indexes. */
+  tokenIndexArn(index: TokenIndexName): string {
+    return `${this.tokens.tableArn}/index/${index}`;
+  }
+
+  private grantTokens(
+    grantee: IGrantable,
+    itemActions: string[],
+    indexes: readonly TokenIndexName[],
+    keyActions: readonly string[],
+  ): Grant {
+    let grant = Grant.addToPrincipal({
+      grantee,
+      actions: itemActions,
+      resourceArns: [this.tokens.tableArn],
+    });
+    if (indexes.length > 0) {
+      grant = grant.combine(
+        Grant.addToPrincipal({
+          grantee,
+          actions: QUERY_ACTIONS,
+          resourceArns: indexes.map((index) => this.tokenIndexArn(index)),
+        }),
+      );
+    }
+    return grant.combine(grantKeyVia(grantee, this.key, 'dynamodb', keyActions));
   }
 
   private table(id: string, def: TableDefinition, retain: boolean): Table {

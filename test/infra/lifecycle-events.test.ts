@@ -3,7 +3,7 @@
  * relay's event source mapping (filter, partial batches, retries, dead letters), and the
  * relay's exact grants (PutEvents on this bus only).
  */
-import { App } from 'aws-cdk-lib';
+import { App, Duration } from 'aws-cdk-lib';
 import { Match, Template } from 'aws-cdk-lib/assertions';
 import { describe, expect, it } from 'vitest';
 import { z } from 'zod';
@@ -54,7 +54,9 @@ describe('lifecycle events', () => {
       EventPattern: { source: [EVENT_SOURCE] },
     });
     const custom = Template.fromStack(
-      new ServiceTokensStack(new App(), 'Custom', { eventArchiveDays: 400 }),
+      new ServiceTokensStack(new App(), 'Custom', {
+        eventArchiveRetention: Duration.days(400),
+      }),
     );
     custom.hasResourceProperties('AWS::Events::Archive', { RetentionDays: 400 });
   });
@@ -108,13 +110,13 @@ describe('lifecycle events', () => {
     expect(statements.map((s) => s.Action)).toEqual([
       ['logs:CreateLogStream', 'logs:PutLogEvents'],
       ['xray:PutTraceSegments', 'xray:PutTelemetryRecords'],
-      ['sqs:SendMessage', 'sqs:GetQueueAttributes', 'sqs:GetQueueUrl'],
       'dynamodb:ListStreams',
       ['dynamodb:DescribeStream', 'dynamodb:GetRecords', 'dynamodb:GetShardIterator'],
-      'dynamodb:Query',
-      'dynamodb:GetItem',
-      'events:PutEvents',
       'kms:Decrypt',
+      ['sqs:SendMessage', 'sqs:GetQueueAttributes', 'sqs:GetQueueUrl'],
+      'dynamodb:GetItem',
+      'dynamodb:Query',
+      'events:PutEvents',
     ]);
     const putEvents = statements.find((s) => s.Action === 'events:PutEvents');
     expect(putEvents?.Resource).toEqual({ 'Fn::GetAtt': [busId, 'Arn'] });

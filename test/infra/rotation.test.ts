@@ -1,4 +1,4 @@
-import { App } from 'aws-cdk-lib';
+import { App, Duration } from 'aws-cdk-lib';
 import { Match, Template } from 'aws-cdk-lib/assertions';
 import { describe, expect, it } from 'vitest';
 import { z } from 'zod';
@@ -59,11 +59,14 @@ describe('rotated service tokens', () => {
     });
   });
 
-  it("follow an owner's policy, or the token's own rotateAfterDays; lifetimes outlast them", () => {
+  it("follow an owner's policy, or the token's own rotateAfter; lifetimes outlast them", () => {
     const custom = Template.fromStack(
       new ServiceTokensStack(new App(), 'Policy', {
         rotationPolicy: { owners: { 'team-payments': { rotateAfterDays: 30 } } },
-        serviceTokens: [paymentsCi, { ...paymentsCi, id: 'Own', name: 'own', rotateAfterDays: 7 }],
+        serviceTokens: [
+          paymentsCi,
+          { ...paymentsCi, id: 'Own', name: 'own', rotateAfter: Duration.days(7) },
+        ],
       }),
     );
     const schedules = resources(
@@ -108,8 +111,8 @@ describe('rotated service tokens', () => {
       ['xray:PutTraceSegments', 'xray:PutTelemetryRecords'],
       ['dynamodb:GetItem', 'dynamodb:PutItem', 'dynamodb:UpdateItem'],
       'dynamodb:Query',
-      'dynamodb:PutItem',
       ['kms:Decrypt', 'kms:Encrypt', 'kms:GenerateDataKey'],
+      'dynamodb:PutItem',
       [
         'secretsmanager:DescribeSecret',
         'secretsmanager:GetSecretValue',
@@ -139,7 +142,12 @@ describe('rotated service tokens', () => {
       () =>
         new ServiceTokensStack(new App(), 'Short', {
           serviceTokens: [
-            { ...serviceTokens[0], id: 'Short', rotateAfterDays: 60, lifetimeDays: 60 } as never,
+            {
+              ...paymentsCi,
+              id: 'Short',
+              rotateAfter: Duration.days(60),
+              lifetime: Duration.days(60),
+            },
           ],
         }),
     ).toThrow(/must exceed rotateAfter plus the grace period/);

@@ -30,6 +30,7 @@ function synth(props: ServiceTokensStackProps): Template {
 const statementSchema = z.object({
   Effect: z.string(),
   Action: z.union([z.string(), z.array(z.string())]),
+  Resource: z.unknown().optional(),
   Principal: z.unknown().optional(),
   Condition: z.unknown().optional(),
 });
@@ -45,14 +46,25 @@ function logicalId(type: string, pattern: RegExp): string {
   return ids[0] ?? '';
 }
 
-function actionsOf(description: string): (string | string[])[] {
+function statementsOf(description: string): z.infer<typeof statementSchema>[] {
   const [fn] = resources(template, 'AWS::Lambda::Function', roleRef, {
     Description: description,
   });
   const [policy] = resources(template, 'AWS::IAM::Policy', policySchema, {
     Roles: [{ Ref: fn?.properties.Role['Fn::GetAtt'][0] }],
   });
-  return (policy?.properties.PolicyDocument.Statement ?? []).map((s) => s.Action);
+  return policy?.properties.PolicyDocument.Statement ?? [];
+}
+
+function actionsOf(description: string): (string | string[])[] {
+  return statementsOf(description).map((s) => s.Action);
+}
+
+/** The token indexes the function may query, in statement order. */
+function queriedIndexes(description: string): string[] {
+  return statementsOf(description)
+    .filter((s) => s.Action === 'dynamodb:Query')
+    .flatMap((s) => JSON.stringify(s.Resource).match(/\/index\/[A-Za-z]+/g) ?? []);
 }
 
 describe('schedules', () => {
@@ -77,7 +89,7 @@ describe('schedules', () => {
     const custom = synth({
       alertSchedule: Schedule.rate(Duration.minutes(15)),
       cleanupSchedule: Schedule.rate(Duration.hours(6)),
-      tokenRetentionDays: 30,
+      tokenRetention: Duration.days(30),
     });
     custom.hasResourceProperties('AWS::Events::Rule', { ScheduleExpression: 'rate(15 minutes)' });
     custom.hasResourceProperties('AWS::Events::Rule', { ScheduleExpression: 'rate(6 hours)' });
@@ -161,15 +173,18 @@ describe('schedules', () => {
       ['logs:CreateLogStream', 'logs:PutLogEvents'],
       ['xray:PutTraceSegments', 'xray:PutTelemetryRecords'],
       ['sqs:SendMessage', 'sqs:GetQueueAttributes', 'sqs:GetQueueUrl'],
-      'dynamodb:Query',
-      'dynamodb:Query',
       ['dynamodb:GetItem', 'dynamodb:UpdateItem'],
+      'dynamodb:Query',
+      ['kms:Decrypt', 'kms:Encrypt', 'kms:GenerateDataKey'],
       'sns:Publish',
       ['kms:Decrypt', 'kms:GenerateDataKey'],
       'secretsmanager:RotateSecret',
       'lambda:InvokeFunction',
       'dynamodb:PutItem',
-      ['kms:Decrypt', 'kms:Encrypt', 'kms:GenerateDataKey'],
+    ]);
+    expect(queriedIndexes('Sends expiry alerts for service tokens')).toEqual([
+      '/index/ByExpiry',
+      '/index/ByTokenId',
     ]);
   });
 
@@ -236,12 +251,15 @@ describe('schedules', () => {
       ['logs:CreateLogStream', 'logs:PutLogEvents'],
       ['xray:PutTraceSegments', 'xray:PutTelemetryRecords'],
       ['sqs:SendMessage', 'sqs:GetQueueAttributes', 'sqs:GetQueueUrl'],
-      'dynamodb:Query',
-      'dynamodb:Query',
-      'dynamodb:Query',
       ['dynamodb:GetItem', 'dynamodb:UpdateItem'],
-      'dynamodb:PutItem',
+      'dynamodb:Query',
       ['kms:Decrypt', 'kms:Encrypt', 'kms:GenerateDataKey'],
+      'dynamodb:PutItem',
+    ]);
+    expect(queriedIndexes('Retires expired service tokens')).toEqual([
+      '/index/ByExpiry',
+      '/index/ByRotationRequest',
+      '/index/ByTokenId',
     ]);
   });
 });

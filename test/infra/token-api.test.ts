@@ -129,9 +129,11 @@ describe('token API', () => {
       ['xray:PutTraceSegments', 'xray:PutTelemetryRecords'],
       ['dynamodb:GetItem', 'dynamodb:PutItem', 'dynamodb:UpdateItem'],
       'dynamodb:Query',
-      ['dynamodb:PutItem', 'dynamodb:Query'],
-      'dynamodb:Query',
       ['kms:Decrypt', 'kms:Encrypt', 'kms:GenerateDataKey'],
+      'dynamodb:PutItem',
+      'dynamodb:Query',
+      'dynamodb:Query',
+      'kms:Decrypt',
       'apigateway:DELETE',
     ]);
     const indexes = JSON.stringify(statements[3]?.Resource).match(/\/index\/[A-Za-z]+/g);

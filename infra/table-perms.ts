@@ -1,0 +1,36 @@
+/**
+ * The DynamoDB action lists of the token tables' grants (infra/token-tables.ts), named once
+ * like aws-dynamodb's perms.ts. Narrower than aws-cdk-lib's READ_DATA_ACTIONS and
+ * WRITE_DATA_ACTIONS: no Scan, no batch operations, no DeleteItem (TTL deletes items).
+ */
+
+/** Read one item by its key. */
+export const ITEM_READ_ACTIONS = ['dynamodb:GetItem'];
+
+/** Read an item and change it in place (leases, status changes); never create one. */
+export const ITEM_UPDATE_ACTIONS = ['dynamodb:GetItem', 'dynamodb:UpdateItem'];
+
+/** Read, create and change items (the conditional transactions of issue and rotation). */
+export const ITEM_READ_WRITE_ACTIONS = [
+  'dynamodb:GetItem',
+  'dynamodb:PutItem',
+  'dynamodb:UpdateItem',
+];
+
+/** Add an item (an audit event); never read or change one. */
+export const ITEM_APPEND_ACTIONS = ['dynamodb:PutItem'];
+
+/** Query a table or one of its indexes. */
+export const QUERY_ACTIONS = ['dynamodb:Query'];
+
+/** The authorizer's usage write: an UpdateItem limited by the conditions below. */
+export const USAGE_UPDATE_ACTIONS = ['dynamodb:UpdateItem'];
+
+/**
+ * The attributes the usage write may name (fine-grained access control): the key and the two
+ * usage counters, so the authorizer cannot change a token's status, scopes or expiry.
+ */
+export const USAGE_ATTRIBUTES = ['tokenHash', 'lastUsedAt', 'useCount'];
+
+/** ReturnValues the usage write may ask for: only the attributes it updated, or none. */
+export const USAGE_RETURN_VALUES = ['NONE', 'UPDATED_OLD', 'UPDATED_NEW'];
