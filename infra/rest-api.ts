@@ -9,7 +9,7 @@ import {
 } from 'aws-cdk-lib/aws-apigateway';
 import { LogGroup, RetentionDays } from 'aws-cdk-lib/aws-logs';
 import type { Construct } from 'constructs';
-import { PUBLIC_ROUTES } from '../shared/api/router';
+import { PUBLIC_ROUTES } from '../shared/api/routes';
 import { GATEWAY_REPLIES, type GatewayReply } from '../shared/gateway/contract';
 
 /** Requests per second (and burst) a route without the authorizer accepts, stage-wide. */
