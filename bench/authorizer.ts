@@ -21,7 +21,9 @@ import { parseAuthorizerEvent, shapeResponse } from '../shared/authz/events';
 import { RecordCache } from '../shared/authz/record-cache';
 import { TokenAuthorizer } from '../shared/authz/token-authorizer';
 import { openStores } from '../shared/store';
-import { displayHint, generateToken, generateTokenId, hashToken } from '../shared/token/format';
+import { hashToken } from '../shared/token/format';
+import { mintToken } from '../shared/token/mint';
+import { DAY_MS } from '../shared/time';
 import type { BenchRow } from './report';
 
 const AUTHORIZER = 'Validates sk_ service tokens for API Gateway';
@@ -99,21 +101,15 @@ export async function benchAuthorizer(): Promise<BenchRow[]> {
     const tables = { tokens: 'bench-tokens', audit: 'bench-audit' };
     await createTables(client, tables);
     const { tokens } = openStores({ client, tables });
-    const token = generateToken();
     const now = new Date();
-    await tokens.create(
-      {
-        tokenHash: hashToken(token),
-        tokenId: generateTokenId(),
-        name: 'bench',
-        owner: 'bench',
-        scopes: ['orders:read'],
-        hint: displayHint(token),
-        createdAt: now,
-        expiresAt: new Date(now.getTime() + 86_400_000),
-      },
-      { actor: 'bench' },
-    );
+    const { token, input } = mintToken({
+      name: 'bench',
+      owner: 'bench',
+      scopes: ['orders:read'],
+      createdAt: now,
+      expiresAt: new Date(now.getTime() + DAY_MS),
+    });
+    await tokens.create(input, { actor: 'bench' });
 
     const env = {
       ...LOCAL_AWS_ENV,

@@ -79,7 +79,7 @@ export class LifecycleEvents extends Construct {
         maxRecordAge: Duration.hours(24),
         onFailure: new SqsDlq(this.deadLetters.queue),
         // Only successful changes become events; the relay ignores the rest anyway, but they
-        // would cost invocations (local/stream-poller.ts applies the same filter).
+        // would cost invocations (local/aws/stream-poller.ts applies the same filter).
         filters: [
           FilterCriteria.filter({
             eventName: equals('INSERT'),

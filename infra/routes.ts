@@ -1,6 +1,6 @@
 /**
  * The backend routes of this deployment (examples: replace them with your own backends). The
- * stack's route catalog is these plus the management API's routes (shared/api/router.ts): the
+ * stack's route catalog is these plus the management API's routes (shared/api/routes.ts): the
  * API's methods are built from it and the authorizer receives it (ROUTE_SCOPES), so a policy
  * can only name routes that exist.
  */

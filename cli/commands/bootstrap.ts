@@ -1,5 +1,6 @@
 /** `bootstrap`: a single-use token that a new service exchanges for its own. */
 import type { Command } from 'commander';
+import { DEFAULT_TOKEN_LIFETIME_DAYS } from '../../shared/defaults';
 import { validate } from '../../shared/api/http';
 import { createBootstrapBody } from '../../shared/api/schemas';
 import { wholeNumber } from '../args';
@@ -25,7 +26,11 @@ export function registerBootstrapCommands(program: Command, context: CliContext)
     .requiredOption('--owner <owner>', 'owner of that token')
     .requiredOption('--scope <scope...>', 'the most scopes that token may have')
     .option('--expires-in-minutes <minutes>', 'how long it can be exchanged (1–1440)', '60')
-    .option('--token-expires-in-days <days>', "the exchanged token's lifetime", '90')
+    .option(
+      '--token-expires-in-days <days>',
+      "the exchanged token's lifetime",
+      String(DEFAULT_TOKEN_LIFETIME_DAYS),
+    )
     .action(async (options: BootstrapOptions) => {
       const { stores, caller } = context.session();
       const body = validate(

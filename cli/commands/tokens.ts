@@ -1,5 +1,6 @@
 /** The token commands: create, list, show, usage, rotate, revoke. */
 import type { Command } from 'commander';
+import { DEFAULT_TOKEN_LIFETIME_DAYS } from '../../shared/defaults';
 import { validate } from '../../shared/api/http';
 import {
   createTokenBody,
@@ -36,7 +37,11 @@ function create(program: Command, context: CliContext): void {
     .requiredOption('--name <name>', 'what the token is for, e.g. payments-ci')
     .requiredOption('--owner <owner>', 'the owning team or tenant')
     .requiredOption('--scope <scope...>', 'one or more scopes, e.g. orders:read')
-    .option('--expires-in-days <days>', 'lifetime in days (1–730)', '90')
+    .option(
+      '--expires-in-days <days>',
+      'lifetime in days (1–730)',
+      String(DEFAULT_TOKEN_LIFETIME_DAYS),
+    )
     .option('--meta <key=value...>', 'metadata entries')
     .action(async (options: CreateOptions) => {
       const { stores, caller } = context.session();

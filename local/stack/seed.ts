@@ -5,7 +5,7 @@
 import { ADMIN_SCOPE } from '../../shared/authz/routes';
 import type { SecretSpec } from '../../shared/rotation/secret-value';
 import type { TokenRepository } from '../../shared/store';
-import { displayHint, generateToken, generateTokenId, hashToken } from '../../shared/token/format';
+import { mintToken } from '../../shared/token/mint';
 import { DAY_MS } from '../../shared/time';
 import type { RotationDriver } from '../aws/rotation-driver';
 import { DEMO_SECRET } from './names';
@@ -23,21 +23,15 @@ const ACTOR = 'local:bootstrap';
 
 /** A first admin token on empty tables; its plaintext is returned once and never stored. */
 export async function issueAdminToken(tokens: TokenRepository): Promise<string> {
-  const token = generateToken();
   const now = new Date();
-  await tokens.create(
-    {
-      tokenHash: hashToken(token),
-      tokenId: generateTokenId(),
-      name: 'local-admin',
-      owner: 'platform',
-      scopes: [ADMIN_SCOPE],
-      hint: displayHint(token),
-      createdAt: now,
-      expiresAt: new Date(now.getTime() + ADMIN_TOKEN_DAYS * DAY_MS),
-    },
-    { actor: ACTOR },
-  );
+  const { token, input } = mintToken({
+    name: 'local-admin',
+    owner: 'platform',
+    scopes: [ADMIN_SCOPE],
+    createdAt: now,
+    expiresAt: new Date(now.getTime() + ADMIN_TOKEN_DAYS * DAY_MS),
+  });
+  await tokens.create(input, { actor: ACTOR });
   return token;
 }
 

@@ -1,6 +1,6 @@
 /**
  * What API Gateway itself does before any integration runs, written once for the stack
- * (infra/token-api.ts configures it) and the local stack (local/ answers the same way).
+ * (infra/rest-api.ts configures it) and the local stack (local/ answers the same way).
  */
 /**
  * The token authorizer's identity validation expression: API Gateway answers 401 without
@@ -19,7 +19,7 @@ export interface GatewayReply {
 
 /**
  * What API Gateway itself answers when no integration runs. The stack configures these
- * gateway responses and the local stack (local/gateway.ts) gives the same answers.
+ * gateway responses (infra/rest-api.ts) and the local stack (local/aws/gateway.ts) gives the same answers.
  */
 export const GATEWAY_REPLIES = {
   /** No Authorization header, or the authorizer threw "Unauthorized" (missing or malformed). */

@@ -8,6 +8,7 @@
  * rotation writes `{ token, tokenId, expiresAt, name, owner, scopes, lifetimeDays }`.
  */
 import * as z from 'zod/mini';
+import { DEFAULT_TOKEN_LIFETIME_DAYS } from '../defaults';
 import { ownerSchema, tokenNameSchema } from '../token/labels';
 import { invalidScopes, quoteScopes, SCOPE_RULE, scopeSchema } from '../token/scope';
 import { RotationError } from './errors';
@@ -19,7 +20,7 @@ export const secretSpecSchema = z.object({
   owner: ownerSchema,
   scopes: z.array(scopeSchema).check(z.minLength(1, 'must name at least one scope')),
   /** Lifetime of each issued token; must exceed the rotation interval plus the grace period. */
-  lifetimeDays: z._default(z.int().check(z.gte(1), z.lte(3650)), 90),
+  lifetimeDays: z._default(z.int().check(z.gte(1), z.lte(3650)), DEFAULT_TOKEN_LIFETIME_DAYS),
 });
 
 export type SecretSpec = z.infer<typeof secretSpecSchema>;

@@ -1,6 +1,6 @@
 /**
  * The one definition of the DynamoDB tables. The CDK construct (infra/token-tables.ts) and the
- * emulator setup (local/tables.ts) are both derived from it, so they cannot drift apart.
+ * emulator setup (local/emulators/tables.ts) are both derived from it, so they cannot drift apart.
  */
 import type { CreateTableCommandInput } from '@aws-sdk/client-dynamodb';
 

@@ -1,7 +1,7 @@
 /**
  * Lifecycle events end to end on the emulators: token changes through the real repositories on
  * DynamoDB Local, the audit table's stream read the way Lambda's event source mapping reads it
- * (local/stream-poller.ts: same filter, partial batch responses, retries), the relay, a custom
+ * (local/aws/stream-poller.ts: same filter, partial batch responses, retries), the relay, a custom
  * bus on moto, and a consumer's rule with an SQS target. Each change yields exactly one event,
  * a change that failed yields none, failed entries are retried, and no event holds a token.
  */
