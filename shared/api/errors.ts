@@ -16,7 +16,7 @@ export class ApiError extends Error {
   }
 }
 
-/** Input that fails its schema, or a body of the wrong media type. */
+/** Something wrong with the request itself: 400, or 415 for a body that is not JSON. */
 export class BadRequest extends Error {
   constructor(
     message: string,

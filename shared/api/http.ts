@@ -45,7 +45,7 @@ export interface HttpResponse {
   readonly body: string;
 }
 
-/** Something wrong with the request itself: 400, or 415 for a body that is not JSON. */
+/** A JSON response that no cache may keep. */
 export function json(statusCode: number, body: unknown): HttpResponse {
   return {
     statusCode,
