@@ -96,6 +96,13 @@ export interface ServiceTokensStackProps extends StackProps {
     readonly default?: RotationPolicy;
     readonly owners?: Readonly<Record<string, RotationPolicy>>;
   };
+  /**
+   * AWS accounts whose consumer authorizers may read the token table (the authorizer's read and
+   * usage update only) and use its key through DynamoDB. Adds the TokensTableArn and
+   * TokensKeyArn outputs they build their authorizers from (`TokenTables.fromArns`).
+   * @default - none
+   */
+  readonly consumerAccounts?: readonly string[];
 }
 
 export interface ServiceTokenSpec {
@@ -137,6 +144,10 @@ function addOutputs(stack: ServiceTokensStack): void {
     LifecycleEventBusArn: stack.lifecycle.bus.eventBusArn,
   };
   for (const [id, value] of Object.entries(outputs)) new CfnOutput(stack, id, { value });
+  if (stack.tables.consumerAccounts.length > 0) {
+    new CfnOutput(stack, 'TokensTableArn', { value: stack.tables.tokens.tableArn });
+    new CfnOutput(stack, 'TokensKeyArn', { value: stack.tables.key.keyArn });
+  }
 }
 
 /** The service-token platform. Each concern is its own construct; this stack composes them. */
@@ -152,7 +163,10 @@ export class ServiceTokensStack extends Stack {
 
   constructor(scope: Construct, id: string, props: ServiceTokensStackProps = {}) {
     super(scope, id, props);
-    const tables = new TokenTables(this, 'Tables', { retain: props.retainData ?? true });
+    const tables = new TokenTables(this, 'Tables', {
+      retain: props.retainData ?? true,
+      consumerAccounts: props.consumerAccounts,
+    });
     this.tables = tables;
     this.alerts = new AlertTopic(this, 'Alerts', { subscriptions: props.alertSubscriptions });
     this.api = new TokenApi(this, 'Api', {

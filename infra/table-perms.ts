@@ -34,3 +34,9 @@ export const USAGE_ATTRIBUTES = ['tokenHash', 'lastUsedAt', 'useCount'];
 
 /** ReturnValues the usage write may ask for: only the attributes it updated, or none. */
 export const USAGE_RETURN_VALUES = ['NONE', 'UPDATED_OLD', 'UPDATED_NEW'];
+
+/** The conditions of the usage write, in an identity policy and in the table's resource policy. */
+export const USAGE_UPDATE_CONDITIONS = {
+  'ForAllValues:StringEquals': { 'dynamodb:Attributes': USAGE_ATTRIBUTES },
+  StringEqualsIfExists: { 'dynamodb:ReturnValues': USAGE_RETURN_VALUES },
+};

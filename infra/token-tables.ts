@@ -1,4 +1,4 @@
-import { Duration, RemovalPolicy } from 'aws-cdk-lib';
+import { Duration, RemovalPolicy, Stack } from 'aws-cdk-lib';
 import {
   AttributeType,
   BillingMode,
@@ -22,6 +22,7 @@ import {
   type KeyAttribute,
   type TableDefinition,
 } from '../shared/store/schema';
+import { allowConsumerAccounts, checkedConsumerAccounts } from './consumer-accounts';
 import { grantKeyVia, KEY_READ_ACTIONS, KEY_READ_WRITE_ACTIONS } from './kms-grants';
 import {
   ITEM_APPEND_ACTIONS,
@@ -29,10 +30,13 @@ import {
   ITEM_READ_WRITE_ACTIONS,
   ITEM_UPDATE_ACTIONS,
   QUERY_ACTIONS,
-  USAGE_ATTRIBUTES,
-  USAGE_RETURN_VALUES,
-  USAGE_UPDATE_ACTIONS,
 } from './table-perms';
+import {
+  grantAuthorizerAccess,
+  ImportedTokenTable,
+  type TokenTableAccess,
+  type TokenTableArns,
+} from './token-table-access';
 
 /** The name of one of the token table's indexes (shared/store/schema.ts). */
 export type TokenIndexName = (typeof TOKEN_INDEX)[keyof typeof TOKEN_INDEX];
@@ -57,6 +61,13 @@ export interface TokenTablesProps {
    * @default true
    */
   readonly retain?: boolean;
+  /**
+   * AWS accounts whose authorizers may read tokens and record their use, as the platform's own
+   * authorizer does: a resource policy on the token table and a key-policy grant (through
+   * DynamoDB) for each. Each account builds its authorizer with `TokenTables.fromArns`.
+   * @default - none
+   */
+  readonly consumerAccounts?: readonly string[];
 }
 
 /**
@@ -67,12 +78,22 @@ export interface TokenTablesProps {
  * Access is granted here, one method per way a function uses the tables, each with exactly the
  * actions and indexes it needs and the key only through DynamoDB (kms:ViaService).
  */
-export class TokenTables extends Construct {
+export class TokenTables extends Construct implements TokenTableAccess {
+  /**
+   * The platform's token table as an authorizer in another account uses it: by ARN, granted
+   * on the authorizer's own role (the platform lists that account in `consumerAccounts`).
+   */
+  static fromArns(arns: TokenTableArns): TokenTableAccess {
+    return new ImportedTokenTable(arns);
+  }
+
   readonly tokens: Table;
   readonly audit: Table;
   readonly key: Key;
   /** The audit table's stream of new item images (the lifecycle events' source). */
   readonly auditStreamArn: string;
+  /** The accounts allowed the authorizer's access (`consumerAccounts`). */
+  readonly consumerAccounts: readonly string[];
 
   constructor(scope: Construct, id: string, props: TokenTablesProps = {}) {
     super(scope, id);
@@ -87,6 +108,12 @@ export class TokenTables extends Construct {
     const streamArn = this.audit.tableStreamArn;
     if (streamArn === undefined) throw new Error('The audit table needs a stream');
     this.auditStreamArn = streamArn;
+    this.consumerAccounts = checkedConsumerAccounts(this.node.path, props.consumerAccounts ?? []);
+    allowConsumerAccounts(this.tokens, this.key, this.consumerAccounts);
+  }
+
+  get tokensTableName(): string {
+    return this.tokens.tableName;
   }
 
   /**
@@ -106,23 +133,11 @@ export class TokenTables extends Construct {
    * attributes only, fine-grained access control).
    */
   grantAuthorizerRead(grantee: IGrantable): Grant {
-    return Grant.addToPrincipal({
-      grantee,
-      actions: ITEM_READ_ACTIONS,
-      resourceArns: [this.tokens.tableArn],
-    })
-      .combine(
-        Grant.addToPrincipal({
-          grantee,
-          actions: USAGE_UPDATE_ACTIONS,
-          resourceArns: [this.tokens.tableArn],
-          conditions: {
-            'ForAllValues:StringEquals': { 'dynamodb:Attributes': USAGE_ATTRIBUTES },
-            StringEqualsIfExists: { 'dynamodb:ReturnValues': USAGE_RETURN_VALUES },
-          },
-        }),
-      )
-      .combine(grantKeyVia(grantee, this.key, 'dynamodb', KEY_READ_WRITE_ACTIONS));
+    return grantAuthorizerAccess(grantee, {
+      tableArn: this.tokens.tableArn,
+      keyArn: this.key.keyArn,
+      region: Stack.of(this.key).region,
+    });
   }
 
   /** Read token items by key, and query `indexes`; decrypt only. */

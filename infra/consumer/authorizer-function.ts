@@ -3,13 +3,16 @@ import { Construct } from 'constructs';
 import { join } from 'node:path';
 import { DEFAULT_TOKEN_PREFIX, TOKEN_PREFIX_PATTERN } from '../../shared/token/format';
 import { ServiceFunction } from '../service-function';
-import type { TokenTables } from '../token-tables';
+import type { TokenTableAccess } from '../token-table-access';
 import { ProtectedCatalog } from './protected-catalog';
 
 /** Props every consumer authorizer takes: the platform's tables and the caches. */
 export interface ConsumerAuthorizerProps {
-  /** The platform's tables: the authorizer reads tokens there and records their use. */
-  readonly tables: TokenTables;
+  /**
+   * The platform's token table: the authorizer reads tokens there and records their use.
+   * `TokenTables` in the platform's account, `TokenTables.fromArns(…)` in another.
+   */
+  readonly tables: TokenTableAccess;
   /**
    * Prefix of the tokens the platform issues.
    * @default 'sk_'
@@ -58,7 +61,7 @@ export class ConsumerAuthorizerFunction extends Construct {
       memorySize: 1024,
       timeout: Duration.seconds(5),
       environment: {
-        TOKENS_TABLE_NAME: props.tables.tokens.tableName,
+        TOKENS_TABLE_NAME: props.tables.tokensTableName,
         TOKEN_PREFIX: prefix,
         ROUTE_SCOPES: this.catalog.toEnvironment(),
         LOCAL_CACHE_TTL_SECONDS: String((props.localCacheTtl ?? Duration.seconds(0)).toSeconds()),

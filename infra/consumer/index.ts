@@ -16,3 +16,4 @@ export {
   type ProtectedMethodOptions,
   type RestApiTokenAuthorizerProps,
 } from './rest-api-authorizer';
+export type { TokenTableAccess, TokenTableArns } from '../token-table-access';
