@@ -1,4 +1,4 @@
-import { Arn, ArnFormat, Token } from 'aws-cdk-lib';
+import { Fn, Token } from 'aws-cdk-lib';
 import { Grant, type IGrantable } from 'aws-cdk-lib/aws-iam';
 import { grantKeyArnVia, KEY_READ_WRITE_ACTIONS } from './kms-grants';
 import { ITEM_READ_ACTIONS, USAGE_UPDATE_ACTIONS, USAGE_UPDATE_CONDITIONS } from './table-perms';
@@ -84,8 +84,8 @@ export class ImportedTokenTable implements TokenTableAccess {
     this.target = {
       tableArn: arns.tokensTableArn,
       keyArn: arns.keyArn,
-      region:
-        tableRegion ?? Arn.split(arns.tokensTableArn, ArnFormat.SLASH_RESOURCE_NAME).region ?? '',
+      // An ARN known only at deploy: its region is its fourth field.
+      region: tableRegion ?? Fn.select(3, Fn.split(':', arns.tokensTableArn)),
     };
   }
 
