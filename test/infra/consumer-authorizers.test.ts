@@ -12,7 +12,7 @@ import { routeKey } from '../../shared/authz/routes';
 import { TokenTables } from '../../infra/token-tables';
 import { CONSUMER_CATALOG, consumerApp } from './fixtures/consumer-app';
 import { appWithNag, nagFindings } from './nag';
-import { resources } from './template';
+import { permissionLines, resources } from './template';
 
 const REST_DESCRIPTION = 'Validates sk_ service tokens for a consumer REST API';
 const HTTP_DESCRIPTION = 'Validates sk_ service tokens for a consumer HTTP API';
@@ -65,19 +65,10 @@ function permissionsOf(description: string): string[] {
     .object({ Properties: z.record(z.string(), z.unknown()) })
     .parse(template.findResources('AWS::IAM::Role')[roleId]);
   expect(Object.keys(role.Properties).sort()).toEqual(['AssumeRolePolicyDocument', 'Description']);
-  return policies
-    .flatMap((policy) => policy.properties.PolicyDocument.Statement)
-    .flatMap((statement) =>
-      [statement.Action].flat().flatMap((action) =>
-        [statement.Resource].flat().map((resource) => {
-          const condition = JSON.stringify(statement.Condition ?? {});
-          const via = condition.includes('kms:ViaService') ? ' via dynamodb' : '';
-          const usage = condition.includes('dynamodb:Attributes') ? ' usage attributes only' : '';
-          return `${action} ${shortName(resource)}${via}${usage}`;
-        }),
-      ),
-    )
-    .sort();
+  return permissionLines(
+    policies.flatMap((policy) => policy.properties.PolicyDocument.Statement),
+    shortName,
+  );
 }
 
 describe('consumer authorizer functions', () => {

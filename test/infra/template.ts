@@ -17,3 +17,31 @@ export function resources<T extends z.ZodType>(
     properties: properties.parse(z.object({ Properties: z.unknown() }).parse(resource).Properties),
   }));
 }
+
+export interface PolicyStatementView {
+  readonly Action: string | string[];
+  readonly Resource: unknown;
+  readonly Condition?: unknown;
+}
+
+/**
+ * IAM statements as one sorted line per action × resource: `action <name> [via dynamodb]
+ * [usage attributes only]`, with `name` naming each resource reference for the test.
+ */
+export function permissionLines(
+  statements: readonly PolicyStatementView[],
+  name: (resource: unknown) => string,
+): string[] {
+  return statements
+    .flatMap((statement) =>
+      [statement.Action].flat().flatMap((action) =>
+        [statement.Resource].flat().map((resource) => {
+          const condition = JSON.stringify(statement.Condition ?? {});
+          const via = condition.includes('kms:ViaService') ? ' via dynamodb' : '';
+          const usage = condition.includes('dynamodb:Attributes') ? ' usage attributes only' : '';
+          return `${action} ${name(resource)}${via}${usage}`;
+        }),
+      ),
+    )
+    .sort();
+}

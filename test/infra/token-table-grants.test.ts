@@ -9,6 +9,7 @@ import { describe, expect, it } from 'vitest';
 import { z } from 'zod';
 import { TokenTables } from '../../infra/token-tables';
 import { TOKEN_INDEX } from '../../shared/store/schema';
+import { permissionLines } from './template';
 
 const statementSchema = z.object({
   Effect: z.literal('Allow'),
@@ -45,19 +46,10 @@ function permissionsOf(grant: (tables: TokenTables, role: Role) => void): string
     key: idOf(tables.key.keyArn),
   };
   const policies = Object.values(Template.fromStack(stack).findResources('AWS::IAM::Policy'));
-  return policies
-    .flatMap((policy) => policySchema.parse(policy).Properties.PolicyDocument.Statement)
-    .flatMap((statement) =>
-      [statement.Action].flat().flatMap((action) =>
-        [statement.Resource].flat().map((resource) => {
-          const condition = JSON.stringify(statement.Condition ?? {});
-          const via = condition.includes('kms:ViaService') ? ' via dynamodb' : '';
-          const usage = condition.includes('dynamodb:Attributes') ? ' usage attributes only' : '';
-          return `${action} ${resource === '*' ? '*' : shortName(resource, ids)}${via}${usage}`;
-        }),
-      ),
-    )
-    .sort();
+  return permissionLines(
+    policies.flatMap((policy) => policySchema.parse(policy).Properties.PolicyDocument.Statement),
+    (resource) => (resource === '*' ? '*' : shortName(resource, ids)),
+  );
 }
 
 const KEY_READ = ['kms:Decrypt key via dynamodb'];
