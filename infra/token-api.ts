@@ -11,12 +11,12 @@ import { Construct } from 'constructs';
 import { join } from 'node:path';
 import { MANAGEMENT_ROUTES, PUBLIC_ROUTES } from '../shared/api/routes';
 import { catalogConflicts, invalidRouteScopes, type Route } from '../shared/authz/routes';
-import { authorizationHeaderPattern } from '../shared/gateway/contract';
 import { TOKEN_INDEX } from '../shared/store/schema';
 import { DEFAULT_TOKEN_PREFIX } from '../shared/token/format';
 import { SCOPE_RULE } from '../shared/token/scope';
 import { CatalogMethods } from './api-methods';
 import { addGatewayResponses, tokenRestApi } from './rest-api';
+import { restTokenAuthorizer, tokenAuthorizerFunction } from './authorizer-function';
 import { ServiceFunction } from './service-function';
 import { retentionDays, type TokenRetentionProps, type TokenTables } from './token-tables';
 
@@ -87,28 +87,21 @@ export class TokenApi extends Construct {
     const prefix = props.tokenPrefix ?? DEFAULT_TOKEN_PREFIX;
     const stageName = props.stageName ?? 'v1';
     this.catalog = checkedCatalog(props.routes);
-    this.authorizerFunction = new ServiceFunction(this, 'Authorizer', {
-      entry: join(import.meta.dirname, '../functions/authorizer.ts'),
+    this.authorizerFunction = tokenAuthorizerFunction(this, 'Authorizer', {
+      tables: props.tables,
+      prefix,
+      routeScopes: JSON.stringify(this.catalog),
+      ...(props.localCacheTtl === undefined ? {} : { localCacheTtl: props.localCacheTtl }),
       description: 'Validates sk_ service tokens for API Gateway',
-      // More memory buys CPU: the authorizer sits on every uncached request.
-      memorySize: 1024,
-      timeout: Duration.seconds(5),
-      environment: {
-        TOKENS_TABLE_NAME: props.tables.tokens.tableName,
-        TOKEN_PREFIX: prefix,
-        ROUTE_SCOPES: JSON.stringify(this.catalog),
-        LOCAL_CACHE_TTL_SECONDS: String((props.localCacheTtl ?? Duration.seconds(0)).toSeconds()),
-        POWERTOOLS_LOG_LEVEL: 'INFO',
-      },
     });
-    props.tables.grantAuthorizerRead(this.authorizerFunction.role);
     this.api = tokenRestApi(this, stageName);
-    this.authorizer = new TokenAuthorizer(this, 'TokenAuthorizer', {
-      handler: this.authorizerFunction.function,
-      identitySource: 'method.request.header.Authorization',
-      resultsCacheTtl: props.authorizerCacheTtl ?? Duration.seconds(300),
-      validationRegex: authorizationHeaderPattern(prefix),
-    });
+    this.authorizer = restTokenAuthorizer(
+      this,
+      'TokenAuthorizer',
+      this.authorizerFunction,
+      prefix,
+      props.authorizerCacheTtl,
+    );
     const validator = new RequestValidator(this, 'Validator', {
       restApi: this.api,
       validateRequestParameters: true,

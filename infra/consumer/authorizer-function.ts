@@ -1,8 +1,8 @@
 import { Duration } from 'aws-cdk-lib';
 import { Construct } from 'constructs';
-import { join } from 'node:path';
 import { DEFAULT_TOKEN_PREFIX, TOKEN_PREFIX_PATTERN } from '../../shared/token/format';
-import { ServiceFunction } from '../service-function';
+import { DEFAULT_AUTHORIZER_CACHE_TTL, tokenAuthorizerFunction } from '../authorizer-function';
+import type { ServiceFunction } from '../service-function';
 import type { TokenTableAccess } from '../token-table-access';
 import { ProtectedCatalog } from './protected-catalog';
 
@@ -33,7 +33,7 @@ export interface ConsumerAuthorizerProps {
 }
 
 /** The default of `cacheTtl`, as on the platform's own API. */
-export const DEFAULT_CACHE_TTL = Duration.minutes(5);
+export const DEFAULT_CACHE_TTL = DEFAULT_AUTHORIZER_CACHE_TTL;
 
 /**
  * A consumer API's own authorizer function and the catalog it enforces: the platform's
@@ -54,20 +54,12 @@ export class ConsumerAuthorizerFunction extends Construct {
     }
     this.catalog = new ProtectedCatalog(scope.node.path);
     this.node.addValidation({ validate: () => this.catalog.validate() });
-    this.function = new ServiceFunction(this, 'Authorizer', {
-      entry: join(import.meta.dirname, '../../functions/authorizer.ts'),
+    this.function = tokenAuthorizerFunction(this, 'Authorizer', {
+      tables: props.tables,
+      prefix,
+      routeScopes: this.catalog.toEnvironment(),
+      ...(props.localCacheTtl === undefined ? {} : { localCacheTtl: props.localCacheTtl }),
       description: `Validates ${prefix} service tokens for a consumer ${apiKind}`,
-      // More memory buys CPU: the authorizer sits on every uncached request.
-      memorySize: 1024,
-      timeout: Duration.seconds(5),
-      environment: {
-        TOKENS_TABLE_NAME: props.tables.tokensTableName,
-        TOKEN_PREFIX: prefix,
-        ROUTE_SCOPES: this.catalog.toEnvironment(),
-        LOCAL_CACHE_TTL_SECONDS: String((props.localCacheTtl ?? Duration.seconds(0)).toSeconds()),
-        POWERTOOLS_LOG_LEVEL: 'INFO',
-      },
     });
-    props.tables.grantAuthorizerRead(this.function.role);
   }
 }

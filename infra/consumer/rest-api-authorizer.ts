@@ -10,13 +10,9 @@ import {
 } from 'aws-cdk-lib/aws-apigateway';
 import { Construct } from 'constructs';
 import type { Route } from '../../shared/authz/routes';
-import { authorizationHeaderPattern } from '../../shared/gateway/contract';
+import { restTokenAuthorizer } from '../authorizer-function';
 import { DEFAULT_TOKEN_PREFIX } from '../../shared/token/format';
-import {
-  ConsumerAuthorizerFunction,
-  DEFAULT_CACHE_TTL,
-  type ConsumerAuthorizerProps,
-} from './authorizer-function';
+import { ConsumerAuthorizerFunction, type ConsumerAuthorizerProps } from './authorizer-function';
 
 export type RestApiTokenAuthorizerProps = ConsumerAuthorizerProps;
 
@@ -48,12 +44,13 @@ export class RestApiTokenAuthorizer extends Construct {
   constructor(scope: Construct, id: string, props: RestApiTokenAuthorizerProps) {
     super(scope, id);
     this.authorizerFunction = new ConsumerAuthorizerFunction(this, 'Function', props, 'REST API');
-    this.authorizer = new TokenAuthorizer(this, 'TokenAuthorizer', {
-      handler: this.authorizerFunction.function.function,
-      identitySource: 'method.request.header.Authorization',
-      resultsCacheTtl: props.cacheTtl ?? DEFAULT_CACHE_TTL,
-      validationRegex: authorizationHeaderPattern(props.prefix ?? DEFAULT_TOKEN_PREFIX),
-    });
+    this.authorizer = restTokenAuthorizer(
+      this,
+      'TokenAuthorizer',
+      this.authorizerFunction.function,
+      props.prefix ?? DEFAULT_TOKEN_PREFIX,
+      props.cacheTtl,
+    );
   }
 
   /** The routes protected so far, as the function's ROUTE_SCOPES will hold them. */
