@@ -1,8 +1,10 @@
 /** Builders for test tokens: a plaintext plus the NewToken the store registers for it. */
-import { displayHint, generateToken, generateTokenId, hashToken } from '../../shared/token/format';
+import { DAY_MS } from '../../shared/time';
+import { mintToken } from '../../shared/token/mint';
 import type { NewToken, TokenRecord } from '../../shared/token/record';
 
-export const DAY_MS = 86_400_000;
+/** Re-exported for the tests that build clocks from these helpers. */
+export { DAY_MS };
 
 /**
  * A start for simulated clocks: midnight UTC a day from now. Not a fixed past date: DynamoDB
@@ -38,21 +40,14 @@ export function newTestToken(
   overrides: Partial<NewToken> = {},
   now: Date = new Date(),
 ): IssuedTestToken {
-  const plaintext = generateToken();
-  return {
-    plaintext,
-    input: {
-      tokenHash: hashToken(plaintext),
-      tokenId: generateTokenId(),
-      name: 'ci-deploy',
-      owner: 'team-a',
-      scopes: ['tokens:read'],
-      hint: displayHint(plaintext),
-      createdAt: now,
-      expiresAt: new Date(now.getTime() + 90 * DAY_MS),
-      ...overrides,
-    },
-  };
+  const { token, input } = mintToken({
+    name: 'ci-deploy',
+    owner: 'team-a',
+    scopes: ['tokens:read'],
+    createdAt: now,
+    expiresAt: new Date(now.getTime() + 90 * DAY_MS),
+  });
+  return { plaintext: token, input: { ...input, ...overrides } };
 }
 
 /**
