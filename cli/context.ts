@@ -5,7 +5,7 @@
 import type { StageCacheFlusher } from '../shared/api/cache-flusher';
 import type { Caller } from '../shared/api/access';
 import type { TokenService } from '../shared/api/token-service';
-import type { Stores } from '../shared/store';
+import type { PlatformStores } from '../shared/store';
 
 /** Where the CLI writes, and the environment it reads its defaults from. */
 export interface CliIo {
@@ -21,6 +21,7 @@ export interface GlobalOptions {
   endpoint?: string;
   tokensTable?: string;
   auditTable?: string;
+  registryTable?: string;
   actor?: string;
   json?: boolean;
 }
@@ -39,7 +40,7 @@ export class CliError extends Error {
 /** The operator at the tables: opened by a command's action, once the options are parsed. */
 export interface Session {
   readonly options: GlobalOptions;
-  readonly stores: Stores;
+  readonly stores: PlatformStores;
   /** The operator, acting with the admin scope as `cli:<name>`. */
   readonly caller: Caller;
 }
@@ -50,7 +51,7 @@ export interface CliContext {
   /** Opens the tables and names the operator; throws a `CliError` if the tables are not given. */
   session(): Session;
   /** The management use cases on these stores; `cache` lets an emergency flush the authorizer. */
-  service(stores: Stores, cache?: StageCacheFlusher): TokenService;
+  service(stores: PlatformStores, cache?: StageCacheFlusher): TokenService;
   /** Prints `value` as JSON under `--json`, otherwise the human text. */
   print(value: unknown, human: () => string): void;
 }

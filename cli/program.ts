@@ -13,7 +13,7 @@ import { userInfo } from 'node:os';
 import { failureOf } from '../shared/api/errors';
 import type { Caller } from '../shared/api/access';
 import { TokenService } from '../shared/api/token-service';
-import { openStores } from '../shared/store';
+import { openApiRegistry, openStores } from '../shared/store';
 import { operatorActor } from './args';
 import { registerAuditCommands } from './commands/audit';
 import { registerBootstrapCommands } from './commands/bootstrap';
@@ -56,6 +56,12 @@ export function buildProgram(io: CliIo): Command {
         'AUDIT_TABLE_NAME',
       ),
     )
+    .addOption(
+      new Option(
+        '--registry-table <name>',
+        'the API registry table (stack output ApiRegistryTableName)',
+      ).env('REGISTRY_TABLE_NAME'),
+    )
     .option('--actor <name>', 'who you are, for the audit trail (default: cli:<os user>)')
     .option('--json', 'print JSON for scripts')
     .showHelpAfterError()
@@ -94,9 +100,10 @@ function cliContext(program: Command, io: CliIo): CliContext {
 function openSession(options: GlobalOptions, env: CliIo['env']): Session {
   const tokensTable = options.tokensTable ?? env['TOKENS_TABLE_NAME'];
   const auditTable = options.auditTable ?? env['AUDIT_TABLE_NAME'];
-  if (tokensTable === undefined || auditTable === undefined) {
+  const registryTable = options.registryTable ?? env['REGISTRY_TABLE_NAME'];
+  if (tokensTable === undefined || auditTable === undefined || registryTable === undefined) {
     throw new CliError(
-      'Give the tables: --tokens-table and --audit-table (or TOKENS_TABLE_NAME and AUDIT_TABLE_NAME), from the stack outputs',
+      'Give the tables: --tokens-table, --audit-table and --registry-table (or TOKENS_TABLE_NAME, AUDIT_TABLE_NAME and REGISTRY_TABLE_NAME), from the stack outputs',
       2,
     );
   }
@@ -105,7 +112,10 @@ function openSession(options: GlobalOptions, env: CliIo['env']): Session {
     ...(options.profile === undefined ? {} : { profile: options.profile }),
     ...(options.endpoint === undefined ? {} : { endpoint: options.endpoint }),
   });
-  const stores = openStores({ client, tables: { tokens: tokensTable, audit: auditTable } });
+  const stores = {
+    ...openStores({ client, tables: { tokens: tokensTable, audit: auditTable } }),
+    apis: openApiRegistry({ client, tableName: registryTable }),
+  };
 
   const actor = operatorActor(options.actor ?? userInfo().username);
   // The operator has direct table access, so the CLI acts with the admin scope.

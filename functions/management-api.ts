@@ -16,17 +16,21 @@ import { handleRequest } from '../shared/api/router';
 import { TokenService } from '../shared/api/token-service';
 import { managementConfigSchema, parseConfig } from '../shared/config';
 import { METRICS_NAMESPACE } from '../shared/observability';
-import { openStores } from '../shared/store';
+import { openApiRegistry, openStores } from '../shared/store';
 
 const config = parseConfig(managementConfigSchema);
 const logger = new Logger({ serviceName: 'token-management' });
 const metrics = new Metrics({ namespace: METRICS_NAMESPACE, serviceName: 'token-management' });
+const client = new DynamoDBClient({});
 const service = new TokenService({
-  stores: openStores({
-    client: new DynamoDBClient({}),
-    tables: { tokens: config.TOKENS_TABLE_NAME, audit: config.AUDIT_TABLE_NAME },
-    retentionDays: config.RETENTION_DAYS,
-  }),
+  stores: {
+    ...openStores({
+      client,
+      tables: { tokens: config.TOKENS_TABLE_NAME, audit: config.AUDIT_TABLE_NAME },
+      retentionDays: config.RETENTION_DAYS,
+    }),
+    apis: openApiRegistry({ client, tableName: config.REGISTRY_TABLE_NAME }),
+  },
   now: () => new Date(),
   prefix: config.TOKEN_PREFIX,
   ...(config.REST_API_ID === undefined

@@ -145,6 +145,13 @@ export const managementConfigSchema = z.object({
   /** Where emergency revocations flush the authorizer cache; unset: no flush (local runs). */
   REST_API_ID: z.optional(z.string().check(z.regex(/^[a-z0-9]{1,32}$/, 'must be a REST API id'))),
   STAGE_NAME: z._default(z.string().check(z.minLength(1)), 'v1'),
+  /** The API registry: the scopes a new token may carry, and `GET /apis`. */
+  REGISTRY_TABLE_NAME: nonEmpty(),
+});
+
+/** The registry provider writes registry items, nothing else. */
+export const registryConfigSchema = z.object({
+  REGISTRY_TABLE_NAME: nonEmpty(),
 });
 
 /** The lifecycle relay reads the audit stream and token records, and publishes to the bus. */

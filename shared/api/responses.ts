@@ -113,4 +113,22 @@ export const auditPage = z.object({
   cursor: z.optional(z.string()),
 });
 
+/** A registered API: what a consumer authorizer's deploy registered. */
+export const registeredApiView = z.object({
+  apiId: z.string(),
+  kind: z.enum(['rest', 'http']),
+  stages: z.array(z.string()),
+  region: z.string(),
+  account: z.string(),
+  /** The distinct scopes its routes name: the scopes a token for this API can usefully hold. */
+  scopes: z.array(z.string()),
+  routes: z.array(z.object({ method: z.string(), path: z.string(), scopes: z.array(z.string()) })),
+  registeredAt: z.string(),
+});
+
+export const apiPage = z.object({
+  items: z.array(registeredApiView),
+  cursor: z.optional(z.string()),
+});
+
 export const errorBody = z.object({ message: z.string() });

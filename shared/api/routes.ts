@@ -5,7 +5,9 @@
  */
 import type { Route } from '../authz/routes';
 import { NONE, route, type ManagementRoute } from './route-spec';
+import { APIS_SCOPE } from './use-cases/apis';
 import {
+  apiPage,
   auditPage,
   emergencyRevokeResult,
   exchangedToken,
@@ -27,6 +29,7 @@ import {
   createTokenBody,
   emergencyRevokeBody,
   exchangeBody,
+  listApisQuery,
   listRotationRequestsQuery,
   listTokensQuery,
   rejectBody,
@@ -231,6 +234,18 @@ export const ROUTES: readonly ManagementRoute[] = [
     status: 200,
     body: NONE,
     operation: (s, caller, { query }) => s.audit.list(caller, query),
+  }),
+  route({
+    method: 'GET',
+    path: '/apis',
+    scopes: [APIS_SCOPE],
+    summary:
+      'The protected APIs, as their authorizers registered them at deploy: stages, routes and the scopes each knows',
+    query: listApisQuery,
+    response: apiPage,
+    status: 200,
+    body: NONE,
+    operation: (s, caller, { query }) => s.apis.list(caller, query),
   }),
 ];
 

@@ -128,6 +128,8 @@ const pageQuery = {
   cursor: z.optional(z.string().check(z.minLength(1), z.maxLength(2000))),
 };
 
+export const listApisQuery = z.strictObject({ ...pageQuery });
+
 export const listTokensQuery = z.strictObject({
   owner: z.optional(ownerSchema),
   status: z.optional(z.enum(TOKEN_STATUSES)),

@@ -4,6 +4,7 @@
  * change is audited by the store in the same transaction.
  */
 import { Guard } from './guard';
+import { ApiUseCases } from './use-cases/apis';
 import { AuditTrailUseCases } from './use-cases/audit-trail';
 import { BootstrapUseCases } from './use-cases/bootstrap';
 import type { ManagementDeps } from './use-cases/deps';
@@ -22,6 +23,8 @@ export class TokenService {
   readonly bootstrap: BootstrapUseCases;
   readonly requests: RotationRequestUseCases;
   readonly audit: AuditTrailUseCases;
+  /** The registry of protected APIs. */
+  readonly apis: ApiUseCases;
 
   constructor(deps: ManagementDeps) {
     const withGuard = { ...deps, guard: new Guard(deps.stores) };
@@ -31,5 +34,6 @@ export class TokenService {
     this.bootstrap = new BootstrapUseCases(withGuard);
     this.requests = new RotationRequestUseCases(withGuard);
     this.audit = new AuditTrailUseCases(withGuard);
+    this.apis = new ApiUseCases(withGuard);
   }
 }

@@ -14,6 +14,7 @@ import type { AuditContext, AuditEvent, AuditInput } from './audit';
 import type { NewToken, TokenRecord } from '../token/record';
 import type { Closing, Decision } from '../token/rotation-request';
 import { DynamoAlertLeases, type AlertClaim, type AlertTarget } from './alert-leases';
+import type { ApiRegistryRepository } from './api-registry';
 import { DynamoAuditLog } from './audit-log';
 import { DynamoBootstrap } from './bootstrap';
 import type { Page, PageRequest } from './dynamo/paging';
@@ -246,6 +247,11 @@ export interface Stores {
   readonly alerts: AlertLeaseRepository;
   readonly audit: AuditLog;
 }
+
+/** The repositories and the API registry: what the management API and the CLI work on. */
+export type PlatformStores = Stores & { readonly apis: ApiRegistryRepository };
+
+export { openApiRegistry, type ApiRegistryRepository } from './api-registry';
 
 export function openStores(options: StoreOptions): Stores {
   const tables = new StoreTables(new TokenTable(options.client, options.tables.tokens), {

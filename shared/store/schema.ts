@@ -19,8 +19,8 @@ export interface IndexDefinition {
 export interface TableDefinition {
   readonly partitionKey: KeyAttribute;
   readonly sortKey?: KeyAttribute;
-  /** Epoch seconds; DynamoDB deletes the item some time after this passes. */
-  readonly ttlAttribute: string;
+  /** Epoch seconds; DynamoDB deletes the item some time after this passes. None: kept. */
+  readonly ttlAttribute?: string;
   readonly indexes: readonly IndexDefinition[];
   /** A change stream of new item images (the audit table's feeds the lifecycle events). */
   readonly stream?: 'NEW_IMAGE';
@@ -108,6 +108,23 @@ export const auditTable: TableDefinition = {
   ],
 };
 
+/** Value of `registry` on every registered API: the whole registry is one Query. */
+export const REGISTRY_PARTITION = 'api';
+
+/**
+ * The API registry: one item per protected API (its kind, stages and route catalog), written
+ * by the registration custom resource of each consumer authorizer at deploy. A table of its
+ * own rather than items in the token table: it shares no key space, stream, TTL or
+ * cross-account resource policy with tokens, and the provider's grant is this table only.
+ * It is small (one item per API) and read whole by one Query on its one partition, sorted by
+ * `apiKey` (`<account>/<region>/<kind>/<apiId>`).
+ */
+export const registryTable: TableDefinition = {
+  partitionKey: { name: 'registry', type: 'S' },
+  sortKey: { name: 'apiKey', type: 'S' },
+  indexes: [],
+};
+
 /** CreateTable input for an emulator or a script; the deployed tables come from CDK. */
 export function createTableInput(tableName: string, def: TableDefinition): CreateTableCommandInput {
   const attributes = new Map<string, KeyAttribute>();
@@ -129,11 +146,15 @@ export function createTableInput(tableName: string, def: TableDefinition): Creat
       AttributeType: a.type,
     })),
     KeySchema: keySchema(def.partitionKey, def.sortKey),
-    GlobalSecondaryIndexes: def.indexes.map((index) => ({
-      IndexName: index.name,
-      KeySchema: keySchema(index.partitionKey, index.sortKey),
-      Projection: { ProjectionType: index.projection },
-    })),
+    ...(def.indexes.length === 0
+      ? {}
+      : {
+          GlobalSecondaryIndexes: def.indexes.map((index) => ({
+            IndexName: index.name,
+            KeySchema: keySchema(index.partitionKey, index.sortKey),
+            Projection: { ProjectionType: index.projection },
+          })),
+        }),
     ...(def.stream === undefined
       ? {}
       : { StreamSpecification: { StreamEnabled: true, StreamViewType: def.stream } }),

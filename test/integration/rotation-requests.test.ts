@@ -10,7 +10,7 @@ import { z } from 'zod';
 import { inject } from 'vitest';
 import { localDynamoClient } from '../../local/aws/clients';
 import { Cleanup } from '../../shared/schedules/cleanup';
-import type { Stores } from '../../shared/store';
+import type { PlatformStores as Stores } from '../../shared/store';
 import { findTokens } from '../../shared/token/format';
 import { verifyToken } from '../../shared/token/verify';
 import { apiClient } from '../support/api';

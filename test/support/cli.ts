@@ -10,6 +10,7 @@ export function cliRunner(dynamo: DynamoFixture, defaults: readonly string[] = [
     AWS_ENDPOINT_URL_DYNAMODB: inject('dynamoEndpoint'),
     TOKENS_TABLE_NAME: dynamo.tables().tokens,
     AUDIT_TABLE_NAME: dynamo.tables().audit,
+    REGISTRY_TABLE_NAME: dynamo.tables().registry,
   };
   return async (...argv: string[]) => {
     let out = '';

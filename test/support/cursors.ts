@@ -3,7 +3,7 @@
  * enough for two pages, a real cursor per route, and a token of another tenant to name in one.
  */
 import { z } from 'zod';
-import type { Stores } from '../../shared/store';
+import type { PlatformStores as Stores } from '../../shared/store';
 import { apiClient, type ApiCall } from './api';
 import { DAY_MS, seedCaller } from './tokens';
 

@@ -14,7 +14,7 @@ import {
   revokeQuery,
   rotationRequestBody,
 } from '../../shared/api/schemas';
-import { openStores } from '../../shared/store';
+import { openApiRegistry, openStores } from '../../shared/store';
 import { findTokens, generateToken, holdsToken } from '../../shared/token/format';
 import { apiClient, type ApiCall } from '../support/api';
 import { tokenRecord } from '../support/tokens';
@@ -29,12 +29,11 @@ import {
 
 const documents = mockClient(DynamoDBDocumentClient);
 const dynamo = mockClient(DynamoDBClient);
-const call = apiClient(
-  openStores({
-    client: new DynamoDBClient({ region: 'eu-west-1' }),
-    tables: { tokens: 'tokens', audit: 'audit' },
-  }),
-);
+const client = new DynamoDBClient({ region: 'eu-west-1' });
+const call = apiClient({
+  ...openStores({ client, tables: { tokens: 'tokens', audit: 'audit' } }),
+  apis: openApiRegistry({ client, tableName: 'apis' }),
+});
 const admin = { tokenId: 'tok_admin0000000001', owner: 'platform', scopes: ['admin'] };
 const TOKEN_ID = 'tok_a000000000000001';
 const REQUEST_ID = 'rrq_a000000000000001';

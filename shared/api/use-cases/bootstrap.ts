@@ -12,6 +12,7 @@ import { earliest, mintToken } from '../../token/mint';
 import type { TokenRecord } from '../../token/record';
 import { auditContext, isAdmin, issuerLimits, type Caller } from '../access';
 import { ApiError, failureOf } from '../errors';
+import { refuseUnknownScopes } from '../scope-check';
 import { STORE_WARNING, view } from '../views';
 import type { TokenExtras, UseCaseDeps } from './deps';
 
@@ -52,6 +53,7 @@ export class BootstrapUseCases {
       body.owner,
       refusal ?? limits.refusal,
     );
+    await refuseUnknownScopes(this.deps.stores.apis, body.scopes);
     const now = this.deps.now();
     const { token, input } = mintToken(
       {

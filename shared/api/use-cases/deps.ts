@@ -1,5 +1,6 @@
 /** What every family of management use cases is built from. */
 import type { Stores } from '../../store';
+import type { ApiRegistryRepository } from '../../store/api-registry';
 import type { RotationPolicy } from '../../token/rotation-policy';
 import type { Guard } from '../guard';
 
@@ -11,7 +12,10 @@ export interface CacheFlusher {
 export type ManagementStores = Pick<
   Stores,
   'tokens' | 'rotations' | 'requests' | 'bootstrap' | 'audit'
->;
+> & {
+  /** The protected APIs: the scopes a token may carry, and `GET /apis`. */
+  readonly apis: ApiRegistryRepository;
+};
 
 export interface ManagementDeps {
   readonly stores: ManagementStores;

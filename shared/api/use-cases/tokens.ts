@@ -12,6 +12,7 @@ import {
   type Caller,
 } from '../access';
 import { ApiError } from '../errors';
+import { refuseUnknownScopes } from '../scope-check';
 import { rotatedView, STORE_WARNING, view } from '../views';
 import type { PageQuery, TokenExtras, UseCaseDeps } from './deps';
 
@@ -50,6 +51,7 @@ export class TokenUseCases {
         : undefined);
     const limits = issuerLimits(caller);
     await this.deps.guard.refuseUnless(caller, 'token.create', owner, refusal ?? limits.refusal);
+    await refuseUnknownScopes(this.deps.stores.apis, body.scopes);
     const { token, input } = mintToken(
       {
         name: body.name,

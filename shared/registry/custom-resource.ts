@@ -1,0 +1,157 @@
+/**
+ * The registration custom resource's provider, as CloudFormation drives it: a Create, Update or
+ * Delete request, answered by a PUT of SUCCESS or FAILED to the request's pre-signed URL. The
+ * rules:
+ * - the properties are validated (the catalog with the authorizer's own rules), and a refusal
+ *   answers FAILED with a reason naming the problem, never a stack trace;
+ * - every request is idempotent, since CloudFormation and Lambda both retry: a Create or
+ *   Update overwrites the API's one item, a Delete of an absent item succeeds;
+ * - the physical id is the API's key, so an Update naming another API (or account, region,
+ *   kind) is a replacement: CloudFormation then deletes the old id, which removes the old item;
+ * - a Delete only removes the item its own stack and logical id wrote, and never fails on a
+ *   physical id it does not know (a Create that failed): a stack can always be deleted.
+ */
+import * as z from 'zod/mini';
+import { routeCatalogSchema } from '../authz/routes';
+import {
+  apiKeyOf,
+  apiRegistrationSchema,
+  isApiKey,
+  type ApiRegistration,
+  type ApiRegistryRepository,
+} from '../store/api-registry';
+import { TokenStoreError } from '../store/errors';
+
+const commonFields = {
+  ResponseURL: z.url(),
+  StackId: z.string().check(z.minLength(1)),
+  RequestId: z.string().check(z.minLength(1)),
+  LogicalResourceId: z.string().check(z.minLength(1)),
+  ResourceType: z.string(),
+  ResourceProperties: z.record(z.string(), z.unknown()),
+};
+
+/** The envelope CloudFormation sends; the properties are checked on their own. */
+export const customResourceEventSchema = z.discriminatedUnion('RequestType', [
+  z.object({ RequestType: z.literal('Create'), ...commonFields }),
+  z.object({
+    RequestType: z.literal('Update'),
+    PhysicalResourceId: z.string(),
+    OldResourceProperties: z.optional(z.record(z.string(), z.unknown())),
+    ...commonFields,
+  }),
+  z.object({ RequestType: z.literal('Delete'), PhysicalResourceId: z.string(), ...commonFields }),
+]);
+
+export type CustomResourceEvent = z.infer<typeof customResourceEventSchema>;
+
+/** What the provider answers CloudFormation (the body of the PUT to ResponseURL). */
+export interface CustomResourceResponse {
+  readonly Status: 'SUCCESS' | 'FAILED';
+  readonly Reason?: string;
+  readonly PhysicalResourceId: string;
+  readonly StackId: string;
+  readonly RequestId: string;
+  readonly LogicalResourceId: string;
+  readonly Data?: Readonly<Record<string, string>>;
+}
+
+/** The custom resource's properties (strings, as CloudFormation passes every scalar). */
+const propertiesSchema = z.object({
+  ApiId: z.string(),
+  Kind: z.string(),
+  Stages: z.array(z.string()),
+  Region: z.string(),
+  Account: z.string(),
+  /** The route catalog as JSON, rendered at synth. */
+  Catalog: z.string(),
+});
+
+/** The failure reason of a properties problem: each problem with the property it concerns. */
+function describe(issues: readonly z.core.$ZodIssue[]): string {
+  return issues
+    .map((issue) => `${issue.path.map(String).join('.') || 'properties'}: ${issue.message}`)
+    .join('; ');
+}
+
+/** The registration the properties describe, or the reason they do not describe one. */
+export function parseRegistration(
+  properties: Record<string, unknown>,
+  stackId: string,
+): { ok: true; api: ApiRegistration } | { ok: false; reason: string } {
+  const props = propertiesSchema.safeParse(properties);
+  if (!props.success)
+    return { ok: false, reason: `Invalid properties: ${describe(props.error.issues)}` };
+  const routes = routeCatalogSchema.safeParse(parseJson(props.data.Catalog));
+  if (!routes.success) {
+    return { ok: false, reason: `Invalid Catalog: ${describe(routes.error.issues)}` };
+  }
+  const api = apiRegistrationSchema.safeParse({
+    apiId: props.data.ApiId,
+    kind: props.data.Kind,
+    stages: props.data.Stages,
+    region: props.data.Region,
+    account: props.data.Account,
+    routes: routes.data,
+  });
+  if (!api.success)
+    return { ok: false, reason: `Invalid properties: ${describe(api.error.issues)}` };
+  const [, , , region, account] = stackId.split(':');
+  if (region !== api.data.region || account !== api.data.account) {
+    return {
+      ok: false,
+      reason: `The API's Account and Region (${api.data.account}, ${api.data.region}) must be the registering stack's (${account ?? '?'}, ${region ?? '?'})`,
+    };
+  }
+  return { ok: true, api: api.data };
+}
+
+function parseJson(text: string): unknown {
+  try {
+    return JSON.parse(text);
+  } catch {
+    return undefined;
+  }
+}
+
+/** Answer one request: register, re-register or deregister, as CloudFormation asked. */
+export async function registrationResponse(
+  event: CustomResourceEvent,
+  registry: ApiRegistryRepository,
+): Promise<CustomResourceResponse> {
+  const registeredBy = `${event.StackId}/${event.LogicalResourceId}`;
+  const answer = (status: 'SUCCESS' | 'FAILED', physicalId: string, extra = {}) => ({
+    Status: status,
+    PhysicalResourceId: physicalId,
+    StackId: event.StackId,
+    RequestId: event.RequestId,
+    LogicalResourceId: event.LogicalResourceId,
+    ...extra,
+  });
+  // Before anything is registered, a failed Create answers with an id that names no API.
+  const currentId =
+    event.RequestType === 'Create'
+      ? `unregistered:${event.LogicalResourceId}`
+      : event.PhysicalResourceId;
+  try {
+    if (event.RequestType === 'Delete') {
+      if (isApiKey(event.PhysicalResourceId)) {
+        await registry.deregister(event.PhysicalResourceId, registeredBy);
+      }
+      return answer('SUCCESS', event.PhysicalResourceId);
+    }
+    const parsed = parseRegistration(event.ResourceProperties, event.StackId);
+    if (!parsed.ok) return answer('FAILED', currentId, { Reason: parsed.reason });
+    const stored = await registry.register(parsed.api, registeredBy);
+    return answer('SUCCESS', apiKeyOf(parsed.api), {
+      Data: { ApiKey: stored.apiKey, Scopes: stored.scopes.join(' ') },
+    });
+  } catch (error) {
+    // The store's own message (e.g. "DynamoDB register failed: AccessDeniedException"), or a
+    // generic one for anything unexpected: never a stack trace, never a secret.
+    const reason = error instanceof TokenStoreError ? error.message : 'Internal error';
+    return answer('FAILED', currentId, {
+      Reason: `Could not ${event.RequestType === 'Delete' ? 'deregister' : 'register'} the API: ${reason} (request ${event.RequestId}; see the provider's logs)`,
+    });
+  }
+}
