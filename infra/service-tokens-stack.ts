@@ -9,6 +9,8 @@ import type { Construct } from 'constructs';
 import type { Schedule } from 'aws-cdk-lib/aws-events';
 import type { Route } from '../shared/authz/routes';
 import { AlertTopic, type AlertSubscription } from './alert-topic';
+import { ApiRegistry } from './api-registry';
+import { ApiRegistration } from './consumer/api-registration';
 import { RotatedServiceToken } from './rotated-service-token';
 import { DEFAULT_ROUTES } from './routes';
 import { TokenRotation } from './token-rotation';
@@ -140,6 +142,8 @@ function addOutputs(stack: ServiceTokensStack): void {
     ApiUrl: stack.api.api.url,
     TokensTableName: stack.tables.tokens.tableName,
     AuditTableName: stack.tables.audit.tableName,
+    ApiRegistryTableName: stack.tables.registry.tableName,
+    ApiRegistryServiceToken: stack.registry.serviceToken,
     LifecycleEventBusName: stack.lifecycle.bus.eventBusName,
     LifecycleEventBusArn: stack.lifecycle.bus.eventBusArn,
   };
@@ -153,6 +157,7 @@ function addOutputs(stack: ServiceTokensStack): void {
 /** The service-token platform. Each concern is its own construct; this stack composes them. */
 export class ServiceTokensStack extends Stack {
   readonly tables: TokenTables;
+  readonly registry: ApiRegistry;
   readonly api: TokenApi;
   readonly rotation: TokenRotation;
   readonly serviceTokens: RotatedServiceToken[];
@@ -169,15 +174,18 @@ export class ServiceTokensStack extends Stack {
     });
     this.tables = tables;
     this.alerts = new AlertTopic(this, 'Alerts', { subscriptions: props.alertSubscriptions });
+    this.registry = new ApiRegistry(this, 'Registry', { tables });
+    const routes = props.routes ?? DEFAULT_ROUTES;
     this.api = new TokenApi(this, 'Api', {
       tables,
-      routes: props.routes ?? DEFAULT_ROUTES,
+      routes,
       retention: props.tokenRetention,
       tokenPrefix: props.tokenPrefix,
       authorizerCacheTtl: props.authorizerCacheTtl,
       localCacheTtl: props.localCacheTtl,
       webAclArn: props.webAclArn,
     });
+    this.registerBackends(routes);
     this.rotation = new TokenRotation(this, 'Rotation', {
       tables,
       tokenPrefix: props.tokenPrefix,
@@ -220,6 +228,23 @@ export class ServiceTokensStack extends Stack {
     });
     Aspects.of(this).add(new CheckovSkips());
     addOutputs(this);
+  }
+
+  /**
+   * The platform API's own backend routes are a protected API like any consumer's: registered,
+   * so that tokens can carry their scopes (the management routes' scopes are always known).
+   */
+  private registerBackends(routes: readonly Route[]): void {
+    if (routes.length === 0) return;
+    const registration = new ApiRegistration(this, 'BackendsRegistration', {
+      registry: this.registry,
+      kind: 'rest',
+      apiId: () => this.api.api.restApiId,
+      stages: () => [this.api.api.deploymentStage.stageName],
+      catalog: () => routes,
+    });
+    // The provider must hold its grant before CloudFormation invokes it.
+    registration.node.addDependency(this.registry);
   }
 
   /**

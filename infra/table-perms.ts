@@ -1,7 +1,8 @@
 /**
  * The DynamoDB action lists of the token tables' grants (infra/token-tables.ts), named once
  * like aws-dynamodb's perms.ts. Narrower than aws-cdk-lib's READ_DATA_ACTIONS and
- * WRITE_DATA_ACTIONS: no Scan, no batch operations, no DeleteItem (TTL deletes items).
+ * WRITE_DATA_ACTIONS: no Scan, no batch operations, and DeleteItem only on the API registry
+ * (TTL deletes token and audit items).
  */
 
 /** Read one item by its key. */
@@ -19,6 +20,9 @@ export const ITEM_READ_WRITE_ACTIONS = [
 
 /** Add an item (an audit event); never read or change one. */
 export const ITEM_APPEND_ACTIONS = ['dynamodb:PutItem'];
+
+/** Put and delete whole items (the API registry's items; no read, no update). */
+export const REGISTRY_WRITE_ACTIONS = ['dynamodb:PutItem', 'dynamodb:DeleteItem'];
 
 /** Query a table or one of its indexes. */
 export const QUERY_ACTIONS = ['dynamodb:Query'];

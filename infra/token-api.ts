@@ -120,8 +120,8 @@ export class TokenApi extends Construct {
 
   /**
    * The management API's function. It reads and writes token items (conditional transactions),
-   * queries the token indexes, appends and reads audit events, and may flush this stage's
-   * authorizer cache.
+   * queries the token indexes, appends and reads audit events, queries the API registry, and
+   * may flush this stage's authorizer cache.
    */
   private managementApi(props: TokenApiProps, prefix: string, stageName: string): ServiceFunction {
     const fn = new ServiceFunction(this, 'Management', {
@@ -131,6 +131,7 @@ export class TokenApi extends Construct {
       environment: {
         TOKENS_TABLE_NAME: props.tables.tokens.tableName,
         AUDIT_TABLE_NAME: props.tables.audit.tableName,
+        REGISTRY_TABLE_NAME: props.tables.registry.tableName,
         TOKEN_PREFIX: prefix,
         RETENTION_DAYS: retentionDays(props),
         REST_API_ID: this.api.restApiId,
@@ -143,6 +144,7 @@ export class TokenApi extends Construct {
     props.tables.grantTokenReadWrite(fn.role, indexes);
     props.tables.grantAuditAppend(fn.role);
     props.tables.grantAuditRead(fn.role);
+    props.tables.grantRegistryRead(fn.role);
     const { region, partition } = Stack.of(this);
     fn.role.addToPolicy(
       new PolicyStatement({

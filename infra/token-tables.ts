@@ -17,6 +17,7 @@ import { DEFAULT_RETENTION_DAYS } from '../shared/defaults';
 import {
   AUDIT_INDEX,
   auditTable,
+  registryTable,
   TOKEN_INDEX,
   tokenTable,
   type KeyAttribute,
@@ -30,6 +31,7 @@ import {
   ITEM_READ_WRITE_ACTIONS,
   ITEM_UPDATE_ACTIONS,
   QUERY_ACTIONS,
+  REGISTRY_WRITE_ACTIONS,
 } from './table-perms';
 import {
   grantAuthorizerAccess,
@@ -89,6 +91,8 @@ export class TokenTables extends Construct implements TokenTableAccess {
 
   readonly tokens: Table;
   readonly audit: Table;
+  /** The registry of protected APIs (written by the registration provider, ApiRegistry). */
+  readonly registry: Table;
   readonly key: Key;
   /** The audit table's stream of new item images (the lifecycle events' source). */
   readonly auditStreamArn: string;
@@ -105,6 +109,7 @@ export class TokenTables extends Construct implements TokenTableAccess {
     });
     this.tokens = this.table('Tokens', tokenTable, retain);
     this.audit = this.table('Audit', auditTable, retain);
+    this.registry = this.table('Registry', registryTable, retain);
     const streamArn = this.audit.tableStreamArn;
     if (streamArn === undefined) throw new Error('The audit table needs a stream');
     this.auditStreamArn = streamArn;
@@ -181,6 +186,27 @@ export class TokenTables extends Construct implements TokenTableAccess {
       .combine(grantKeyVia(grantee, this.key, 'dynamodb', KEY_READ_ACTIONS));
   }
 
+  /**
+   * Register and deregister protected APIs: PutItem and DeleteItem on the registry table, and
+   * nothing else (no read, no other table).
+   */
+  grantRegistryWrite(grantee: IGrantable): Grant {
+    return Grant.addToPrincipal({
+      grantee,
+      actions: REGISTRY_WRITE_ACTIONS,
+      resourceArns: [this.registry.tableArn],
+    }).combine(grantKeyVia(grantee, this.key, 'dynamodb', KEY_READ_WRITE_ACTIONS));
+  }
+
+  /** Query the registry (its one partition); decrypt only. */
+  grantRegistryRead(grantee: IGrantable): Grant {
+    return Grant.addToPrincipal({
+      grantee,
+      actions: QUERY_ACTIONS,
+      resourceArns: [this.registry.tableArn],
+    }).combine(grantKeyVia(grantee, this.key, 'dynamodb', KEY_READ_ACTIONS));
+  }
+
   /** Read the audit table's stream (what an event source on it needs); decrypt only. */
   grantAuditStreamRead(grantee: IGrantable): Grant {
     return new StreamGrants({ tableStreamArn: this.auditStreamArn })
@@ -228,7 +254,7 @@ export class TokenTables extends Construct implements TokenTableAccess {
       removalPolicy: retain ? RemovalPolicy.RETAIN : RemovalPolicy.DESTROY,
       encryption: TableEncryption.CUSTOMER_MANAGED,
       encryptionKey: this.key,
-      timeToLiveAttribute: def.ttlAttribute,
+      ...(def.ttlAttribute === undefined ? {} : { timeToLiveAttribute: def.ttlAttribute }),
       ...(def.stream === undefined ? {} : { stream: StreamViewType[def.stream] }),
     });
     for (const index of def.indexes) {

@@ -10,6 +10,7 @@ import {
 } from 'aws-cdk-lib/aws-apigatewayv2-authorizers';
 import { Construct } from 'constructs';
 import type { Route } from '../../shared/authz/routes';
+import { stageNamesOf } from './api-registration';
 import {
   ConsumerAuthorizerFunction,
   DEFAULT_CACHE_TTL,
@@ -51,7 +52,7 @@ export class HttpApiTokenAuthorizer extends Construct {
 
   constructor(scope: Construct, id: string, props: HttpApiTokenAuthorizerProps) {
     super(scope, id);
-    this.authorizerFunction = new ConsumerAuthorizerFunction(this, 'Function', props, 'HTTP API');
+    this.authorizerFunction = new ConsumerAuthorizerFunction(this, 'Function', props, 'http');
     this.authorizer = new HttpLambdaAuthorizer(
       'TokenAuthorizer',
       this.authorizerFunction.function.function,
@@ -92,6 +93,7 @@ export class HttpApiTokenAuthorizer extends Construct {
   /** An HTTP Lambda authorizer belongs to one HTTP API; its catalog describes that API only. */
   private checkSameApi(api: HttpApi): void {
     this.api ??= api;
+    this.authorizerFunction.bindApi({ apiId: api.apiId, stages: () => stageNamesOf(api) });
     if (this.api !== api) {
       throw new Error(
         `${this.node.path}: protects ${this.api.node.path} already; create one HttpApiTokenAuthorizer per HTTP API, each with that API's routes`,

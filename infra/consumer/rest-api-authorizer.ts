@@ -10,6 +10,7 @@ import {
 } from 'aws-cdk-lib/aws-apigateway';
 import { Construct } from 'constructs';
 import type { Route } from '../../shared/authz/routes';
+import { stageNamesOf } from './api-registration';
 import { restTokenAuthorizer } from '../authorizer-function';
 import { DEFAULT_TOKEN_PREFIX } from '../../shared/token/format';
 import { ConsumerAuthorizerFunction, type ConsumerAuthorizerProps } from './authorizer-function';
@@ -43,7 +44,7 @@ export class RestApiTokenAuthorizer extends Construct {
 
   constructor(scope: Construct, id: string, props: RestApiTokenAuthorizerProps) {
     super(scope, id);
-    this.authorizerFunction = new ConsumerAuthorizerFunction(this, 'Function', props, 'REST API');
+    this.authorizerFunction = new ConsumerAuthorizerFunction(this, 'Function', props, 'rest');
     this.authorizer = restTokenAuthorizer(
       this,
       'TokenAuthorizer',
@@ -86,6 +87,10 @@ export class RestApiTokenAuthorizer extends Construct {
   /** A TOKEN authorizer belongs to one REST API; its catalog describes that API only. */
   private checkSameApi(api: IRestApi): void {
     this.api ??= api;
+    this.authorizerFunction.bindApi({
+      apiId: api.restApiId,
+      stages: () => stageNamesOf(api),
+    });
     if (this.api !== api) {
       throw new Error(
         `${this.node.path}: protects ${this.api.node.path} already; create one RestApiTokenAuthorizer per REST API, each with that API's routes`,

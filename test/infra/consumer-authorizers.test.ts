@@ -10,7 +10,7 @@ import { z } from 'zod';
 import { RestApiTokenAuthorizer } from '../../infra/consumer';
 import { routeKey } from '../../shared/authz/routes';
 import { TokenTables } from '../../infra/token-tables';
-import { CONSUMER_CATALOG, consumerApp } from './fixtures/consumer-app';
+import { CONSUMER_CATALOG, consumerApp, TEST_REGISTRY } from './fixtures/consumer-app';
 import { appWithNag, nagFindings } from './nag';
 import { permissionLines, resources } from './template';
 
@@ -134,7 +134,7 @@ describe('RestApiTokenAuthorizer', () => {
     const tables = new TokenTables(new Stack(app, 'Platform'), 'Tables', { retain: false });
     const stack = new Stack(app, 'Defaults');
     const api = new RestApi(stack, 'Api', { cloudWatchRole: false });
-    new RestApiTokenAuthorizer(stack, 'Tokens', { tables }).protect(
+    new RestApiTokenAuthorizer(stack, 'Tokens', { tables, registry: TEST_REGISTRY }).protect(
       api.root,
       'GET',
       new MockIntegration(),

@@ -12,6 +12,7 @@ import { Role, ServicePrincipal } from 'aws-cdk-lib/aws-iam';
 import { describe, expect, it } from 'vitest';
 import { z } from 'zod';
 import { HttpApiTokenAuthorizer, RestApiTokenAuthorizer } from '../../infra/consumer';
+import { ApiRegistry } from '../../infra/api-registry';
 import { TokenTables } from '../../infra/token-tables';
 import { consumerHttpApi, consumerRestApi } from './fixtures/consumer-app';
 import { appWithNag, nagFindings } from './nag';
@@ -20,13 +21,15 @@ import { resources } from './template';
 const REGION = 'eu-west-1';
 const TABLE_ARN = `arn:aws:dynamodb:${REGION}:111111111111:table/ServiceTokens-TablesTokens-ABC123`;
 const KEY_ARN = `arn:aws:kms:${REGION}:111111111111:key/0b6a1c2d-3e4f-4a5b-8c7d-9e0f1a2b3c4d`;
+const REGISTRY_ARN = `arn:aws:lambda:${REGION}:111111111111:function:ServiceTokens-RegistryProvider`;
 
 /** A consumer stack in account 222222222222 protecting a RestApi and an HttpApi of its own. */
 function crossAccountConsumer(app: App = new App()): Stack {
   const stack = new Stack(app, 'Consumer', { env: { account: '222222222222', region: REGION } });
   const tables = TokenTables.fromArns({ tokensTableArn: TABLE_ARN, keyArn: KEY_ARN });
   const { api, validator } = consumerRestApi(stack);
-  new RestApiTokenAuthorizer(stack, 'RestTokens', { tables }).protect(
+  const registry = ApiRegistry.fromArn(REGISTRY_ARN);
+  new RestApiTokenAuthorizer(stack, 'RestTokens', { tables, registry }).protect(
     api.root.addResource('orders'),
     'GET',
     new MockIntegration(),
@@ -34,6 +37,7 @@ function crossAccountConsumer(app: App = new App()): Stack {
   );
   new HttpApiTokenAuthorizer(stack, 'HttpTokens', {
     tables,
+    registry,
     cacheTtl: Duration.seconds(30),
   }).protect(consumerHttpApi(stack), {
     path: '/orders',

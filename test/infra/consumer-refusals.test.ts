@@ -9,6 +9,7 @@ import { HttpUrlIntegration } from 'aws-cdk-lib/aws-apigatewayv2-integrations';
 import { describe, expect, it } from 'vitest';
 import { HttpApiTokenAuthorizer, RestApiTokenAuthorizer } from '../../infra/consumer';
 import { TokenTables } from '../../infra/token-tables';
+import { TEST_REGISTRY } from './fixtures/consumer-app';
 
 const EXACT_ONLY =
   'ANY and {proxy+} are not supported: declare each method and path with its scopes, so that a token’s scopes map to exact routes';
@@ -25,8 +26,8 @@ function consumer() {
     stack,
     restApi,
     httpApi,
-    rest: new RestApiTokenAuthorizer(stack, 'RestTokens', { tables }),
-    http: new HttpApiTokenAuthorizer(stack, 'HttpTokens', { tables }),
+    rest: new RestApiTokenAuthorizer(stack, 'RestTokens', { tables, registry: TEST_REGISTRY }),
+    http: new HttpApiTokenAuthorizer(stack, 'HttpTokens', { tables, registry: TEST_REGISTRY }),
   };
 }
 
@@ -95,9 +96,14 @@ describe('RestApiTokenAuthorizer refuses', () => {
   it('a bad token prefix', () => {
     const { stack } = consumer();
     const tables = new TokenTables(stack, 'Local', { retain: false });
-    expect(() => new RestApiTokenAuthorizer(stack, 'Bad', { tables, prefix: 'SK-' })).toThrow(
-      'Consumer/Bad: prefix "SK-" must be lowercase letters/digits ending in "_"',
-    );
+    expect(
+      () =>
+        new RestApiTokenAuthorizer(stack, 'Bad', {
+          tables,
+          registry: TEST_REGISTRY,
+          prefix: 'SK-',
+        }),
+    ).toThrow('Consumer/Bad: prefix "SK-" must be lowercase letters/digits ending in "_"');
   });
 });
 

@@ -134,8 +134,11 @@ describe('token API', () => {
       'dynamodb:Query',
       'dynamodb:Query',
       'kms:Decrypt',
+      // The API registry: one Query of its table (known scopes, GET /apis), key decrypt above.
+      'dynamodb:Query',
       'apigateway:DELETE',
     ]);
+    expect(JSON.stringify(statements.at(-2)?.Resource)).toMatch(/"TablesRegistry[A-Z0-9]+"/);
     const indexes = JSON.stringify(statements[3]?.Resource).match(/\/index\/[A-Za-z]+/g);
     expect(indexes).toEqual([
       '/index/ByTokenId',

@@ -2,7 +2,7 @@ import { App, Stack } from 'aws-cdk-lib';
 import { Match, Template } from 'aws-cdk-lib/assertions';
 import { describe, expect, it } from 'vitest';
 import { ServiceTokensStack } from '../../infra/service-tokens-stack';
-import { auditTable, createTableInput, tokenTable } from '../../shared/store/schema';
+import { auditTable, createTableInput, registryTable, tokenTable } from '../../shared/store/schema';
 
 const template = Template.fromStack(new ServiceTokensStack(new App(), 'Test'));
 
@@ -10,17 +10,22 @@ describe('token tables', () => {
   it.each([
     ['tokens', tokenTable],
     ['audit', auditTable],
+    ['registry', registryTable],
   ])('the %s table matches the shared schema (keys, indexes, TTL)', (_, def) => {
     const input = createTableInput('ignored', def);
     template.hasResourceProperties('AWS::DynamoDB::Table', {
       KeySchema: input.KeySchema,
       AttributeDefinitions: input.AttributeDefinitions,
-      TimeToLiveSpecification: { AttributeName: def.ttlAttribute, Enabled: true },
-      GlobalSecondaryIndexes: input.GlobalSecondaryIndexes?.map((index) => ({
-        IndexName: index.IndexName,
-        KeySchema: index.KeySchema,
-        Projection: index.Projection,
-      })),
+      TimeToLiveSpecification:
+        def.ttlAttribute === undefined
+          ? Match.absent()
+          : { AttributeName: def.ttlAttribute, Enabled: true },
+      GlobalSecondaryIndexes:
+        input.GlobalSecondaryIndexes?.map((index) => ({
+          IndexName: index.IndexName,
+          KeySchema: index.KeySchema,
+          Projection: index.Projection,
+        })) ?? Match.absent(),
     });
   });
 
@@ -32,14 +37,14 @@ describe('token tables', () => {
         DeletionProtectionEnabled: true,
         PointInTimeRecoverySpecification: { PointInTimeRecoveryEnabled: true },
       },
-      2,
+      3,
     );
     for (const resource of Object.values(template.findResources('AWS::DynamoDB::Table'))) {
       expect(resource).toMatchObject({ DeletionPolicy: 'Retain', UpdateReplacePolicy: 'Retain' });
     }
   });
 
-  it('encrypts both tables with a rotating customer-managed KMS key', () => {
+  it('encrypts the three tables with a rotating customer-managed KMS key', () => {
     const keys = template.findResources('AWS::KMS::Key', {
       Properties: { Description: Match.stringLikeRegexp('service-token and audit tables') },
     });
@@ -55,7 +60,7 @@ describe('token tables', () => {
           KMSMasterKeyId: { 'Fn::GetAtt': [keyId, 'Arn'] },
         },
       },
-      2,
+      3,
     );
   });
 
