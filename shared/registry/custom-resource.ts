@@ -57,20 +57,25 @@ export interface CustomResourceResponse {
 }
 
 /** The custom resource's properties (strings, as CloudFormation passes every scalar). */
+const text = () => z.string('is missing or not a string');
 const propertiesSchema = z.object({
-  ApiId: z.string(),
-  Kind: z.string(),
-  Stages: z.array(z.string()),
-  Region: z.string(),
-  Account: z.string(),
+  ApiId: text(),
+  Kind: text(),
+  Stages: z.array(text(), 'must be a list of stage names'),
+  Region: text(),
+  Account: text(),
   /** The route catalog as JSON, rendered at synth. */
-  Catalog: z.string(),
+  Catalog: text(),
 });
 
+/** What a catalog must look like, for a refusal. */
+const CATALOG_RULE =
+  'the Catalog is a non-empty JSON list of { method, path, scopes }: method GET, POST, PUT, PATCH or DELETE, a path like /orders/{orderId}, scopes like orders:read';
+
 /** The failure reason of a properties problem: each problem with the property it concerns. */
-function describe(issues: readonly z.core.$ZodIssue[]): string {
+function describe(issues: readonly z.core.$ZodIssue[], whole: string): string {
   return issues
-    .map((issue) => `${issue.path.map(String).join('.') || 'properties'}: ${issue.message}`)
+    .map((issue) => `${issue.path.map(String).join('.') || whole}: ${issue.message}`)
     .join('; ');
 }
 
@@ -81,10 +86,14 @@ export function parseRegistration(
 ): { ok: true; api: ApiRegistration } | { ok: false; reason: string } {
   const props = propertiesSchema.safeParse(properties);
   if (!props.success)
-    return { ok: false, reason: `Invalid properties: ${describe(props.error.issues)}` };
+    return {
+      ok: false,
+      reason: `Invalid properties: ${describe(props.error.issues, 'properties')}`,
+    };
   const routes = routeCatalogSchema.safeParse(parseJson(props.data.Catalog));
   if (!routes.success) {
-    return { ok: false, reason: `Invalid Catalog: ${describe(routes.error.issues)}` };
+    const problems = describe(routes.error.issues, 'Catalog');
+    return { ok: false, reason: `Invalid Catalog: ${problems}; ${CATALOG_RULE}` };
   }
   const api = apiRegistrationSchema.safeParse({
     apiId: props.data.ApiId,
@@ -95,7 +104,7 @@ export function parseRegistration(
     routes: routes.data,
   });
   if (!api.success)
-    return { ok: false, reason: `Invalid properties: ${describe(api.error.issues)}` };
+    return { ok: false, reason: `Invalid properties: ${describe(api.error.issues, 'properties')}` };
   const [, , , region, account] = stackId.split(':');
   if (region !== api.data.region || account !== api.data.account) {
     return {

@@ -38,7 +38,7 @@ const registeredRouteSchema = z.object({
 
 export const apiRegistrationSchema = z.object({
   apiId: z.string().check(z.regex(API_ID, 'must be an API Gateway API id, e.g. "a1b2c3d4e5"')),
-  kind: z.enum(API_KINDS),
+  kind: z.enum(API_KINDS, 'must be "rest" or "http"'),
   stages: z
     .array(z.string().check(z.regex(STAGE, 'must be a stage name, e.g. "prod" or "$default"')))
     .check(z.minLength(1, 'must name at least one stage')),
