@@ -15,6 +15,7 @@ import type { Caller } from '../shared/api/access';
 import { TokenService } from '../shared/api/token-service';
 import { openApiRegistry, openStores } from '../shared/store';
 import { operatorActor } from './args';
+import { registerApiCommands } from './commands/apis';
 import { registerAuditCommands } from './commands/audit';
 import { registerBootstrapCommands } from './commands/bootstrap';
 import { registerEmergencyCommands } from './commands/emergency';
@@ -30,6 +31,7 @@ const COMMAND_FAMILIES = [
   registerTokenCommands,
   registerEmergencyCommands,
   registerAuditCommands,
+  registerApiCommands,
   registerBootstrapCommands,
   registerRequestCommands,
   registerMaintenanceCommands,

@@ -221,6 +221,44 @@ describe('tokens CLI', () => {
     expect(await dynamo.scanAll(dynamo.tables().tokens)).toEqual(before);
   });
 
+  it('lists the protected APIs, and refuses a token with a scope none of them knows', async () => {
+    const run = cli();
+    await dynamo.stores().apis.register(
+      {
+        apiId: 'b1ll1ng000',
+        kind: 'http',
+        stages: ['$default'],
+        region: 'eu-west-1',
+        account: '222222222222',
+        routes: [{ method: 'GET', path: '/invoices', scopes: ['billing:read'] }],
+      },
+      'billing-stack/Registration',
+    );
+
+    const listed = await run('apis');
+    const json = await run('--json', 'apis', '--limit', '1');
+    const refused = await run(
+      'create',
+      '--name',
+      'x',
+      '--owner',
+      'team-a',
+      '--scope',
+      'billing:write',
+    );
+
+    expect(listed.code).toBe(0);
+    expect(listed.out.trim().split('\n')).toEqual([
+      'rest  orders12ab  123456789012/us-east-1  stages prod  orders:admin orders:read orders:write',
+      'http  b1ll1ng000  222222222222/eu-west-1  stages $default  billing:read',
+    ]);
+    expect(z.object({ cursor: z.string() }).parse(JSON.parse(json.out)).cursor).not.toBe('');
+    expect(refused).toMatchObject({ code: 2, out: '' });
+    expect(refused.err).toBe(
+      'error: unknown scope billing:write: no registered API knows it; nearest known scope: billing:read\n',
+    );
+  });
+
   it('has --help for every command', async () => {
     const run = cli();
     const commands = [
@@ -232,6 +270,7 @@ describe('tokens CLI', () => {
       'revoke',
       'emergency-revoke',
       'audit',
+      'apis',
       'cleanup',
     ];
     const top = await run('--help');
@@ -252,6 +291,7 @@ describe('tokens CLI', () => {
       AWS_ENDPOINT_URL_DYNAMODB: inject('dynamoEndpoint'),
       TOKENS_TABLE_NAME: dynamo.tables().tokens,
       AUDIT_TABLE_NAME: dynamo.tables().audit,
+      REGISTRY_TABLE_NAME: dynamo.tables().registry,
     };
     const bin = join(ROOT, 'node_modules', '.bin');
     const { stdout, stderr } = await exec(
