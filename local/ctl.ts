@@ -10,7 +10,7 @@ import { LOCAL_AWS_ENV } from './aws/clients';
 
 const infoSchema = z.object({
   dynamoEndpoint: z.string(),
-  tables: z.object({ tokens: z.string(), audit: z.string() }),
+  tables: z.object({ tokens: z.string(), audit: z.string(), registry: z.string() }),
 });
 
 const sdkEnvSchema = z.object({
@@ -104,6 +104,8 @@ program
         info.tables.tokens,
         '--audit-table',
         info.tables.audit,
+        '--registry-table',
+        info.tables.registry,
         ...args,
       ],
       {

@@ -93,6 +93,8 @@ try {
       LOCAL_TABLES.tokens,
       '--audit-table',
       LOCAL_TABLES.audit,
+      '--registry-table',
+      LOCAL_TABLES.registry,
       'list',
       '--owner',
       'team-a',

@@ -124,7 +124,7 @@ function readyBanner(ready: LocalStack, seconds: string): string {
   const lines = [
     `Local service-token stack ready in ${seconds} s`,
     `  API             ${ready.url}  (API Gateway stage v1: authorizer, ${String(options.authorizerCacheTtl)} s policy cache, management API, example /orders backends)`,
-    `  DynamoDB Local  ${ready.dynamoEndpoint}  tables ${LOCAL_TABLES.tokens}, ${LOCAL_TABLES.audit} (${options.dataDir === undefined ? 'in memory' : `kept in ${resolve(options.dataDir)}`})`,
+    `  DynamoDB Local  ${ready.dynamoEndpoint}  tables ${LOCAL_TABLES.tokens}, ${LOCAL_TABLES.audit}, ${LOCAL_TABLES.registry} (${options.dataDir === undefined ? 'in memory' : `kept in ${resolve(options.dataDir)}`})`,
     `  moto            ${ready.motoEndpoint}  secret ${DEMO_SECRET} (rotated), topic ${ready.topicArn}`,
     `  schedules       expiry alerts (clock ${String(options.clockRate)}× real time) and cleanup every ${String(options.scheduleEvery)} s`,
     `  alerts          printed here and appended to ${resolve(options.alertsFile)}`,

@@ -48,6 +48,7 @@ export function functionEnvironment(input: FunctionEnvironmentInput): Record<str
     EVENT_BUS_NAME: LOCAL_EVENT_BUS,
     TOKENS_TABLE_NAME: LOCAL_TABLES.tokens,
     AUDIT_TABLE_NAME: LOCAL_TABLES.audit,
+    REGISTRY_TABLE_NAME: LOCAL_TABLES.registry,
     ROUTE_SCOPES: JSON.stringify(DEFAULT_CATALOG),
     REST_API_ID: LOCAL_REST_API_ID,
     STAGE_NAME: LOCAL_STAGE,

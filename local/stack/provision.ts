@@ -4,7 +4,7 @@
  * bus and a consumer's rule, the audit stream's event source mapping, and the demo secret.
  */
 import { EVENT_SOURCE } from '../../shared/events/lifecycle';
-import { openStores, type Stores } from '../../shared/store';
+import { openApiRegistry, openStores, type PlatformStores } from '../../shared/store';
 import { AlertInbox, createTopic } from '../aws/alert-inbox';
 import type { LocalClients } from '../aws/clients';
 import { createEventBus, EventInbox } from '../aws/event-bus';
@@ -14,10 +14,10 @@ import { isSuccessInsert, StreamPoller } from '../aws/stream-poller';
 import { ensureTables } from '../emulators/tables';
 import { lateHandler, type FunctionHandlers } from './handlers';
 import { LOCAL_EVENT_BUS, LOCAL_TABLES, LOCAL_TOPIC } from './names';
-import { createDemoSecret, revokeOrphanedDemoTokens } from './seed';
+import { createDemoSecret, registerLocalApis, revokeOrphanedDemoTokens } from './seed';
 
 export interface Provisioned {
-  readonly stores: Stores;
+  readonly stores: PlatformStores;
   /** True when the tables already held data (a restart with a data directory). */
   readonly resumed: boolean;
   readonly topicArn: string;
@@ -47,8 +47,12 @@ async function subscribe(clients: LocalClients) {
 
 /** Everything the functions need to exist before they load. */
 export async function provision(clients: LocalClients): Promise<Provisioned> {
-  const stores = openStores({ client: clients.dynamo, tables: LOCAL_TABLES });
+  const stores = {
+    ...openStores({ client: clients.dynamo, tables: LOCAL_TABLES }),
+    apis: openApiRegistry({ client: clients.dynamo, tableName: LOCAL_TABLES.registry }),
+  };
   const resumed = await ensureTables(clients.dynamo, LOCAL_TABLES);
+  await registerLocalApis(stores.apis);
   const { topicArn, alertInbox, eventInbox } = await subscribe(clients);
 
   // Lambda's event source mapping for the relay: from the start on new tables, from now on

@@ -4,11 +4,13 @@
  */
 import { ADMIN_SCOPE } from '../../shared/authz/routes';
 import type { SecretSpec } from '../../shared/rotation/secret-value';
-import type { TokenRepository } from '../../shared/store';
+import { DEFAULT_ROUTES } from '../../infra/routes';
+import { LOCAL_AWS_ENV } from '../aws/clients';
+import type { ApiRegistryRepository, TokenRepository } from '../../shared/store';
 import { mintToken } from '../../shared/token/mint';
 import { DAY_MS } from '../../shared/time';
 import type { RotationDriver } from '../aws/rotation-driver';
-import { DEMO_SECRET } from './names';
+import { DEMO_SECRET, LOCAL_ACCOUNT, LOCAL_REST_API_ID, LOCAL_STAGE } from './names';
 
 /** The demo service whose token the demo secret holds. */
 export const DEMO_SPEC: SecretSpec = {
@@ -53,6 +55,25 @@ export async function revokeOrphanedDemoTokens(tokens: TokenRepository): Promise
     }
     cursor = page.cursor;
   } while (cursor !== undefined);
+}
+
+/**
+ * The local API's backend routes, registered as a consumer authorizer's deploy registers its
+ * API (the management routes' scopes are the platform's own), so that tokens for them can be
+ * issued. Registered again on every start: the item is overwritten, never duplicated.
+ */
+export async function registerLocalApis(registry: ApiRegistryRepository): Promise<void> {
+  await registry.register(
+    {
+      apiId: LOCAL_REST_API_ID,
+      kind: 'rest',
+      stages: [LOCAL_STAGE],
+      region: LOCAL_AWS_ENV.AWS_REGION,
+      account: LOCAL_ACCOUNT,
+      routes: DEFAULT_ROUTES,
+    },
+    `local-stack/${LOCAL_REST_API_ID}`,
+  );
 }
 
 /** The demo secret, registered for rotation but not rotated yet (its ARN). */
