@@ -28,6 +28,7 @@ describe('bundled management Lambda', () => {
       ...LOCAL_AWS_ENV,
       TOKENS_TABLE_NAME: dynamo.tables().tokens,
       AUDIT_TABLE_NAME: dynamo.tables().audit,
+      REGISTRY_TABLE_NAME: dynamo.tables().registry,
       AWS_ENDPOINT_URL_DYNAMODB: inject('dynamoEndpoint'),
     });
     const output = captureOutput();

@@ -34,6 +34,7 @@ let output: HandlerOutput;
 beforeAll(async () => {
   vi.stubEnv('TOKENS_TABLE_NAME', 'tokens');
   vi.stubEnv('AUDIT_TABLE_NAME', 'audit');
+  vi.stubEnv('REGISTRY_TABLE_NAME', 'apis');
   vi.stubEnv('AWS_REGION', 'eu-west-1');
   vi.stubEnv('POWERTOOLS_LOG_LEVEL', 'INFO');
   ({ handler } = await import('../../functions/management-api'));
@@ -43,6 +44,8 @@ beforeEach(() => {
   dynamo.reset();
   // The caller's record, as the service re-reads it before issuing.
   dynamo.on(QueryCommand).resolves({ Items: [{ tokenHash: admin.tokenHash }] });
+  // The registry, as the scope check reads it: one API that knows orders:read.
+  dynamo.on(QueryCommand, { TableName: 'apis' }).resolves({ Items: [{ scopes: ['orders:read'] }] });
   dynamo.on(GetCommand).resolves({ Item: admin });
   dynamo.on(TransactWriteCommand).resolves({});
   output = captureHandlerOutput();
