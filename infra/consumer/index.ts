@@ -17,3 +17,9 @@ export {
   type RestApiTokenAuthorizerProps,
 } from './rest-api-authorizer';
 export type { TokenTableAccess, TokenTableArns } from '../token-table-access';
+export { ApiRegistry, type ApiRegistryAccess } from '../api-registry';
+export {
+  API_REGISTRATION_TYPE,
+  ApiRegistration,
+  type ApiRegistrationProps,
+} from './api-registration';
