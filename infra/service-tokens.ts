@@ -101,8 +101,11 @@ export interface ServiceTokensProps {
 export interface ServiceTokenSpec {
   /** Construct id of the token's RotatedServiceToken. */
   readonly id: string;
+  /** Name of each token the secret holds. */
   readonly name: string;
+  /** The owner recorded on each token (whose policy and alerts apply). */
   readonly owner: string;
+  /** The scopes of each token; checked against the scope grammar at synth. */
   readonly scopes: readonly string[];
   /**
    * Rotation interval of the secret.
