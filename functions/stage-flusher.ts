@@ -40,7 +40,7 @@ async function flush(event: unknown) {
     listStages,
     cache,
     ledger,
-    account: config.PLATFORM_ACCOUNT,
+    home: { account: config.PLATFORM_ACCOUNT, region: config.AWS_REGION },
   });
   count(report);
   const summary = {
@@ -72,6 +72,11 @@ function count(report: FlushReport): void {
   metrics.addMetric('FlushEventsCoalesced', MetricUnit.Count, report.coalesced);
   metrics.addMetric('FlushEventsHandedBack', MetricUnit.Count, report.batchItemFailures.length);
   metrics.addMetric('StageListingFailed', MetricUnit.Count, report.listingError ? 1 : 0);
+  // Totals without the Stage dimension, for the dashboard; per stage below.
+  const outcomes = report.flushes.map((f) => f.outcome.kind);
+  const flushed = outcomes.filter((kind) => kind === 'flushed').length;
+  metrics.addMetric('StagesFlushed', MetricUnit.Count, flushed);
+  metrics.addMetric('StagesNotFlushed', MetricUnit.Count, outcomes.length - flushed);
   for (const flush of report.flushes) {
     const name = {
       flushed: 'StageFlushes',

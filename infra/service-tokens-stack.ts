@@ -16,6 +16,7 @@ import { TokenApi } from './token-api';
 import { CheckovSkips } from './checkov';
 import { LifecycleEvents } from './lifecycle-events';
 import { Operations } from './operations';
+import { StageFlusher } from './stage-flusher';
 import { TokenSchedules } from './token-schedules';
 import { TokenTables } from './token-tables';
 
@@ -159,6 +160,7 @@ export class ServiceTokensStack extends Stack {
   readonly alerts: AlertTopic;
   readonly lifecycle: LifecycleEvents;
   readonly schedules: TokenSchedules;
+  readonly stageFlusher: StageFlusher;
   readonly operations: Operations;
 
   constructor(scope: Construct, id: string, props: ServiceTokensStackProps = {}) {
@@ -205,6 +207,12 @@ export class ServiceTokensStack extends Stack {
       alerts: this.alerts,
       archiveRetention: props.eventArchiveRetention,
     });
+    this.stageFlusher = new StageFlusher(this, 'StageFlusher', {
+      bus: this.lifecycle.bus,
+      alerts: this.alerts,
+      platformApi: this.api.api,
+      platformStageName: this.api.api.deploymentStage.stageName,
+    });
     this.operations = new Operations(this, 'Operations', {
       alarmTopic: this.alerts.topic,
       tokensTable: tables.tokens,
@@ -216,6 +224,7 @@ export class ServiceTokensStack extends Stack {
         ExpiryAlerts: this.schedules.alertRun.fn,
         Cleanup: this.schedules.cleanupRun.fn,
         LifecycleEvents: this.lifecycle.relay,
+        StageFlusher: this.stageFlusher.fn,
       },
     });
     Aspects.of(this).add(new CheckovSkips());

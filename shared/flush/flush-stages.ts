@@ -26,8 +26,11 @@ export interface FlushDeps {
   readonly listStages: ListStages;
   readonly cache: StageCache;
   readonly ledger: FlushLedger;
-  /** Stages in other accounts are theirs to flush (their rule on the bus): skipped here. */
-  readonly account: string;
+  /**
+   * Where this function runs and may flush (its IAM names this region). Stages in other
+   * accounts or regions are their owners' to flush, from their own rule on the bus.
+   */
+  readonly home: { readonly account: string; readonly region: string };
   readonly now?: () => number;
   readonly sleep?: (ms: number) => Promise<void>;
   /** Flushes in flight at once (API Gateway's control plane limits the account's rate). */
@@ -50,7 +53,7 @@ export interface FlushReport {
   readonly coalesced: number;
   /** Stages that owed this batch nothing (already flushed after its events). */
   readonly alreadyCovered: number;
-  /** Stages of other accounts, not flushed here. */
+  /** Stages of other accounts or regions, not flushed here. */
   readonly foreign: readonly ProtectedStage[];
   /** The registry could not be listed: only the platform's stage was flushed. */
   readonly listingError: string | undefined;
@@ -73,8 +76,10 @@ export async function flushProtectedStages(event: unknown, deps: FlushDeps): Pro
     listingError = String(error);
   }
   const all = stagesToFlush(deps.platformStage, registered);
-  const foreign = all.filter((s) => s.account !== deps.account);
-  const own = all.filter((s) => s.account === deps.account);
+  const isHome = (s: ProtectedStage) =>
+    s.account === deps.home.account && s.region === deps.home.region;
+  const foreign = all.filter((s) => !isHome(s));
+  const own = all.filter(isHome);
   const ids = triggers.map((t) => t.id);
   const pending = deps.ledger.pending(ids, own.map(stageKey), now());
   const due = own.filter((s) => pending.has(stageKey(s)));

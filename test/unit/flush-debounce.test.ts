@@ -43,7 +43,7 @@ function rig(registered: readonly ProtectedStage[], answer?: (s: ProtectedStage)
     listStages: () => Promise.resolve(registered),
     cache,
     ledger,
-    account: ACCOUNT,
+    home: { account: ACCOUNT, region: 'us-east-1' },
     now: clock.now,
     sleep: clock.sleep,
   };
@@ -121,12 +121,13 @@ describe('the stage flusher: debounce', () => {
     expect(cache.of(PLATFORM_STAGE)).toEqual([1_000_000, 1_000_000 + WINDOW_MS]);
   });
 
-  it('leaves stages of other accounts to their owners', async () => {
+  it('leaves stages of other accounts and regions to their owners', async () => {
     const theirs = stage('theirs1', { account: '210987654321' });
-    const { cache, deps } = rig([theirs]);
+    const elsewhere = stage('elsewhere1', { region: 'eu-west-1' });
+    const { cache, deps } = rig([theirs, elsewhere]);
     const report = await flushProtectedStages(sqsBatch(['e-1']), deps);
-    expect(cache.of(theirs)).toEqual([]);
-    expect(report.foreign).toEqual([theirs]);
+    expect(cache.flushes.map((f) => f.key)).toEqual([stageKey(PLATFORM_STAGE)]);
+    expect(report.foreign).toEqual([theirs, elsewhere]);
   });
 
   it('counts a registered stage listed twice once', async () => {

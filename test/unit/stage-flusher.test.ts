@@ -47,7 +47,7 @@ function deps(registered: () => Promise<readonly ProtectedStage[]>): FlushDeps {
     listStages: registered,
     cache: new ApiGatewayStageCache(() => clients),
     ledger: new FlushLedger({ minIntervalMs: 0 }),
-    account: ACCOUNT,
+    home: { account: ACCOUNT, region: 'us-east-1' },
     now: clock.now,
     sleep: clock.sleep,
   };
