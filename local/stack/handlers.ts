@@ -6,12 +6,12 @@
  */
 import type { Context } from 'aws-lambda';
 import * as z from 'zod/mini';
-import { DEFAULT_CATALOG } from '../../infra/routes';
 import { LOCAL_AWS_ENV } from '../aws/clients';
 import type { LambdaHandler } from '../aws/lambda-context';
 import type { RunningEmulators } from '../emulators/start';
 import {
   LOCAL_ACCOUNT,
+  LOCAL_CATALOG,
   LOCAL_EVENT_BUS,
   LOCAL_FLUSH_WINDOW_SECONDS,
   LOCAL_REST_API_ID,
@@ -56,7 +56,7 @@ export function functionEnvironment(input: FunctionEnvironmentInput): Record<str
     EVENT_BUS_NAME: LOCAL_EVENT_BUS,
     TOKENS_TABLE_NAME: LOCAL_TABLES.tokens,
     AUDIT_TABLE_NAME: LOCAL_TABLES.audit,
-    ROUTE_SCOPES: JSON.stringify(DEFAULT_CATALOG),
+    ROUTE_SCOPES: JSON.stringify(LOCAL_CATALOG),
     REST_API_ID: LOCAL_REST_API_ID,
     STAGE_NAME: LOCAL_STAGE,
     PLATFORM_ACCOUNT: LOCAL_ACCOUNT,

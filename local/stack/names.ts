@@ -1,4 +1,7 @@
 /** The names of the local stack's resources on the emulators, as the deployed stack's. */
+import { ORDERS_ROUTES } from '../../examples/consumer/routes';
+import { MANAGEMENT_ROUTES } from '../../shared/api/routes';
+import type { Route } from '../../shared/authz/routes';
 
 export const LOCAL_TABLES = { tokens: 'service-tokens', audit: 'service-tokens-audit' } as const;
 export const LOCAL_TOPIC = 'service-tokens-alerts';
@@ -10,3 +13,9 @@ export const LOCAL_ACCOUNT = '123456789012';
 export const LOCAL_FLUSH_QUEUE = 'service-tokens-stage-flush';
 /** The stage flusher's batching window, as deployed (infra/stage-flusher.ts). */
 export const LOCAL_FLUSH_WINDOW_SECONDS = 2;
+
+/**
+ * The routes the local API serves behind the authorizer: the management API's, and the example
+ * consumer's /orders backends (echo integrations here).
+ */
+export const LOCAL_CATALOG: readonly Route[] = [...MANAGEMENT_ROUTES, ...ORDERS_ROUTES];
