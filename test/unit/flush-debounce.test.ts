@@ -112,6 +112,21 @@ describe('the stage flusher: debounce', () => {
     expect(again.alreadyCovered).toBe(2);
   });
 
+  it('forgets what it covered after its memory, and then flushes again: the safe side', () => {
+    const clock = new FakeClock();
+    const ledger = new FlushLedger({ minIntervalMs: 0, memoryMs: 60_000, maxEvents: 2 });
+    const key = stageKey(PLATFORM_STAGE);
+    expect(ledger.pending(['e-1'], [key], clock.now())).toEqual(new Map([[key, ['e-1']]]));
+    ledger.covered(key, ['e-1']);
+    expect(ledger.pending(['e-1'], [key], clock.now())).toEqual(new Map());
+    // Two newer events push the oldest out (maxEvents), as does time (memoryMs).
+    ledger.pending(['e-2', 'e-3'], [key], clock.now());
+    expect(ledger.pending(['e-1'], [key], clock.now())).toEqual(new Map([[key, ['e-1']]]));
+    ledger.covered(key, ['e-1']);
+    clock.t += 60_000;
+    expect(ledger.pending(['e-1'], [key], clock.now()).get(key)).toEqual(['e-1']);
+  });
+
   it('waits out the window when a new event arrives just after a flush, then flushes once more', async () => {
     const { clock, cache, deps } = rig([]);
     await flushProtectedStages(sqsBatch(['e-1']), deps);
