@@ -102,6 +102,19 @@ export default tseslint.config(
       },
     ],
   ),
+  restrictImports(
+    ['client/**/*.ts'],
+    [
+      {
+        group: ['**/infra/**', '**/local/**', '**/cli/**', '**/functions/**', '**/shared/store/**'],
+        message: 'the client imports only the API contract (shared/api/responses, schemas)',
+      },
+      {
+        group: ['**/shared/api/routes', '**/shared/api/router', '**/shared/api/use-cases/**'],
+        message: 'the server side of the API stays out of the client',
+      },
+    ],
+  ),
   { files: ['**/*.js'], ...tseslint.configs.disableTypeChecked },
   prettier,
 );
