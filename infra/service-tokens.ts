@@ -14,6 +14,7 @@ import { TokenApi } from './token-api';
 import { CheckovSkips } from './checkov';
 import { LifecycleEvents } from './lifecycle-events';
 import { Operations } from './operations';
+import { StageFlusher } from './stage-flusher';
 import { TokenSchedules } from './token-schedules';
 import { TokenTables } from './token-tables';
 
@@ -164,6 +165,7 @@ export class ServiceTokens extends Construct {
   readonly alerts: AlertTopic;
   readonly lifecycle: LifecycleEvents;
   readonly schedules: TokenSchedules;
+  readonly stageFlusher: StageFlusher;
   readonly operations: Operations;
 
   constructor(scope: Construct, id: string, props: ServiceTokensProps = {}) {
@@ -209,6 +211,12 @@ export class ServiceTokens extends Construct {
       alerts: this.alerts,
       archiveRetention: props.eventArchiveRetention,
     });
+    this.stageFlusher = new StageFlusher(this, 'StageFlusher', {
+      bus: this.lifecycle.bus,
+      alerts: this.alerts,
+      platformApi: this.api.api,
+      platformStageName: this.api.api.deploymentStage.stageName,
+    });
     this.operations = new Operations(this, 'Operations', {
       alarmTopic: this.alerts.topic,
       tokensTable: tables.tokens,
@@ -220,6 +228,7 @@ export class ServiceTokens extends Construct {
         ExpiryAlerts: this.schedules.alertRun.fn,
         Cleanup: this.schedules.cleanupRun.fn,
         LifecycleEvents: this.lifecycle.relay,
+        StageFlusher: this.stageFlusher.fn,
       },
     });
     Aspects.of(this).add(new CheckovSkips());

@@ -1,7 +1,8 @@
 /**
  * `npm run demo`: the whole lifecycle on a fresh local stack, over HTTP as a client sees it.
  * Issue a token, call the API, rotate (old and new both work during grace), revoke (and see
- * API Gateway's policy cache at work), emergency-revoke (which flushes it), rotate a Secrets
+ * API Gateway's policy cache at work until the stage flusher's flush), emergency-revoke (which
+ * flushes at once), rotate a Secrets
  * Manager secret now, receive an expiry alert, and read the audit trail.
  */
 import { GetSecretValueCommand } from '@aws-sdk/client-secrets-manager';
@@ -71,7 +72,7 @@ try {
 
   await api(admin, 'DELETE', `/tokens/${firstId}?reason=demo`);
   say(
-    `\n3. DELETE /tokens/${firstId} revoked the old token. API Gateway caches each token's policy (300 s here, as deployed):`,
+    `\n3. DELETE /tokens/${firstId} revoked the old token. API Gateway caches each token's policy (300 s here, as deployed) until the stage flusher flushes the stage, a few seconds after the revoke:`,
   );
   await show('old token', first);
   const emergency = await api(admin, 'POST', '/tokens/emergency-revoke', {

@@ -72,6 +72,14 @@ export class LocalGateway {
     );
   }
 
+  get restApiId(): string {
+    return this.options.restApiId;
+  }
+
+  get stage(): string {
+    return this.options.stage;
+  }
+
   /** Change the cache TTL, as redeploying the authorizer with another TTL would (flushes). */
   setCacheTtl(ms: number): void {
     this.authorizer.setCacheTtl(ms);

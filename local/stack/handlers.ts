@@ -10,15 +10,17 @@ import { LOCAL_AWS_ENV } from '../aws/clients';
 import type { LambdaHandler } from '../aws/lambda-context';
 import type { RunningEmulators } from '../emulators/start';
 import {
+  LOCAL_ACCOUNT,
   LOCAL_CATALOG,
   LOCAL_EVENT_BUS,
+  LOCAL_FLUSH_WINDOW_SECONDS,
   LOCAL_REST_API_ID,
   LOCAL_STAGE,
   LOCAL_TABLES,
 } from './names';
 import type { SdkEnv } from './server';
 
-/** The deployed stack's six functions, as loaded here. */
+/** The deployed stack's seven functions, as loaded here. */
 export interface FunctionHandlers {
   readonly authorizer: LambdaHandler;
   readonly management: LambdaHandler;
@@ -26,6 +28,7 @@ export interface FunctionHandlers {
   readonly expiryAlerts: LambdaHandler;
   readonly cleanup: LambdaHandler;
   readonly relay: LambdaHandler;
+  readonly stageFlusher: LambdaHandler;
 }
 
 /** What the functions' environment is made of. */
@@ -56,6 +59,8 @@ export function functionEnvironment(input: FunctionEnvironmentInput): Record<str
     ROUTE_SCOPES: JSON.stringify(LOCAL_CATALOG),
     REST_API_ID: LOCAL_REST_API_ID,
     STAGE_NAME: LOCAL_STAGE,
+    PLATFORM_ACCOUNT: LOCAL_ACCOUNT,
+    FLUSH_WINDOW_SECONDS: String(LOCAL_FLUSH_WINDOW_SECONDS),
     ALERT_TOPIC_ARN: input.topicArn,
     TOKEN_SPECS: input.tokenSpecs,
     CLOCK_SOURCE: 'event',
@@ -97,7 +102,7 @@ async function loadHandler(load: () => Promise<unknown>): Promise<LambdaHandler>
 }
 
 /**
- * Apply `environment` and load the six handlers.
+ * Apply `environment` and load the seven handlers.
  *
  * This is the local stack's one write to `process.env`, on purpose. Each function parses its
  * configuration from `process.env` when its module is first imported (shared/config.ts
@@ -110,15 +115,17 @@ export async function loadFunctions(
   environment: Record<string, string>,
 ): Promise<FunctionHandlers> {
   Object.assign(process.env, environment);
-  const [authorizer, management, rotation, expiryAlerts, cleanup, relay] = await Promise.all([
-    loadHandler(() => import('../../functions/authorizer')),
-    loadHandler(() => import('../../functions/management-api')),
-    loadHandler(() => import('../../functions/rotation')),
-    loadHandler(() => import('../../functions/expiry-alerts')),
-    loadHandler(() => import('../../functions/cleanup')),
-    loadHandler(() => import('../../functions/lifecycle-events')),
-  ]);
-  return { authorizer, management, rotation, expiryAlerts, cleanup, relay };
+  const [authorizer, management, rotation, expiryAlerts, cleanup, relay, stageFlusher] =
+    await Promise.all([
+      loadHandler(() => import('../../functions/authorizer')),
+      loadHandler(() => import('../../functions/management-api')),
+      loadHandler(() => import('../../functions/rotation')),
+      loadHandler(() => import('../../functions/expiry-alerts')),
+      loadHandler(() => import('../../functions/cleanup')),
+      loadHandler(() => import('../../functions/lifecycle-events')),
+      loadHandler(() => import('../../functions/stage-flusher')),
+    ]);
+  return { authorizer, management, rotation, expiryAlerts, cleanup, relay, stageFlusher };
 }
 
 /** A handler that emulated services hold before it is loaded; see lateHandler. */

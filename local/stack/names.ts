@@ -9,6 +9,10 @@ export const LOCAL_EVENT_BUS = 'service-tokens-lifecycle';
 export const DEMO_SECRET = 'local/demo-service-token';
 export const LOCAL_REST_API_ID = 'local';
 export const LOCAL_STAGE = 'v1';
+export const LOCAL_ACCOUNT = '123456789012';
+export const LOCAL_FLUSH_QUEUE = 'service-tokens-stage-flush';
+/** The stage flusher's batching window, as deployed (infra/stage-flusher.ts). */
+export const LOCAL_FLUSH_WINDOW_SECONDS = 2;
 
 /**
  * The routes the local API serves behind the authorizer: the management API's, and the example

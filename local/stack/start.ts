@@ -15,10 +15,11 @@ import { DEFAULT_TOKEN_PREFIX } from '../../shared/token/format';
 import type { ReceivedAlert } from '../aws/alert-inbox';
 import { openLocalClients } from '../aws/clients';
 import type { DeliveredEvent } from '../aws/event-bus';
+import { flushTargetKey, type FlushTarget } from '../aws/flush-targets';
 import { LocalGateway } from '../aws/gateway';
 import { startEmulators, stopEmulators, type RunningEmulators } from '../emulators/start';
 import { controlRoutes } from './control';
-import { AlertFeed, EventFeed, pollFeeds } from './feeds';
+import { AlertFeed, EventFeed, FlushFeed, pollFeeds } from './feeds';
 import {
   claimProcess,
   functionEnvironment,
@@ -82,6 +83,8 @@ interface Front {
   readonly url: string;
   readonly sdkEnv: SdkEnv;
   readonly control: Map<string, ControlHandler>;
+  /** Each local stage by flush target key: where the flush calls of its cache go. */
+  readonly flushTargets: Map<string, FlushTarget>;
   readonly shutdown: Shutdown;
   serve(gateway: LocalGateway): void;
 }
@@ -110,10 +113,11 @@ export async function startLocalStack(options: LocalStackOptions): Promise<Local
   claimProcess();
   let gateway: LocalGateway | undefined;
   const control = new Map<string, ControlHandler>();
+  const flushTargets = new Map<string, FlushTarget>();
   // Listen first: a taken port fails at once, before any emulator starts.
   const { server, url, sdkEnv } = await listen(
     () => gateway,
-    { control, onRequest: options.print },
+    { control, onRequest: options.print, flushTargets },
     '127.0.0.1',
     options.port,
   );
@@ -123,7 +127,7 @@ export async function startLocalStack(options: LocalStackOptions): Promise<Local
     gateway = ready;
   };
   try {
-    return await bringUp(options, { url, sdkEnv, control, shutdown, serve });
+    return await bringUp(options, { url, sdkEnv, control, flushTargets, shutdown, serve });
   } catch (error) {
     await shutdown.stop();
     throw error;
@@ -191,7 +195,8 @@ function run(options: LocalStackOptions, front: Front, started: Started): LocalS
     clockRate: options.clockRate,
     afterRun: () => alerts.poll(),
   });
-  shutdown.add(pollFeeds(alerts, events, 250));
+  const flushes = new FlushFeed(provisioned.flushQueue, output);
+  shutdown.add(pollFeeds([alerts, events, flushes], 250));
   shutdown.add(schedules.every(options.scheduleEverySeconds, options.print, output.isStopping));
 
   const gateway = apiGateway(functions, options.authorizerCacheTtlSeconds);
@@ -216,6 +221,7 @@ function run(options: LocalStackOptions, front: Front, started: Started): LocalS
     },
   });
   for (const [route, handler] of routes) front.control.set(route, handler);
+  front.flushTargets.set(flushTargetKey('rest', LOCAL_REST_API_ID, LOCAL_STAGE), gateway);
   front.serve(gateway);
 
   return {

@@ -140,7 +140,8 @@ describe('the local stack (npm start)', { timeout: 180_000 }, () => {
     expect((await api(first, 'GET', '/orders')).status).toBe(200);
 
     expect((await api(admin, 'DELETE', `/tokens/${firstId}?reason=e2e`)).status).toBe(200);
-    // API Gateway keeps serving the cached Allow policy until the TTL or a flush.
+    // API Gateway keeps serving the cached Allow policy until a flush: the emergency revoke's
+    // here, the stage flusher's a few seconds after a normal revoke.
     expect((await api(first, 'GET', '/orders')).status).toBe(200);
     const emergency = await api(admin, 'POST', '/tokens/emergency-revoke', {
       tokenId: firstId,
@@ -244,7 +245,8 @@ describe('the local stack (npm start)', { timeout: 180_000 }, () => {
       });
       expect(flush.status).toBe(403);
     }
-    // Not flushed: the revoked token's Allow policy is still served from the cache.
+    // Not flushed: the revoked token's Allow policy is still served from the cache (the stage
+    // flusher's own flush comes seconds later, after its batching window).
     expect((await api(cached, 'GET', '/orders')).status).toBe(200);
 
     const emergency = await api(stack.adminToken, 'POST', '/tokens/emergency-revoke', {
