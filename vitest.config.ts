@@ -26,6 +26,14 @@ export default defineConfig({
           testTimeout: 120_000,
         },
       },
+      {
+        test: {
+          // Builds and packs the library, then installs it in fresh folders: minutes, not seconds.
+          name: 'package',
+          include: ['test/package/**/*.test.ts'],
+          hookTimeout: 300_000,
+        },
+      },
     ],
   },
 });
