@@ -6,11 +6,16 @@
  */
 import type { Context } from 'aws-lambda';
 import * as z from 'zod/mini';
-import { DEFAULT_CATALOG } from '../../infra/routes';
 import { LOCAL_AWS_ENV } from '../aws/clients';
 import type { LambdaHandler } from '../aws/lambda-context';
 import type { RunningEmulators } from '../emulators/start';
-import { LOCAL_EVENT_BUS, LOCAL_REST_API_ID, LOCAL_STAGE, LOCAL_TABLES } from './names';
+import {
+  LOCAL_CATALOG,
+  LOCAL_EVENT_BUS,
+  LOCAL_REST_API_ID,
+  LOCAL_STAGE,
+  LOCAL_TABLES,
+} from './names';
 import type { SdkEnv } from './server';
 
 /** The deployed stack's six functions, as loaded here. */
@@ -48,7 +53,7 @@ export function functionEnvironment(input: FunctionEnvironmentInput): Record<str
     EVENT_BUS_NAME: LOCAL_EVENT_BUS,
     TOKENS_TABLE_NAME: LOCAL_TABLES.tokens,
     AUDIT_TABLE_NAME: LOCAL_TABLES.audit,
-    ROUTE_SCOPES: JSON.stringify(DEFAULT_CATALOG),
+    ROUTE_SCOPES: JSON.stringify(LOCAL_CATALOG),
     REST_API_ID: LOCAL_REST_API_ID,
     STAGE_NAME: LOCAL_STAGE,
     ALERT_TOPIC_ARN: input.topicArn,

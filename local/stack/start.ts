@@ -12,7 +12,6 @@
 import { MANAGEMENT_ROUTES, PUBLIC_ROUTES } from '../../shared/api/routes';
 import { authorizationHeaderPattern } from '../../shared/gateway/contract';
 import { DEFAULT_TOKEN_PREFIX } from '../../shared/token/format';
-import { DEFAULT_CATALOG } from '../../infra/routes';
 import type { ReceivedAlert } from '../aws/alert-inbox';
 import { openLocalClients } from '../aws/clients';
 import type { DeliveredEvent } from '../aws/event-bus';
@@ -26,7 +25,7 @@ import {
   loadFunctions,
   type FunctionHandlers,
 } from './handlers';
-import { LOCAL_REST_API_ID, LOCAL_STAGE } from './names';
+import { LOCAL_CATALOG, LOCAL_REST_API_ID, LOCAL_STAGE } from './names';
 import { provision, type Provisioned } from './provision';
 import { rotateNowWith, type RotateNow, type RotateNowResult } from './rotate-now';
 import { Schedules, type ScheduleRunResult } from './schedules';
@@ -91,7 +90,7 @@ interface Front {
 function apiGateway(functions: FunctionHandlers, cacheTtlSeconds: number): LocalGateway {
   const integrated = [...MANAGEMENT_ROUTES, ...PUBLIC_ROUTES];
   return new LocalGateway({
-    catalog: DEFAULT_CATALOG,
+    catalog: LOCAL_CATALOG,
     authorizer: functions.authorizer,
     publicRoutes: PUBLIC_ROUTES,
     integrations: new Map(integrated.map((r) => [`${r.method} ${r.path}`, functions.management])),
