@@ -28,10 +28,11 @@ export default defineConfig({
       },
       {
         test: {
-          // Builds and packs the library, then installs it in fresh folders: minutes, not seconds.
+          // Builds and packs the library, then installs it in fresh folders: a minute or more
+          // on 2 busy cores, so the hook may take up to 10.
           name: 'package',
           include: ['test/package/**/*.test.ts'],
-          hookTimeout: 300_000,
+          hookTimeout: 600_000,
         },
       },
     ],

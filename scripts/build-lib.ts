@@ -16,6 +16,7 @@ import { basename, join } from 'node:path';
 import { z } from 'zod';
 import { HANDLER_BUNDLING } from '../infra/handler-function';
 import { writeDeclarations } from './lib-declarations';
+import { checkImports, packageOf } from './package-imports';
 
 const ROOT = join(import.meta.dirname, '..');
 const DIST = join(ROOT, 'dist');
@@ -37,26 +38,6 @@ function allowedPackages(): Set<string> {
     ...Object.keys(manifest.dependencies),
     ...Object.keys(manifest.peerDependencies),
   ]);
-}
-
-/** `aws-cdk-lib/aws-iam` → `aws-cdk-lib`, `@scope/name/sub` → `@scope/name`; null for Node's own. */
-export function packageOf(specifier: string): string | null {
-  if (specifier.startsWith('node:')) return null;
-  const parts = specifier.split('/');
-  return (specifier.startsWith('@') ? parts.slice(0, 2) : parts.slice(0, 1)).join('/');
-}
-
-/** Fails the build on an import a consumer's install cannot resolve. */
-export function checkImports(where: string, specifiers: Iterable<string>, allowed: Set<string>) {
-  const missing = [...specifiers].filter((specifier) => {
-    const name = packageOf(specifier);
-    return name !== null && !allowed.has(name);
-  });
-  if (missing.length > 0) {
-    throw new Error(
-      `${where} imports ${[...new Set(missing)].join(', ')}: not a dependency or peer dependency in package.json`,
-    );
-  }
 }
 
 /** Resolves service-function.ts's handler code to the prebundled assets, and proves it did. */

@@ -1,158 +1,23 @@
 /**
  * The library as a team installs it: `npm pack`, then CDK apps in fresh folders outside the
  * repository install the tarball with npm and synthesize, offline, a stack protecting its own
- * RestApi and HttpApi (fixtures/orders-stack.ts) under cdk-nag: a `cdk init` CommonJS app on
+ * RestApi and HttpApi, and the platform itself (fixtures/stacks.ts), under cdk-nag: a `cdk init` CommonJS app on
  * ts-node (`require`) and an ES module app run by Node (`import`, typechecked by tsc). Neither
  * folder has esbuild: the authorizer's code must come prebundled in the package.
  */
-import { execFile } from 'node:child_process';
-import {
-  cpSync,
-  existsSync,
-  mkdirSync,
-  mkdtempSync,
-  readFileSync,
-  rmSync,
-  writeFileSync,
-} from 'node:fs';
+import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { delimiter, dirname, join } from 'node:path';
+import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { z } from 'zod';
-
-const ROOT = join(import.meta.dirname, '../..');
-const FIXTURES = join(import.meta.dirname, 'fixtures');
-const NODE = process.execPath;
-
-interface Run {
-  readonly code: number;
-  readonly stdout: string;
-  readonly stderr: string;
-}
-
-/** npm and node of this test's Node first; npm's own variables of a parent `npm test` dropped. */
-function childEnv(extra: Record<string, string> = {}): NodeJS.ProcessEnv {
-  const env = Object.fromEntries(
-    Object.entries(process.env).filter(([key]) => !key.toLowerCase().startsWith('npm_')),
-  );
-  const path = [dirname(NODE), env['PATH'] ?? ''].join(delimiter);
-  return { ...env, PATH: path, ...extra };
-}
-
-function run(command: string, args: string[], cwd: string, extra?: Record<string, string>) {
-  return new Promise<Run>((resolve) => {
-    const options = { cwd, env: childEnv(extra), maxBuffer: 64 * 1024 * 1024 };
-    execFile(command, args, options, (error, stdout, stderr) => {
-      const code = error === null ? 0 : typeof error.code === 'number' ? error.code : 1;
-      resolve({ code, stdout, stderr });
-    });
-  });
-}
-
-async function succeed(command: string, args: string[], cwd: string): Promise<string> {
-  const result = await run(command, args, cwd);
-  if (result.code !== 0) {
-    throw new Error(`${command} ${args.join(' ')} failed:\n${result.stdout}\n${result.stderr}`);
-  }
-  return result.stdout;
-}
-
-const manifestSchema = z.object({ devDependencies: z.record(z.string(), z.string()) });
-const pins = manifestSchema.parse(
-  JSON.parse(readFileSync(join(ROOT, 'package.json'), 'utf8')),
-).devDependencies;
-
-/** `name@version` as this repository pins it, for the consumer's package.json. */
-function pinned(...names: string[]): Record<string, string> {
-  return Object.fromEntries(names.map((name) => [name, z.string().parse(pins[name])]));
-}
-
-const packSchema = z.tuple([
-  z.object({
-    filename: z.string(),
-    size: z.number(),
-    entryCount: z.number(),
-    files: z.array(z.object({ path: z.string() })),
-  }),
-]);
-
-interface Consumer {
-  readonly name: string;
-  readonly dir: string;
-  readonly outdir: string;
-  readonly synth: Run;
-}
-
-/** A fresh app folder: its package.json, the fixture files, then `npm install`. */
-async function install(
-  dir: string,
-  manifest: Record<string, unknown>,
-  files: Record<string, string>,
-): Promise<void> {
-  mkdirSync(dir);
-  writeFileSync(join(dir, 'package.json'), JSON.stringify(manifest, null, 2));
-  for (const [to, from] of Object.entries(files)) {
-    mkdirSync(dirname(join(dir, to)), { recursive: true });
-    cpSync(join(FIXTURES, from), join(dir, to));
-  }
-  await succeed('npm', ['install', '--prefer-offline', '--no-audit', '--no-fund'], dir);
-}
-
-const CONSUMER_DEPENDENCIES = ['aws-cdk-lib', 'constructs', 'cdk-nag'];
-
-async function commonJsApp(work: string, tarball: string): Promise<Consumer> {
-  const dir = join(work, 'orders-cjs');
-  await install(
-    dir,
-    {
-      name: 'orders-cjs',
-      private: true,
-      dependencies: { 'service-tokens': `file:${tarball}`, ...pinned(...CONSUMER_DEPENDENCIES) },
-      devDependencies: pinned('typescript', 'ts-node', '@types/node'),
-    },
-    {
-      'tsconfig.json': 'cjs/tsconfig.json',
-      'bin/orders.ts': 'cjs/bin/orders.ts',
-      'lib/orders-stack.ts': 'orders-stack.ts',
-    },
-  );
-  const outdir = join(dir, 'cdk.out');
-  // cdk.json's "app" of a `cdk init` app of the ts-node days: ts-node --prefer-ts-exts.
-  const tsNode = join(dir, 'node_modules/ts-node/dist/bin.js');
-  const synth = await run(NODE, [tsNode, '--prefer-ts-exts', 'bin/orders.ts'], dir, {
-    CDK_OUTDIR: outdir,
-  });
-  return { name: 'CommonJS (ts-node)', dir, outdir, synth };
-}
-
-async function esModuleApp(work: string, tarball: string): Promise<[Consumer, Consumer]> {
-  const dir = join(work, 'orders-esm');
-  await install(
-    dir,
-    {
-      name: 'orders-esm',
-      private: true,
-      type: 'module',
-      dependencies: { 'service-tokens': `file:${tarball}`, ...pinned(...CONSUMER_DEPENDENCIES) },
-      devDependencies: pinned('typescript', '@types/node'),
-    },
-    {
-      'tsconfig.json': 'esm/tsconfig.json',
-      'app.ts': 'esm/app.ts',
-      'nag-canary.ts': 'esm/nag-canary.ts',
-      'orders-stack.ts': 'orders-stack.ts',
-    },
-  );
-  await succeed(NODE, [join(dir, 'node_modules/typescript/bin/tsc'), '-p', dir], dir);
-  const synthOf = async (name: string, entry: string, out: string): Promise<Consumer> => {
-    const outdir = join(dir, out);
-    return { name, dir, outdir, synth: await run(NODE, [entry], dir, { CDK_OUTDIR: outdir }) };
-  };
-  return Promise.all([
-    synthOf('ES module', 'app.ts', 'cdk.out'),
-    synthOf('nag canary', 'nag-canary.ts', 'canary.out'),
-  ]);
-}
+import {
+  commonJsApp,
+  esModuleApp,
+  packSchema,
+  ROOT,
+  succeed,
+  type Consumer,
+} from './consumer-apps';
 
 let work: string;
 let packed: z.infer<typeof packSchema>[number];
@@ -219,13 +84,24 @@ const functionSchema = z.object({
   Code: z.object({ S3Key: z.string().regex(/^[0-9a-f]{64}\.zip$/) }),
 });
 
-function authorizerFunctions(consumer: Consumer): z.infer<typeof functionSchema>[] {
+function lambdaFunctions(consumer: Consumer, stack: string): z.infer<typeof functionSchema>[] {
   const template = templateSchema.parse(
-    JSON.parse(readFileSync(join(consumer.outdir, 'Orders.template.json'), 'utf8')),
+    JSON.parse(readFileSync(join(consumer.outdir, `${stack}.template.json`), 'utf8')),
   );
   return Object.values(template.Resources)
     .filter((resource) => resource.Type === 'AWS::Lambda::Function')
     .map((resource) => functionSchema.parse(resource.Properties));
+}
+
+/** Which of the package's dist/assets/<name>/index.js a function's staged code is, if any. */
+function prebundledAsset(consumer: Consumer, fn: z.infer<typeof functionSchema>): string | null {
+  const assets = join(consumer.dir, 'node_modules/service-tokens/dist/assets');
+  const hash = fn.Code.S3Key.replace(/\.zip$/, '');
+  const staged = readFileSync(join(consumer.outdir, `asset.${hash}`, 'index.js'));
+  const name = readdirSync(assets).find((asset) =>
+    readFileSync(join(assets, asset, 'index.js')).equals(staged),
+  );
+  return name ?? null;
 }
 
 describe('the packed tarball', () => {
@@ -272,22 +148,37 @@ describe.each([
     expect(nagFindings(consumer())).toEqual([]);
   });
 
-  it('runs both authorizers from the prebundled asset, with no esbuild installed', () => {
-    const { dir, outdir } = consumer();
-    expect(existsSync(join(dir, 'node_modules/esbuild'))).toBe(false);
-    const functions = authorizerFunctions(consumer());
+  it('has no esbuild to bundle with', () => {
+    expect(existsSync(join(consumer().dir, 'node_modules/esbuild'))).toBe(false);
+  });
+
+  it('runs both authorizers from the prebundled authorizer asset', () => {
+    const functions = lambdaFunctions(consumer(), 'Orders');
     expect(functions.map((fn) => fn.Description).sort()).toEqual([
       'Validates sk_ service tokens for a consumer HTTP API',
       'Validates sk_ service tokens for a consumer REST API',
     ]);
-    const prebundled = readFileSync(
-      join(dir, 'node_modules/service-tokens/dist/assets/authorizer/index.js'),
-    );
     for (const fn of functions) {
       expect([fn.Handler, fn.Runtime]).toEqual(['index.handler', 'nodejs24.x']);
-      const asset = join(outdir, `asset.${fn.Code.S3Key.replace(/\.zip$/, '')}`, 'index.js');
-      expect(readFileSync(asset).equals(prebundled), `${asset} is the prebundled one`).toBe(true);
+      expect(prebundledAsset(consumer(), fn)).toBe('authorizer');
     }
+  });
+
+  it('runs every platform function from its prebundled asset', () => {
+    const names = lambdaFunctions(consumer(), 'Platform').map((fn) =>
+      prebundledAsset(consumer(), fn),
+    );
+    expect(names.filter((name) => name === null)).toEqual([]);
+    expect(names).toEqual(
+      expect.arrayContaining([
+        'authorizer',
+        'cleanup',
+        'expiry-alerts',
+        'lifecycle-events',
+        'management-api',
+        'rotation',
+      ]),
+    );
   });
 });
 
