@@ -56,6 +56,9 @@ export default tseslint.config(
       '.venv-schemathesis/',
       '.local-data/',
       'coverage/',
+      'dist/',
+      // The packed-library test's consumer apps: typechecked against the installed package there.
+      'test/package/fixtures/',
     ],
   },
   js.configs.recommended,
