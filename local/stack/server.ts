@@ -27,10 +27,31 @@ export class ControlError extends Error {
 }
 
 export interface ServerHooks {
-  /** `METHOD /_local/name` → handler; the JSON it returns is the response body. */
-  readonly control: ReadonlyMap<string, ControlHandler>;
+  /**
+   * `METHOD /_local/name` → handler; the JSON it returns is the response body. Without it the
+   * listener serves its API only (a consumer API's own port): `/_local/…` and the flush path
+   * are then paths of that API like any other, and API Gateway's management endpoint is the
+   * platform's port alone.
+   */
+  readonly control?: ReadonlyMap<string, ControlHandler>;
+  /**
+   * FlushStageAuthorizersCache of `restApiId`/`stage`: how many cached policies went, or
+   * undefined when this endpoint knows no such stage (404, as API Gateway answers).
+   * @default the listener's own gateway, when its id and stage are the ones named
+   */
+  readonly flush?: (restApiId: string, stage: string) => number | undefined;
   /** One line per API request, for the console. */
   readonly onRequest?: (line: string) => void;
+  /**
+   * Put before each request line, to tell the APIs apart on one console, e.g. `[orders/prod] `.
+   * @default ''
+   */
+  readonly label?: string;
+  /**
+   * The command-line option that picks this port, for the message when it is taken.
+   * @default '--port'
+   */
+  readonly portOption?: string;
 }
 
 /**
@@ -80,7 +101,52 @@ function json(status: number, value: unknown): GatewayResponse {
   };
 }
 
-const FLUSH_PATH = /^\/restapis\/[^/]+\/stages\/[^/]+\/cache\/authorizers$/;
+const FLUSH_PATH = /^\/restapis\/([^/]+)\/stages\/([^/]+)\/cache\/authorizers$/;
+
+/** The listener's own gateway, when the flush names its REST API id and stage. */
+function flushOwn(gateway: LocalGateway, restApiId: string, stage: string): number | undefined {
+  return gateway.restApiId === restApiId && gateway.stage === stage
+    ? gateway.flushCache()
+    : undefined;
+}
+
+/** FlushStageAuthorizersCache, for the stack's own SDK clients only (this run's session token). */
+function answerFlush(
+  gateway: LocalGateway,
+  hooks: ServerHooks,
+  listener: Listener,
+  headers: Record<string, string>,
+  flushed: RegExpExecArray,
+): GatewayResponse {
+  const token = headerValue(headers, 'x-amz-security-token');
+  if (!sameSecret(token, listener.sdkEnv.AWS_SESSION_TOKEN)) {
+    // What API Gateway answers to credentials it does not know; the SDK names the error.
+    return awsError(
+      403,
+      'UnrecognizedClientException',
+      'The security token included in the request is invalid.',
+    );
+  }
+  // Not decoded: REST API ids and stage names are letters, digits, '-' and '_'.
+  const restApiId = flushed[1] ?? '';
+  const stage = flushed[2] ?? '';
+  const count = (hooks.flush ?? flushOwn.bind(undefined, gateway))(restApiId, stage);
+  if (count === undefined) {
+    // What API Gateway answers for a stage it does not know.
+    return awsError(
+      404,
+      'NotFoundException',
+      `Invalid stage identifier specified: ${restApiId}/${stage}`,
+    );
+  }
+  return json(202, { flushed: count });
+}
+
+/** An AWS API error as the SDK reads it: the status, the error type header, the message. */
+function awsError(status: number, type: string, message: string): GatewayResponse {
+  const error = json(status, { message });
+  return { ...error, headers: { ...error.headers, 'x-amzn-errortype': type } };
+}
 
 async function route(
   gateway: LocalGateway,
@@ -92,8 +158,10 @@ async function route(
 ): Promise<GatewayResponse> {
   const path = url.split('?')[0] ?? url;
   const headers = headersOf(request);
-  const flush = method === 'DELETE' && FLUSH_PATH.test(path);
-  if (flush || path.startsWith('/_local/')) {
+  const controlPlane = hooks.control !== undefined;
+  const flushed = controlPlane && method === 'DELETE' ? FLUSH_PATH.exec(path) : null;
+  const flush = flushed !== null;
+  if (flush || (controlPlane && path.startsWith('/_local/'))) {
     const refusal = refuseControlRequest(headers, listener.port);
     if (refusal !== undefined) {
       if (!flush) hooks.onRequest?.(`Refused ${method} ${path}: ${refusal.message}`);
@@ -109,23 +177,12 @@ async function route(
     }
     throw error;
   }
-  if (flush) {
-    const token = headerValue(headers, 'x-amz-security-token');
-    if (!sameSecret(token, listener.sdkEnv.AWS_SESSION_TOKEN)) {
-      // What API Gateway answers to credentials it does not know; the SDK names the error.
-      const refused = json(403, {
-        message: 'The security token included in the request is invalid.',
-      });
-      return {
-        ...refused,
-        headers: { ...refused.headers, 'x-amzn-errortype': 'UnrecognizedClientException' },
-      };
-    }
-    return json(202, { flushed: gateway.flushCache() });
-  }
+  if (flushed !== null) return answerFlush(gateway, hooks, listener, headers, flushed);
   // npm run local runs the tokens CLI with this, so its emergency revoke flushes too.
-  if (method === 'GET' && path === '/_local/sdk-env') return json(200, listener.sdkEnv);
-  if (path.startsWith('/_local/')) {
+  if (controlPlane && method === 'GET' && path === '/_local/sdk-env') {
+    return json(200, listener.sdkEnv);
+  }
+  if (hooks.control !== undefined && path.startsWith('/_local/')) {
     const handler = hooks.control.get(`${method} ${path}`);
     if (handler === undefined)
       return json(404, { message: `No control command ${method} ${path}` });
@@ -190,9 +247,9 @@ export async function listen(
       .then((result) => {
         response.writeHead(result.status, result.headers).end(result.body);
         const path = url.split('?')[0] ?? url;
-        if (!path.startsWith('/_local/')) {
+        if (hooks.control === undefined || !path.startsWith('/_local/')) {
           hooks.onRequest?.(
-            `${method} ${path} → ${String(result.status)} in ${(performance.now() - started).toFixed(1)} ms` +
+            `${hooks.label ?? ''}${method} ${path} → ${String(result.status)} in ${(performance.now() - started).toFixed(1)} ms` +
               (result.authorizer === 'none' ? '' : ` (authorizer ${result.authorizer})`),
           );
         }
@@ -204,7 +261,7 @@ export async function listen(
       reject(
         error.code === 'EADDRINUSE'
           ? new Error(
-              `Port ${String(port)} on ${host} is already in use (another local stack?). Stop that process or pick another port with --port.`,
+              `Port ${String(port)} on ${host} is already in use (another local stack?). Stop that process or pick another port with ${hooks.portOption ?? '--port'}.`,
             )
           : error,
       );

@@ -7,7 +7,7 @@
 import { APIGatewayClient, FlushStageAuthorizersCacheCommand } from '@aws-sdk/client-api-gateway';
 import type { Server } from 'node:http';
 import { afterEach, describe, expect, it } from 'vitest';
-import { authorizationHeaderPattern } from '../../shared/gateway/contract';
+import { authorizationHeaderPattern, GATEWAY_REPLIES } from '../../shared/gateway/contract';
 import { LocalGateway } from '../../local/aws/gateway';
 import {
   closeGracefully,
@@ -149,6 +149,94 @@ describe('local server', () => {
         name: 'UnrecognizedClientException',
         $metadata: { httpStatusCode: 403 },
       });
+    });
+  });
+
+  describe('one endpoint, several stages (the platform API and a consumer API)', () => {
+    it("routes a flush by REST API id and stage to that stage's gateway", async () => {
+      const flushed: string[] = [];
+      const { server, url, sdkEnv } = await listen(
+        newGateway,
+        {
+          control: new Map(),
+          flush: (restApiId, stage) => {
+            flushed.push(`${restApiId}/${stage}`);
+            return restApiId === 'orders' ? 3 : undefined;
+          },
+        },
+        '127.0.0.1',
+        0,
+      );
+      servers.push(server);
+      const client = new APIGatewayClient({
+        endpoint: url,
+        region: 'us-east-1',
+        credentials: {
+          accessKeyId: 'local',
+          secretAccessKey: 'local',
+          sessionToken: sdkEnv.AWS_SESSION_TOKEN,
+        },
+      });
+      const flush = (restApiId: string, stageName: string) =>
+        client.send(new FlushStageAuthorizersCacheCommand({ restApiId, stageName }));
+      await expect(flush('orders', 'prod')).resolves.toMatchObject({
+        $metadata: { httpStatusCode: 202 },
+      });
+      await expect(flush('nope', 'v9')).rejects.toMatchObject({
+        name: 'NotFoundException',
+        message: 'Invalid stage identifier specified: nope/v9',
+        $metadata: { httpStatusCode: 404 },
+      });
+      expect(flushed).toEqual(['orders/prod', 'nope/v9']);
+    });
+
+    it('without hooks, flushes its own gateway only when the call names its id and stage', async () => {
+      const { raw, sdkEnv } = await serve();
+      const token = { 'x-amz-security-token': sdkEnv.AWS_SESSION_TOKEN };
+      expect((await raw('DELETE', FLUSH, token)).status).toBe(202);
+      const elsewhere = '/restapis/orders/stages/prod/cache/authorizers';
+      expect((await raw('DELETE', elsewhere, token)).status).toBe(404);
+    });
+
+    it('serves a consumer API alone on a listener without control commands: /_local/ and the flush path are its own paths (404 no route)', async () => {
+      const lines: string[] = [];
+      const { server, url } = await listen(
+        newGateway,
+        { onRequest: (line) => lines.push(line), label: '[orders/prod] ' },
+        '127.0.0.1',
+        0,
+      );
+      servers.push(server);
+      const headers = { 'content-type': 'application/json' };
+      for (const [method, path] of [
+        ['GET', '/_local/info'],
+        ['GET', '/_local/sdk-env'],
+        ['POST', '/_local/rotate-now'],
+        ['DELETE', FLUSH],
+      ] as const) {
+        const body = method === 'POST' ? '{}' : undefined;
+        const answer = await sendRaw(url, { method, path, headers, ...(body ? { body } : {}) });
+        expect(answer, `${method} ${path}`).toEqual({
+          status: 404,
+          body: { message: GATEWAY_REPLIES.noRoute.message },
+        });
+      }
+      const order = await sendRaw(url, {
+        method: 'GET',
+        path: '/orders',
+        headers: { authorization: BEARER },
+      });
+      expect(order.status).toBe(200);
+      expect(lines.at(-1)).toMatch(
+        /^\[orders\/prod\] GET \/orders → 200 in [\d.]+ ms \(authorizer called\)$/,
+      );
+    });
+
+    it('names the option that picks a taken port', async () => {
+      const { port } = await serve();
+      await expect(
+        listen(newGateway, { portOption: '--orders-port' }, '127.0.0.1', port),
+      ).rejects.toThrow('pick another port with --orders-port.');
     });
   });
 
