@@ -40,6 +40,7 @@ function percentile(values: readonly number[], p: number): number {
 const scratch = mkdtempSync(join(tmpdir(), 'bench-revocation-'));
 const stack = await startLocalStack({
   port: 0,
+  ordersPort: 0,
   alertsFile: join(scratch, 'alerts.jsonl'),
   authorizerCacheTtlSeconds: 300,
   scheduleEverySeconds: 86_400,
@@ -47,9 +48,10 @@ const stack = await startLocalStack({
   verbose: false,
   print: () => undefined,
 });
-// A second local API adds its probe here.
+// The platform's own routes re-check their caller (a revoked token gets 401 at once), so the
+// stage cache bound shows on a consumer API: the example consumer's orders API.
 const probes: readonly Probe[] = [
-  { api: 'platform', baseUrl: stack.url, path: '/orders', scopes: ['orders:read'] },
+  { api: 'orders', baseUrl: stack.ordersUrl, path: '/orders', scopes: ['orders:read'] },
 ];
 
 try {

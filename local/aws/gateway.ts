@@ -72,6 +72,7 @@ export class LocalGateway {
     );
   }
 
+  /** The REST API id and stage this gateway plays: FlushStageAuthorizersCache names them. */
   get restApiId(): string {
     return this.options.restApiId;
   }

@@ -14,8 +14,33 @@ export const LOCAL_FLUSH_QUEUE = 'service-tokens-stage-flush';
 /** The stage flusher's batching window, as deployed (infra/stage-flusher.ts). */
 export const LOCAL_FLUSH_WINDOW_SECONDS = 2;
 
+/** One REST API stage the local stack serves, behind an authorizer of its own. */
+export interface LocalApiName {
+  readonly restApiId: string;
+  readonly stage: string;
+  /** The routes behind its authorizer: its authorizer function's ROUTE_SCOPES. */
+  readonly catalog: readonly Route[];
+}
+
+/** The platform's own API: the management routes only, as ServiceTokens deploys it. */
+export const PLATFORM_API: LocalApiName = {
+  restApiId: LOCAL_REST_API_ID,
+  stage: LOCAL_STAGE,
+  catalog: MANAGEMENT_ROUTES,
+};
+
 /**
- * The routes the local API serves behind the authorizer: the management API's, and the example
- * consumer's /orders backends (echo integrations here).
+ * The example consumer's orders API (examples/consumer), on a port of its own as it has a
+ * hostname of its own in AWS: its own catalog and its own authorizer, echo backends.
  */
-export const LOCAL_CATALOG: readonly Route[] = [...MANAGEMENT_ROUTES, ...ORDERS_ROUTES];
+export const ORDERS_API: LocalApiName = {
+  restApiId: 'orders',
+  stage: 'prod',
+  catalog: ORDERS_ROUTES,
+};
+
+/** Every API the local stack serves: what a registry of protected APIs would list. */
+export const LOCAL_APIS: readonly LocalApiName[] = [PLATFORM_API, ORDERS_API];
+
+/** `restApiId/stage`: how the local stack names a stage (the key of its gateways). */
+export const stageKey = (restApiId: string, stage: string): string => `${restApiId}/${stage}`;

@@ -29,8 +29,13 @@ export class ControlError extends Error {
 }
 
 export interface ServerHooks {
-  /** `METHOD /_local/name` → handler; the JSON it returns is the response body. */
-  readonly control: ReadonlyMap<string, ControlHandler>;
+  /**
+   * `METHOD /_local/name` → handler; the JSON it returns is the response body. Without it the
+   * listener serves its API only (a consumer API's own port): `/_local/…` and the flush paths
+   * are then paths of that API like any other, and API Gateway's management endpoint is the
+   * platform's port alone.
+   */
+  readonly control?: ReadonlyMap<string, ControlHandler>;
   /** One line per API request, for the console. */
   readonly onRequest?: (line: string) => void;
   /**
@@ -38,6 +43,16 @@ export interface ServerHooks {
    * @default - the served gateway's own stage only
    */
   readonly flushTargets?: FlushTargets;
+  /**
+   * Put before each request line, to tell the APIs apart on one console, e.g. `[orders/prod] `.
+   * @default ''
+   */
+  readonly label?: string;
+  /**
+   * The command-line option that picks this port, for the message when it is taken.
+   * @default '--port'
+   */
+  readonly portOption?: string;
 }
 
 /**
@@ -104,8 +119,9 @@ async function route(
 ): Promise<GatewayResponse> {
   const path = url.split('?')[0] ?? url;
   const headers = headersOf(request);
-  const flush = method === 'DELETE' ? flushRequest(path) : undefined;
-  if (flush !== undefined || path.startsWith('/_local/')) {
+  const controlPlane = hooks.control !== undefined;
+  const flush = controlPlane && method === 'DELETE' ? flushRequest(path) : undefined;
+  if (flush !== undefined || (controlPlane && path.startsWith('/_local/'))) {
     const refusal = refuseControlRequest(headers, listener.port);
     if (refusal !== undefined) {
       if (flush === undefined) hooks.onRequest?.(`Refused ${method} ${path}: ${refusal.message}`);
@@ -142,8 +158,10 @@ async function route(
     return flush.kind === 'rest' ? json(202, { flushed }) : { ...json(204, {}), body: '' };
   }
   // npm run local runs the tokens CLI with this, so its emergency revoke flushes too.
-  if (method === 'GET' && path === '/_local/sdk-env') return json(200, listener.sdkEnv);
-  if (path.startsWith('/_local/')) {
+  if (controlPlane && method === 'GET' && path === '/_local/sdk-env') {
+    return json(200, listener.sdkEnv);
+  }
+  if (hooks.control !== undefined && path.startsWith('/_local/')) {
     const handler = hooks.control.get(`${method} ${path}`);
     if (handler === undefined)
       return json(404, { message: `No control command ${method} ${path}` });
@@ -212,9 +230,9 @@ export async function listen(
       .then((result) => {
         response.writeHead(result.status, result.headers).end(result.body);
         const path = url.split('?')[0] ?? url;
-        if (!path.startsWith('/_local/')) {
+        if (hooks.control === undefined || !path.startsWith('/_local/')) {
           hooks.onRequest?.(
-            `${method} ${path} → ${String(result.status)} in ${(performance.now() - started).toFixed(1)} ms` +
+            `${hooks.label ?? ''}${method} ${path} → ${String(result.status)} in ${(performance.now() - started).toFixed(1)} ms` +
               (result.authorizer === 'none' ? '' : ` (authorizer ${result.authorizer})`),
           );
         }
@@ -226,7 +244,7 @@ export async function listen(
       reject(
         error.code === 'EADDRINUSE'
           ? new Error(
-              `Port ${String(port)} on ${host} is already in use (another local stack?). Stop that process or pick another port with --port.`,
+              `Port ${String(port)} on ${host} is already in use (another local stack?). Stop that process or pick another port with ${hooks.portOption ?? '--port'}.`,
             )
           : error,
       );

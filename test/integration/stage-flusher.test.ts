@@ -22,11 +22,12 @@ describe(
     const lines: string[] = [];
     let stack: LocalStack;
     /** How the gateway answered the last API request (feed lines may come in between). */
-    const lastRequest = () => lines.filter((line) => line.startsWith('GET /orders')).at(-1);
+    const lastRequest = () => lines.filter((line) => line.includes('GET /orders →')).at(-1);
 
     beforeAll(async () => {
       stack = await startLocalStack({
         port: 0,
+        ordersPort: 0,
         alertsFile: join(scratch, 'alerts.jsonl'),
         authorizerCacheTtlSeconds: 300,
         scheduleEverySeconds: 86_400,
@@ -43,6 +44,8 @@ describe(
 
     it('stops a normally revoked token within the bound; a live token is served from the cache again after one call', async () => {
       const api = apiClient(stack.url);
+      // The example consumer's orders API: its stage is flushed as a registered one.
+      const orders = apiClient(stack.ordersUrl);
       const admin = stack.adminToken ?? '';
       const issue = async (name: string) =>
         field(
@@ -57,7 +60,7 @@ describe(
       const revoked = field(created, 'token');
       const live = await issue('live');
       for (const token of [revoked, live, revoked, live]) {
-        expect((await api(token, 'GET', '/orders')).status).toBe(200);
+        expect((await orders(token, 'GET', '/orders')).status).toBe(200);
       }
       expect(lastRequest()).toMatch(/\(authorizer cached\)$/);
 
@@ -68,7 +71,7 @@ describe(
       let status = 200;
       while (status === 200 && Date.now() - began < BOUND_MS) {
         await sleep(100);
-        status = (await api(revoked, 'GET', '/orders')).status;
+        status = (await orders(revoked, 'GET', '/orders')).status;
       }
       expect(status).toBe(403);
       expect(
@@ -78,9 +81,9 @@ describe(
       ).toBe(true);
 
       // The flush dropped the live token's policy too: one authorizer call, then cached again.
-      expect((await api(live, 'GET', '/orders')).status).toBe(200);
+      expect((await orders(live, 'GET', '/orders')).status).toBe(200);
       expect(lastRequest()).toMatch(/\(authorizer called\)$/);
-      expect((await api(live, 'GET', '/orders')).status).toBe(200);
+      expect((await orders(live, 'GET', '/orders')).status).toBe(200);
       expect(lastRequest()).toMatch(/\(authorizer cached\)$/);
     });
   },

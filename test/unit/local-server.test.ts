@@ -9,7 +9,7 @@ import { ApiGatewayV2Client, ResetAuthorizersCacheCommand } from '@aws-sdk/clien
 import { flushTargetKey, type FlushTarget } from '../../local/aws/flush-targets';
 import type { Server } from 'node:http';
 import { afterEach, describe, expect, it } from 'vitest';
-import { authorizationHeaderPattern } from '../../shared/gateway/contract';
+import { authorizationHeaderPattern, GATEWAY_REPLIES } from '../../shared/gateway/contract';
 import { LocalGateway } from '../../local/aws/gateway';
 import {
   closeGracefully,
@@ -199,6 +199,49 @@ describe('local server', () => {
       await expect(
         http.send(new ResetAuthorizersCacheCommand({ ApiId: 'local', StageName: 'v1' })),
       ).rejects.toMatchObject({ name: 'NotFoundException' });
+    });
+  });
+
+  describe('a consumer API on a listener of its own', () => {
+    it('serves a consumer API alone on a listener without control commands: /_local/ and the flush path are its own paths (404 no route)', async () => {
+      const lines: string[] = [];
+      const { server, url } = await listen(
+        newGateway,
+        { onRequest: (line) => lines.push(line), label: '[orders/prod] ' },
+        '127.0.0.1',
+        0,
+      );
+      servers.push(server);
+      const headers = { 'content-type': 'application/json' };
+      for (const [method, path] of [
+        ['GET', '/_local/info'],
+        ['GET', '/_local/sdk-env'],
+        ['POST', '/_local/rotate-now'],
+        ['DELETE', FLUSH],
+      ] as const) {
+        const body = method === 'POST' ? '{}' : undefined;
+        const answer = await sendRaw(url, { method, path, headers, ...(body ? { body } : {}) });
+        expect(answer, `${method} ${path}`).toEqual({
+          status: 404,
+          body: { message: GATEWAY_REPLIES.noRoute.message },
+        });
+      }
+      const order = await sendRaw(url, {
+        method: 'GET',
+        path: '/orders',
+        headers: { authorization: BEARER },
+      });
+      expect(order.status).toBe(200);
+      expect(lines.at(-1)).toMatch(
+        /^\[orders\/prod\] GET \/orders → 200 in [\d.]+ ms \(authorizer called\)$/,
+      );
+    });
+
+    it('names the option that picks a taken port', async () => {
+      const { port } = await serve();
+      await expect(
+        listen(newGateway, { portOption: '--orders-port' }, '127.0.0.1', port),
+      ).rejects.toThrow('pick another port with --orders-port.');
     });
   });
 
