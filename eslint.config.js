@@ -56,6 +56,9 @@ export default tseslint.config(
       '.venv-schemathesis/',
       '.local-data/',
       'coverage/',
+      'dist/',
+      // The packed-library test's consumer apps: typechecked against the installed package there.
+      'test/package/fixtures/',
     ],
   },
   js.configs.recommended,
@@ -99,6 +102,19 @@ export default tseslint.config(
       {
         group: ['**/local/**', '**/cli/**'],
         message: 'the CDK app never imports the local stack or the CLI',
+      },
+    ],
+  ),
+  restrictImports(
+    ['client/**/*.ts'],
+    [
+      {
+        group: ['**/infra/**', '**/local/**', '**/cli/**', '**/functions/**', '**/shared/store/**'],
+        message: 'the client imports only the API contract (shared/api/responses, schemas)',
+      },
+      {
+        group: ['**/shared/api/routes', '**/shared/api/router', '**/shared/api/use-cases/**'],
+        message: 'the server side of the API stays out of the client',
       },
     ],
   ),

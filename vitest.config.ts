@@ -26,6 +26,15 @@ export default defineConfig({
           testTimeout: 120_000,
         },
       },
+      {
+        test: {
+          // Builds and packs the library, then installs it in fresh folders: a minute or more
+          // on 2 busy cores, so the hook may take up to 10.
+          name: 'package',
+          include: ['test/package/**/*.test.ts'],
+          hookTimeout: 600_000,
+        },
+      },
     ],
   },
 });

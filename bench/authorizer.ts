@@ -16,7 +16,7 @@ import { loadHandler, synthesizeBundles, type FunctionBundle } from '../local/aw
 import { LOCAL_AWS_ENV, localDynamoClient } from '../local/aws/clients';
 import { startDynamoDbLocal } from '../local/emulators/dynamodb-local';
 import { createTables } from '../local/emulators/tables';
-import { DEFAULT_CATALOG } from '../infra/routes';
+import { PLATFORM_API } from '../local/stack/names';
 import { parseAuthorizerEvent, shapeResponse } from '../shared/authz/events';
 import { RecordCache } from '../shared/authz/record-cache';
 import { TokenAuthorizer } from '../shared/authz/token-authorizer';
@@ -122,7 +122,7 @@ export async function benchAuthorizer(): Promise<BenchRow[]> {
     const event = {
       type: 'TOKEN',
       authorizationToken: `Bearer ${token}`,
-      methodArn: `${STAGE}/GET/orders`,
+      methodArn: `${STAGE}/GET/me`,
     };
     const bareEvent = { tokenHash: hashToken(token) };
 
@@ -158,7 +158,7 @@ export async function benchAuthorizer(): Promise<BenchRow[]> {
     const decideFromCache = async () => {
       const request = parseAuthorizerEvent(event);
       if (request === undefined) throw new Error('bad event');
-      return shapeResponse(await core.decide(request.authorization), request, DEFAULT_CATALOG);
+      return shapeResponse(await core.decide(request.authorization), request, PLATFORM_API.catalog);
     };
     const coreRate = await ratePerSecond(decideFromCache);
     // The same through the whole bundled handler: adds middy, the Logger's per-invocation

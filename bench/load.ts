@@ -38,6 +38,7 @@ function run(url: string, options: Partial<autocannon.Options>): Promise<autocan
 const scratch = mkdtempSync(join(tmpdir(), 'load-'));
 const stack = await startLocalStack({
   port: 0,
+  ordersPort: 0,
   alertsFile: join(scratch, 'alerts.jsonl'),
   authorizerCacheTtlSeconds: 300,
   scheduleEverySeconds: 86_400,
@@ -78,7 +79,7 @@ try {
   rows.push({
     name: 'GET /orders, authorizer every request',
     expectedStatus: 200,
-    result: await run(`${stack.url}/orders`, {
+    result: await run(`${stack.ordersUrl}/orders`, {
       amount: READS,
       requests: [
         {
@@ -97,7 +98,7 @@ try {
   rows.push({
     name: 'GET /orders, policy cached (300 s)',
     expectedStatus: 200,
-    result: await run(`${stack.url}/orders`, {
+    result: await run(`${stack.ordersUrl}/orders`, {
       amount: READS,
       headers: { authorization: `Bearer ${readers[0] ?? ''}` },
     }),

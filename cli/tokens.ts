@@ -1,5 +1,5 @@
 #!/usr/bin/env tsx
-/** Entry of the `tokens` CLI (`npx tokens --help`); see cli/program.ts. */
+/** Entry of the `tokens` CLI (`npm run tokens -- --help`); see cli/program.ts. */
 import { runCli } from './program';
 
 process.exitCode = await runCli(process.argv.slice(2), {

@@ -14,8 +14,7 @@ import { PUBLIC_ROUTE_RATE } from './rest-api';
 
 /**
  * The API's methods, one per route of the catalog: behind the token authorizer, or open for a
- * reason cdk-nag is told. A backend without an integration is a mock that echoes what the
- * authorizer passed on.
+ * reason cdk-nag is told.
  */
 export class CatalogMethods {
   constructor(
@@ -24,10 +23,10 @@ export class CatalogMethods {
     private readonly validator: RequestValidator,
   ) {}
 
-  /** `route` behind the authorizer, served by `backend` or by the echo mock. */
-  addAuthorized(route: Route, backend?: Integration): void {
+  /** `route` behind the authorizer, served by `backend`. */
+  addAuthorized(route: Route, backend: Integration): void {
     const params = [...route.path.matchAll(/\{([^}]+)\}/g)].map((m) => m[1]);
-    this.resourceFor(route.path).addMethod(route.method, backend ?? echoIntegration(route), {
+    this.resourceFor(route.path).addMethod(route.method, backend, {
       authorizationType: AuthorizationType.CUSTOM,
       authorizer: this.authorizer,
       requestValidator: this.validator,
@@ -76,18 +75,6 @@ export class CatalogMethods {
   private resourceFor(path: string): IResource {
     return this.api.root.resourceForPath(path);
   }
-}
-
-/** The example backends' mock: it answers 200 with the route and the authorizer's context. */
-function echoIntegration(route: Route): MockIntegration {
-  return mockReplying(
-    JSON.stringify({
-      route: `${route.method} ${route.path}`,
-      tokenId: '$context.authorizer.tokenId',
-      owner: '$context.authorizer.owner',
-      scopes: '$context.authorizer.scopes',
-    }),
-  );
 }
 
 /** A mock integration that answers 200 with `body` (a mapping template). */

@@ -2,7 +2,7 @@ import { Duration, Stack } from 'aws-cdk-lib';
 import { Alarm, ComparisonOperator, TreatMissingData } from 'aws-cdk-lib/aws-cloudwatch';
 import { SnsAction } from 'aws-cdk-lib/aws-cloudwatch-actions';
 import { Archive, EventBus } from 'aws-cdk-lib/aws-events';
-import { Effect, PolicyStatement } from 'aws-cdk-lib/aws-iam';
+import { AccountPrincipal, Effect, PolicyStatement } from 'aws-cdk-lib/aws-iam';
 import { FilterCriteria, FilterRule, StartingPosition } from 'aws-cdk-lib/aws-lambda';
 import { DynamoEventSource, SqsDlq } from 'aws-cdk-lib/aws-lambda-event-sources';
 import { Construct } from 'constructs';
@@ -13,6 +13,17 @@ import type { AlertTopic } from './alert-topic';
 import { DeadLetterQueue } from './dead-letter-queue';
 import { ServiceFunction } from './service-function';
 import type { TokenTables } from './token-tables';
+
+/** What a consumer account may do with its own rules on the bus (AWS's documented set). */
+const CONSUMER_RULE_ACTIONS = [
+  'events:PutRule',
+  'events:DeleteRule',
+  'events:DescribeRule',
+  'events:DisableRule',
+  'events:EnableRule',
+  'events:PutTargets',
+  'events:RemoveTargets',
+];
 
 /** FilterRule.isEqual, typed (aws-cdk-lib returns `any`). */
 const equals = (value: string): unknown => FilterRule.isEqual(value);
@@ -46,6 +57,7 @@ export class LifecycleEvents extends Construct {
     this.bus = new EventBus(this, 'Bus', {
       eventBusName: `${Stack.of(this).stackName}-token-lifecycle`,
     });
+    this.allowConsumerRules(props.tables.consumerAccounts);
     this.archive = this.bus.archive('Archive', {
       description: 'Every token lifecycle event, for replays',
       eventPattern: { source: [EVENT_SOURCE] },
@@ -114,5 +126,29 @@ export class LifecycleEvents extends Construct {
       treatMissingData: TreatMissingData.NOT_BREACHING,
     });
     this.iteratorAgeAlarm.addAlarmAction(new SnsAction(props.alerts.topic));
+  }
+
+  /**
+   * Consumer accounts (`consumerAccounts`) may keep rules of their own on this bus, to flush
+   * their own stages: create, change and delete rules they created (events:creatorAccount), on
+   * this bus only, matching this source only. The rules' targets are in their accounts.
+   */
+  private allowConsumerRules(accounts: readonly string[]): void {
+    if (accounts.length === 0) return;
+    const { partition, region, account } = Stack.of(this);
+    this.bus.addToResourcePolicy(
+      new PolicyStatement({
+        sid: 'ConsumerAccountsOwnRules',
+        principals: accounts.map((consumer) => new AccountPrincipal(consumer)),
+        actions: CONSUMER_RULE_ACTIONS,
+        resources: [`arn:${partition}:events:${region}:${account}:rule/${this.bus.eventBusName}/*`],
+        conditions: {
+          StringEqualsIfExists: {
+            'events:creatorAccount': '${aws:PrincipalAccount}',
+            'events:source': EVENT_SOURCE,
+          },
+        },
+      }),
+    );
   }
 }

@@ -86,5 +86,15 @@ function jobWidgets(): IWidget[] {
         platformMetric(metricName, { service: 'token-cleanup' }),
       ),
     }),
+    new GraphWidget({
+      title: 'Revocation flushes (stages flushed, events coalesced, handed back)',
+      left: [
+        'StagesFlushed',
+        'StagesNotFlushed',
+        'FlushEventsReceived',
+        'FlushEventsCoalesced',
+        'FlushEventsHandedBack',
+      ].map((metricName) => platformMetric(metricName, { service: 'token-stage-flusher' })),
+    }),
   ];
 }

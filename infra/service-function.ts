@@ -5,18 +5,19 @@ import {
   LoggingFormat,
   Runtime,
   Tracing,
+  type Function as LambdaFunction,
   type IDestination,
 } from 'aws-cdk-lib/aws-lambda';
-import { NodejsFunction, OutputFormat, SourceMapMode } from 'aws-cdk-lib/aws-lambda-nodejs';
 import { LogGroup, RetentionDays } from 'aws-cdk-lib/aws-logs';
 import { Validations } from 'aws-cdk-lib';
 import { Construct } from 'constructs';
+import { handlerFunction } from './handler-function';
 
 /** The Lambda runtime every function of the platform uses; the local toolchain matches it. */
 export const FUNCTION_RUNTIME = Runtime.NODEJS_24_X;
 
 export interface ServiceFunctionProps {
-  /** Path of the handler module (functions/*.ts). */
+  /** Path of the handler module (functions/*.ts); the packaged library ships its bundle. */
   readonly entry: string;
   readonly handler?: string;
   readonly description?: string;
@@ -32,7 +33,8 @@ export interface ServiceFunctionProps {
 
 /**
  * One way to build a Lambda function here: Node 24 on arm64, a minified esbuild bundle with
- * source maps, JSON logs into its own log group with a retention, active X-Ray tracing, and a
+ * source maps (from source in this repository, prebundled in the package: handler-function.ts),
+ * JSON logs into its own log group with a retention, active X-Ray tracing, and a
  * role that may write only to that log group. Callers add exactly the grants the function
  * needs (`table.grantReadData(fn.function)`).
  *
@@ -41,7 +43,7 @@ export interface ServiceFunctionProps {
  * ships, and a minified tree-shaken client loads faster than the runtime's full SDK.
  */
 export class ServiceFunction extends Construct {
-  readonly function: NodejsFunction;
+  readonly function: LambdaFunction;
   readonly logGroup: LogGroup;
   readonly role: Role;
 
@@ -62,7 +64,7 @@ export class ServiceFunction extends Construct {
         resources: [this.logGroup.logGroupArn],
       }),
     );
-    this.function = new NodejsFunction(this, 'Function', {
+    this.function = handlerFunction(this, 'Function', {
       entry: props.entry,
       handler: props.handler ?? 'handler',
       description: props.description,
@@ -78,15 +80,6 @@ export class ServiceFunction extends Construct {
       onFailure: props.onFailure,
       retryAttempts: props.retryAttempts,
       environment: { NODE_OPTIONS: '--enable-source-maps', ...props.environment },
-      bundling: {
-        minify: true,
-        sourceMap: true,
-        sourceMapMode: SourceMapMode.EXTERNAL,
-        sourcesContent: false,
-        target: 'node24',
-        format: OutputFormat.CJS,
-        bundleAwsSDK: true,
-      },
     });
     // Tracing.ACTIVE adds xray:PutTraceSegments/PutTelemetryRecords on "*" to the role.
     Validations.of(this.role).acknowledge({

@@ -23,8 +23,6 @@ import { retentionDays, type TokenRetentionProps, type TokenTables } from './tok
 export interface TokenApiProps extends TokenRetentionProps {
   /** The tables the authorizer reads tokens from and the management API manages. */
   readonly tables: TokenTables;
-  /** Backend routes; the management API's routes are always added. Scopes are checked at synth. */
-  readonly routes: readonly Route[];
   /**
    * Prefix of the tokens the API issues and the authorizer accepts.
    * @default 'sk_'
@@ -54,9 +52,9 @@ export interface TokenApiProps extends TokenRetentionProps {
   readonly webAclArn?: string;
 }
 
-/** The backends plus the management API's routes, checked: valid scopes, no ambiguous route. */
-function checkedCatalog(routes: readonly Route[]): readonly Route[] {
-  const catalog = [...MANAGEMENT_ROUTES, ...routes];
+/** The management API's routes, checked: valid scopes, no ambiguous route. */
+function checkedCatalog(): readonly Route[] {
+  const catalog = MANAGEMENT_ROUTES;
   const invalid = invalidRouteScopes(catalog);
   if (invalid.length > 0) {
     throw new Error(
@@ -71,22 +69,23 @@ function checkedCatalog(routes: readonly Route[]): readonly Route[] {
 }
 
 /**
- * The REST API with the token authorizer in front of every route of the catalog. The example
- * backends are mock integrations that echo what the authorizer passed on.
+ * The platform's REST API: the management API, with the token authorizer in front of every
+ * route but the public bootstrap exchange and /health. Teams' own backends live on their own
+ * APIs, behind the consumer authorizers (infra/consumer/).
  */
 export class TokenApi extends Construct {
   readonly api: RestApi;
   readonly authorizerFunction: ServiceFunction;
   readonly authorizer: TokenAuthorizer;
   readonly managementFunction: ServiceFunction;
-  /** Every route behind the authorizer: the management API's and the backends'. */
+  /** Every route behind the authorizer: the management API's. */
   readonly catalog: readonly Route[];
 
   constructor(scope: Construct, id: string, props: TokenApiProps) {
     super(scope, id);
     const prefix = props.tokenPrefix ?? DEFAULT_TOKEN_PREFIX;
     const stageName = props.stageName ?? 'v1';
-    this.catalog = checkedCatalog(props.routes);
+    this.catalog = checkedCatalog();
     this.authorizerFunction = tokenAuthorizerFunction(this, 'Authorizer', {
       tables: props.tables,
       prefix,
@@ -112,7 +111,6 @@ export class TokenApi extends Construct {
     const management = new LambdaIntegration(this.managementFunction.function);
     for (const route of MANAGEMENT_ROUTES) methods.addAuthorized(route, management);
     for (const route of PUBLIC_ROUTES) methods.addPublic(route, management);
-    for (const route of props.routes) methods.addAuthorized(route);
     methods.addHealth();
     addGatewayResponses(this.api);
     this.protect(props.webAclArn);

@@ -18,11 +18,11 @@ import {
   AUDIT_INDEX,
   auditTable,
   registryTable,
-  TOKEN_INDEX,
   tokenTable,
   type KeyAttribute,
   type TableDefinition,
 } from '../shared/store/schema';
+import { TOKEN_INDEX } from '../shared/store/token-indexes';
 import { allowConsumerAccounts, checkedConsumerAccounts } from './consumer-accounts';
 import { grantKeyVia, KEY_READ_ACTIONS, KEY_READ_WRITE_ACTIONS } from './kms-grants';
 import {

@@ -1,53 +1,89 @@
 /**
  * `npm run demo`: the whole lifecycle on a fresh local stack, over HTTP as a client sees it.
- * Issue a token, call the API, rotate (old and new both work during grace), revoke (and see
- * API Gateway's policy cache at work), emergency-revoke (which flushes it), rotate a Secrets
- * Manager secret now, receive an expiry alert, and read the audit trail.
+ * Issue a token, call the example consumer's orders API, use one token on both APIs (a scope
+ * works where its API's catalog names it), rotate (old and new both work during grace), revoke
+ * (and see API Gateway's policy cache at work until the stage flusher flushes the stage),
+ * emergency-revoke (which flushes the platform's stage at once), a normal revoke stopping the
+ * token on both APIs (timed), rotate a Secrets Manager secret now, receive an expiry alert, and
+ * read the audit trail.
  */
 import { GetSecretValueCommand } from '@aws-sdk/client-secrets-manager';
+import { Command } from 'commander';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { lifecycleDetailSchema } from '../shared/events/lifecycle';
 import { parseSecretValue } from '../shared/rotation/secret-value';
 import { runCli } from '../cli/program';
+import { revokeEverywhere, seconds, type DemoApi } from './demo-revoke';
 import { LOCAL_AWS_ENV, localSecretsClient } from './aws/clients';
 import { apiClient, field } from './stack/api-client';
-import { DEMO_SECRET, LOCAL_TABLES } from './stack/names';
+import { DEMO_SECRET, LOCAL_TABLES, PLATFORM_API } from './stack/names';
 import { startLocalStack } from './stack/start';
+
+const options = new Command('npm run demo --')
+  .description('The whole token lifecycle on a fresh local stack, explained step by step.')
+  .option(
+    '--authorizer-cache-ttl <seconds>',
+    "API Gateway's authorizer cache TTL on both APIs (300 s as deployed)",
+    seconds(0, 3600),
+    300,
+  )
+  .option(
+    '--revoke-timeout <seconds>',
+    'how long a revoked token may keep working on an API before the demo fails',
+    seconds(1, 3600),
+    30,
+  )
+  .parse()
+  .opts<{ authorizerCacheTtl: number; revokeTimeout: number }>();
 
 const scratch = mkdtempSync(join(tmpdir(), 'tokens-demo-'));
 const requests: string[] = [];
 const stack = await startLocalStack({
   port: 0,
+  ordersPort: 0,
   alertsFile: join(scratch, 'alerts.jsonl'),
-  authorizerCacheTtlSeconds: 300,
+  authorizerCacheTtlSeconds: options.authorizerCacheTtl,
   // The demo runs the schedules itself, when it wants an alert.
   scheduleEverySeconds: 3600,
   clockRate: 1,
   verbose: false,
+  // Refused callers are logged as warnings; here each refusal is shown on its line instead.
+  quiet: true,
   print: (line) => requests.push(line),
 });
 
-const api = apiClient(stack.url);
+const platform = apiClient(stack.url);
+const orders = apiClient(stack.ordersUrl);
 const admin = stack.adminToken ?? '';
 const say = (text: string) => {
   console.log(text);
 };
-const show = async (label: string, token: string | undefined, method = 'GET', path = '/orders') => {
-  const reply = await api(token, method, path);
+const failures: string[] = [];
+/** One call on one of the two APIs, and what came of it, on one line. */
+const show = async (label: string, token: string | undefined, on: DemoApi, route: string) => {
+  const [method = 'GET', path = '/'] = route.split(' ');
+  const reply = await on.call(token, method, path);
   const outcome =
     reply.status === 200 ? 'allowed' : `${String(reply.status)} ${JSON.stringify(reply.body)}`;
   const via = requests.at(-1)?.match(/\(authorizer (\w+)\)/)?.[1] ?? '';
   say(
-    `   ${label.padEnd(34)} ${`${method} ${path}`.padEnd(13)} → ${outcome}${via === 'cached' ? '  (policy from the authorizer cache)' : ''}`,
+    `   ${label.padEnd(33)} ${on.name.padEnd(8)} ${route.padEnd(25)} → ${outcome}${via === 'cached' ? '  (policy from the authorizer cache)' : ''}`,
   );
 };
+const onPlatform: DemoApi = { name: 'platform', call: platform };
+const onOrders: DemoApi = { name: 'orders', call: orders };
 
 try {
-  say(`Local stack at ${stack.url} (admin token issued at start).\n`);
+  say(
+    `Local stack: the platform's API at ${stack.url}, the example consumer's orders API at ${stack.ordersUrl}`,
+  );
+  say(
+    `(each with its own authorizer and a ${String(options.authorizerCacheTtl)} s policy cache; admin token issued at start).\n`,
+  );
 
-  const created = await api(admin, 'POST', '/tokens', {
+  const created = await platform(admin, 'POST', '/tokens', {
     name: 'orders-reader',
     owner: 'team-a',
     scopes: ['orders:read'],
@@ -57,34 +93,70 @@ try {
   say(
     `1. POST /tokens issued ${firstId} (${field(created, 'hint')}) for team-a with orders:read; the plaintext is in that response only.`,
   );
-  await show('the new token', first);
-  await show('the new token, a route it lacks', first, 'POST');
-  await show('no token at all', undefined);
+  await show('the new token', first, onOrders, 'GET /orders');
+  await show('the new token, a route it lacks', first, onOrders, 'POST /orders');
+  await show('no token at all', undefined, onOrders, 'GET /orders');
 
-  say('\n2. The admin rotates it (team-a could too, with a tokens:write token):');
-  const successor = await api(admin, 'POST', `/tokens/${firstId}/rotate`, { graceDays: 7 });
+  const auditor = await platform(admin, 'POST', '/tokens', {
+    name: 'team-a-auditor',
+    owner: 'team-a',
+    scopes: ['tokens:read'],
+  });
+  const auditorToken = field(auditor, 'token');
+  say(
+    `\n2. One token, two APIs, each with its own catalog: ${firstId} works on both; a scope works where its API's catalog names it (${field(auditor, 'tokenId')} holds tokens:read):`,
+  );
+  await show('orders-reader (any token: /me)', first, onPlatform, 'GET /me');
+  await show('orders-reader (orders:read)', first, onOrders, 'GET /orders');
+  await show('orders-reader (orders:read)', first, onPlatform, 'GET /tokens?owner=team-a');
+  await show('team-a-auditor (tokens:read)', auditorToken, onPlatform, 'GET /tokens?owner=team-a');
+  await show('team-a-auditor (tokens:read)', auditorToken, onOrders, 'GET /orders');
+
+  say('\n3. The admin rotates orders-reader (team-a could too, with a tokens:write token):');
+  const successor = await platform(admin, 'POST', `/tokens/${firstId}/rotate`, { graceDays: 7 });
   const second = field(successor, 'token');
   const secondId = field(successor, 'tokenId');
   say(`   POST /tokens/${firstId}/rotate → ${secondId}; the old one has 7 days of grace:`);
-  await show('new token', second);
-  await show('old token (in grace)', first);
+  await show('new token', second, onOrders, 'GET /orders');
+  await show('old token (in grace)', first, onOrders, 'GET /orders');
 
-  await api(admin, 'DELETE', `/tokens/${firstId}?reason=demo`);
+  await platform(admin, 'DELETE', `/tokens/${firstId}?reason=demo`);
   say(
-    `\n3. DELETE /tokens/${firstId} revoked the old token. API Gateway caches each token's policy (300 s here, as deployed):`,
+    `\n4. DELETE /tokens/${firstId} revoked the old token. Each API caches each token's policy (${String(options.authorizerCacheTtl)} s here) until the stage flusher flushes its stage, a few seconds after the revoke; right after it the old token may still pass:`,
   );
-  await show('old token', first);
-  const emergency = await api(admin, 'POST', '/tokens/emergency-revoke', {
+  await show('old token', first, onOrders, 'GET /orders');
+  say("   The platform's management API also checks its caller itself, cached policy or not:");
+  await show('old token', first, onPlatform, 'GET /me');
+  const emergency = await platform(admin, 'POST', '/tokens/emergency-revoke', {
     tokenId: firstId,
     reason: 'demo: leaked in a log',
   });
   say(
-    `   POST /tokens/emergency-revoke → cacheFlushed: ${String(emergency.body['cacheFlushed'])}; now:`,
+    `   POST /tokens/emergency-revoke → cacheFlushed: ${String(emergency.body['cacheFlushed'])}, the platform's stage (FlushStageAuthorizersCache on ${PLATFORM_API.restApiId}/${PLATFORM_API.stage}); now its authorizer answers again:`,
   );
-  await show('old token', first);
-  await show('new token', second);
+  await show('old token', first, onPlatform, 'GET /me');
+  await show('new token', second, onPlatform, 'GET /me');
 
-  say('\n4. The operator CLI on the same tables (npm run local -- tokens list --owner team-a):');
+  say(
+    `\n5. A normal revoke stops ${secondId} on both APIs; each is polled until its first 403 (at most ${String(options.revokeTimeout)} s):`,
+  );
+  await show('new token', second, onOrders, 'GET /orders');
+  const polledFrom = requests.length;
+  const stopped = await revokeEverywhere({
+    revoke: () => platform(admin, 'DELETE', `/tokens/${secondId}?reason=demo`),
+    on: [
+      { ...onPlatform, route: 'GET /me', token: second },
+      { ...onOrders, route: 'GET /orders', token: second },
+    ],
+    timeoutMs: options.revokeTimeout * 1000,
+  });
+  for (const line of stopped.lines) say(`   ${line}`);
+  failures.push(...stopped.failures);
+  // The polls would fill the request log below; one line stands for them.
+  const polls = requests.splice(polledFrom, requests.length - polledFrom);
+  requests.splice(polledFrom, 0, `(${String(polls.length)} requests of step 5's polling)`);
+
+  say('\n6. The operator CLI on the same tables (npm run local -- tokens list --owner team-a):');
   await runCli(
     [
       '--endpoint',
@@ -119,13 +191,13 @@ try {
   const rotation = await stack.rotateNow();
   const after = await current();
   say(
-    `\n5. "Rotate secret immediately" on ${DEMO_SECRET}: createSecret, setSecret, testSecret, finishSecret → ${rotation.tokenId} (${rotation.hint}).`,
+    `\n7. "Rotate secret immediately" on ${DEMO_SECRET}: createSecret, setSecret, testSecret, finishSecret → ${rotation.tokenId} (${rotation.hint}).`,
   );
-  await show('token read before (now in grace)', before);
-  await show('token it reads now', after);
+  await show('token read before (now in grace)', before, onOrders, 'GET /orders');
+  await show('token it reads now', after, onOrders, 'GET /orders');
   secrets.destroy();
 
-  const shortLived = await api(admin, 'POST', '/tokens', {
+  const shortLived = await platform(admin, 'POST', '/tokens', {
     name: 'nightly-batch',
     owner: 'team-b',
     scopes: ['orders:read'],
@@ -133,13 +205,13 @@ try {
   });
   await stack.runSchedules();
   say(
-    `\n6. ${field(shortLived, 'tokenId')} expires within a day; the expiry-alert run publishes to the SNS topic, and a subscriber receives:`,
+    `\n8. ${field(shortLived, 'tokenId')} expires within a day; the expiry-alert run publishes to the SNS topic, and a subscriber receives:`,
   );
   for (const alert of stack.alerts()) say(`   ${JSON.stringify(alert.body).slice(0, 220)}…`);
 
   const lifecycle = await stack.relayEvents();
   say(
-    `\n7. Lifecycle events on the EventBridge bus (audit stream → relay → bus → a consumer's rule), ${String(lifecycle.length)} so far:`,
+    `\n9. Lifecycle events on the EventBridge bus (audit stream → relay → bus → a consumer's rule), ${String(lifecycle.length)} so far:`,
   );
   for (const event of lifecycle) {
     const detail = lifecycleDetailSchema.safeParse(event.detail);
@@ -148,13 +220,17 @@ try {
     );
   }
 
-  const audit = await api(admin, 'GET', `/audit?targetId=${firstId}`);
-  say(`\n8. Audit trail of ${firstId} (GET /audit?targetId=…, never a token or hash):`);
+  const audit = await platform(admin, 'GET', `/audit?targetId=${firstId}`);
+  say(`\n10. Audit trail of ${firstId} (GET /audit?targetId=…, never a token or hash):`);
   const items = Array.isArray(audit.body['items']) ? audit.body['items'] : [];
   for (const event of items) say(`   ${JSON.stringify(event)}`);
 
   say('\nAPI requests as the local gateway logged them:');
   for (const line of requests) say(`   ${line}`);
+  if (failures.length > 0) {
+    for (const failure of failures) console.error(`\nDemo failed: ${failure}`);
+    process.exitCode = 1;
+  }
 } finally {
   await stack.stop();
   rmSync(scratch, { recursive: true, force: true });

@@ -4,7 +4,13 @@
  */
 import { Command, InvalidArgumentError, Option } from 'commander';
 import { resolve } from 'node:path';
-import { DEMO_SECRET, LOCAL_EVENT_BUS, LOCAL_TABLES } from './stack/names';
+import {
+  DEMO_SECRET,
+  LOCAL_EVENT_BUS,
+  LOCAL_TABLES,
+  ORDERS_API,
+  PLATFORM_API,
+} from './stack/names';
 import { startLocalStack, type LocalStack } from './stack/start';
 
 const number = (min: number, max: number) => (value: string) => {
@@ -18,10 +24,18 @@ const number = (min: number, max: number) => (value: string) => {
 const program = new Command('npm start --')
   .description('Run the service-token platform locally: emulators, API, authorizer, schedules.')
   .addOption(
-    new Option('--port <port>', 'the API port (0: any free port)')
+    new Option('--port <port>', "the platform API's port (0: any free port)")
       .default(3000)
       .argParser(number(0, 65_535))
       .env('PORT'),
+  )
+  .addOption(
+    new Option(
+      '--orders-port <port>',
+      "the example consumer's orders API port (default: --port + 1; 0: any free port)",
+    )
+      .argParser(number(0, 65_535))
+      .env('ORDERS_PORT'),
   )
   .option('--data-dir <dir>', 'keep DynamoDB data here across restarts (default: in memory)')
   .option(
@@ -52,6 +66,7 @@ const program = new Command('npm start --')
 
 const options = program.opts<{
   port: number;
+  ordersPort?: number;
   dataDir?: string;
   alertsFile: string;
   authorizerCacheTtl: number;
@@ -100,6 +115,8 @@ try {
   stack = await startLocalStack({
     signal: starting.signal,
     port: options.port,
+    // The next port, so 3000 and 3001 by default; with any free port, any free one too.
+    ordersPort: options.ordersPort ?? (options.port === 0 ? 0 : options.port + 1),
     ...(options.dataDir === undefined ? {} : { dataDir: resolve(options.dataDir) }),
     alertsFile: resolve(options.alertsFile),
     authorizerCacheTtlSeconds: options.authorizerCacheTtl,
@@ -123,7 +140,8 @@ try {
 function readyBanner(ready: LocalStack, seconds: string): string {
   const lines = [
     `Local service-token stack ready in ${seconds} s`,
-    `  API             ${ready.url}  (API Gateway stage v1: authorizer, ${String(options.authorizerCacheTtl)} s policy cache, management API, example /orders backends)`,
+    `  API             ${ready.url}  (the platform's REST API ${PLATFORM_API.restApiId}, stage ${PLATFORM_API.stage}: authorizer, ${String(options.authorizerCacheTtl)} s policy cache, management API)`,
+    `  Orders API      ${ready.ordersUrl}  (example consumer's REST API ${ORDERS_API.restApiId}, stage ${ORDERS_API.stage}: its own authorizer and ${String(options.authorizerCacheTtl)} s cache, /orders echo backends)`,
     `  DynamoDB Local  ${ready.dynamoEndpoint}  tables ${LOCAL_TABLES.tokens}, ${LOCAL_TABLES.audit}, ${LOCAL_TABLES.registry} (${options.dataDir === undefined ? 'in memory' : `kept in ${resolve(options.dataDir)}`})`,
     `  moto            ${ready.motoEndpoint}  secret ${DEMO_SECRET} (rotated), topic ${ready.topicArn}`,
     `  schedules       expiry alerts (clock ${String(options.clockRate)}× real time) and cleanup every ${String(options.scheduleEvery)} s`,
@@ -147,6 +165,7 @@ function readyBanner(ready: LocalStack, seconds: string): string {
     '',
     'Try:',
     `  curl -s -H "Authorization: Bearer ${token}" ${ready.url}/me`,
+    `  curl -s -H "Authorization: Bearer ${token}" ${ready.ordersUrl}/orders`,
     `  npm run local -- tokens list --owner platform`,
     `  npm run local -- rotate-now        # Secrets Manager's "Rotate secret immediately" for ${DEMO_SECRET}`,
     '',

@@ -161,3 +161,15 @@ export const lifecycleConfigSchema = z.object({
     .string()
     .check(z.regex(/^[A-Za-z0-9._/-]{1,256}$/, 'must be an EventBridge bus name')),
 });
+
+/** The stage flusher flushes the platform's stage and the registered ones on lifecycle events. */
+export const stageFlusherConfigSchema = z.object({
+  /** The platform's own REST API and stage: flushed on every batch, registry or not. */
+  REST_API_ID: z.string().check(z.regex(/^[a-z0-9]{1,32}$/, 'must be a REST API id')),
+  STAGE_NAME: nonEmpty(),
+  /** The function's own account: stages of other accounts are flushed by their owners. */
+  PLATFORM_ACCOUNT: z.string().check(z.regex(/^\d{12}$/, 'must be a 12-digit AWS account id')),
+  AWS_REGION: nonEmpty(),
+  /** The debounce window: at most one flush of a stage per this many seconds, per instance. */
+  FLUSH_WINDOW_SECONDS: seconds(0, 60, 2),
+});

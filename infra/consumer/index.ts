@@ -17,7 +17,7 @@ export {
   type RestApiTokenAuthorizerProps,
 } from './rest-api-authorizer';
 export type { TokenTableAccess, TokenTableArns } from '../token-table-access';
-export { ApiRegistry, type ApiRegistryAccess } from '../api-registry';
+export { ApiRegistry, type ApiRegistryAccess, type ApiRegistryProps } from '../api-registry';
 export {
   API_REGISTRATION_TYPE,
   ApiRegistration,

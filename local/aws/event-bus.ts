@@ -18,6 +18,30 @@ export async function createEventBus(client: EventBridgeClient, name: string): P
   return EventBusArn;
 }
 
+/** A rule named `name` on `busName` sending what `pattern` matches to the queue `queueArn`. */
+export async function routeToQueue(
+  events: EventBridgeClient,
+  busName: string,
+  name: string,
+  pattern: Record<string, unknown>,
+  queueArn: string,
+): Promise<void> {
+  await events.send(
+    new PutRuleCommand({
+      Name: name,
+      EventBusName: busName,
+      EventPattern: JSON.stringify(pattern),
+    }),
+  );
+  await events.send(
+    new PutTargetsCommand({
+      Rule: name,
+      EventBusName: busName,
+      Targets: [{ Id: 'queue', Arn: queueArn }],
+    }),
+  );
+}
+
 const deliveredSchema = z.object({
   id: z.string(),
   source: z.string(),
@@ -42,20 +66,7 @@ export class EventInbox {
     pattern: Record<string, unknown>,
   ): Promise<EventInbox> {
     const queue = await createQueue(clients.sqs, name);
-    await clients.events.send(
-      new PutRuleCommand({
-        Name: name,
-        EventBusName: busName,
-        EventPattern: JSON.stringify(pattern),
-      }),
-    );
-    await clients.events.send(
-      new PutTargetsCommand({
-        Rule: name,
-        EventBusName: busName,
-        Targets: [{ Id: 'queue', Arn: queue.arn }],
-      }),
-    );
+    await routeToQueue(clients.events, busName, name, pattern, queue.arn);
     return new EventInbox(clients.sqs, queue.url);
   }
 

@@ -72,6 +72,15 @@ export class LocalGateway {
     );
   }
 
+  /** The REST API id and stage this gateway plays: FlushStageAuthorizersCache names them. */
+  get restApiId(): string {
+    return this.options.restApiId;
+  }
+
+  get stage(): string {
+    return this.options.stage;
+  }
+
   /** Change the cache TTL, as redeploying the authorizer with another TTL would (flushes). */
   setCacheTtl(ms: number): void {
     this.authorizer.setCacheTtl(ms);

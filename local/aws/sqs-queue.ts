@@ -10,8 +10,11 @@ import {
 export async function createQueue(
   sqs: SQSClient,
   name: string,
+  attributes: Readonly<Record<string, string>> = {},
 ): Promise<{ url: string; arn: string }> {
-  const { QueueUrl } = await sqs.send(new CreateQueueCommand({ QueueName: name }));
+  const { QueueUrl } = await sqs.send(
+    new CreateQueueCommand({ QueueName: name, Attributes: { ...attributes } }),
+  );
   if (QueueUrl === undefined) throw new Error(`CreateQueue ${name} returned no URL`);
   const { Attributes } = await sqs.send(
     new GetQueueAttributesCommand({ QueueUrl, AttributeNames: ['QueueArn'] }),

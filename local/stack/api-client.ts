@@ -40,3 +40,27 @@ export function field(reply: Reply, name: string): string {
   }
   return value;
 }
+
+/** What polling a route came to: the first refusal and how long after the start it came. */
+export interface Refused {
+  readonly status: number;
+  readonly afterMs: number;
+}
+
+/**
+ * Call `request` every `everyMs` until it answers 403 (or 401), or `timeoutMs` has passed
+ * since `since` (a `performance.now()` reading): when a revoked token stops working.
+ * Undefined when it never stopped in time.
+ */
+export async function untilRefused(
+  request: () => Promise<Reply>,
+  options: { readonly since: number; readonly timeoutMs: number; readonly everyMs: number },
+): Promise<Refused | undefined> {
+  for (;;) {
+    const { status } = await request();
+    const afterMs = performance.now() - options.since;
+    if (status === 403 || status === 401) return { status, afterMs };
+    if (afterMs >= options.timeoutMs) return undefined;
+    await new Promise((resolve) => setTimeout(resolve, options.everyMs));
+  }
+}

@@ -5,7 +5,7 @@
 import * as z from 'zod/mini';
 import { LOCAL_AWS_ENV } from '../aws/clients';
 import type { AlertFeed, EventFeed } from './feeds';
-import { LOCAL_REST_API_ID, LOCAL_STAGE, LOCAL_TABLES } from './names';
+import { LOCAL_TABLES, ORDERS_API, PLATFORM_API } from './names';
 import type { RotateNow } from './rotate-now';
 import type { Schedules } from './schedules';
 import { ControlError, type ControlHandler } from './server';
@@ -13,6 +13,8 @@ import { ControlError, type ControlHandler } from './server';
 /** What `GET /_local/info` reports besides the fixed names. */
 export interface StackInfo {
   readonly url: string;
+  /** The example consumer's orders API. */
+  readonly ordersUrl: string;
   readonly dynamoEndpoint: string;
   readonly motoEndpoint: string;
   readonly topicArn: string;
@@ -24,7 +26,7 @@ export interface StackInfo {
 export interface ControlTargets {
   readonly rotateNow: RotateNow;
   readonly schedules: Schedules;
-  /** Change API Gateway's authorizer cache TTL (flushes it). */
+  /** Change API Gateway's authorizer cache TTL on every API (flushes each). */
   readonly setCacheTtl: (ms: number) => void;
   readonly alerts: AlertFeed;
   readonly events: EventFeed;
@@ -77,8 +79,12 @@ export function controlRoutes(targets: ControlTargets): Map<string, ControlHandl
           motoEndpoint: info.motoEndpoint,
           region: LOCAL_AWS_ENV.AWS_REGION,
           tables: LOCAL_TABLES,
-          restApiId: LOCAL_REST_API_ID,
-          stage: LOCAL_STAGE,
+          restApiId: PLATFORM_API.restApiId,
+          stage: PLATFORM_API.stage,
+          apis: [
+            { ...PLATFORM_API, url: info.url },
+            { ...ORDERS_API, url: info.ordersUrl },
+          ].map(({ restApiId, stage, url }) => ({ restApiId, stage, url })),
           topicArn: info.topicArn,
           secrets: info.secrets(),
           alertsFile: info.alertsFile,

@@ -1,14 +1,16 @@
 /**
  * What reaches the local stack's console from the emulated services: alerts, as an SQS
- * subscriber of the topic receives them, and lifecycle events, as a consumer of the bus
- * receives them once the relay has published the audit stream. Both are polled on a timer and
- * on demand (a control command, a schedule run), one poll after another.
+ * subscriber of the topic receives them, lifecycle events, as a consumer of the bus receives
+ * them once the relay has published the audit stream, and the stage flusher's batches. They
+ * are polled on a timer and on demand (a control command, a schedule run), one poll after
+ * another.
  */
 import { appendFileSync, mkdirSync } from 'node:fs';
 import { dirname } from 'node:path';
 import { lifecycleDetailSchema } from '../../shared/events/lifecycle';
 import type { AlertInbox, ReceivedAlert } from '../aws/alert-inbox';
 import type { DeliveredEvent, EventInbox } from '../aws/event-bus';
+import type { SqsEventSource } from '../aws/sqs-event-source';
 import type { StreamPoller } from '../aws/stream-poller';
 
 /** The console, and whether the stack is stopping (a failed poll then goes unreported). */
@@ -125,19 +127,58 @@ export class EventFeed {
   }
 }
 
-/** Poll both feeds every `everyMs`; the returned stop ends the timer and awaits the polls. */
-export function pollFeeds(
-  alerts: AlertFeed,
-  events: EventFeed,
-  everyMs: number,
-): () => Promise<void> {
+/**
+ * The stage flusher's event source mapping: each poll gathers a batch over the window and
+ * invokes the flusher. A tick while a batch is being gathered is skipped, not queued.
+ */
+export class FlushFeed {
+  private running: Promise<void> | undefined;
+  private readonly report: (error: unknown) => void;
+
+  constructor(
+    private readonly source: SqsEventSource,
+    private readonly output: FeedOutput,
+  ) {
+    this.report = reporter(output, '[flush] could not read the flush queue');
+  }
+
+  poll(): Promise<void> {
+    this.running ??= this.deliver()
+      .catch(this.report)
+      .finally(() => {
+        this.running = undefined;
+      });
+    return this.running;
+  }
+
+  settled(): Promise<void> {
+    return this.running ?? Promise.resolve();
+  }
+
+  private async deliver(): Promise<void> {
+    const { delivered, failed } = await this.source.poll();
+    if (delivered === 0) return;
+    const events = `${String(delivered)} event${delivered === 1 ? '' : 's'}`;
+    this.output.print(
+      failed === 0
+        ? `[flush] ${events}: every stage's authorizer cache flushed`
+        : `[flush] ${events}: ${String(failed)} handed back for a retry`,
+    );
+  }
+}
+
+export interface Feed {
+  poll(): Promise<void>;
+  settled(): Promise<void>;
+}
+
+/** Poll every feed every `everyMs`; the returned stop ends the timer and awaits the polls. */
+export function pollFeeds(feeds: readonly Feed[], everyMs: number): () => Promise<void> {
   const timer = setInterval(() => {
-    void alerts.poll();
-    void events.poll();
+    for (const feed of feeds) void feed.poll();
   }, everyMs);
   return async () => {
     clearInterval(timer);
-    await alerts.settled();
-    await events.settled();
+    for (const feed of feeds) await feed.settled();
   };
 }

@@ -6,21 +6,35 @@
  */
 import type { Context } from 'aws-lambda';
 import * as z from 'zod/mini';
-import { DEFAULT_CATALOG } from '../../infra/routes';
 import { LOCAL_AWS_ENV } from '../aws/clients';
 import type { LambdaHandler } from '../aws/lambda-context';
 import type { RunningEmulators } from '../emulators/start';
-import { LOCAL_EVENT_BUS, LOCAL_REST_API_ID, LOCAL_STAGE, LOCAL_TABLES } from './names';
+import { authorizerConfigSchema, parseConfig } from '../../shared/config';
+import {
+  LOCAL_ACCOUNT,
+  LOCAL_EVENT_BUS,
+  LOCAL_FLUSH_WINDOW_SECONDS,
+  LOCAL_TABLES,
+  ORDERS_API,
+  PLATFORM_API,
+} from './names';
 import type { SdkEnv } from './server';
 
-/** The deployed stack's six functions, as loaded here. */
+/** The deployed stack's seven functions, and the example consumer's authorizer, as loaded here. */
 export interface FunctionHandlers {
+  /** The platform API's authorizer: ROUTE_SCOPES are the management routes. */
   readonly authorizer: LambdaHandler;
+  /**
+   * The orders API's own authorizer function: the same code with that API's ROUTE_SCOPES, as
+   * RestApiTokenAuthorizer deploys it for the example consumer.
+   */
+  readonly ordersAuthorizer: LambdaHandler;
   readonly management: LambdaHandler;
   readonly rotation: LambdaHandler;
   readonly expiryAlerts: LambdaHandler;
   readonly cleanup: LambdaHandler;
   readonly relay: LambdaHandler;
+  readonly stageFlusher: LambdaHandler;
 }
 
 /** What the functions' environment is made of. */
@@ -33,6 +47,8 @@ export interface FunctionEnvironmentInput {
   readonly tokenSpecs: string;
   /** The handlers' own JSON log lines and EMF metrics, or only warnings and errors. */
   readonly verbose: boolean;
+  /** Without `verbose`: errors only, not warnings. */
+  readonly quiet: boolean;
 }
 
 /** What CDK sets on the functions, pointed at the emulators. */
@@ -49,14 +65,16 @@ export function functionEnvironment(input: FunctionEnvironmentInput): Record<str
     TOKENS_TABLE_NAME: LOCAL_TABLES.tokens,
     AUDIT_TABLE_NAME: LOCAL_TABLES.audit,
     REGISTRY_TABLE_NAME: LOCAL_TABLES.registry,
-    ROUTE_SCOPES: JSON.stringify(DEFAULT_CATALOG),
-    REST_API_ID: LOCAL_REST_API_ID,
-    STAGE_NAME: LOCAL_STAGE,
+    ROUTE_SCOPES: JSON.stringify(PLATFORM_API.catalog),
+    REST_API_ID: PLATFORM_API.restApiId,
+    STAGE_NAME: PLATFORM_API.stage,
+    PLATFORM_ACCOUNT: LOCAL_ACCOUNT,
+    FLUSH_WINDOW_SECONDS: String(LOCAL_FLUSH_WINDOW_SECONDS),
     ALERT_TOPIC_ARN: input.topicArn,
     TOKEN_SPECS: input.tokenSpecs,
     CLOCK_SOURCE: 'event',
     USAGE_INTERVAL_SECONDS: '10',
-    POWERTOOLS_LOG_LEVEL: input.verbose ? 'INFO' : 'WARN',
+    POWERTOOLS_LOG_LEVEL: input.verbose ? 'INFO' : input.quiet ? 'ERROR' : 'WARN',
     POWERTOOLS_METRICS_DISABLED: input.verbose ? 'false' : 'true',
   };
 }
@@ -93,7 +111,7 @@ async function loadHandler(load: () => Promise<unknown>): Promise<LambdaHandler>
 }
 
 /**
- * Apply `environment` and load the six handlers.
+ * Apply `environment` and load the seven handlers, and the orders API's authorizer.
  *
  * This is the local stack's one write to `process.env`, on purpose. Each function parses its
  * configuration from `process.env` when its module is first imported (shared/config.ts
@@ -106,15 +124,43 @@ export async function loadFunctions(
   environment: Record<string, string>,
 ): Promise<FunctionHandlers> {
   Object.assign(process.env, environment);
-  const [authorizer, management, rotation, expiryAlerts, cleanup, relay] = await Promise.all([
+  const [
+    authorizer,
+    ordersAuthorizer,
+    management,
+    rotation,
+    expiryAlerts,
+    cleanup,
+    relay,
+    stageFlusher,
+  ] = await Promise.all([
     loadHandler(() => import('../../functions/authorizer')),
+    loadHandler(async () => ({
+      handler: (await import('../../functions/authorizer')).authorizerHandler(
+        // Another function, another configuration: the same variables but its API's catalog.
+        parseConfig(authorizerConfigSchema, {
+          ...environment,
+          ROUTE_SCOPES: JSON.stringify(ORDERS_API.catalog),
+        }),
+      ),
+    })),
     loadHandler(() => import('../../functions/management-api')),
     loadHandler(() => import('../../functions/rotation')),
     loadHandler(() => import('../../functions/expiry-alerts')),
     loadHandler(() => import('../../functions/cleanup')),
     loadHandler(() => import('../../functions/lifecycle-events')),
+    loadHandler(() => import('../../functions/stage-flusher')),
   ]);
-  return { authorizer, management, rotation, expiryAlerts, cleanup, relay };
+  return {
+    authorizer,
+    ordersAuthorizer,
+    management,
+    rotation,
+    expiryAlerts,
+    cleanup,
+    relay,
+    stageFlusher,
+  };
 }
 
 /** A handler that emulated services hold before it is loaded; see lateHandler. */

@@ -1,19 +1,29 @@
 /**
  * What the local stack creates on the emulators before its functions load: the tables (unless
  * a data directory already holds them), the alert topic and its subscriber queue, the event
- * bus and a consumer's rule, the audit stream's event source mapping, and the demo secret.
+ * bus with a consumer's rule and the stage flusher's (its queue, dead-letter queue and event
+ * source mapping), the audit stream's event source mapping, and the demo secret.
  */
 import { EVENT_SOURCE } from '../../shared/events/lifecycle';
 import { openApiRegistry, openStores, type PlatformStores } from '../../shared/store';
 import { AlertInbox, createTopic } from '../aws/alert-inbox';
 import type { LocalClients } from '../aws/clients';
-import { createEventBus, EventInbox } from '../aws/event-bus';
+import { createEventBus, EventInbox, routeToQueue } from '../aws/event-bus';
+import { SqsEventSource } from '../aws/sqs-event-source';
+import { createQueue } from '../aws/sqs-queue';
+import { FLUSH_EVENT_PATTERN } from '../../shared/flush/triggers';
 import { lambdaContext } from '../aws/lambda-context';
 import { RotationDriver } from '../aws/rotation-driver';
 import { isSuccessInsert, StreamPoller } from '../aws/stream-poller';
 import { ensureTables } from '../emulators/tables';
-import { lateHandler, type FunctionHandlers } from './handlers';
-import { LOCAL_EVENT_BUS, LOCAL_TABLES, LOCAL_TOPIC } from './names';
+import { lateHandler, type FunctionHandlers, type LateHandler } from './handlers';
+import {
+  LOCAL_EVENT_BUS,
+  LOCAL_FLUSH_QUEUE,
+  LOCAL_FLUSH_WINDOW_SECONDS,
+  LOCAL_TABLES,
+  LOCAL_TOPIC,
+} from './names';
 import { createDemoSecret, registerLocalApis, revokeOrphanedDemoTokens } from './seed';
 
 export interface Provisioned {
@@ -25,8 +35,10 @@ export interface Provisioned {
   readonly alertInbox: AlertInbox;
   readonly eventInbox: EventInbox;
   readonly auditStream: StreamPoller;
+  /** The stage flusher's queue, read as its event source mapping reads it. */
+  readonly flushQueue: SqsEventSource;
   readonly driver: RotationDriver;
-  /** Hand the loaded relay and rotation handlers to the poller and the driver. */
+  /** Hand the loaded relay, flusher and rotation handlers to their event sources. */
   bind(functions: FunctionHandlers): void;
 }
 
@@ -43,6 +55,31 @@ async function subscribe(clients: LocalClients) {
     { source: [EVENT_SOURCE] },
   );
   return { topicArn, alertInbox, eventInbox };
+}
+
+/**
+ * The stage flusher's rule on the bus, its queue (a short visibility timeout, so a failed
+ * flush comes back in seconds here) and dead-letter queue, and the event source on it.
+ */
+async function flushQueue(clients: LocalClients, flusher: LateHandler) {
+  const deadLetters = await createQueue(clients.sqs, `${LOCAL_FLUSH_QUEUE}-dlq`);
+  const queue = await createQueue(clients.sqs, LOCAL_FLUSH_QUEUE, {
+    VisibilityTimeout: '10',
+    RedrivePolicy: JSON.stringify({ deadLetterTargetArn: deadLetters.arn, maxReceiveCount: 5 }),
+  });
+  await routeToQueue(
+    clients.eventBridge,
+    LOCAL_EVENT_BUS,
+    LOCAL_FLUSH_QUEUE,
+    FLUSH_EVENT_PATTERN,
+    queue.arn,
+  );
+  return new SqsEventSource(
+    clients.sqs,
+    queue,
+    (event) => flusher.invoke(event, lambdaContext('token-stage-flusher')),
+    { windowMs: LOCAL_FLUSH_WINDOW_SECONDS * 1000 },
+  );
 }
 
 /** Everything the functions need to exist before they load. */
@@ -66,6 +103,9 @@ export async function provision(clients: LocalClients): Promise<Provisioned> {
     { filter: isSuccessInsert, startAt: resumed ? 'LATEST' : 'TRIM_HORIZON' },
   );
 
+  const flusher = lateHandler('The stage flusher is not loaded yet');
+  const flushSource = await flushQueue(clients, flusher);
+
   // Secrets Manager invokes the rotation Lambda, which is loaded once TOKEN_SPECS names the
   // secret.
   const rotation = lateHandler('The rotation handler is not loaded yet');
@@ -83,9 +123,11 @@ export async function provision(clients: LocalClients): Promise<Provisioned> {
     alertInbox,
     eventInbox,
     auditStream,
+    flushQueue: flushSource,
     driver,
     bind: (functions) => {
       relay.bind(functions.relay);
+      flusher.bind(functions.stageFlusher);
       rotation.bind(functions.rotation);
     },
   };

@@ -4,13 +4,12 @@
  */
 import { ADMIN_SCOPE } from '../../shared/authz/routes';
 import type { SecretSpec } from '../../shared/rotation/secret-value';
-import { DEFAULT_ROUTES } from '../../infra/routes';
 import { LOCAL_AWS_ENV } from '../aws/clients';
 import type { ApiRegistryRepository, TokenRepository } from '../../shared/store';
 import { mintToken } from '../../shared/token/mint';
 import { DAY_MS } from '../../shared/time';
 import type { RotationDriver } from '../aws/rotation-driver';
-import { DEMO_SECRET, LOCAL_ACCOUNT, LOCAL_REST_API_ID, LOCAL_STAGE } from './names';
+import { DEMO_SECRET, LOCAL_ACCOUNT, ORDERS_API } from './names';
 
 /** The demo service whose token the demo secret holds. */
 export const DEMO_SPEC: SecretSpec = {
@@ -58,21 +57,23 @@ export async function revokeOrphanedDemoTokens(tokens: TokenRepository): Promise
 }
 
 /**
- * The local API's backend routes, registered as a consumer authorizer's deploy registers its
- * API (the management routes' scopes are the platform's own), so that tokens for them can be
- * issued. Registered again on every start: the item is overwritten, never duplicated.
+ * The example consumer's orders API (examples/consumer/routes.ts), registered as its
+ * RestApiTokenAuthorizer's deploy registers it: so that tokens can carry its scopes, and so that
+ * the stage flusher, listing the registry, flushes its stage on every revocation. (The
+ * platform's own API needs no item: its management scopes are always known and its stage is
+ * always flushed.) Registered again on every start: the item is overwritten, never duplicated.
  */
 export async function registerLocalApis(registry: ApiRegistryRepository): Promise<void> {
   await registry.register(
     {
-      apiId: LOCAL_REST_API_ID,
+      apiId: ORDERS_API.restApiId,
       kind: 'rest',
-      stages: [LOCAL_STAGE],
+      stages: [ORDERS_API.stage],
       region: LOCAL_AWS_ENV.AWS_REGION,
       account: LOCAL_ACCOUNT,
-      routes: DEFAULT_ROUTES,
+      routes: [...ORDERS_API.catalog],
     },
-    `local-stack/${LOCAL_REST_API_ID}`,
+    `local-stack/${ORDERS_API.restApiId}`,
   );
 }
 

@@ -1,8 +1,9 @@
 /**
  * The local stack's HTTP listener: requests go to the gateway emulation, except the few
- * control paths a developer drives by hand (`/_local/…`) and API Gateway's own
- * FlushStageAuthorizersCache call, which the management API makes on emergency revocation.
- * Both are answered only to tools on this machine (control-guard.ts); the flush only to the
+ * control paths a developer drives by hand (`/_local/…`) and API Gateway's own cache flush
+ * calls (REST FlushStageAuthorizersCache, HTTP API ResetAuthorizersCache), which the
+ * management API makes on emergency revocation and the stage flusher on every revocation.
+ * Both are answered only to tools on this machine (control-guard.ts); the flushes only to the
  * stack's own SDK clients, which carry this run's session token.
  */
 import { randomBytes } from 'node:crypto';
@@ -10,6 +11,7 @@ import { createServer, type IncomingMessage, type Server } from 'node:http';
 import { headerValue } from '../../shared/headers';
 import { refuseControlRequest, sameSecret } from './control-guard';
 import type { GatewayResponse, LocalGateway } from '../aws/gateway';
+import { flushRequest, flushTargetKey, type FlushTargets } from '../aws/flush-targets';
 
 const MAX_BODY_BYTES = 1_048_576;
 
@@ -27,10 +29,30 @@ export class ControlError extends Error {
 }
 
 export interface ServerHooks {
-  /** `METHOD /_local/name` → handler; the JSON it returns is the response body. */
-  readonly control: ReadonlyMap<string, ControlHandler>;
+  /**
+   * `METHOD /_local/name` → handler; the JSON it returns is the response body. Without it the
+   * listener serves its API only (a consumer API's own port): `/_local/…` and the flush paths
+   * are then paths of that API like any other, and API Gateway's management endpoint is the
+   * platform's port alone.
+   */
+  readonly control?: ReadonlyMap<string, ControlHandler>;
   /** One line per API request, for the console. */
   readonly onRequest?: (line: string) => void;
+  /**
+   * The stages a flush call may address, each with the gateway serving it.
+   * @default - the served gateway's own stage only
+   */
+  readonly flushTargets?: FlushTargets;
+  /**
+   * Put before each request line, to tell the APIs apart on one console, e.g. `[orders/prod] `.
+   * @default ''
+   */
+  readonly label?: string;
+  /**
+   * The command-line option that picks this port, for the message when it is taken.
+   * @default '--port'
+   */
+  readonly portOption?: string;
 }
 
 /**
@@ -40,6 +62,7 @@ export interface ServerHooks {
  */
 export interface SdkEnv {
   readonly AWS_ENDPOINT_URL_API_GATEWAY: string;
+  readonly AWS_ENDPOINT_URL_APIGATEWAYV2: string;
   readonly AWS_SESSION_TOKEN: string;
 }
 
@@ -80,7 +103,11 @@ function json(status: number, value: unknown): GatewayResponse {
   };
 }
 
-const FLUSH_PATH = /^\/restapis\/[^/]+\/stages\/[^/]+\/cache\/authorizers$/;
+/** An AWS API error as the SDK parses it: the type in `x-amzn-errortype`, a message. */
+function awsError(status: number, type: string, message: string): GatewayResponse {
+  const response = json(status, { message });
+  return { ...response, headers: { ...response.headers, 'x-amzn-errortype': type } };
+}
 
 async function route(
   gateway: LocalGateway,
@@ -92,11 +119,12 @@ async function route(
 ): Promise<GatewayResponse> {
   const path = url.split('?')[0] ?? url;
   const headers = headersOf(request);
-  const flush = method === 'DELETE' && FLUSH_PATH.test(path);
-  if (flush || path.startsWith('/_local/')) {
+  const controlPlane = hooks.control !== undefined;
+  const flush = controlPlane && method === 'DELETE' ? flushRequest(path) : undefined;
+  if (flush !== undefined || (controlPlane && path.startsWith('/_local/'))) {
     const refusal = refuseControlRequest(headers, listener.port);
     if (refusal !== undefined) {
-      if (!flush) hooks.onRequest?.(`Refused ${method} ${path}: ${refusal.message}`);
+      if (flush === undefined) hooks.onRequest?.(`Refused ${method} ${path}: ${refusal.message}`);
       return json(refusal.status, { message: refusal.message });
     }
   }
@@ -109,23 +137,31 @@ async function route(
     }
     throw error;
   }
-  if (flush) {
+  if (flush !== undefined) {
     const token = headerValue(headers, 'x-amz-security-token');
     if (!sameSecret(token, listener.sdkEnv.AWS_SESSION_TOKEN)) {
       // What API Gateway answers to credentials it does not know; the SDK names the error.
-      const refused = json(403, {
-        message: 'The security token included in the request is invalid.',
-      });
-      return {
-        ...refused,
-        headers: { ...refused.headers, 'x-amzn-errortype': 'UnrecognizedClientException' },
-      };
+      return awsError(
+        403,
+        'UnrecognizedClientException',
+        'The security token included in the request is invalid.',
+      );
     }
-    return json(202, { flushed: gateway.flushCache() });
+    const targets =
+      hooks.flushTargets ??
+      new Map([[flushTargetKey('rest', gateway.restApiId, gateway.stage), gateway]]);
+    const target = targets.get(flush.key);
+    if (target === undefined)
+      return awsError(404, 'NotFoundException', 'Invalid stage identifier specified');
+    const flushed = target.flushCache();
+    // REST answers 202 with a body, HTTP APIs 204 without.
+    return flush.kind === 'rest' ? json(202, { flushed }) : { ...json(204, {}), body: '' };
   }
   // npm run local runs the tokens CLI with this, so its emergency revoke flushes too.
-  if (method === 'GET' && path === '/_local/sdk-env') return json(200, listener.sdkEnv);
-  if (path.startsWith('/_local/')) {
+  if (controlPlane && method === 'GET' && path === '/_local/sdk-env') {
+    return json(200, listener.sdkEnv);
+  }
+  if (hooks.control !== undefined && path.startsWith('/_local/')) {
     const handler = hooks.control.get(`${method} ${path}`);
     if (handler === undefined)
       return json(404, { message: `No control command ${method} ${path}` });
@@ -170,7 +206,11 @@ export async function listen(
     const url = `http://${host}:${String(bound)}`;
     return {
       port: bound,
-      sdkEnv: { AWS_ENDPOINT_URL_API_GATEWAY: url, AWS_SESSION_TOKEN: sessionToken },
+      sdkEnv: {
+        AWS_ENDPOINT_URL_API_GATEWAY: url,
+        AWS_ENDPOINT_URL_APIGATEWAYV2: url,
+        AWS_SESSION_TOKEN: sessionToken,
+      },
     };
   };
   const server = createServer((request, response) => {
@@ -190,9 +230,9 @@ export async function listen(
       .then((result) => {
         response.writeHead(result.status, result.headers).end(result.body);
         const path = url.split('?')[0] ?? url;
-        if (!path.startsWith('/_local/')) {
+        if (hooks.control === undefined || !path.startsWith('/_local/')) {
           hooks.onRequest?.(
-            `${method} ${path} → ${String(result.status)} in ${(performance.now() - started).toFixed(1)} ms` +
+            `${hooks.label ?? ''}${method} ${path} → ${String(result.status)} in ${(performance.now() - started).toFixed(1)} ms` +
               (result.authorizer === 'none' ? '' : ` (authorizer ${result.authorizer})`),
           );
         }
@@ -204,7 +244,7 @@ export async function listen(
       reject(
         error.code === 'EADDRINUSE'
           ? new Error(
-              `Port ${String(port)} on ${host} is already in use (another local stack?). Stop that process or pick another port with --port.`,
+              `Port ${String(port)} on ${host} is already in use (another local stack?). Stop that process or pick another port with ${hooks.portOption ?? '--port'}.`,
             )
           : error,
       );

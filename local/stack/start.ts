@@ -1,7 +1,9 @@
 /**
  * The whole system on one machine, no AWS account: DynamoDB Local with the tables from the
- * shared schema, moto with the alert topic and a demo service-token secret, and an HTTP
- * endpoint that plays API Gateway in front of the real authorizer and management API handlers.
+ * shared schema, moto with the alert topic and a demo service-token secret, and HTTP
+ * endpoints that play API Gateway: the platform's API in front of the real authorizer and
+ * management API handlers, and the example consumer's orders API on a port of its own, in
+ * front of an authorizer instance of its own (apis.ts).
  * The rotation handler serves "rotate now"; the expiry-alert and cleanup handlers run on a
  * timer; alerts arrive through an SQS subscription of the topic, as a subscriber sees them.
  *
@@ -9,24 +11,22 @@
  * with the environment CDK would give them. They read it once at load, so one process runs
  * one local stack.
  */
-import { MANAGEMENT_ROUTES, PUBLIC_ROUTES } from '../../shared/api/routes';
-import { authorizationHeaderPattern } from '../../shared/gateway/contract';
-import { DEFAULT_TOKEN_PREFIX } from '../../shared/token/format';
-import { DEFAULT_CATALOG } from '../../infra/routes';
 import type { ReceivedAlert } from '../aws/alert-inbox';
 import { openLocalClients } from '../aws/clients';
 import type { DeliveredEvent } from '../aws/event-bus';
+import { flushTargetKey, type FlushTarget } from '../aws/flush-targets';
 import { LocalGateway } from '../aws/gateway';
 import { startEmulators, stopEmulators, type RunningEmulators } from '../emulators/start';
+import { LocalApis } from './apis';
 import { controlRoutes } from './control';
-import { AlertFeed, EventFeed, pollFeeds } from './feeds';
+import { AlertFeed, EventFeed, FlushFeed, pollFeeds } from './feeds';
 import {
   claimProcess,
   functionEnvironment,
   loadFunctions,
   type FunctionHandlers,
 } from './handlers';
-import { LOCAL_REST_API_ID, LOCAL_STAGE } from './names';
+import { ORDERS_API, stageKey } from './names';
 import { provision, type Provisioned } from './provision';
 import { rotateNowWith, type RotateNow, type RotateNowResult } from './rotate-now';
 import { Schedules, type ScheduleRunResult } from './schedules';
@@ -35,8 +35,10 @@ import { closeGracefully, listen, type ControlHandler, type SdkEnv } from './ser
 import { Shutdown } from './shutdown';
 
 export interface LocalStackOptions {
-  /** The API's port; 0 picks a free one. */
+  /** The platform API's port (and API Gateway's management endpoint); 0 picks a free one. */
   readonly port: number;
+  /** The example consumer's orders API's port; 0 picks a free one. */
+  readonly ordersPort: number;
   /** Keep DynamoDB's data here across restarts; in memory when unset. */
   readonly dataDir?: string;
   /** Where alerts are appended, one JSON object per line. */
@@ -49,6 +51,12 @@ export interface LocalStackOptions {
   readonly clockRate: number;
   /** Show the handlers' own JSON log lines and EMF metrics (otherwise warnings and errors). */
   readonly verbose: boolean;
+  /**
+   * Without `verbose`, only the handlers' errors, not their warnings (a refused caller is one):
+   * for output a person reads step by step, like the demo's.
+   * @default false
+   */
+  readonly quiet?: boolean;
   /** Console output: request lines, alerts, schedule runs. */
   readonly print: (line: string) => void;
   /** Abort a start in progress (Ctrl-C before ready): whatever started is stopped again. */
@@ -56,7 +64,15 @@ export interface LocalStackOptions {
 }
 
 export interface LocalStack {
+  /** The platform's API: the management routes, and API Gateway's flush endpoint. */
   readonly url: string;
+  /** The example consumer's orders API (ORDERS_API): its own catalog and authorizer. */
+  readonly ordersUrl: string;
+  /**
+   * Every API's gateway by stage, `stageKey(restApiId, stage)` (`local/v1`, `orders/prod`):
+   * flush one with `gateways.get(key)?.flushCache()`.
+   */
+  readonly gateways: ReadonlyMap<string, LocalGateway>;
   readonly dynamoEndpoint: string;
   readonly motoEndpoint: string;
   readonly topicArn: string;
@@ -78,28 +94,16 @@ export interface LocalStack {
   stop(): Promise<void>;
 }
 
-/** The listening HTTP endpoint, which answers 503 until `serve` hands it the gateway. */
+/** The listening HTTP endpoints, which answer 503 until `serve` hands them the gateways. */
 interface Front {
   readonly url: string;
+  readonly ordersUrl: string;
   readonly sdkEnv: SdkEnv;
   readonly control: Map<string, ControlHandler>;
+  /** Each local stage by flush target key: where the flush calls of its cache go. */
+  readonly flushTargets: Map<string, FlushTarget>;
   readonly shutdown: Shutdown;
-  serve(gateway: LocalGateway): void;
-}
-
-/** API Gateway in front of the authorizer and the management API, as the stack deploys it. */
-function apiGateway(functions: FunctionHandlers, cacheTtlSeconds: number): LocalGateway {
-  const integrated = [...MANAGEMENT_ROUTES, ...PUBLIC_ROUTES];
-  return new LocalGateway({
-    catalog: DEFAULT_CATALOG,
-    authorizer: functions.authorizer,
-    publicRoutes: PUBLIC_ROUTES,
-    integrations: new Map(integrated.map((r) => [`${r.method} ${r.path}`, functions.management])),
-    identityValidation: new RegExp(authorizationHeaderPattern(DEFAULT_TOKEN_PREFIX)),
-    cacheTtlMs: cacheTtlSeconds * 1000,
-    restApiId: LOCAL_REST_API_ID,
-    stage: LOCAL_STAGE,
-  });
+  serve(apis: LocalApis): void;
 }
 
 /**
@@ -109,22 +113,46 @@ function apiGateway(functions: FunctionHandlers, cacheTtlSeconds: number): Local
  */
 export async function startLocalStack(options: LocalStackOptions): Promise<LocalStack> {
   claimProcess();
-  let gateway: LocalGateway | undefined;
+  let apis: LocalApis | undefined;
   const control = new Map<string, ControlHandler>();
+  const flushTargets = new Map<string, FlushTarget>();
   // Listen first: a taken port fails at once, before any emulator starts.
   const { server, url, sdkEnv } = await listen(
-    () => gateway,
-    { control, onRequest: options.print },
+    () => apis?.platform,
+    { control, onRequest: options.print, flushTargets },
     '127.0.0.1',
     options.port,
   );
+  const servers = [server];
   // No new requests; requests in flight finish. Then timers, the schedule run, emulators.
-  const shutdown = new Shutdown(() => closeGracefully(server));
-  const serve = (ready: LocalGateway) => {
-    gateway = ready;
+  const shutdown = new Shutdown(async () => {
+    await Promise.all(servers.map((listening) => closeGracefully(listening)));
+  });
+  const serve = (ready: LocalApis) => {
+    apis = ready;
   };
   try {
-    return await bringUp(options, { url, sdkEnv, control, shutdown, serve });
+    // A port of its own, as a hostname of its own in AWS: the same paths, no control plane.
+    const orders = await listen(
+      () => apis?.orders,
+      {
+        onRequest: options.print,
+        label: `[${stageKey(ORDERS_API.restApiId, ORDERS_API.stage)}] `,
+        portOption: '--orders-port',
+      },
+      '127.0.0.1',
+      options.ordersPort,
+    );
+    servers.push(orders.server);
+    return await bringUp(options, {
+      url,
+      ordersUrl: orders.url,
+      sdkEnv,
+      control,
+      flushTargets,
+      shutdown,
+      serve,
+    });
   } catch (error) {
     await shutdown.stop();
     throw error;
@@ -166,6 +194,7 @@ async function bringUp(options: LocalStackOptions, front: Front): Promise<LocalS
     topicArn: provisioned.topicArn,
     tokenSpecs: provisioned.driver.specsJson(),
     verbose: options.verbose,
+    quiet: options.quiet ?? false,
   });
   const functions = await loadFunctions(environment);
   provisioned.bind(functions);
@@ -192,12 +221,14 @@ function run(options: LocalStackOptions, front: Front, started: Started): LocalS
     clockRate: options.clockRate,
     afterRun: () => alerts.poll(),
   });
-  shutdown.add(pollFeeds(alerts, events, 250));
+  const flushes = new FlushFeed(provisioned.flushQueue, output);
+  shutdown.add(pollFeeds([alerts, events, flushes], 250));
   shutdown.add(schedules.every(options.scheduleEverySeconds, options.print, output.isStopping));
 
-  const gateway = apiGateway(functions, options.authorizerCacheTtlSeconds);
+  const apis = new LocalApis(functions, options.authorizerCacheTtlSeconds);
   const info = {
     url: front.url,
+    ordersUrl: front.ordersUrl,
     dynamoEndpoint: emulators.dynamo.endpoint,
     motoEndpoint: emulators.moto.endpoint,
     topicArn: provisioned.topicArn,
@@ -206,7 +237,7 @@ function run(options: LocalStackOptions, front: Front, started: Started): LocalS
     rotateNow,
     schedules,
     setCacheTtl: (ms) => {
-      gateway.setCacheTtl(ms);
+      apis.setCacheTtl(ms);
     },
     alerts,
     events,
@@ -217,10 +248,15 @@ function run(options: LocalStackOptions, front: Front, started: Started): LocalS
     },
   });
   for (const [route, handler] of routes) front.control.set(route, handler);
-  front.serve(gateway);
+  // Each stage's flush calls (the stage flusher's, an emergency revoke's) reach its gateway.
+  for (const gateway of apis.byStage.values()) {
+    front.flushTargets.set(flushTargetKey('rest', gateway.restApiId, gateway.stage), gateway);
+  }
+  front.serve(apis);
 
   return {
     ...info,
+    gateways: apis.byStage,
     demoSecretArn: provisioned.demoSecretArn,
     adminToken: started.adminToken,
     resumed: provisioned.resumed,

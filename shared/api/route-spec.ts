@@ -40,6 +40,12 @@ interface RouteSpec<B extends z.ZodMiniType, Q extends z.ZodMiniType> extends Ro
   /** For the OpenAPI document: what it does and what it returns. */
   readonly summary: string;
   readonly response: z.ZodMiniType;
+  /**
+   * The state refusals the operation can answer, besides those of every route (400 for bad
+   * input, 401, 403, 503) and the 404 of a `{id}` that names no visible token.
+   * @default - none
+   */
+  readonly refusals?: readonly StateRefusal[];
   /** The request body and query schemas; NONE means the request must have none. */
   readonly body: B;
   readonly query: Q;
@@ -50,8 +56,14 @@ interface RouteSpec<B extends z.ZodMiniType, Q extends z.ZodMiniType> extends Ro
   ) => Promise<unknown>;
 }
 
+/** A refusal because of the state of things: gone, in the wrong state, or not there. */
+export type StateRefusal = 404 | 409 | 410;
+
 export interface ManagementRoute extends Route {
+  /** The operation's name in the OpenAPI document and for generated clients. */
+  readonly operationId: string;
   readonly status: number;
+  readonly refusals?: readonly StateRefusal[];
   readonly public?: true;
   readonly params?: z.ZodMiniType<{ id: string; requestId?: string }>;
   readonly summary: string;
@@ -68,7 +80,7 @@ export interface ManagementRoute extends Route {
  */
 export function route<B extends z.ZodMiniType, Q extends z.ZodMiniType>(
   spec: RouteSpec<B, Q>,
-): ManagementRoute {
+): Omit<ManagementRoute, 'operationId'> {
   const { operation, body, query, ...docs } = spec;
   return {
     ...docs,

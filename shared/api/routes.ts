@@ -47,19 +47,21 @@ const REQUEST_SCOPES: string[] = [];
 /** Deciding is for admins; management tokens reach the service so that a refusal is audited. */
 const DECIDE_SCOPES = ['tokens:read', 'tokens:write'];
 
-export const ROUTES: readonly ManagementRoute[] = [
-  route({
+/** The management operations, by operationId (the OpenAPI document's). */
+const OPERATIONS = {
+  getMe: route({
     method: 'GET',
     path: '/me',
     scopes: [],
     summary: "Who am I: the calling token's id, owner and scopes",
     response: meView,
+    refusals: [404],
     status: 200,
     body: NONE,
     query: NONE,
     operation: (s, caller) => s.session.me(caller),
   }),
-  route({
+  createToken: route({
     method: 'POST',
     path: '/tokens',
     scopes: ['tokens:write'],
@@ -70,7 +72,7 @@ export const ROUTES: readonly ManagementRoute[] = [
     query: NONE,
     operation: (s, caller, { body }) => s.tokens.create(caller, body),
   }),
-  route({
+  createBootstrapToken: route({
     method: 'POST',
     path: '/tokens/bootstrap',
     scopes: ['admin'],
@@ -82,7 +84,7 @@ export const ROUTES: readonly ManagementRoute[] = [
     query: NONE,
     operation: (s, caller, { body }) => s.bootstrap.create(caller, body),
   }),
-  route({
+  exchangeBootstrapToken: route({
     method: 'POST',
     path: '/tokens/exchange',
     scopes: [],
@@ -91,12 +93,13 @@ export const ROUTES: readonly ManagementRoute[] = [
       'Exchange a bootstrap token (Authorization: Bearer, no authorizer) once for an operational token',
     body: exchangeBody,
     response: exchangedToken,
+    refusals: [409, 410],
     status: 201,
     query: NONE,
     operation: (s, _caller, { body, authorization, apiRequestId }) =>
       s.bootstrap.exchange(authorization, body, apiRequestId),
   }),
-  route({
+  listTokens: route({
     method: 'GET',
     path: '/tokens',
     scopes: ['tokens:read'],
@@ -107,7 +110,7 @@ export const ROUTES: readonly ManagementRoute[] = [
     body: NONE,
     operation: (s, caller, { query }) => s.tokens.list(caller, query),
   }),
-  route({
+  getToken: route({
     method: 'GET',
     path: '/tokens/{id}',
     scopes: ['tokens:read'],
@@ -118,7 +121,7 @@ export const ROUTES: readonly ManagementRoute[] = [
     query: NONE,
     operation: (s, caller, { id }) => s.tokens.get(caller, id),
   }),
-  route({
+  getTokenUsage: route({
     method: 'GET',
     path: '/tokens/{id}/usage',
     scopes: ['tokens:read'],
@@ -129,29 +132,31 @@ export const ROUTES: readonly ManagementRoute[] = [
     query: NONE,
     operation: (s, caller, { id }) => s.tokens.usage(caller, id),
   }),
-  route({
+  rotateToken: route({
     method: 'POST',
     path: '/tokens/{id}/rotate',
     scopes: ['tokens:write'],
     summary: 'Issue a successor; the old token works until its grace deadline',
     body: rotateTokenBody,
     response: rotatedToken,
+    refusals: [409],
     status: 201,
     query: NONE,
     operation: (s, caller, { id, body }) => s.tokens.rotate(caller, id, body),
   }),
-  route({
+  requestRotation: route({
     method: 'POST',
     path: '/tokens/{id}/rotation-requests',
     scopes: REQUEST_SCOPES,
     summary: "Ask for a token's rotation, with a reason; an admin approves or rejects it",
     body: rotationRequestBody,
     response: rotationRequestView,
+    refusals: [409],
     status: 201,
     query: NONE,
     operation: (s, caller, { id, body }) => s.requests.request(caller, id, body),
   }),
-  route({
+  listRotationRequests: route({
     method: 'GET',
     path: '/rotation-requests',
     scopes: ['admin'],
@@ -163,7 +168,7 @@ export const ROUTES: readonly ManagementRoute[] = [
     body: NONE,
     operation: (s, caller, { query }) => s.requests.list(caller, query),
   }),
-  route({
+  approveRotationRequest: route({
     method: 'POST',
     path: '/tokens/{id}/rotation-requests/{requestId}/approve',
     params: rotationRequestParams,
@@ -171,12 +176,13 @@ export const ROUTES: readonly ManagementRoute[] = [
     summary: 'Admin: approve a request; it grants one rotation, to be used within 24 hours',
     body: approveBody,
     response: rotationRequestView,
+    refusals: [409, 410],
     status: 200,
     query: NONE,
     operation: (s, caller, { id, requestId, body }) =>
       s.requests.decide(caller, id, requestId, { approve: true, ...body }),
   }),
-  route({
+  rejectRotationRequest: route({
     method: 'POST',
     path: '/tokens/{id}/rotation-requests/{requestId}/reject',
     params: rotationRequestParams,
@@ -184,12 +190,13 @@ export const ROUTES: readonly ManagementRoute[] = [
     summary: 'Admin: reject a request',
     body: rejectBody,
     response: rotationRequestView,
+    refusals: [409, 410],
     status: 200,
     query: NONE,
     operation: (s, caller, { id, requestId, body }) =>
       s.requests.decide(caller, id, requestId, { approve: false, note: body.reason }),
   }),
-  route({
+  executeRotationRequest: route({
     method: 'POST',
     path: '/tokens/{id}/rotation-requests/{requestId}/execute',
     params: rotationRequestParams,
@@ -198,33 +205,36 @@ export const ROUTES: readonly ManagementRoute[] = [
       "Use an approved request's one-time grant: rotate the token now, on the terms the approver fixed",
     body: NONE,
     response: grantedRotation,
+    refusals: [409, 410],
     status: 201,
     query: NONE,
     operation: (s, caller, { id, requestId }) => s.requests.execute(caller, id, requestId),
   }),
-  route({
+  revokeToken: route({
     method: 'DELETE',
     path: '/tokens/{id}',
     scopes: ['tokens:write'],
     summary: 'Revoke a token (idempotent)',
     query: revokeQuery,
     response: revokedToken,
+    refusals: [409],
     status: 200,
     body: NONE,
     operation: (s, caller, { id, query }) => s.tokens.revoke(caller, id, query.reason),
   }),
-  route({
+  emergencyRevoke: route({
     method: 'POST',
     path: '/tokens/emergency-revoke',
     scopes: ['admin'],
     summary: "Admin: revoke one token or all of an owner's, and flush the authorizer cache",
     body: emergencyRevokeBody,
     response: emergencyRevokeResult,
+    refusals: [404],
     status: 200,
     query: NONE,
     operation: (s, caller, { body }) => s.emergency.emergencyRevoke(caller, body),
   }),
-  route({
+  listAuditEvents: route({
     method: 'GET',
     path: '/audit',
     scopes: ['admin'],
@@ -235,7 +245,7 @@ export const ROUTES: readonly ManagementRoute[] = [
     body: NONE,
     operation: (s, caller, { query }) => s.audit.list(caller, query),
   }),
-  route({
+  listApis: route({
     method: 'GET',
     path: '/apis',
     scopes: [APIS_SCOPE],
@@ -247,14 +257,20 @@ export const ROUTES: readonly ManagementRoute[] = [
     body: NONE,
     operation: (s, caller, { query }) => s.apis.list(caller, query),
   }),
-];
+} satisfies Record<string, Omit<ManagementRoute, 'operationId'>>;
+
+export const ROUTES: readonly ManagementRoute[] = Object.entries(OPERATIONS).map(
+  ([operationId, operation]) => ({ ...operation, operationId }),
+);
 
 /** Everything the OpenAPI document needs about each route. */
 export const ROUTE_DOCS = ROUTES.map((route) => ({
   method: route.method,
   path: route.path,
   scopes: route.scopes,
+  operationId: route.operationId,
   public: route.public === true,
+  refusals: route.refusals ?? [],
   params: route.params,
   status: route.status,
   summary: route.summary,

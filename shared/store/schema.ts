@@ -3,6 +3,9 @@
  * emulator setup (local/emulators/tables.ts) are both derived from it, so they cannot drift apart.
  */
 import type { CreateTableCommandInput } from '@aws-sdk/client-dynamodb';
+import { TOKEN_INDEX } from './token-indexes';
+
+export { TOKEN_INDEX } from './token-indexes';
 
 export interface KeyAttribute {
   readonly name: string;
@@ -28,29 +31,6 @@ export interface TableDefinition {
 
 /** Value of `expiryPartition` on every live token: the sparse expiry index has one partition. */
 export const LIVE_PARTITION = 'live';
-
-export const TOKEN_INDEX = {
-  byTokenId: 'ByTokenId',
-  byOwner: 'ByOwner',
-  /**
-   * Sparse: only live tokens carry `expiryPartition`, sorted by `endsAt` (expiry, or the grace
-   * deadline of a rotated predecessor). Schedules range-query it, so their cost follows the
-   * number of tokens near their end, not the table size.
-   */
-  byExpiry: 'ByExpiry',
-  /**
-   * Sparse: only tokens with an open rotation request carry `requestState` (pending or
-   * approved), sorted by `requestDeadline` (when it lapses). The admins' queue and the cleanup
-   * of lapsed requests and grants read it.
-   */
-  byRotationRequest: 'ByRotationRequest',
-  /**
-   * Sparse: only tokens issued by the rotation Lambda carry `secretId`, sorted by `expiresAt`.
-   * finishSecret's sweep reads one secret's tokens not yet past their expiry (about lifetime /
-   * rotation interval items), whatever their status.
-   */
-  bySecret: 'BySecret',
-} as const;
 
 export const tokenTable: TableDefinition = {
   partitionKey: { name: 'tokenHash', type: 'S' },

@@ -150,14 +150,14 @@ describe('ServiceTokensStack consumerAccounts', () => {
     const template = Template.fromStack(stack);
     expect(Object.keys(resourcePolicies(template).tokens ?? {})).toEqual(['PolicyDocument']);
     const valueOf = (arn: string): unknown => stack.resolve(arn);
-    template.hasOutput('TokensTableArn', { Value: valueOf(stack.tables.tokens.tableArn) });
-    template.hasOutput('TokensKeyArn', { Value: valueOf(stack.tables.key.keyArn) });
+    template.hasOutput('TokensTableArn', { Value: valueOf(stack.platform.tables.tokens.tableArn) });
+    template.hasOutput('TokensKeyArn', { Value: valueOf(stack.platform.tables.key.keyArn) });
   });
 
   it('refuses a bad account id with its message', () => {
     expect(
       () => new ServiceTokensStack(unbundledApp(), 'Platform', { consumerAccounts: ['1234'] }),
-    ).toThrow('Platform/Tables: consumerAccounts: "1234" is not an AWS account id');
+    ).toThrow('Platform/Default/Tables: consumerAccounts: "1234" is not an AWS account id');
   });
 
   it('is cdk-nag AwsSolutions clean with consumer accounts', () => {

@@ -90,7 +90,7 @@ describe('alarms', () => {
         Threshold: 1,
       });
     }
-    expect(functions.length).toBe(6);
+    expect(functions.length).toBe(7);
   });
 });
 
@@ -111,6 +111,7 @@ describe('dashboard', () => {
       'Tokens within each expiry threshold',
       'Expiry alerts sent',
       'Cleanup',
+      'Revocation flushes',
       'Lambda errors',
     ]) {
       expect(body).toContain(title);
@@ -118,6 +119,8 @@ describe('dashboard', () => {
     // The metrics as the handlers emit them: name, service and the bounded dimension.
     for (const metric of [
       '"RotationStarted","service","token-rotation","step","createSecret"',
+      '"StagesFlushed","service","token-stage-flusher"',
+      '"FlushEventsCoalesced","service","token-stage-flusher"',
       '"RotationSucceeded","service","token-rotation","step","finishSecret"',
       '"TokensWithinThreshold","service","token-expiry-alerts","severity","critical"',
       '"AlertsSent","service","token-expiry-alerts","severity","low"',

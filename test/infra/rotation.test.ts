@@ -160,7 +160,7 @@ describe('rotated service tokens', () => {
           serviceTokens: [{ ...paymentsCi, scopes: ['orders:read', 'orders:read admin', 'A', ''] }],
         }),
     ).toThrow(
-      'RotatedServiceToken BadScope/PaymentsCi: invalid scope "orders:read admin", "A", ""',
+      'RotatedServiceToken BadScope/Default/PaymentsCi: invalid scope "orders:read admin", "A", ""',
     );
   });
 

@@ -69,6 +69,6 @@ describe('token tables', () => {
     const scratch = Template.fromStack(stack);
     scratch.hasResource('AWS::DynamoDB::Table', { DeletionPolicy: 'Delete' });
     scratch.hasResourceProperties('AWS::DynamoDB::Table', { DeletionProtectionEnabled: false });
-    expect(Stack.of(stack.tables).stackName).toBe('Scratch');
+    expect(Stack.of(stack.platform.tables).stackName).toBe('Scratch');
   });
 });

@@ -1,7 +1,9 @@
 /**
  * The bundled consumer authorizers (the esbuild output `cdk synth` produces for a consumer
  * stack, with that stack's ROUTE_SCOPES) against DynamoDB Local: a token is allowed exactly on
- * the consumer catalog's routes its scopes grant, with REST TOKEN and HTTP API 2.0 events.
+ * the consumer catalog's routes its scopes grant, with REST TOKEN and HTTP API 2.0 events; and
+ * behind an HTTP API's authorizer cache keyed by its identity sources, an answer serves only
+ * the route it was given for.
  */
 import { randomUUID } from 'node:crypto';
 import fc from 'fast-check';
@@ -9,7 +11,9 @@ import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { z } from 'zod';
 import { loadHandler, synthesizeBundles, type BundledHandler } from '../../local/aws/bundles';
 import { localDynamoClient, LOCAL_AWS_ENV } from '../../local/aws/clients';
+import { HttpAuthorizerCache, type HttpApiRequest } from '../../local/aws/http-authorizer-cache';
 import { lambdaContext } from '../../local/aws/lambda-context';
+import { HTTP_IDENTITY_SOURCES } from '../../infra/consumer';
 import { createTables, deleteTables } from '../../local/emulators/tables';
 import { isGranted, routeKey, wildcardMatches, type Route } from '../../shared/authz/routes';
 import { openStores } from '../../shared/store';
@@ -121,4 +125,75 @@ describe('bundled consumer authorizers', () => {
       );
     },
   );
+});
+
+describe('an HTTP API answer is cached only for its own route (identity sources: header and route key)', () => {
+  const cacheWith = (identitySources: readonly string[]) =>
+    new HttpAuthorizerCache({
+      authorizer: (event, context) => http(event, context),
+      identitySources,
+      ttlMs: 300_000,
+      stageArn: STAGE,
+    });
+  const request = (token: string, routeKey: string, path: string): HttpApiRequest => {
+    const [method = 'GET'] = routeKey.split(' ');
+    return { routeKey, method, path, headers: { Authorization: `Bearer ${token}` } };
+  };
+  const list = (token: string) => request(token, 'GET /orders', '/orders');
+  const remove = (token: string) => request(token, 'DELETE /orders/{orderId}', '/orders/o-1');
+  const answer = (isAuthorized: boolean, cached: boolean) => ({
+    kind: 'answer',
+    isAuthorized,
+    cached,
+  });
+
+  it('a reader allowed on GET /orders and refused on DELETE /orders/{orderId} gets each answer for its own route, cached apart', async () => {
+    expect(HTTP_IDENTITY_SOURCES).toEqual(['$request.header.Authorization', '$context.routeKey']);
+    const reader = await issue(['orders:read']);
+    const cache = cacheWith(HTTP_IDENTITY_SOURCES);
+    expect(await cache.authorize(list(reader))).toEqual(answer(true, false));
+    // Not the cached Allow of GET /orders: the route key is part of the cache key.
+    expect(await cache.authorize(remove(reader))).toEqual(answer(false, false));
+    expect(await cache.authorize(list(reader))).toEqual(answer(true, true));
+    expect(await cache.authorize(remove(reader))).toEqual(answer(false, true));
+    expect(
+      await cache.authorize(request(reader, 'DELETE /orders/{orderId}', '/orders/o-2')),
+    ).toEqual(answer(false, true));
+    expect(cache.invocations).toBe(2);
+  });
+
+  it('a refusal cached first for one route does not refuse the token on another', async () => {
+    const reader = await issue(['orders:read']);
+    const cache = cacheWith(HTTP_IDENTITY_SOURCES);
+    expect(await cache.authorize(remove(reader))).toEqual(answer(false, false));
+    expect(await cache.authorize(list(reader))).toEqual(answer(true, false));
+  });
+
+  it('each token has answers of its own on the same route', async () => {
+    const reader = await issue(['orders:read']);
+    const admin = await issue(['orders:admin']);
+    const cache = cacheWith(HTTP_IDENTITY_SOURCES);
+    expect(await cache.authorize(remove(reader))).toEqual(answer(false, false));
+    expect(await cache.authorize(remove(admin))).toEqual(answer(true, false));
+  });
+
+  it('keyed by the header alone, the GET answer would be served for DELETE: why the route key is an identity source', async () => {
+    const reader = await issue(['orders:read']);
+    const cache = cacheWith(['$request.header.Authorization']);
+    expect(await cache.authorize(list(reader))).toEqual(answer(true, false));
+    expect(await cache.authorize(remove(reader))).toEqual(answer(true, true));
+  });
+
+  it('answers 401 without calling the authorizer when an identity source is missing', async () => {
+    const cache = cacheWith(HTTP_IDENTITY_SOURCES);
+    expect(
+      await cache.authorize({
+        routeKey: 'GET /orders',
+        method: 'GET',
+        path: '/orders',
+        headers: {},
+      }),
+    ).toEqual({ kind: 'unauthorized' });
+    expect(cache.invocations).toBe(0);
+  });
 });

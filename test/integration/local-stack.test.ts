@@ -3,6 +3,7 @@
  * through `npm run local`, alerts in the alerts file, Ctrl-C, and a restart on the same data
  * directory. Nothing here reaches into the process: it is all stdout, HTTP, files and signals.
  */
+import { APIGatewayClient, FlushStageAuthorizersCacheCommand } from '@aws-sdk/client-api-gateway';
 import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -40,6 +41,26 @@ const listedSchema = z.object({
   items: z.array(z.object({ tokenId: z.string(), name: z.string(), status: z.string() })),
 });
 
+/** FlushStageAuthorizersCache of one stage, as the stack's own SDK clients call it. */
+async function flushStage(url: string, restApiId: string, stageName: string): Promise<void> {
+  const sdkEnv: unknown = await (await fetch(`${url}/_local/sdk-env`)).json();
+  const { AWS_SESSION_TOKEN } = z.object({ AWS_SESSION_TOKEN: z.string() }).parse(sdkEnv);
+  const client = new APIGatewayClient({
+    endpoint: url,
+    region: 'us-east-1',
+    credentials: {
+      accessKeyId: 'local',
+      secretAccessKey: 'local',
+      sessionToken: AWS_SESSION_TOKEN,
+    },
+  });
+  try {
+    await client.send(new FlushStageAuthorizersCacheCommand({ restApiId, stageName }));
+  } finally {
+    client.destroy();
+  }
+}
+
 /** The stack's own process (not npm's), from its info endpoint. */
 async function stackPid(url: string): Promise<number> {
   const info: unknown = await (await fetch(`${url}/_local/info`)).json();
@@ -51,6 +72,7 @@ describe('the local stack (npm start)', { timeout: 180_000 }, () => {
   const dataDir = join(scratch, 'data');
   const alertsFile = join(scratch, 'alerts.jsonl');
   let port: number;
+  let ordersPort: number;
   let stack: Running;
   const issued: string[] = [];
   let successor: string;
@@ -59,6 +81,8 @@ describe('the local stack (npm start)', { timeout: 180_000 }, () => {
   const onDataDir = () => [
     '--port',
     String(port),
+    '--orders-port',
+    String(ordersPort),
     '--data-dir',
     dataDir,
     '--alerts-file',
@@ -67,6 +91,7 @@ describe('the local stack (npm start)', { timeout: 180_000 }, () => {
 
   beforeAll(async () => {
     port = await freePort();
+    ordersPort = await freePort();
     stack = await startStack([
       ...onDataDir(),
       '--schedule-every',
@@ -85,11 +110,19 @@ describe('the local stack (npm start)', { timeout: 180_000 }, () => {
     rmSync(scratch, { recursive: true, force: true });
   });
 
-  it('prints the URL, a first admin token and example commands', () => {
+  it('prints both APIs, a first admin token and example commands', () => {
     expect(stack.adminToken).toMatch(/^sk_[0-9A-Za-z]{49}$/);
-    expect(stack.output()).toContain(
-      `curl -s -H "Authorization: Bearer ${stack.adminToken ?? ''}" ${stack.url}/me`,
+    expect(stack.url).toBe(`http://127.0.0.1:${String(port)}`);
+    expect(stack.ordersUrl).toBe(`http://127.0.0.1:${String(ordersPort)}`);
+    expect(stack.output()).toMatch(/API\s+http\S+\s+\(the platform's REST API local, stage v1:/);
+    expect(stack.output()).toMatch(
+      /Orders API\s+http\S+\s+\(example consumer's REST API orders, stage prod:/,
     );
+    for (const url of [`${stack.url}/me`, `${stack.ordersUrl}/orders`]) {
+      expect(stack.output()).toContain(
+        `curl -s -H "Authorization: Bearer ${stack.adminToken ?? ''}" ${url}`,
+      );
+    }
     expect(stack.output()).toContain('npm run local -- tokens list');
     expect(stack.output()).toContain('npm run local -- rotate-now');
     console.log(
@@ -108,6 +141,7 @@ describe('the local stack (npm start)', { timeout: 180_000 }, () => {
 
   it('runs the lifecycle over HTTP: create, use, rotate (both work in grace), revoke, denied', async () => {
     const api = apiClient(stack.url);
+    const orders = apiClient(stack.ordersUrl);
     const admin = stack.adminToken ?? '';
     expect((await api(admin, 'GET', '/me')).body).toMatchObject({ owner: 'platform', admin: true });
 
@@ -120,7 +154,7 @@ describe('the local stack (npm start)', { timeout: 180_000 }, () => {
     const first = field(created, 'token');
     const firstId = field(created, 'tokenId');
     issued.push(first);
-    expect(await api(first, 'GET', '/orders/42')).toMatchObject({
+    expect(await orders(first, 'GET', '/orders/42')).toMatchObject({
       status: 200,
       body: {
         route: 'GET /orders/{orderId}',
@@ -129,29 +163,40 @@ describe('the local stack (npm start)', { timeout: 180_000 }, () => {
         scopes: 'orders:read',
       },
     });
-    expect((await api(first, 'POST', '/orders')).status).toBe(403);
-    expect((await api(undefined, 'GET', '/orders')).status).toBe(401);
+    expect((await orders(first, 'POST', '/orders')).status).toBe(403);
+    expect((await orders(undefined, 'GET', '/orders')).status).toBe(401);
 
     const rotated = await api(admin, 'POST', `/tokens/${firstId}/rotate`, { graceDays: 7 });
     expect(rotated.status).toBe(201);
     successor = field(rotated, 'token');
     issued.push(successor);
-    expect((await api(successor, 'GET', '/orders')).status).toBe(200);
-    expect((await api(first, 'GET', '/orders')).status).toBe(200);
+    expect((await orders(successor, 'GET', '/orders')).status).toBe(200);
+    expect((await orders(first, 'GET', '/orders')).status).toBe(200);
 
+    expect((await api(first, 'GET', '/me')).status).toBe(200);
     expect((await api(admin, 'DELETE', `/tokens/${firstId}?reason=e2e`)).status).toBe(200);
-    // API Gateway keeps serving the cached Allow policy until the TTL or a flush.
-    expect((await api(first, 'GET', '/orders')).status).toBe(200);
+    // API Gateway keeps serving the cached Allow policy until a flush: the emergency revoke's
+    // here, the stage flusher's a few seconds after a normal revoke (its batching window). The
+    // management API checks its caller itself as well: 401, not the authorizer's 403.
+    expect((await orders(first, 'GET', '/orders')).status).toBe(200);
+    expect(await api(first, 'GET', '/me')).toMatchObject({
+      status: 401,
+      body: { message: 'The calling token is revoked' },
+    });
     const emergency = await api(admin, 'POST', '/tokens/emergency-revoke', {
       tokenId: firstId,
       reason: 'e2e: leaked',
     });
     expect(emergency.body).toMatchObject({ complete: true, cacheFlushed: true });
-    expect(await api(first, 'GET', '/orders')).toMatchObject({
-      status: 403,
-      body: { message: 'This token may not call this route' },
-    });
-    expect((await api(successor, 'GET', '/orders')).status).toBe(200);
+    // The management API flushes its own stage: the platform's authorizer answers again.
+    const denied = { status: 403, body: { message: 'This token may not call this route' } };
+    expect(await api(first, 'GET', '/me')).toMatchObject(denied);
+    expect((await api(successor, 'GET', '/me')).status).toBe(200);
+    // Another API's stage keeps its cache: its own flush (or its TTL) ends the Allow.
+    expect((await orders(first, 'GET', '/orders')).status).toBe(200);
+    await flushStage(stack.url, 'orders', 'prod');
+    expect(await orders(first, 'GET', '/orders')).toMatchObject(denied);
+    expect((await orders(successor, 'GET', '/orders')).status).toBe(200);
   });
 
   it('drives the same tables through the CLI (npm run local -- tokens …)', async () => {
@@ -167,8 +212,9 @@ describe('the local stack (npm start)', { timeout: 180_000 }, () => {
     expect(refused.code).not.toBe(0);
   });
 
-  it('flushes the local authorizer cache on a CLI emergency revoke, as in AWS', async () => {
+  it("flushes the stage a CLI emergency revoke names (the orders API's here), as in AWS", async () => {
     const api = apiClient(stack.url);
+    const orders = apiClient(stack.ordersUrl);
     const created = await api(stack.adminToken, 'POST', '/tokens', {
       name: 'leaky',
       owner: 'team-c',
@@ -176,7 +222,7 @@ describe('the local stack (npm start)', { timeout: 180_000 }, () => {
     });
     const leaky = field(created, 'token');
     issued.push(leaky);
-    expect((await api(leaky, 'GET', '/orders')).status).toBe(200);
+    expect((await orders(leaky, 'GET', '/orders')).status).toBe(200);
     const revoked = await npmLocal(stack.url, [
       'tokens',
       '--json',
@@ -186,11 +232,26 @@ describe('the local stack (npm start)', { timeout: 180_000 }, () => {
       '--reason',
       'e2e: leaked',
       '--rest-api-id',
-      'local',
+      'orders',
+      '--stage',
+      'prod',
     ]);
     expect(revoked.code).toBe(0);
     expect(JSON.parse(revoked.stdout)).toMatchObject({ cacheFlushed: true, complete: true });
-    expect((await api(leaky, 'GET', '/orders')).status).toBe(403);
+    expect((await orders(leaky, 'GET', '/orders')).status).toBe(403);
+
+    const unknown = await npmLocal(stack.url, [
+      'tokens',
+      '--json',
+      'emergency-revoke',
+      '--token',
+      field(created, 'tokenId'),
+      '--reason',
+      'e2e: again',
+      '--rest-api-id',
+      'nosuchapi',
+    ]);
+    expect(JSON.parse(unknown.stdout)).toMatchObject({ cacheFlushed: false });
   });
 
   it('answers its control commands only when addressed to this machine, never to a rebinding page', async () => {
@@ -222,6 +283,7 @@ describe('the local stack (npm start)', { timeout: 180_000 }, () => {
 
   it("flushes the authorizer cache only for its own clients, not for a caller without this run's session token", async () => {
     const api = apiClient(stack.url);
+    const orders = apiClient(stack.ordersUrl);
     const created = await api(stack.adminToken, 'POST', '/tokens', {
       name: 'cached-then-revoked',
       owner: 'team-d',
@@ -230,29 +292,78 @@ describe('the local stack (npm start)', { timeout: 180_000 }, () => {
     const cached = field(created, 'token');
     const tokenId = field(created, 'tokenId');
     issued.push(cached);
-    expect((await api(cached, 'GET', '/orders')).status).toBe(200);
+    expect((await api(cached, 'GET', '/me')).status).toBe(200);
+    expect((await orders(cached, 'GET', '/orders')).status).toBe(200);
     expect((await api(stack.adminToken, 'DELETE', `/tokens/${tokenId}?reason=e2e`)).status).toBe(
       200,
     );
 
     const foreign: Record<string, string>[] = [{}, { 'x-amz-security-token': 'guessed' }];
-    for (const headers of foreign) {
-      const flush = await sendRaw(stack.url, {
-        method: 'DELETE',
-        path: '/restapis/local/stages/v1/cache/authorizers',
-        headers,
-      });
-      expect(flush.status).toBe(403);
+    for (const stage of ['local/stages/v1', 'orders/stages/prod']) {
+      for (const headers of foreign) {
+        const flush = await sendRaw(stack.url, {
+          method: 'DELETE',
+          path: `/restapis/${stage}/cache/authorizers`,
+          headers,
+        });
+        expect(flush.status).toBe(403);
+      }
     }
-    // Not flushed: the revoked token's Allow policy is still served from the cache.
-    expect((await api(cached, 'GET', '/orders')).status).toBe(200);
+    // Not flushed: the revoked token's Allow policy is still served from each cache (the stage
+    // flusher's own flush comes seconds later; on the platform's API, the management API's own
+    // caller check answers 401).
+    expect((await orders(cached, 'GET', '/orders')).status).toBe(200);
+    expect((await api(cached, 'GET', '/me')).status).toBe(401);
 
     const emergency = await api(stack.adminToken, 'POST', '/tokens/emergency-revoke', {
       tokenId,
       reason: 'e2e: the stack flushes its own cache',
     });
     expect(emergency.body).toMatchObject({ cacheFlushed: true });
-    expect((await api(cached, 'GET', '/orders')).status).toBe(403);
+    expect((await api(cached, 'GET', '/me')).status).toBe(403);
+    await flushStage(stack.url, 'orders', 'prod');
+    expect((await orders(cached, 'GET', '/orders')).status).toBe(403);
+  });
+
+  it("serves the example consumer's orders API beside the platform's, each with its own catalog and authorizer", async () => {
+    const api = apiClient(stack.url);
+    const orders = apiClient(stack.ordersUrl);
+    const issue = async (name: string, scopes: string[]) => {
+      const created = await api(stack.adminToken, 'POST', '/tokens', {
+        name,
+        owner: 'team-e',
+        scopes,
+      });
+      issued.push(field(created, 'token'));
+      return field(created, 'token');
+    };
+    const reader = await issue('orders-and-me', ['orders:read']);
+    const auditor = await issue('auditor', ['tokens:read']);
+    // One token on both APIs.
+    expect((await api(reader, 'GET', '/me')).body).toMatchObject({ owner: 'team-e' });
+    expect((await orders(reader, 'GET', '/orders')).body).toMatchObject({
+      route: 'GET /orders',
+      owner: 'team-e',
+      scopes: 'orders:read',
+    });
+    // A scope works where its API's catalog names it, and nowhere else.
+    expect((await orders(reader, 'DELETE', '/orders/o-1')).status).toBe(403);
+    expect((await api(reader, 'GET', '/tokens?owner=team-e')).status).toBe(403);
+    expect((await api(auditor, 'GET', '/tokens?owner=team-e')).status).toBe(200);
+    expect((await orders(auditor, 'GET', '/orders')).status).toBe(403);
+    // Each API has its own routes only.
+    expect((await api(reader, 'GET', '/orders')).status).toBe(404);
+    expect((await orders(reader, 'GET', '/me')).status).toBe(404);
+    // And no control plane on the orders API's port.
+    expect((await fetch(`${stack.ordersUrl}/_local/info`)).status).toBe(404);
+    const info: unknown = await (await fetch(`${stack.url}/_local/info`)).json();
+    expect(info).toMatchObject({
+      apis: [
+        { restApiId: 'local', stage: 'v1', url: stack.url },
+        { restApiId: 'orders', stage: 'prod', url: stack.ordersUrl },
+      ],
+    });
+    expect(stack.output()).toMatch(/\[orders\/prod\] GET \/orders → 200 in [\d.]+ ms/);
   });
 
   it('publishes the lifecycle as events on the bus, as a consumer receives them', async () => {
@@ -324,7 +435,7 @@ describe('the local stack (npm start)', { timeout: 180_000 }, () => {
 
   it('never shows a token in its console output (handler logs included) or the alerts file, except the admin token in the banner', async () => {
     const seen = stack.output() + readFileSync(alertsFile, 'utf8');
-    expect(issued).toHaveLength(5);
+    expect(issued).toHaveLength(7);
     const sdkEnv: unknown = await (await fetch(`${stack.url}/_local/sdk-env`)).json();
     const { AWS_SESSION_TOKEN } = z.object({ AWS_SESSION_TOKEN: z.string() }).parse(sdkEnv);
     expect(seen).not.toContain(AWS_SESSION_TOKEN);
@@ -352,8 +463,8 @@ describe('the local stack (npm start)', { timeout: 180_000 }, () => {
       const events = await npmLocal(stack.url, ['events']);
       const api = apiClient(stack.url);
       const refusals = await Promise.all([
-        api(issued[0], 'GET', '/orders'),
-        api(`${issued[1] ?? ''}x`, 'GET', '/orders'),
+        apiClient(stack.ordersUrl)(issued[0], 'GET', '/orders'),
+        apiClient(stack.ordersUrl)(`${issued[1] ?? ''}x`, 'GET', '/orders'),
         api(stack.adminToken, 'POST', '/tokens', { name: issued[1], scopes: ['orders:read'] }),
       ]);
       expect(auditItems.length).toBeGreaterThan(10);
@@ -376,6 +487,7 @@ describe('the local stack (npm start)', { timeout: 180_000 }, () => {
     expect(cleanInterrupt(await interrupt(stack))).toBe(true);
     expect(stack.output()).toContain('Stopped.');
     expect(await refuses(`${stack.url}/health`)).toBe(true);
+    expect(await refuses(`${stack.ordersUrl}/health`)).toBe(true);
     expect(await refuses(stack.dynamoEndpoint)).toBe(true);
     expect(await refuses(`${stack.motoEndpoint}/moto-api/`)).toBe(true);
   });
@@ -386,8 +498,9 @@ describe('the local stack (npm start)', { timeout: 180_000 }, () => {
       expect(again.adminToken).toBeUndefined();
       expect(again.output()).toContain('Resumed from the data directory');
       const api = apiClient(again.url);
-      expect((await api(successor, 'GET', '/orders')).status).toBe(200);
-      expect((await api(issued[0], 'GET', '/orders')).status).toBe(403);
+      const orders = apiClient(again.ordersUrl);
+      expect((await orders(successor, 'GET', '/orders')).status).toBe(200);
+      expect((await orders(issued[0], 'GET', '/orders')).status).toBe(403);
       expect((await api(stack.adminToken, 'GET', '/me')).status).toBe(200);
       // The previous demo secret is gone with moto's state; its tokens must not stay valid.
       const demo = await npmLocal(again.url, ['tokens', '--json', 'list', '--owner', 'team-demo']);

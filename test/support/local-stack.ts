@@ -17,7 +17,10 @@ export interface Exit {
 
 export interface Running {
   readonly child: ChildProcess;
+  /** The platform's API. */
   readonly url: string;
+  /** The example consumer's orders API. */
+  readonly ordersUrl: string;
   readonly dynamoEndpoint: string;
   readonly motoEndpoint: string;
   readonly adminToken: string | undefined;
@@ -69,14 +72,21 @@ export async function startStack(args: string[]): Promise<Running> {
   }
   const text = started.output();
   const match = (pattern: RegExp) => pattern.exec(text)?.[1];
-  const url = match(/API\s+(http:\/\/127\.0\.0\.1:\d+)/);
+  const url = match(/^\s+API\s+(http:\/\/127\.0\.0\.1:\d+)/m);
+  const ordersUrl = match(/^\s+Orders API\s+(http:\/\/127\.0\.0\.1:\d+)/m);
   const dynamoEndpoint = match(/DynamoDB Local\s+(http:\/\/127\.0\.0\.1:\d+)/);
   const motoEndpoint = match(/moto\s+(http:\/\/127\.0\.0\.1:\d+)/);
-  if (url === undefined || dynamoEndpoint === undefined || motoEndpoint === undefined)
+  if (
+    url === undefined ||
+    ordersUrl === undefined ||
+    dynamoEndpoint === undefined ||
+    motoEndpoint === undefined
+  )
     throw new Error(`No endpoints printed:\n${text}`);
   return {
     ...started,
     url,
+    ordersUrl,
     dynamoEndpoint,
     motoEndpoint,
     adminToken: match(/First admin token[^\n]*\n\s+(sk_\w+)/),

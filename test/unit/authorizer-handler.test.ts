@@ -8,7 +8,7 @@ import { mockClient } from 'aws-sdk-client-mock';
 import { afterEach, beforeAll, beforeEach, describe, expect, it, vi } from 'vitest';
 import { z } from 'zod';
 import { METRICS_NAMESPACE } from '../../shared/observability';
-import { DEFAULT_CATALOG } from '../../infra/routes';
+import { EXAMPLE_CATALOG } from '../support/catalog';
 import fc from 'fast-check';
 import { findTokens, generateToken, hashToken } from '../../shared/token/format';
 import { lambdaContext } from '../../local/aws/lambda-context';
@@ -29,7 +29,7 @@ let output: string[] = [];
 
 beforeAll(async () => {
   vi.stubEnv('TOKENS_TABLE_NAME', 'tokens');
-  vi.stubEnv('ROUTE_SCOPES', JSON.stringify(DEFAULT_CATALOG));
+  vi.stubEnv('ROUTE_SCOPES', JSON.stringify(EXAMPLE_CATALOG));
   vi.stubEnv('AWS_REGION', 'eu-west-1');
   vi.stubEnv('POWERTOOLS_LOG_LEVEL', 'DEBUG');
   ({ handler } = await import('../../functions/authorizer'));

@@ -1,6 +1,6 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { DEFAULT_CATALOG } from '../../infra/routes';
+import { EXAMPLE_CATALOG } from '../support/catalog';
 import { parseAuthorizerEvent, shapeResponse } from '../../shared/authz/events';
 import type { Decision } from '../../shared/authz/token-authorizer';
 import { tokenRecord } from '../support/tokens';
@@ -56,10 +56,10 @@ describe('parseAuthorizerEvent', () => {
 describe('shapeResponse', () => {
   it('turns unauthorized into a 401 for every event kind', () => {
     const decision: Decision = { outcome: 'unauthorized', reason: 'malformed' };
-    expect(shapeResponse(decision, { kind: 'rest', stageArn: STAGE }, DEFAULT_CATALOG)).toEqual({
+    expect(shapeResponse(decision, { kind: 'rest', stageArn: STAGE }, EXAMPLE_CATALOG)).toEqual({
       kind: 'unauthorized',
     });
-    expect(shapeResponse(decision, { kind: 'http', routeKey: 'GET /me' }, DEFAULT_CATALOG)).toEqual(
+    expect(shapeResponse(decision, { kind: 'http', routeKey: 'GET /me' }, EXAMPLE_CATALOG)).toEqual(
       {
         kind: 'unauthorized',
       },
@@ -67,7 +67,7 @@ describe('shapeResponse', () => {
   });
 
   it('passes ids and scopes to the backend, never the token or its hash', () => {
-    const response = shapeResponse(allow, { kind: 'rest', stageArn: STAGE }, DEFAULT_CATALOG);
+    const response = shapeResponse(allow, { kind: 'rest', stageArn: STAGE }, EXAMPLE_CATALOG);
     if (response.kind !== 'policy') throw new Error('expected a policy');
     expect(response.result.principalId).toBe('tok_1');
     expect(response.result.context).toEqual({
@@ -81,7 +81,7 @@ describe('shapeResponse', () => {
 
   it('denies with a policy over the whole stage', () => {
     const deny: Decision = { outcome: 'deny', reason: 'revoked', record };
-    const response = shapeResponse(deny, { kind: 'rest', stageArn: STAGE }, DEFAULT_CATALOG);
+    const response = shapeResponse(deny, { kind: 'rest', stageArn: STAGE }, EXAMPLE_CATALOG);
     expect(response).toMatchObject({
       kind: 'policy',
       result: {
@@ -93,14 +93,14 @@ describe('shapeResponse', () => {
 
   it('answers HTTP API routes one by one (the cache key includes the route)', () => {
     const request = (routeKey: string) => ({ kind: 'http' as const, routeKey });
-    expect(shapeResponse(allow, request('GET /orders/{orderId}'), DEFAULT_CATALOG)).toMatchObject({
+    expect(shapeResponse(allow, request('GET /orders/{orderId}'), EXAMPLE_CATALOG)).toMatchObject({
       result: { isAuthorized: true, context: { tokenId: 'tok_1' } },
     });
-    expect(shapeResponse(allow, request('POST /orders'), DEFAULT_CATALOG)).toEqual({
+    expect(shapeResponse(allow, request('POST /orders'), EXAMPLE_CATALOG)).toEqual({
       kind: 'simple',
       result: { isAuthorized: false },
     });
-    expect(shapeResponse(allow, request('GET /not-in-catalog'), DEFAULT_CATALOG)).toEqual({
+    expect(shapeResponse(allow, request('GET /not-in-catalog'), EXAMPLE_CATALOG)).toEqual({
       kind: 'simple',
       result: { isAuthorized: false },
     });

@@ -6,7 +6,7 @@
  */
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { DEFAULT_CATALOG } from '../../infra/routes';
+import { EXAMPLE_CATALOG } from '../support/catalog';
 import { allowPolicy, apiStageArn, denyPolicy } from '../../shared/authz/policy';
 import {
   ADMIN_SCOPE,
@@ -84,13 +84,13 @@ function checkExactness(routes: readonly Route[], scopes: string[], values: stri
 
 describe('allow policies', () => {
   it('allow a token exactly the default catalog routes its scopes grant', () => {
-    const scopes = [...allScopes(DEFAULT_CATALOG), ADMIN_SCOPE, 'unrelated:scope'];
+    const scopes = [...allScopes(EXAMPLE_CATALOG), ADMIN_SCOPE, 'unrelated:scope'];
     fc.assert(
       fc.property(
         fc.subarray(scopes),
         fc.array(segment, { minLength: 1, maxLength: 3 }),
         (held, values) => {
-          checkExactness(DEFAULT_CATALOG, held, values);
+          checkExactness(EXAMPLE_CATALOG, held, values);
         },
       ),
       { numRuns: 500 },
@@ -133,7 +133,7 @@ describe('allow policies', () => {
     const policy = allowPolicy(
       STAGE,
       'tok_x',
-      DEFAULT_CATALOG.filter((r) => isGranted(r, ['orders:read'])),
+      EXAMPLE_CATALOG.filter((r) => isGranted(r, ['orders:read'])),
       {},
     );
     expect(policy.policyDocument.Statement).toEqual([
@@ -191,7 +191,7 @@ describe('route catalog validation', () => {
   });
 
   it('accepts the default catalog', () => {
-    expect(catalogConflicts(DEFAULT_CATALOG)).toEqual([]);
+    expect(catalogConflicts(EXAMPLE_CATALOG)).toEqual([]);
   });
 });
 

@@ -4,7 +4,7 @@
  * stray separator) must never be re-split into `admin` (issue 18, item 6).
  */
 import { describe, expect, it } from 'vitest';
-import { DEFAULT_CATALOG } from '../../infra/routes';
+import { EXAMPLE_CATALOG } from '../support/catalog';
 import { callerOf, proxyEventSchema } from '../../shared/api/http';
 import { shapeResponse } from '../../shared/authz/events';
 import { TokenAuthorizer } from '../../shared/authz/token-authorizer';
@@ -60,7 +60,7 @@ describe('a stored scope with a space (a legacy or tampered item)', () => {
     });
 
     const decision = await authorizer.decide(`Bearer ${token}`);
-    const response = shapeResponse(decision, { kind: 'rest', stageArn: STAGE }, DEFAULT_CATALOG);
+    const response = shapeResponse(decision, { kind: 'rest', stageArn: STAGE }, EXAMPLE_CATALOG);
 
     expect(decision).toMatchObject({ outcome: 'deny', reason: 'invalid-scope' });
     if (response.kind !== 'policy') throw new Error('expected a policy');

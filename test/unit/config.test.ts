@@ -6,6 +6,7 @@ import {
   ConfigError,
   parseConfig,
   rotationConfigSchema,
+  stageFlusherConfigSchema,
   storeConfigSchema,
 } from '../../shared/config';
 
@@ -91,5 +92,26 @@ describe('scopes in configuration (checked at cold start)', () => {
     expect(() => parseConfig(authorizerConfigSchema, env)).toThrow(
       'Invalid configuration: ROUTE_SCOPES.0.scopes.0: must look like "orders:read"',
     );
+  });
+});
+
+describe('stage flusher configuration', () => {
+  const env = { REST_API_ID: 'abc123', STAGE_NAME: 'v1', AWS_REGION: 'eu-west-1' };
+
+  it("needs its own account, so it can tell other accounts' stages apart", () => {
+    expect(() => parseConfig(stageFlusherConfigSchema, env)).toThrow(
+      new ConfigError('Invalid configuration: PLATFORM_ACCOUNT is not set'),
+    );
+    expect(() =>
+      parseConfig(stageFlusherConfigSchema, { ...env, PLATFORM_ACCOUNT: '1234' }),
+    ).toThrow(/PLATFORM_ACCOUNT: must be a 12-digit AWS account id/);
+  });
+
+  it('debounces over 2 s unless told otherwise, at most 60 s', () => {
+    const full = { ...env, PLATFORM_ACCOUNT: '123456789012' };
+    expect(parseConfig(stageFlusherConfigSchema, full).FLUSH_WINDOW_SECONDS).toBe(2);
+    expect(() =>
+      parseConfig(stageFlusherConfigSchema, { ...full, FLUSH_WINDOW_SECONDS: '61' }),
+    ).toThrow(/FLUSH_WINDOW_SECONDS/);
   });
 });

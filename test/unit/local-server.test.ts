@@ -5,9 +5,11 @@
  * page of another origin, so neither a site nor a DNS-rebinding page can drive them).
  */
 import { APIGatewayClient, FlushStageAuthorizersCacheCommand } from '@aws-sdk/client-api-gateway';
+import { ApiGatewayV2Client, ResetAuthorizersCacheCommand } from '@aws-sdk/client-apigatewayv2';
+import { flushTargetKey, type FlushTarget } from '../../local/aws/flush-targets';
 import type { Server } from 'node:http';
 import { afterEach, describe, expect, it } from 'vitest';
-import { authorizationHeaderPattern } from '../../shared/gateway/contract';
+import { authorizationHeaderPattern, GATEWAY_REPLIES } from '../../shared/gateway/contract';
 import { LocalGateway } from '../../local/aws/gateway';
 import {
   closeGracefully,
@@ -46,11 +48,16 @@ afterEach(async () => {
 async function serve(
   control: Record<string, ControlHandler> = {},
   ready: LocalGateway | null = newGateway(),
+  flushTargets?: ReadonlyMap<string, FlushTarget>,
 ) {
   const lines: string[] = [];
   const { server, url, sdkEnv } = await listen(
     () => ready ?? undefined,
-    { control: new Map(Object.entries(control)), onRequest: (line) => lines.push(line) },
+    {
+      control: new Map(Object.entries(control)),
+      onRequest: (line) => lines.push(line),
+      ...(flushTargets === undefined ? {} : { flushTargets }),
+    },
     '127.0.0.1',
     0,
   );
@@ -149,6 +156,92 @@ describe('local server', () => {
         name: 'UnrecognizedClientException',
         $metadata: { httpStatusCode: 403 },
       });
+    });
+  });
+
+  describe('flush calls addressed per API and stage', () => {
+    const credentials = (sessionToken: string) => ({
+      region: 'us-east-1',
+      credentials: { accessKeyId: 'local', secretAccessKey: 'local', sessionToken },
+    });
+
+    it('answers a flush of a stage it does not serve with NotFound, as API Gateway does', async () => {
+      const { sdkEnv } = await serve();
+      const rest = new APIGatewayClient({
+        endpoint: sdkEnv.AWS_ENDPOINT_URL_API_GATEWAY,
+        ...credentials(sdkEnv.AWS_SESSION_TOKEN),
+      });
+      await expect(
+        rest.send(new FlushStageAuthorizersCacheCommand({ restApiId: 'gone', stageName: 'v1' })),
+      ).rejects.toMatchObject({ name: 'NotFoundException', $metadata: { httpStatusCode: 404 } });
+    });
+
+    it("serves an HTTP API's ResetAuthorizersCache for its stage only, leaving the other stage's cache", async () => {
+      const platform = newGateway();
+      const consumer = { flushed: 0, flushCache: () => ++consumer.flushed };
+      const targets = new Map<string, FlushTarget>([
+        [flushTargetKey('rest', 'local', 'v1'), platform],
+        [flushTargetKey('http', 'consumer1', '$default'), consumer],
+      ]);
+      const { sdkEnv, raw, lines } = await serve({}, platform, targets);
+      const order = () => raw('GET', '/orders', { authorization: BEARER });
+      await order();
+      const http = new ApiGatewayV2Client({
+        endpoint: sdkEnv.AWS_ENDPOINT_URL_APIGATEWAYV2,
+        ...credentials(sdkEnv.AWS_SESSION_TOKEN),
+      });
+      await expect(
+        http.send(new ResetAuthorizersCacheCommand({ ApiId: 'consumer1', StageName: '$default' })),
+      ).resolves.toMatchObject({ $metadata: { httpStatusCode: 204 } });
+      expect(consumer.flushed).toBe(1);
+      await order();
+      expect(lines.at(-1)).toMatch(/\(authorizer cached\)$/);
+      await expect(
+        http.send(new ResetAuthorizersCacheCommand({ ApiId: 'local', StageName: 'v1' })),
+      ).rejects.toMatchObject({ name: 'NotFoundException' });
+    });
+  });
+
+  describe('a consumer API on a listener of its own', () => {
+    it('serves a consumer API alone on a listener without control commands: /_local/ and the flush path are its own paths (404 no route)', async () => {
+      const lines: string[] = [];
+      const { server, url } = await listen(
+        newGateway,
+        { onRequest: (line) => lines.push(line), label: '[orders/prod] ' },
+        '127.0.0.1',
+        0,
+      );
+      servers.push(server);
+      const headers = { 'content-type': 'application/json' };
+      for (const [method, path] of [
+        ['GET', '/_local/info'],
+        ['GET', '/_local/sdk-env'],
+        ['POST', '/_local/rotate-now'],
+        ['DELETE', FLUSH],
+      ] as const) {
+        const body = method === 'POST' ? '{}' : undefined;
+        const answer = await sendRaw(url, { method, path, headers, ...(body ? { body } : {}) });
+        expect(answer, `${method} ${path}`).toEqual({
+          status: 404,
+          body: { message: GATEWAY_REPLIES.noRoute.message },
+        });
+      }
+      const order = await sendRaw(url, {
+        method: 'GET',
+        path: '/orders',
+        headers: { authorization: BEARER },
+      });
+      expect(order.status).toBe(200);
+      expect(lines.at(-1)).toMatch(
+        /^\[orders\/prod\] GET \/orders → 200 in [\d.]+ ms \(authorizer called\)$/,
+      );
+    });
+
+    it('names the option that picks a taken port', async () => {
+      const { port } = await serve();
+      await expect(
+        listen(newGateway, { portOption: '--orders-port' }, '127.0.0.1', port),
+      ).rejects.toThrow('pick another port with --orders-port.');
     });
   });
 

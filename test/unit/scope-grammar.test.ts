@@ -5,7 +5,7 @@
  */
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { DEFAULT_CATALOG } from '../../infra/routes';
+import { EXAMPLE_CATALOG } from '../support/catalog';
 import { callerOf, proxyEventSchema } from '../../shared/api/http';
 import { createBootstrapBody, createTokenBody, exchangeBody } from '../../shared/api/schemas';
 import { shapeResponse } from '../../shared/authz/events';
@@ -94,7 +94,7 @@ const ENTRY_POINTS: Record<string, (scope: string) => boolean> = {
     const response = shapeResponse(
       allowDecision([scope]),
       { kind: 'rest', stageArn: STAGE },
-      DEFAULT_CATALOG,
+      EXAMPLE_CATALOG,
     );
     return response.kind === 'policy' && response.result.context !== undefined;
   },
@@ -102,7 +102,7 @@ const ENTRY_POINTS: Record<string, (scope: string) => boolean> = {
     const response = shapeResponse(
       allowDecision([scope]),
       { kind: 'http', routeKey: 'GET /me' },
-      DEFAULT_CATALOG,
+      EXAMPLE_CATALOG,
     );
     return response.kind === 'simple' && response.result.context !== undefined;
   },
@@ -119,7 +119,7 @@ function callerScopes(scopes: string): readonly string[] | undefined {
 
 describe('the scope grammar', () => {
   it('admits every scope in use and no separator the platform passes scopes with', () => {
-    const inUse = [ADMIN_SCOPE, ...DEFAULT_CATALOG.flatMap((r) => r.scopes), 'billing:read'];
+    const inUse = [ADMIN_SCOPE, ...EXAMPLE_CATALOG.flatMap((r) => r.scopes), 'billing:read'];
     expect(inUse.filter((s) => !isScope(s))).toEqual([]);
     fc.assert(
       fc.property(validScope, (scope) => {
@@ -159,7 +159,7 @@ describe('scopes in the authorizer context', () => {
         const response = shapeResponse(
           allowDecision(scopes),
           { kind: 'rest', stageArn: STAGE },
-          DEFAULT_CATALOG,
+          EXAMPLE_CATALOG,
         );
         if (response.kind !== 'policy') throw new Error('expected a policy');
         const context = response.result.context;

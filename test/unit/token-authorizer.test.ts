@@ -5,7 +5,7 @@
  */
 import fc from 'fast-check';
 import { describe, expect, it, vi } from 'vitest';
-import { DEFAULT_CATALOG } from '../../infra/routes';
+import { EXAMPLE_CATALOG } from '../support/catalog';
 import { shapeResponse } from '../../shared/authz/events';
 import { RecordCache } from '../../shared/authz/record-cache';
 import { isGranted } from '../../shared/authz/routes';
@@ -140,11 +140,11 @@ describe('properties', () => {
         const response = shapeResponse(
           decision,
           { kind: 'rest', stageArn: STAGE },
-          DEFAULT_CATALOG,
+          EXAMPLE_CATALOG,
         );
         if (response.kind !== 'policy') throw new Error('expected a policy');
         const [statement] = response.result.policyDocument.Statement;
-        const granted = DEFAULT_CATALOG.filter((r) => isGranted(r, held));
+        const granted = EXAMPLE_CATALOG.filter((r) => isGranted(r, held));
         expect(statement?.Effect).toBe(granted.length > 0 ? 'Allow' : 'Deny');
         if (granted.length > 0) {
           expect(statement?.Resource).toEqual(
