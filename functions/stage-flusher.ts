@@ -5,6 +5,7 @@
  * whose events a stage could not yet be flushed for are handed back to SQS, which delivers them
  * again and finally moves them to the dead-letter queue.
  */
+import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { Logger } from '@aws-lambda-powertools/logger';
 import { injectLambdaContext } from '@aws-lambda-powertools/logger/middleware';
 import { MetricUnit, Metrics } from '@aws-lambda-powertools/metrics';
@@ -14,8 +15,9 @@ import { parseConfig, stageFlusherConfigSchema } from '../shared/config';
 import { flushProtectedStages, type FlushReport } from '../shared/flush/flush-stages';
 import { FlushLedger } from '../shared/flush/ledger';
 import { ApiGatewayStageCache, clientsPerRegion } from '../shared/flush/stage-cache';
-import { stageLabel, type ListStages, type ProtectedStage } from '../shared/flush/stages';
+import { stageLabel, type ProtectedStage } from '../shared/flush/stages';
 import { METRICS_NAMESPACE } from '../shared/observability';
+import { openApiRegistry } from '../shared/store/api-registry';
 
 const SERVICE = 'token-stage-flusher';
 const config = parseConfig(stageFlusherConfigSchema);
@@ -30,14 +32,16 @@ const platformStage: ProtectedStage = {
   region: config.AWS_REGION,
   account: config.PLATFORM_ACCOUNT,
 };
-// The API registry (shared/store/api-registry.ts, listStages) is wired here when it lands;
-// until then the platform's own stage is the only one.
-const listStages: ListStages = () => Promise.resolve([]);
+// Listed afresh on every batch: a stage registered a moment ago is flushed on the next revoke.
+const registry = openApiRegistry({
+  client: new DynamoDBClient({}),
+  tableName: config.REGISTRY_TABLE_NAME,
+});
 
 async function flush(event: unknown) {
   const report = await flushProtectedStages(event, {
     platformStage,
-    listStages,
+    listStages: () => registry.listStages(),
     cache,
     ledger,
     home: { account: config.PLATFORM_ACCOUNT, region: config.AWS_REGION },

@@ -227,6 +227,9 @@ export class ServiceTokens extends Construct {
       platformApi: this.api.api,
       platformStageName: this.api.api.deploymentStage.stageName,
     });
+    this.stageFlusher.readRegistryWith((role) => tables.grantRegistryRead(role), {
+      REGISTRY_TABLE_NAME: tables.registry.tableName,
+    });
     this.operations = new Operations(this, 'Operations', {
       alarmTopic: this.alerts.topic,
       tokensTable: tables.tokens,

@@ -172,4 +172,6 @@ export const stageFlusherConfigSchema = z.object({
   AWS_REGION: nonEmpty(),
   /** The debounce window: at most one flush of a stage per this many seconds, per instance. */
   FLUSH_WINDOW_SECONDS: seconds(0, 60, 2),
+  /** The API registry: every registered stage is flushed with the platform's. */
+  REGISTRY_TABLE_NAME: nonEmpty(),
 });

@@ -3,16 +3,13 @@
  * and every stage the API registry lists. API Gateway can only flush a whole stage, so a stage
  * is the unit of everything here.
  */
+import type { ProtectedStage } from '../store/api-registry';
 
-/** One deployed stage behind a token authorizer. */
-export interface ProtectedStage {
-  readonly apiId: string;
-  readonly stage: string;
-  /** REST (FlushStageAuthorizersCache) or HTTP API (ResetAuthorizersCache). */
-  readonly kind: 'rest' | 'http';
-  readonly region: string;
-  readonly account: string;
-}
+/**
+ * One deployed stage behind a token authorizer (REST: FlushStageAuthorizersCache; HTTP API:
+ * ResetAuthorizersCache), as the API registry lists it.
+ */
+export type { ProtectedStage };
 
 /** The registry's listing (shared/store/api-registry.ts), injected so the core needs no table. */
 export type ListStages = () => Promise<readonly ProtectedStage[]>;

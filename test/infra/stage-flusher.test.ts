@@ -1,7 +1,7 @@
 /**
  * CDK assertions for the stage flusher: the rule's pattern on the lifecycle bus, the encrypted
  * TLS-only queue with its dead-letter queue, the event source's batching window and
- * concurrency, and the flusher's exact grants.
+ * concurrency, the registry it lists stages from, and the flusher's exact grants.
  */
 import { App, Duration, Stack } from 'aws-cdk-lib';
 import { Match, Template } from 'aws-cdk-lib/assertions';
@@ -43,6 +43,8 @@ function resourceName(resource: unknown): string {
   const text = JSON.stringify(resource);
   if (text.includes(queueId)) return 'flush queue';
   if (text.includes('StageFlusherFunctionLogs')) return 'own log group';
+  if (/^\{"Fn::GetAtt":\["TablesRegistry[A-Z0-9]+","Arn"\]\}$/.test(text)) return 'registry table';
+  if (/^\{"Fn::GetAtt":\["TablesKey[A-Z0-9]+","Arn"\]\}$/.test(text)) return 'table key';
   if (text === '"*"') return '*';
   const joined = z
     .object({ 'Fn::Join': z.tuple([z.string(), z.array(z.unknown())]) })
@@ -112,12 +114,13 @@ describe('the stage flusher', () => {
           FLUSH_WINDOW_SECONDS: '2',
           REST_API_ID: { Ref: Match.stringLikeRegexp('^Api') },
           STAGE_NAME: { Ref: Match.stringLikeRegexp('^ApiDeploymentStage') },
+          REGISTRY_TABLE_NAME: { Ref: Match.stringLikeRegexp('^TablesRegistry') },
         }),
       },
     });
   });
 
-  it('may empty any stage authorizer cache of this region and read its own queue, nothing more', () => {
+  it('may empty any stage authorizer cache of this region, read its own queue and query the registry, nothing more', () => {
     const [policy] = resources(template, 'AWS::IAM::Policy', policySchema).filter((p) =>
       JSON.stringify(p.properties.Roles).includes('StageFlusherFunctionRole'),
     );
@@ -125,6 +128,9 @@ describe('the stage flusher', () => {
     expect(lines).toEqual([
       'apigateway:DELETE arn:{"Ref":"AWS::Partition"}:apigateway:{"Ref":"AWS::Region"}::/apis/*/stages/*/cache/authorizers',
       'apigateway:DELETE arn:{"Ref":"AWS::Partition"}:apigateway:{"Ref":"AWS::Region"}::/restapis/*/stages/*/cache/authorizers',
+      // The registry's stages: one Query of its one partition, the key through DynamoDB only.
+      'dynamodb:Query registry table',
+      'kms:Decrypt table key via dynamodb',
       'logs:CreateLogStream own log group',
       'logs:PutLogEvents own log group',
       'sqs:ChangeMessageVisibility flush queue',

@@ -96,7 +96,12 @@ describe('scopes in configuration (checked at cold start)', () => {
 });
 
 describe('stage flusher configuration', () => {
-  const env = { REST_API_ID: 'abc123', STAGE_NAME: 'v1', AWS_REGION: 'eu-west-1' };
+  const env = {
+    REST_API_ID: 'abc123',
+    STAGE_NAME: 'v1',
+    AWS_REGION: 'eu-west-1',
+    REGISTRY_TABLE_NAME: 'apis',
+  };
 
   it("needs its own account, so it can tell other accounts' stages apart", () => {
     expect(() => parseConfig(stageFlusherConfigSchema, env)).toThrow(
@@ -105,6 +110,13 @@ describe('stage flusher configuration', () => {
     expect(() =>
       parseConfig(stageFlusherConfigSchema, { ...env, PLATFORM_ACCOUNT: '1234' }),
     ).toThrow(/PLATFORM_ACCOUNT: must be a 12-digit AWS account id/);
+  });
+
+  it('needs the API registry it lists the stages to flush from', () => {
+    const unregistered = { ...env, PLATFORM_ACCOUNT: '123456789012', REGISTRY_TABLE_NAME: '' };
+    expect(() => parseConfig(stageFlusherConfigSchema, unregistered)).toThrow(
+      /REGISTRY_TABLE_NAME/,
+    );
   });
 
   it('debounces over 2 s unless told otherwise, at most 60 s', () => {
