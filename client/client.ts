@@ -45,6 +45,7 @@ export type TokenPage = z.infer<typeof responses.tokenPage>;
 export type CreateTokenInput = z.input<typeof requests.createTokenBody>;
 export type ListTokensQuery = Paged<z.input<typeof requests.listTokensQuery>>;
 export type AuditQuery = Paged<z.input<typeof requests.auditQuery>>;
+export type ApisQuery = Paged<z.input<typeof requests.listApisQuery>>;
 export type RotationRequestsQuery = Paged<z.input<typeof requests.listRotationRequestsQuery>>;
 
 export class ServiceTokensClient {
@@ -120,6 +121,10 @@ export class ServiceTokensClient {
   }
   listAuditEvents(query: AuditQuery) {
     return this.call('listAuditEvents', { query });
+  }
+  /** The protected APIs as the registry holds them, with the scopes each knows. */
+  listApis(query: ApisQuery = {}) {
+    return this.call('listApis', { query });
   }
   getHealth() {
     return this.call('getHealth');

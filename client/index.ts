@@ -1,6 +1,7 @@
 /** The typed client of the service-token management API (`service-tokens/client`). */
 export {
   ServiceTokensClient,
+  type ApisQuery,
   type AuditQuery,
   type ClientOptions,
   type CreateTokenInput,

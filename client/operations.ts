@@ -51,6 +51,7 @@ export const OPERATIONS = {
     response: R.emergencyRevokeResult,
   },
   listAuditEvents: { method: 'GET', path: '/audit', response: R.auditPage },
+  listApis: { method: 'GET', path: '/apis', response: R.apiPage },
   getHealth: { method: 'GET', path: '/health', response: healthView },
 } as const;
 

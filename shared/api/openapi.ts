@@ -6,6 +6,7 @@
 import * as z from 'zod/mini';
 import { ROUTE_DOCS } from './routes';
 import {
+  apiPage,
   auditPage,
   emergencyRevokeResult,
   errorBody,
@@ -74,6 +75,7 @@ const RESPONSES: Readonly<Record<string, z.ZodMiniType>> = {
   RotationRequestPage: rotationRequestPage,
   EmergencyRevokeResult: emergencyRevokeResult,
   AuditPage: auditPage,
+  ApiPage: apiPage,
 };
 
 /** Named request schemas (as accepted: defaults make fields optional). */

@@ -59,6 +59,18 @@ describe('the typed client on the local stack', { timeout: 180_000 }, () => {
     expect((await admin.getToken(rotated.tokenId)).status).toBe('revoked');
   });
 
+  it("lists the registered APIs: the example consumer's orders API with its stage and scopes", async () => {
+    const { items } = await admin.listApis({ limit: 10 });
+    expect(items).toEqual([
+      expect.objectContaining({
+        apiId: 'orders',
+        kind: 'rest',
+        stages: ['prod'],
+        scopes: ['orders:admin', 'orders:read', 'orders:write'],
+      }),
+    ]);
+  });
+
   it("turns refusals into ServiceTokensError with the API's status and message", async () => {
     const unknown = await failure(admin.getToken('tok_0000000000000000'));
     expect(unknown).toMatchObject({ kind: 'http', status: 404, operation: 'getToken' });
@@ -66,6 +78,9 @@ describe('the typed client on the local stack', { timeout: 180_000 }, () => {
     const invalid = await failure(admin.createToken({ name: 'x', scopes: [] }));
     expect(invalid).toMatchObject({ status: 400 });
     expect(invalid.message).toContain('scopes');
+    const unknownScope = await failure(admin.createToken({ name: 'x', scopes: ['orders:raed'] }));
+    expect(unknownScope).toMatchObject({ status: 400, operation: 'createToken' });
+    expect(unknownScope.message).toContain('nearest known scope: orders:read');
     const anonymous = new ServiceTokensClient({ baseUrl: stack.url });
     expect(await failure(anonymous.getMe())).toMatchObject({ status: 401 });
   });
