@@ -1,7 +1,9 @@
 /**
  * The bundled authorizer (the esbuild output `cdk synth` produces for the stack) invoked with
  * API-Gateway-shaped events against DynamoDB Local. Its SDK talks through a counting proxy, so
- * each decision's table reads are observed on the wire, and throttling can be injected.
+ * each decision's table reads are observed on the wire, and throttling can be injected. Its
+ * catalog is the platform API's: the management routes (a consumer's catalog, in its own
+ * authorizer, is test/integration/consumer-authorizer.test.ts).
  */
 import { randomUUID } from 'node:crypto';
 import { afterAll, beforeAll, beforeEach, describe, expect, inject, it } from 'vitest';
@@ -52,13 +54,13 @@ beforeEach(() => {
 });
 
 async function issue(overrides: Parameters<typeof newTestToken>[0] = {}) {
-  const token = newTestToken({ scopes: ['orders:read'], ...overrides });
+  const token = newTestToken({ scopes: ['tokens:read'], ...overrides });
   await stores.tokens.create(token.input, admin);
   issued.push(token.plaintext);
   return token;
 }
 
-const restEvent = (header: string | undefined, route = 'GET/orders') => ({
+const restEvent = (header: string | undefined, route = 'GET/tokens') => ({
   type: 'TOKEN',
   ...(header === undefined ? {} : { authorizationToken: header }),
   methodArn: `${STAGE}/${route}`,
@@ -152,22 +154,29 @@ describe('bundled authorizer decisions', () => {
   });
 
   it('lists every route the scopes grant, whichever method was called', async () => {
-    const { plaintext } = await issue({ scopes: ['orders:read'] });
+    const { plaintext } = await issue({ scopes: ['tokens:read'] });
     const result = JSON.stringify(
       await handler(
-        restEvent(`Bearer ${plaintext}`, 'DELETE/orders/1'),
+        restEvent(`Bearer ${plaintext}`, 'DELETE/tokens/tok_1'),
         lambdaContext('authorizer'),
       ),
     );
-    for (const route of ['GET/me', 'GET/orders', 'GET/orders/*']) {
+    for (const route of [
+      'GET/me',
+      'GET/tokens',
+      'GET/tokens/*',
+      'GET/tokens/*/usage',
+      'GET/apis',
+    ]) {
       expect(result).toContain(`${STAGE}/${route}"`);
     }
-    expect(result).not.toContain('POST/orders');
-    expect(result).not.toContain('DELETE/orders');
+    for (const route of ['POST/tokens', 'DELETE/tokens/*', 'POST/tokens/*/rotate', 'GET/audit']) {
+      expect(result).not.toContain(`${STAGE}/${route}"`);
+    }
   });
 
   it('answers an HTTP API payload 2.0 event per route', async () => {
-    const { plaintext, input } = await issue({ scopes: ['orders:write'] });
+    const { plaintext, input } = await issue({ scopes: ['tokens:write'] });
     const event = (routeKey: string) => ({
       version: '2.0',
       type: 'REQUEST',
@@ -175,11 +184,11 @@ describe('bundled authorizer decisions', () => {
       routeArn: `${STAGE}/${routeKey.replace(' ', '')}`,
       headers: { authorization: `Bearer ${plaintext}` },
     });
-    expect(await handler(event('POST /orders'), lambdaContext('authorizer'))).toEqual({
+    expect(await handler(event('POST /tokens'), lambdaContext('authorizer'))).toEqual({
       isAuthorized: true,
-      context: { tokenId: input.tokenId, owner: 'team-a', scopes: 'orders:write', inGrace: false },
+      context: { tokenId: input.tokenId, owner: 'team-a', scopes: 'tokens:write', inGrace: false },
     });
-    expect(await handler(event('GET /orders'), lambdaContext('authorizer'))).toEqual({
+    expect(await handler(event('GET /tokens'), lambdaContext('authorizer'))).toEqual({
       isAuthorized: false,
     });
   });
