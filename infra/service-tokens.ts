@@ -242,6 +242,7 @@ export class ServiceTokens extends Construct {
         Cleanup: this.schedules.cleanupRun.fn,
         LifecycleEvents: this.lifecycle.relay,
         StageFlusher: this.stageFlusher.fn,
+        ApiRegistry: this.registry.provider,
       },
     });
     Aspects.of(this).add(new CheckovSkips());

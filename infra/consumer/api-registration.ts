@@ -44,6 +44,10 @@ export class ApiRegistration extends Construct {
         Catalog: Lazy.string({ produce: () => JSON.stringify(props.catalog()) }),
       },
     });
+    // In the platform's own stack (ServiceTokens is a construct), CloudFormation must create
+    // the provider's policy before it invokes the provider; the function ARN alone orders only
+    // the function. Another stack's registry is ordered by the stack dependency already.
+    if (Construct.isConstruct(props.registry)) this.resource.node.addDependency(props.registry);
   }
 }
 

@@ -117,6 +117,27 @@ describe('API registration (consumer side)', () => {
       /Imported\/Tokens: the API has no stage in this app: name its stages with stageNames/,
     );
   });
+
+  it("waits in the platform's own stack for the provider and its policy before registering", () => {
+    const app = new App({ context: { 'aws:cdk:bundling-stacks': [] } });
+    const stack = new Stack(app, 'Team');
+    const tables = new TokenTables(stack, 'Tables', { retain: false });
+    const registry = new ApiRegistry(stack, 'Registry', { tables });
+    const api = new RestApi(stack, 'Orders');
+    new RestApiTokenAuthorizer(stack, 'Tokens', { tables, registry }).protect(
+      api.root.addResource('orders'),
+      'GET',
+      new MockIntegration(),
+      { scopes: ['orders:read'] },
+    );
+    const template = Template.fromStack(stack);
+    const [registration] = Object.values(template.findResources(API_REGISTRATION_TYPE));
+    const policy = resources(template, 'AWS::IAM::Policy', policySchema).find((p) =>
+      p.properties.Roles.some((role) => role.Ref === logicalId(stack, registry.provider.role)),
+    );
+    expect(policy).toBeDefined();
+    expect(registration?.['DependsOn']).toEqual(expect.arrayContaining([policy?.id]));
+  });
 });
 
 describe('ApiRegistry (platform side)', () => {

@@ -57,9 +57,9 @@ describe('IAM', () => {
     expect(statements.filter((s) => !s.startsWith('AWS::KMS::Key'))).toEqual([
       // The relay's event source: dynamodb:ListStreams cannot be scoped.
       'AWS::IAM::Policy Allow dynamodb:ListStreams',
-      // X-Ray trace upload cannot be scoped; one per function (7).
+      // X-Ray trace upload cannot be scoped; one per function (8, the registry provider too).
       ...Array.from(
-        { length: 7 },
+        { length: 8 },
         () => 'AWS::IAM::Policy Allow xray:PutTelemetryRecords,xray:PutTraceSegments',
       ),
     ]);

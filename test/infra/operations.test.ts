@@ -90,7 +90,8 @@ describe('alarms', () => {
         Threshold: 1,
       });
     }
-    expect(functions.length).toBe(7);
+    // Authorizer, management, rotation, expiry alerts, cleanup, relay, flusher, registry.
+    expect(functions.length).toBe(8);
   });
 });
 

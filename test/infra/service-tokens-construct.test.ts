@@ -23,6 +23,8 @@ function teamStack(app: App): Stack {
   const authorizer = new RestApiTokenAuthorizer(stack, 'OrdersAuth', {
     tables: platform.tables,
     registry: platform.registry,
+    // The API is deployed elsewhere (deploy: false): the authorizer names the stage it registers.
+    stageNames: ['prod'],
   });
   authorizer.protect(api.root.addResource('orders'), 'GET', new MockIntegration(), {
     scopes: ['orders:read'],
