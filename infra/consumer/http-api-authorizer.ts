@@ -41,7 +41,7 @@ export const HTTP_IDENTITY_SOURCES = ['$request.header.Authorization', '$context
  * routes declared with protect().
  *
  * ```ts
- * const authorizer = new HttpApiTokenAuthorizer(this, 'Tokens', { tables });
+ * const authorizer = new HttpApiTokenAuthorizer(this, 'Tokens', { tables, registry });
  * authorizer.protect(api, { path: '/orders', methods: [HttpMethod.GET], integration, scopes: ['orders:read'] });
  * ```
  */

@@ -33,7 +33,7 @@ export interface ProtectedMethodOptions {
  * its own authorizer function, enforcing the catalog of the methods declared with protect().
  *
  * ```ts
- * const authorizer = new RestApiTokenAuthorizer(this, 'Tokens', { tables });
+ * const authorizer = new RestApiTokenAuthorizer(this, 'Tokens', { tables, registry });
  * authorizer.protect(api.root.addResource('orders'), 'GET', integration, { scopes: ['orders:read'] });
  * ```
  */
