@@ -123,8 +123,9 @@ describe('the local stack (npm start)', { timeout: 180_000 }, () => {
         `curl -s -H "Authorization: Bearer ${stack.adminToken ?? ''}" ${url}`,
       );
     }
-    expect(stack.output()).toContain('npm run local -- tokens list');
-    expect(stack.output()).toContain('npm run local -- rotate-now');
+    // Not on the default port: the commands name the stack's URL, so they work as printed.
+    expect(stack.output()).toContain(`npm run local -- --url ${stack.url} tokens list`);
+    expect(stack.output()).toContain(`npm run local -- --url ${stack.url} rotate-now`);
     console.log(
       `local stack ready in ${String(stack.readyMs)} ms (npm start, emulators already installed)`,
     );
