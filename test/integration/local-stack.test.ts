@@ -17,7 +17,7 @@ import { localDynamoClient } from '../../local/aws/clients';
 import { LOCAL_TABLES } from '../../local/stack/names';
 import { displayHint, findTokens, hashToken } from '../../shared/token/format';
 import {
-  children,
+  killChildren,
   cleanInterrupt,
   interrupt,
   npmStart,
@@ -102,11 +102,7 @@ describe('the local stack (npm start)', { timeout: 180_000 }, () => {
   }, 180_000);
 
   afterAll(() => {
-    for (const child of children) {
-      if (child.exitCode === null && child.signalCode === null && child.pid !== undefined) {
-        process.kill(-child.pid, 'SIGKILL');
-      }
-    }
+    killChildren();
     rmSync(scratch, { recursive: true, force: true });
   });
 
