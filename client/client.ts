@@ -21,7 +21,8 @@ export interface ClientOptions {
   /** The caller's service token (`sk_…`); every operation but the health probe needs one. */
   readonly token?: string;
   /**
-   * Attempts per call when the API answers 503 or 429, the first included.
+   * Attempts per call when the API answers 429 (any call) or 503 (reads only: a write may
+   * have committed before a 503), the first included.
    * @default 3
    */
   readonly maxAttempts?: number;

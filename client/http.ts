@@ -25,8 +25,15 @@ export interface CallInput {
   readonly token?: string;
 }
 
-/** Statuses that say "not now": nothing was done, and the same call may succeed later. */
-const RETRIED = new Set([429, 503]);
+/**
+ * Whether an answer may be retried as it is. 429 is API Gateway's throttle, before anything
+ * ran. A 503 may come after a write that did commit (a store timeout), so only a read is
+ * retried on it: retrying a create or a rotation could issue a second token whose plaintext
+ * nobody saw, or use up a bootstrap token.
+ */
+function retryable(status: number, operation: OperationId): boolean {
+  return status === 429 || (status === 503 && OPERATIONS[operation].method === 'GET');
+}
 const FIRST_BACKOFF_MS = 200;
 
 /** Retry-After in seconds (a number, or an HTTP date), if the answer had one. */
@@ -113,7 +120,7 @@ export async function call<O extends OperationId>(
     const delayMs =
       retryAfter === undefined ? FIRST_BACKOFF_MS * 2 ** (tries - 1) : retryAfter * 1000;
     if (
-      RETRIED.has(response.status) &&
+      retryable(response.status, operation) &&
       tries < transport.maxAttempts &&
       delayMs <= transport.maxRetryDelayMs
     ) {

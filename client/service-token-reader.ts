@@ -3,10 +3,12 @@
  * AWSCURRENT through Powertools Parameters, cached for less than the rotation's grace period.
  *
  * Why that bound suffices: finishSecret moves AWSCURRENT to the new token at some instant T,
- * and the replaced token keeps working until T + grace. A value read before T is reused until
- * at most T + maxAge, so while maxAge < grace every cached token still works when it is sent.
- * The constructor refuses any other pair, so a configuration that could send a dead token
- * does not start. `refresh()` rereads at once, for a 401 from a token revoked early.
+ * and the replaced token keeps working until T + grace, or until the next rotation's
+ * finishSecret, whichever is first (its sweep keeps only AWSCURRENT and AWSPREVIOUS). A value
+ * read before T is reused until at most T + maxAge, so while maxAge < grace, and rotations are
+ * at least maxAge apart, every cached token still works when it is sent. The constructor
+ * refuses a maxAge that is not below the grace. `refresh()` rereads at once: for a token that
+ * ended early (revoked, or two rotate-nows within maxAge), on its 401 or 403.
  */
 import { SecretsProvider } from '@aws-lambda-powertools/parameters/secrets';
 import * as z from 'zod/mini';
@@ -77,12 +79,20 @@ export class ServiceTokenReader {
 
   private async read(forceFetch: boolean): Promise<ServiceTokenValue> {
     const { secretId } = this.options;
-    const value = await this.provider.get(secretId, {
-      maxAge: this.maxAgeSeconds,
-      forceFetch,
-      transform: 'json',
-      sdkOptions: { VersionStage: 'AWSCURRENT' },
-    });
+    let value: unknown;
+    try {
+      value = await this.provider.get(secretId, {
+        maxAge: this.maxAgeSeconds,
+        forceFetch,
+        transform: 'json',
+        sdkOptions: { VersionStage: 'AWSCURRENT' },
+      });
+    } catch (error) {
+      // Powertools' transform error quotes the start of the value: never pass it on.
+      const name = error instanceof Error ? error.name : 'Error';
+      if (name === 'TransformParameterError') value = undefined;
+      else throw new Error(`Reading the secret ${secretId} failed (${name})`, { cause: error });
+    }
     const parsed = secretValue.safeParse(value);
     // Never the value itself in the message: it holds the token.
     if (!parsed.success) {

@@ -132,28 +132,24 @@ export class StageFlusher extends Construct {
     // this region, and on nothing else: DELETE of a stage's authorizer cache is the only
     // DELETE these paths take (REST: FlushStageAuthorizersCache; HTTP APIs:
     // ResetAuthorizersCache), and a caller of this role can do no more than empty a cache.
+    const paths = { REST: '/restapis', 'HTTP API': '/apis' };
     fn.role.addToPolicy(
       new PolicyStatement({
         effect: Effect.ALLOW,
         actions: ['apigateway:DELETE'],
-        resources: [
-          `arn:${partition}:apigateway:${region}::/restapis/*/stages/*/cache/authorizers`,
-          `arn:${partition}:apigateway:${region}::/apis/*/stages/*/cache/authorizers`,
-        ],
+        resources: Object.values(paths).map(
+          (path) => `arn:${partition}:apigateway:${region}::${path}/*/stages/*/cache/authorizers`,
+        ),
       }),
     );
-    // cdk-nag names the region as the template has it: a literal in a stack with an env.
-    const inRegion = Token.isUnresolved(region) ? '<AWS::Region>' : region;
-    Validations.of(fn.role).acknowledge({
-      id: `AwsSolutions-IAM5[Resource::arn:<AWS::Partition>:apigateway:${inRegion}::/restapis/*/stages/*/cache/authorizers]`,
-      reason:
-        'Registered consumer stages are only known at run time (the API registry); the action is DELETE of a stage authorizer cache only, in this region.',
-    });
-    Validations.of(fn.role).acknowledge({
-      id: `AwsSolutions-IAM5[Resource::arn:<AWS::Partition>:apigateway:${inRegion}::/apis/*/stages/*/cache/authorizers]`,
-      reason:
-        'Registered HTTP API stages are only known at run time (the API registry); the action is DELETE of a stage authorizer cache only, in this region.',
-    });
+    // cdk-nag names the resource as the template has it: the region token, or a given region.
+    const regionInFinding = Token.isUnresolved(region) ? '<AWS::Region>' : region;
+    for (const [kind, path] of Object.entries(paths)) {
+      Validations.of(fn.role).acknowledge({
+        id: `AwsSolutions-IAM5[Resource::arn:<AWS::Partition>:apigateway:${regionInFinding}::${path}/*/stages/*/cache/authorizers]`,
+        reason: `Registered ${kind} stages are only known at run time (the API registry); the action is DELETE of a stage authorizer cache only, in this region.`,
+      });
+    }
     return fn;
   }
 }

@@ -3,6 +3,7 @@
  * drive the deployed one: Secrets Manager's "Rotate secret immediately", a schedule run now,
  * the alerts received, and the `tokens` operator CLI pointed at the local tables.
  */
+import { DEFAULT_LOCAL_URL } from './stack/local-command';
 import { Command } from 'commander';
 import * as z from 'zod/mini';
 import { runCli } from '../cli/program';
@@ -20,11 +21,7 @@ const sdkEnvSchema = z.object({
 
 const program = new Command('npm run local --')
   .description('Commands for a running local stack (npm start).')
-  .option(
-    '--url <url>',
-    'the local stack',
-    process.env['LOCAL_STACK_URL'] ?? 'http://127.0.0.1:3000',
-  )
+  .option('--url <url>', 'the local stack', process.env['LOCAL_STACK_URL'] ?? DEFAULT_LOCAL_URL)
   .enablePositionalOptions();
 
 async function call(method: string, path: string, body?: unknown): Promise<unknown> {

@@ -2,6 +2,7 @@
  * `npm start`: the whole system on this machine (see stack/start.ts). Prints the URL, a first
  * admin token (once) and example commands; Ctrl-C stops everything.
  */
+import { localCommand } from './stack/local-command';
 import { Command, InvalidArgumentError, Option } from 'commander';
 import { resolve } from 'node:path';
 import {
@@ -152,7 +153,7 @@ function readyBanner(ready: LocalStack, seconds: string): string {
   if (ready.adminToken === undefined) {
     lines.push(
       'Resumed from the data directory: the admin token was printed on the first start (only its hash is stored).',
-      'Lost it? Issue another: npm run local -- tokens create --name admin-2 --owner platform --scope admin',
+      `Lost it? Issue another: ${localCommand(ready.url, 'tokens create --name admin-2 --owner platform --scope admin')}`,
     );
   } else {
     lines.push(
@@ -166,8 +167,8 @@ function readyBanner(ready: LocalStack, seconds: string): string {
     'Try:',
     `  curl -s -H "Authorization: Bearer ${token}" ${ready.url}/me`,
     `  curl -s -H "Authorization: Bearer ${token}" ${ready.ordersUrl}/orders`,
-    `  npm run local -- tokens list --owner platform`,
-    `  npm run local -- rotate-now        # Secrets Manager's "Rotate secret immediately" for ${DEMO_SECRET}`,
+    `  ${localCommand(ready.url, 'tokens list --owner platform')}`,
+    `  ${localCommand(ready.url, 'rotate-now')}        # Secrets Manager's "Rotate secret immediately" for ${DEMO_SECRET}`,
     '',
     'Ctrl-C stops everything.',
   );

@@ -3,6 +3,7 @@
  *
  *   dist/esm/index.js        infra/index.ts bundled as ES module, for `import`
  *   dist/cjs/index.js        the same as CommonJS (dist/cjs/package.json says so), for `require`
+ *   dist/{esm,cjs}/client.js client/index.ts, the typed API client (`service-tokens/client`)
  *   dist/{esm,cjs}/…d.ts     the declarations the entry needs, in each folder so that TypeScript
  *                            reads them as that folder's module format (node16/nodenext)
  *   dist/assets/<name>/      each functions/<name>.ts prebundled as ServiceFunction bundles it
@@ -20,7 +21,9 @@ import { checkImports, packageOf } from './package-imports';
 
 const ROOT = join(import.meta.dirname, '..');
 const DIST = join(ROOT, 'dist');
-const ENTRY = join(ROOT, 'infra/index.ts');
+/** Each entry of the package by its file name in dist/{esm,cjs}: the constructs, the client. */
+const ENTRIES = { index: join(ROOT, 'infra/index.ts'), client: join(ROOT, 'client/index.ts') };
+type EntryName = keyof typeof ENTRIES;
 /** Node of the consumer's synth: the package's `engines`. */
 const LIBRARY_TARGET = 'node24';
 
@@ -74,11 +77,16 @@ function handlerOnlyPackages(allowed: Set<string>): esbuild.Plugin {
   };
 }
 
-async function buildLibrary(format: 'esm' | 'cjs', allowed: Set<string>): Promise<void> {
+async function buildLibrary(
+  entry: EntryName,
+  format: 'esm' | 'cjs',
+  allowed: Set<string>,
+): Promise<void> {
   const handlers = packagedHandlers();
+  const file = `dist/${format}/${entry}.js`;
   const result = await esbuild.build({
-    entryPoints: [ENTRY],
-    outfile: join(DIST, format, 'index.js'),
+    entryPoints: [ENTRIES[entry]],
+    outfile: join(ROOT, file),
     bundle: true,
     platform: 'node',
     target: LIBRARY_TARGET,
@@ -94,15 +102,22 @@ async function buildLibrary(format: 'esm' | 'cjs', allowed: Set<string>): Promis
     const messages = await esbuild.formatMessages(result.warnings, { kind: 'warning' });
     throw new Error(`the ${format} build warns:\n${messages.join('\n')}`);
   }
-  if (!handlers.swapped())
+  // The client builds no Lambda; the constructs must build theirs from the assets.
+  if (entry === 'index' && !handlers.swapped())
     throw new Error('service-function.ts no longer imports ./handler-function');
   if (result.metafile === undefined) throw new Error(`the ${format} build wrote no metafile`);
   const imports = Object.values(result.metafile.outputs).flatMap((output) =>
     output.imports.filter((i) => i.external).map((i) => i.path),
   );
-  checkImports(`dist/${format}/index.js`, imports, allowed);
+  checkImports(file, imports, allowed);
   if (imports.includes('aws-cdk-lib/aws-lambda-nodejs')) {
-    throw new Error(`dist/${format}/index.js still bundles handlers at synth (aws-lambda-nodejs)`);
+    throw new Error(`${file} still bundles handlers at synth (aws-lambda-nodejs)`);
+  }
+  if (
+    entry === 'client' &&
+    imports.some((i) => i.startsWith('aws-cdk-lib') || i === 'constructs')
+  ) {
+    throw new Error(`${file} imports the CDK: the client must load without it`);
   }
 }
 
@@ -136,13 +151,16 @@ async function main(): Promise<void> {
   rmSync(DIST, { recursive: true, force: true });
   mkdirSync(join(DIST, 'cjs'), { recursive: true });
   writeFileSync(join(DIST, 'cjs', 'package.json'), `${JSON.stringify({ type: 'commonjs' })}\n`);
+  const entries = Object.keys(ENTRIES).filter((name): name is EntryName => name in ENTRIES);
   const [assets] = await Promise.all([
     buildAssets(),
-    buildLibrary('esm', allowed),
-    buildLibrary('cjs', allowed),
+    ...entries.flatMap((entry) => [
+      buildLibrary(entry, 'esm', allowed),
+      buildLibrary(entry, 'cjs', allowed),
+    ]),
     writeDeclarations({
       root: ROOT,
-      entry: ENTRY,
+      entries: Object.fromEntries(entries.map((entry) => [entry, ENTRIES[entry]])),
       outDirs: ['esm', 'cjs'].map((f) => join(DIST, f)),
     }).then((externals) => {
       checkImports('the declarations', externals, allowed);

@@ -14,9 +14,9 @@ const TYPES_REFERENCE = /^\/\/\/\s*<reference\s+types=(['"])([^'"]+)\1/gm;
 
 export interface DeclarationOptions {
   readonly root: string;
-  /** The library entry, a .ts file under root. */
-  readonly entry: string;
-  /** Where the tree goes, each with an index.d.ts re-exporting the entry. */
+  /** The library's entries, .ts files under root, by name: `<name>.d.ts` re-exports each. */
+  readonly entries: Readonly<Record<string, string>>;
+  /** Where the tree goes, each with a `<name>.d.ts` per entry. */
   readonly outDirs: readonly string[];
 }
 
@@ -81,15 +81,21 @@ export async function writeDeclarations(options: DeclarationOptions): Promise<st
   const emitted = mkdtempSync(join(tmpdir(), 'service-tokens-dts-'));
   try {
     await emitDeclarations(join(options.root, 'tsconfig.lib.json'), emitted);
-    const entry = relative(options.root, options.entry).replace(/\.ts$/, '.d.ts');
-    const { files, externals } = collect(emitted, join(emitted, entry));
-    const reexport = `export * from './${entry.replace(/\.d\.ts$/, '.js')}';\n`;
+    const files = new Map<string, string>();
+    const externals = new Set<string>();
+    const reexports = new Map<string, string>();
+    for (const [name, file] of Object.entries(options.entries)) {
+      const entry = relative(options.root, file).replace(/\.ts$/, '.d.ts');
+      const found = collect(emitted, join(emitted, entry));
+      for (const [path, text] of found.files) files.set(path, text);
+      for (const external of found.externals) externals.add(external);
+      reexports.set(`${name}.d.ts`, `export * from './${entry.replace(/\.d\.ts$/, '.js')}';\n`);
+    }
     for (const outDir of options.outDirs) {
-      for (const [path, text] of files) {
+      for (const [path, text] of [...files, ...reexports]) {
         mkdirSync(dirname(join(outDir, path)), { recursive: true });
         writeFileSync(join(outDir, path), text);
       }
-      writeFileSync(join(outDir, 'index.d.ts'), reexport);
     }
     return [...externals];
   } finally {

@@ -1,7 +1,8 @@
 /**
  * One call of a protected route with the service's own token, as an example service makes
- * it: the token from the reader; on a 401 (the token ended early, e.g. revoked and replaced)
- * it rereads the secret once and tries again.
+ * it: the token from the reader; on a 401 or 403 (the token may have ended early: revoked and
+ * replaced, or two rotations within the cache age) it rereads the secret once and tries again.
+ * A 403 for a scope the token lacks costs one more secret read per call, no more.
  */
 import type { ServiceTokenReader } from '../../client/service-token-reader';
 
@@ -20,7 +21,7 @@ export async function callProtected(
   const send = (token: string) => fetcher(url, { headers: { authorization: `Bearer ${token}` } });
   const cached = await reader.value();
   let response = await send(cached.token);
-  if (response.status !== 401) return result(response, cached);
+  if (response.status !== 401 && response.status !== 403) return result(response, cached);
   const fresh = await reader.refresh();
   response = await send(fresh.token);
   return result(response, fresh);

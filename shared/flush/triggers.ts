@@ -8,8 +8,18 @@
 import * as z from 'zod/mini';
 import { EVENT_SOURCE } from '../events/lifecycle';
 
-/** The lifecycle events after which a token stops: each one must reach every stage. */
-export const FLUSH_EVENT_TYPES = ['TokenRevoked', 'TokenExpired', 'TokenGraceEnded'] as const;
+/**
+ * The lifecycle events after which a token may have stopped: each one must reach every stage.
+ * TokenRotated too: a rotation with no grace period (`graceDays: 0`, the natural answer to a
+ * suspected leak) ends the old token at once and brings no other event until cleanup. A
+ * rotation with grace costs one flush it did not need, debounced with the rest.
+ */
+export const FLUSH_EVENT_TYPES = [
+  'TokenRevoked',
+  'TokenExpired',
+  'TokenGraceEnded',
+  'TokenRotated',
+] as const;
 
 /** The bus rule's pattern (infra/stage-flusher.ts, local/stack/provision.ts). */
 export const FLUSH_EVENT_PATTERN = {

@@ -63,7 +63,7 @@ describe('the stage flusher', () => {
       EventBusName: { Ref: busId },
       EventPattern: {
         source: ['service-tokens'],
-        'detail-type': ['TokenRevoked', 'TokenExpired', 'TokenGraceEnded'],
+        'detail-type': ['TokenRevoked', 'TokenExpired', 'TokenGraceEnded', 'TokenRotated'],
       },
       Targets: [
         Match.objectLike({

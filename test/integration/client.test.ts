@@ -8,7 +8,7 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ServiceTokensClient, ServiceTokensError } from '../../client';
 import { freePort } from '../../local/emulators/child-process';
-import { children, startStack, type Running } from '../support/local-stack';
+import { killChildren, startStack, type Running } from '../support/local-stack';
 
 async function failure(promise: Promise<unknown>): Promise<ServiceTokensError> {
   const error: unknown = await promise.then(
@@ -31,11 +31,7 @@ describe('the typed client on the local stack', { timeout: 180_000 }, () => {
   }, 180_000);
 
   afterAll(() => {
-    for (const child of children) {
-      if (child.exitCode === null && child.signalCode === null && child.pid !== undefined) {
-        process.kill(-child.pid, 'SIGKILL');
-      }
-    }
+    killChildren();
     rmSync(scratch, { recursive: true, force: true });
   });
 

@@ -17,7 +17,7 @@ import { localDynamoClient } from '../../local/aws/clients';
 import { LOCAL_TABLES } from '../../local/stack/names';
 import { displayHint, findTokens, hashToken } from '../../shared/token/format';
 import {
-  children,
+  killChildren,
   cleanInterrupt,
   interrupt,
   npmStart,
@@ -102,11 +102,7 @@ describe('the local stack (npm start)', { timeout: 180_000 }, () => {
   }, 180_000);
 
   afterAll(() => {
-    for (const child of children) {
-      if (child.exitCode === null && child.signalCode === null && child.pid !== undefined) {
-        process.kill(-child.pid, 'SIGKILL');
-      }
-    }
+    killChildren();
     rmSync(scratch, { recursive: true, force: true });
   });
 
@@ -123,8 +119,9 @@ describe('the local stack (npm start)', { timeout: 180_000 }, () => {
         `curl -s -H "Authorization: Bearer ${stack.adminToken ?? ''}" ${url}`,
       );
     }
-    expect(stack.output()).toContain('npm run local -- tokens list');
-    expect(stack.output()).toContain('npm run local -- rotate-now');
+    // Not on the default port: the commands name the stack's URL, so they work as printed.
+    expect(stack.output()).toContain(`npm run local -- --url ${stack.url} tokens list`);
+    expect(stack.output()).toContain(`npm run local -- --url ${stack.url} rotate-now`);
     console.log(
       `local stack ready in ${String(stack.readyMs)} ms (npm start, emulators already installed)`,
     );

@@ -17,7 +17,7 @@ import { runWorker } from '../../examples/service/worker';
 import { LOCAL_AWS_ENV, localClientConfig } from '../../local/aws/clients';
 import { freePort } from '../../local/emulators/child-process';
 import { DEMO_SECRET } from '../../local/stack/names';
-import { children, startStack, type Running } from '../support/local-stack';
+import { killChildren, startStack, type Running } from '../support/local-stack';
 
 const GRACE_SECONDS = 7 * 86_400;
 
@@ -41,11 +41,7 @@ describe('services reading their token across rotations', { timeout: 180_000 }, 
 
   afterAll(() => {
     vi.unstubAllEnvs();
-    for (const child of children) {
-      if (child.exitCode === null && child.signalCode === null && child.pid !== undefined) {
-        process.kill(-child.pid, 'SIGKILL');
-      }
-    }
+    killChildren();
     rmSync(scratch, { recursive: true, force: true });
   });
 

@@ -115,6 +115,10 @@ describe('the packed tarball', () => {
         'dist/cjs/index.js',
         'dist/cjs/index.d.ts',
         'dist/cjs/package.json',
+        'dist/esm/client.js',
+        'dist/esm/client.d.ts',
+        'dist/cjs/client.js',
+        'dist/cjs/client.d.ts',
         'dist/assets/authorizer/index.js',
         'dist/assets/authorizer/index.js.map',
       ]),
@@ -146,6 +150,18 @@ describe.each([
 
   it('is cdk-nag AwsSolutions clean', () => {
     expect(nagFindings(consumer())).toEqual([]);
+  });
+
+  it('loads the typed client from service-tokens/client, without the CDK', async () => {
+    const use =
+      "const api = new c.ServiceTokensClient({ baseUrl: 'https://api.example.com/v1' });" +
+      'console.log(typeof api.createToken, c.OPERATIONS.createToken.method, c.OPERATIONS.createToken.path);';
+    const script =
+      index === 0
+        ? `const c = require('service-tokens/client'); ${use}`
+        : `const c = await import('service-tokens/client'); ${use}`;
+    const args = index === 0 ? ['-e', script] : ['--input-type=module', '-e', script];
+    expect(await succeed(process.execPath, args, consumer().dir)).toBe('function POST /tokens\n');
   });
 
   it('has no esbuild to bundle with', () => {

@@ -32,6 +32,15 @@ export interface Running {
 /** Every `npm start` of the test file, so `afterAll` can kill what is left. */
 export const children: ChildProcess[] = [];
 
+/** Kill every `npm start` of the test file still running, with its process group. */
+export function killChildren(): void {
+  for (const child of children) {
+    if (child.exitCode === null && child.signalCode === null && child.pid !== undefined) {
+      process.kill(-child.pid, 'SIGKILL');
+    }
+  }
+}
+
 /** What a shell reports after Ctrl-C: exit 0, or npm re-raising the SIGINT it forwarded. */
 export const cleanInterrupt = (exit: Exit) => exit.code === 0 || exit.signal === 'SIGINT';
 

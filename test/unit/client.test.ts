@@ -118,6 +118,19 @@ describe('the typed client', () => {
     expect(slept).toEqual([1000, 2000]);
   });
 
+  it('never retries a write on 503, which may come after it committed; 429 it does', async () => {
+    const busy = json(503, { message: 'The token store is busy' }, { 'retry-after': '1' });
+    const { api, sent } = client([busy, json(201, {})]);
+    expect(await failure(api.createToken({ name: 'ci', scopes: ['tokens:read'] }))).toMatchObject({
+      status: 503,
+    });
+    expect(sent).toHaveLength(1);
+    const throttled = json(429, { message: 'slow down' }, { 'retry-after': '0' });
+    const { api: again, sent: twice } = client([throttled, json(200, { revoked: [] })]);
+    await again.emergencyRevoke({ owner: 'team-a', reason: 'leak' }).catch(() => undefined);
+    expect(twice).toHaveLength(2);
+  });
+
   it('gives up after its attempts, or at once for a Retry-After beyond its patience', async () => {
     const busy = json(503, { message: 'The token store is busy' }, { 'retry-after': '1' });
     const { api, sent } = client([busy, busy, busy]);

@@ -13,15 +13,24 @@ import { generateToken } from '../../shared/token/format';
 
 const OLD = { token: generateToken(), tokenId: 'tok_0ld0ld0ld0ld0ld0', expiresAt: '2027-01-01' };
 const NEW = { token: generateToken(), tokenId: 'tok_n3wn3wn3wn3wn3w', expiresAt: '2027-02-01' };
+const NEWER = { token: generateToken(), tokenId: 'tok_n3w3rn3w3rn3w3r', expiresAt: '2027-03-01' };
 const START = Date.parse('2026-12-01T00:00:00Z');
 
 const secrets = mockClient(SecretsManagerClient);
 
-/** A reader on a mocked Secrets Manager whose AWSCURRENT moves to NEW at `rotatedAt`. */
-function readerRotatingAt(rotatedAt: number, gracePeriodSeconds: number, maxAgeSeconds: number) {
+/**
+ * A reader on a mocked Secrets Manager whose AWSCURRENT moves to NEW at `rotatedAt`, and to
+ * NEWER at `againAt` if given.
+ */
+function readerRotatingAt(
+  rotatedAt: number,
+  gracePeriodSeconds: number,
+  maxAgeSeconds: number,
+  againAt = Infinity,
+) {
   secrets.reset();
   secrets.on(GetSecretValueCommand).callsFake(() => ({
-    SecretString: JSON.stringify(Date.now() < rotatedAt ? OLD : NEW),
+    SecretString: JSON.stringify(Date.now() < rotatedAt ? OLD : Date.now() < againAt ? NEW : NEWER),
   }));
   const provider = new SecretsProvider({ awsSdkV3Client: new SecretsManagerClient({}) });
   return new ServiceTokenReader({ secretId: 'svc', gracePeriodSeconds, maxAgeSeconds, provider });
@@ -77,6 +86,40 @@ describe('ServiceTokenReader', () => {
     );
   });
 
+  it('stays right across two rotations at least maxAge apart: a token ends at its grace or at the next finishSecret', async () => {
+    await fc.assert(
+      fc.asyncProperty(
+        fc.integer({ min: 2, max: 3600 }).chain((grace) =>
+          fc.record({
+            grace: fc.constant(grace),
+            maxAge: fc.integer({ min: 0, max: grace - 1 }),
+            firstMs: fc.integer({ min: 0, max: 3_600_000 }),
+            apartMs: fc.integer({ min: 0, max: 3_600_000 }),
+            gapsMs: fc.array(fc.integer({ min: 0, max: 300_000 }), { minLength: 1, maxLength: 40 }),
+          }),
+        ),
+        async ({ grace, maxAge, firstMs, apartMs, gapsMs }) => {
+          vi.setSystemTime(START);
+          const first = START + firstMs;
+          // The second rotation's finishSecret ends OLD (no longer AWSCURRENT or AWSPREVIOUS).
+          const second = first + maxAge * 1000 + 1 + apartMs;
+          const reader = readerRotatingAt(first, grace, maxAge, second);
+          const endOf = new Map([
+            [OLD.token, Math.min(first + grace * 1000, second)],
+            [NEW.token, second + grace * 1000],
+            [NEWER.token, Infinity],
+          ]);
+          for (const gap of gapsMs) {
+            vi.setSystemTime(Date.now() + gap);
+            const token = await reader.token();
+            expect(Date.now()).toBeLessThanOrEqual(endOf.get(token) ?? -1);
+          }
+        },
+      ),
+      { numRuns: 200 },
+    );
+  });
+
   it('reuses the cached token within its age, and refresh() reads at once', async () => {
     vi.setSystemTime(START);
     const reader = readerRotatingAt(START + 1000, 3600, 60);
@@ -89,6 +132,19 @@ describe('ServiceTokenReader', () => {
       SecretId: 'svc',
       VersionStage: 'AWSCURRENT',
     });
+  });
+
+  it('refuses a secret that is not JSON without quoting any of it', async () => {
+    secrets.reset();
+    secrets.on(GetSecretValueCommand).resolves({ SecretString: `${OLD.token} plain text` });
+    const provider = new SecretsProvider({ awsSdkV3Client: new SecretsManagerClient({}) });
+    const reader = new ServiceTokenReader({ secretId: 'svc', gracePeriodSeconds: 60, provider });
+    const error = await reader.token().then(
+      () => undefined,
+      (caught: unknown) => caught,
+    );
+    expect(String(error)).toContain('holds no service token yet');
+    expect(String(error)).not.toContain(OLD.token.slice(0, 8));
   });
 
   it('refuses a secret with no token yet, without echoing what it holds', async () => {
