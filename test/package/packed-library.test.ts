@@ -187,12 +187,14 @@ describe.each([
     expect(names.filter((name) => name === null)).toEqual([]);
     expect(names).toEqual(
       expect.arrayContaining([
+        'api-registry',
         'authorizer',
         'cleanup',
         'expiry-alerts',
         'lifecycle-events',
         'management-api',
         'rotation',
+        'stage-flusher',
       ]),
     );
   });
