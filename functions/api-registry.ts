@@ -9,7 +9,9 @@ import { Logger } from '@aws-lambda-powertools/logger';
 import { injectLambdaContext } from '@aws-lambda-powertools/logger/middleware';
 import middy from '@middy/core';
 import { parseConfig, registryConfigSchema } from '../shared/config';
+import type { Context } from 'aws-lambda';
 import {
+  callerAccount,
   customResourceEventSchema,
   registrationResponse,
 } from '../shared/registry/custom-resource';
@@ -23,7 +25,7 @@ const registry = openApiRegistry({
   tableName: config.REGISTRY_TABLE_NAME,
 });
 
-async function provide(event: unknown): Promise<void> {
+async function provide(event: unknown, context: Context): Promise<void> {
   const parsed = customResourceEventSchema.safeParse(event);
   if (!parsed.success) {
     // Without a valid ResponseURL there is no one to answer: fail the invocation, loudly.
@@ -34,11 +36,13 @@ async function provide(event: unknown): Promise<void> {
   }
   const request = parsed.data;
   logger.setCorrelationId(request.RequestId);
-  const response = await registrationResponse(request, registry);
+  const caller = callerAccount(context.invokedFunctionArn);
+  const response = await registrationResponse(request, registry, caller);
   const line = {
     requestType: request.RequestType,
     stackId: request.StackId,
     logicalId: request.LogicalResourceId,
+    caller: caller ?? 'unknown',
     physicalId: response.PhysicalResourceId,
     status: response.Status,
   };

@@ -1,5 +1,6 @@
 import { Duration } from 'aws-cdk-lib';
 import { AccountPrincipal } from 'aws-cdk-lib/aws-iam';
+import { Alias } from 'aws-cdk-lib/aws-lambda';
 import { Construct } from 'constructs';
 import { join } from 'node:path';
 import { checkedConsumerAccounts } from './consumer-accounts';
@@ -12,7 +13,10 @@ import type { TokenTables } from './token-tables';
  * `ApiRegistry.fromArn(…)` (the platform's ApiRegistryServiceToken output) anywhere else.
  */
 export interface ApiRegistryAccess {
-  /** The ARN of the registration provider function, in the consumer's region. */
+  /**
+   * The ARN to register with: the provider function in the platform's account, or in a
+   * consumer account the alias made for it (the ApiRegistryServiceToken<account> output).
+   */
   readonly serviceToken: string;
 }
 
@@ -58,12 +62,41 @@ export class ApiRegistry extends Construct implements ApiRegistryAccess {
       this.node.path,
       props.consumerAccounts ?? props.tables.consumerAccounts,
     );
+    // Each consumer account invokes an alias of its own, and only that: the provider reads
+    // the caller's account from the alias it was invoked by (callerAccount), never from the
+    // request, so an account can register and remove its own APIs only.
     for (const account of accounts) {
-      this.provider.function.addPermission(`Consumer${account}`, {
+      const alias = new Alias(this, `Consumer${account}`, {
+        aliasName: `consumer-${account}`,
+        version: this.provider.function.currentVersion,
+      });
+      alias.addPermission('Invoke', {
         principal: new AccountPrincipal(account),
         action: 'lambda:InvokeFunction',
       });
+      this.consumerTokens.set(account, alias.functionArn);
     }
     this.serviceToken = this.provider.function.functionArn;
   }
+
+  /**
+   * The ServiceToken a consumer account's authorizers register with: its own alias of the
+   * provider (`ApiRegistry.fromArn(…)` in that account). Throws for an account not listed.
+   */
+  serviceTokenFor(account: string): string {
+    const token = this.consumerTokens.get(account);
+    if (token === undefined) {
+      throw new Error(
+        `${this.node.path}: ${account} is not a consumer account; list it in consumerAccounts`,
+      );
+    }
+    return token;
+  }
+
+  /** The alias ARN of each consumer account. */
+  get consumerServiceTokens(): ReadonlyMap<string, string> {
+    return this.consumerTokens;
+  }
+
+  private readonly consumerTokens = new Map<string, string>();
 }

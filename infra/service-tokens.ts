@@ -147,6 +147,9 @@ function addOutputs(stack: ServiceTokens): void {
   if (stack.tables.consumerAccounts.length > 0) {
     new CfnOutput(stack, 'TokensTableArn', { value: stack.tables.tokens.tableArn });
     new CfnOutput(stack, 'TokensKeyArn', { value: stack.tables.key.keyArn });
+    for (const [account, token] of stack.registry.consumerServiceTokens) {
+      new CfnOutput(stack, `ApiRegistryServiceToken${account}`, { value: token });
+    }
   }
 }
 

@@ -22,8 +22,30 @@ import {
 } from '../store/api-registry';
 import { TokenStoreError } from '../store/errors';
 
+/**
+ * CloudFormation's response URLs are pre-signed S3 URLs of its response buckets
+ * (`cloudformation-custom-resource-response-<region>.s3[.-]<region>.amazonaws.com`). Anything
+ * else is refused before a PUT: the provider must not send requests to a host its caller
+ * chose (an instance metadata endpoint, a service inside the VPC).
+ */
+const RESPONSE_HOST =
+  /^cloudformation-custom-resource-response(?:-[a-z0-9]+)?\.s3(?:[.-][a-z0-9-]+)*\.amazonaws\.com(?:\.cn)?$/;
+
+export function isCloudFormationResponseUrl(text: string): boolean {
+  try {
+    const url = new URL(text);
+    return url.protocol === 'https:' && url.port === '' && RESPONSE_HOST.test(url.hostname);
+  } catch {
+    return false;
+  }
+}
+
 const commonFields = {
-  ResponseURL: z.url(),
+  ResponseURL: z
+    .url()
+    .check(
+      z.refine(isCloudFormationResponseUrl, 'must be a CloudFormation response URL (https, S3)'),
+    ),
   StackId: z.string().check(z.minLength(1)),
   RequestId: z.string().check(z.minLength(1)),
   LogicalResourceId: z.string().check(z.minLength(1)),
@@ -123,10 +145,33 @@ function parseJson(text: string): unknown {
   }
 }
 
+/** A reason short enough for CloudFormation's 4 KB response body. */
+function truncated(reason: string): string {
+  return reason.length <= 1000 ? reason : `${reason.slice(0, 997)}...`;
+}
+
 /** Answer one request: register, re-register or deregister, as CloudFormation asked. */
+/**
+ * The account the request comes from, as the provider was invoked: consumer accounts may only
+ * invoke the alias `consumer-<account>` made for them (infra/api-registry.ts), and only the
+ * platform's own account the function itself. The request's own StackId and Account are the
+ * caller's words; this is not.
+ */
+export function callerAccount(invokedFunctionArn: string): string | undefined {
+  const parts = invokedFunctionArn.split(':');
+  const own = parts[4];
+  const qualifier = parts[7];
+  if (qualifier === undefined || qualifier === '$LATEST') return own;
+  return /^consumer-(\d{12})$/.exec(qualifier)?.[1];
+}
+
+/** The account of an API key (`<account>/<region>/<kind>/<apiId>`). */
+const accountOfKey = (apiKey: string): string | undefined => apiKey.split('/')[0];
+
 export async function registrationResponse(
   event: CustomResourceEvent,
   registry: ApiRegistryRepository,
+  caller: string | undefined,
 ): Promise<CustomResourceResponse> {
   const registeredBy = `${event.StackId}/${event.LogicalResourceId}`;
   const answer = (status: 'SUCCESS' | 'FAILED', physicalId: string, extra = {}) => ({
@@ -144,17 +189,27 @@ export async function registrationResponse(
       : event.PhysicalResourceId;
   try {
     if (event.RequestType === 'Delete') {
+      // Another account's API is not the caller's to remove; its own failed Create is (no-op).
+      if (isApiKey(event.PhysicalResourceId) && accountOfKey(event.PhysicalResourceId) !== caller) {
+        return answer('FAILED', event.PhysicalResourceId, {
+          Reason: `The API ${event.PhysicalResourceId} is not registered by the calling account`,
+        });
+      }
       if (isApiKey(event.PhysicalResourceId)) {
         await registry.deregister(event.PhysicalResourceId, registeredBy);
       }
       return answer('SUCCESS', event.PhysicalResourceId);
     }
     const parsed = parseRegistration(event.ResourceProperties, event.StackId);
-    if (!parsed.ok) return answer('FAILED', currentId, { Reason: parsed.reason });
+    if (!parsed.ok) return answer('FAILED', currentId, { Reason: truncated(parsed.reason) });
+    if (parsed.api.account !== caller) {
+      return answer('FAILED', currentId, {
+        Reason: `The API's Account (${parsed.api.account}) must be the account that invokes the registry (${caller ?? 'unknown'}): use the ApiRegistryServiceToken output made for that account`,
+      });
+    }
     const stored = await registry.register(parsed.api, registeredBy);
-    return answer('SUCCESS', apiKeyOf(parsed.api), {
-      Data: { ApiKey: stored.apiKey, Scopes: stored.scopes.join(' ') },
-    });
+    // Data stays small: CloudFormation refuses a response body over 4 KB.
+    return answer('SUCCESS', apiKeyOf(parsed.api), { Data: { ApiKey: stored.apiKey } });
   } catch (error) {
     // The store's own message (e.g. "DynamoDB register failed: AccessDeniedException"), or a
     // generic one for anything unexpected: never a stack trace, never a secret.

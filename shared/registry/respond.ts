@@ -4,8 +4,17 @@ import type { CustomResourceResponse } from './custom-resource';
 
 export type Put = (
   url: string,
-  init: { method: 'PUT'; headers: Record<string, string>; body: string },
+  init: {
+    method: 'PUT';
+    headers: Record<string, string>;
+    body: string;
+    redirect: 'error';
+    signal: AbortSignal;
+  },
 ) => Promise<{ ok: boolean; status: number }>;
+
+/** How long one PUT may take: the function's own timeout is 30 s. */
+const PUT_TIMEOUT_MS = 8000;
 
 /** Attempts of the PUT: S3 rarely fails, and a lost answer leaves the stack waiting an hour. */
 const ATTEMPTS = 3;
@@ -22,7 +31,15 @@ export async function sendResponse(
   const body = JSON.stringify(response);
   const headers = { 'content-type': '', 'content-length': String(Buffer.byteLength(body)) };
   for (let attempt = 1; ; attempt++) {
-    const problem = await put(url, { method: 'PUT', headers, body }).then(
+    // No redirects: the answer goes to the pre-signed URL and nowhere else.
+    const init = {
+      method: 'PUT' as const,
+      headers,
+      body,
+      redirect: 'error' as const,
+      signal: AbortSignal.timeout(PUT_TIMEOUT_MS),
+    };
+    const problem = await put(url, init).then(
       (reply) =>
         reply.ok ? undefined : { status: reply.status, why: `HTTP ${String(reply.status)}` },
       (error: unknown) => ({ status: 0, why: String(error) }),

@@ -178,7 +178,7 @@ describe('ApiRegistry (platform side)', () => {
     expect(Object.keys(platform.findResources('AWS::Lambda::Permission'))).toEqual([]);
   });
 
-  it('lets each consumer account invoke the provider, and only the provider', () => {
+  it('lets each consumer account invoke an alias of its own, and nothing else', () => {
     const app = new App({ context: { 'aws:cdk:bundling-stacks': [] } });
     const stack = new Stack(app, 'Platform');
     const tables = new TokenTables(stack, 'Tables', {
@@ -186,24 +186,29 @@ describe('ApiRegistry (platform side)', () => {
       consumerAccounts: ['222222222222', '333333333333'],
     });
     const registry = new ApiRegistry(stack, 'Registry', { tables });
+    const template = Template.fromStack(stack);
     const permissions = resources(
-      Template.fromStack(stack),
+      template,
       'AWS::Lambda::Permission',
       z.object({ Action: z.string(), Principal: z.string(), FunctionName: z.unknown() }),
     );
+    const aliases = resources(
+      template,
+      'AWS::Lambda::Alias',
+      z.object({ Name: z.string(), FunctionName: z.unknown() }),
+    );
     const providerId = logicalId(stack, registry.provider.function);
-    expect(permissions.map((p) => p.properties)).toEqual([
-      {
-        Action: 'lambda:InvokeFunction',
-        Principal: '222222222222',
-        FunctionName: { 'Fn::GetAtt': [providerId, 'Arn'] },
-      },
-      {
-        Action: 'lambda:InvokeFunction',
-        Principal: '333333333333',
-        FunctionName: { 'Fn::GetAtt': [providerId, 'Arn'] },
-      },
+    expect(aliases.map((a) => a.properties)).toEqual([
+      { Name: 'consumer-222222222222', FunctionName: { Ref: providerId } },
+      { Name: 'consumer-333333333333', FunctionName: { Ref: providerId } },
     ]);
+    // Each permission names its alias: the provider knows the caller by the alias invoked.
+    expect(permissions.map((p) => [p.properties.Principal, p.properties.FunctionName])).toEqual([
+      ['222222222222', { Ref: aliases[0]?.id }],
+      ['333333333333', { Ref: aliases[1]?.id }],
+    ]);
+    expect(permissions.every((p) => p.properties.Action === 'lambda:InvokeFunction')).toBe(true);
+    expect(() => registry.serviceTokenFor('444444444444')).toThrow(/not a consumer account/);
   });
 
   it('hands consumers in other accounts a registry by ARN', () => {

@@ -7,6 +7,8 @@ import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import {
+  callerAccount,
+  isCloudFormationResponseUrl,
   registrationResponse,
   type CustomResourceEvent,
 } from '../../shared/registry/custom-resource';
@@ -31,6 +33,8 @@ const PROPERTIES = {
   Catalog: JSON.stringify(CATALOG),
 };
 const KEY = '222222222222/eu-west-1/rest/b1ll1ng000';
+/** The account that invokes the provider (its alias `consumer-222222222222`). */
+const CALLER = '222222222222';
 
 function request(
   type: 'Create' | 'Update' | 'Delete',
@@ -57,7 +61,7 @@ const keys = async () => (await registry().list()).items.map((api) => api.apiKey
 
 describe('the registration provider', () => {
   it('registers the API on Create: its key is the physical id, its catalog and scopes stored', async () => {
-    const answer = await registrationResponse(request('Create'), registry());
+    const answer = await registrationResponse(request('Create'), registry(), CALLER);
 
     expect(answer).toEqual({
       Status: 'SUCCESS',
@@ -65,7 +69,7 @@ describe('the registration provider', () => {
       StackId: STACK,
       RequestId: 'req-1',
       LogicalResourceId: 'Registration',
-      Data: { ApiKey: KEY, Scopes: 'billing:read billing:write' },
+      Data: { ApiKey: KEY },
     });
     const [api] = (await registry().list()).items.filter((item) => item.apiKey === KEY);
     expect(api).toMatchObject({
@@ -79,22 +83,22 @@ describe('the registration provider', () => {
   });
 
   it('answers a retried Create the same, with still one item', async () => {
-    const first = await registrationResponse(request('Create'), registry());
-    const again = await registrationResponse(request('Create'), registry());
+    const first = await registrationResponse(request('Create'), registry(), CALLER);
+    const again = await registrationResponse(request('Create'), registry(), CALLER);
 
     expect(again).toEqual(first);
     expect((await keys()).filter((key) => key === KEY)).toHaveLength(1);
   });
 
   it('rewrites the item on an Update of the same API (stages, catalog), keeping the physical id', async () => {
-    await registrationResponse(request('Create'), registry());
+    await registrationResponse(request('Create'), registry(), CALLER);
     const update = {
       ...PROPERTIES,
       Stages: ['prod', 'canary'],
       Catalog: JSON.stringify([CATALOG[0]]),
     };
 
-    const answer = await registrationResponse(request('Update', update), registry());
+    const answer = await registrationResponse(request('Update', update), registry(), CALLER);
 
     expect(answer).toMatchObject({ Status: 'SUCCESS', PhysicalResourceId: KEY });
     const stages = await registry().listStages();
@@ -106,14 +110,15 @@ describe('the registration provider', () => {
   });
 
   it('replaces cleanly when an Update names another API: new id, and the old one deleted after', async () => {
-    await registrationResponse(request('Create'), registry());
+    await registrationResponse(request('Create'), registry(), CALLER);
     const moved = { ...PROPERTIES, ApiId: 'n3wap10000' };
 
-    const answer = await registrationResponse(request('Update', moved), registry());
+    const answer = await registrationResponse(request('Update', moved), registry(), CALLER);
     // CloudFormation then deletes the old physical id.
     const cleanup = await registrationResponse(
       request('Delete', PROPERTIES, { PhysicalResourceId: KEY }),
       registry(),
+      CALLER,
     );
 
     expect(answer).toMatchObject({
@@ -130,21 +135,25 @@ describe('the registration provider', () => {
   });
 
   it('removes the item on Delete, and a repeated Delete still succeeds', async () => {
-    await registrationResponse(request('Create'), registry());
+    await registrationResponse(request('Create'), registry(), CALLER);
 
-    const deleted = await registrationResponse(request('Delete'), registry());
-    const again = await registrationResponse(request('Delete'), registry());
+    const deleted = await registrationResponse(request('Delete'), registry(), CALLER);
+    const again = await registrationResponse(request('Delete'), registry(), CALLER);
 
     expect([deleted.Status, again.Status]).toEqual(['SUCCESS', 'SUCCESS']);
     expect(await keys()).not.toContain(KEY);
   });
 
   it('leaves a registration alone that another stack made since (its Delete is a no-op)', async () => {
-    await registrationResponse(request('Create'), registry());
+    await registrationResponse(request('Create'), registry(), CALLER);
     const otherStack = 'arn:aws:cloudformation:eu-west-1:222222222222:stack/billing-v2/7a2d';
-    await registrationResponse(request('Create', PROPERTIES, { StackId: otherStack }), registry());
+    await registrationResponse(
+      request('Create', PROPERTIES, { StackId: otherStack }),
+      registry(),
+      CALLER,
+    );
 
-    const answer = await registrationResponse(request('Delete'), registry());
+    const answer = await registrationResponse(request('Delete'), registry(), CALLER);
 
     expect(answer.Status).toBe('SUCCESS');
     const [api] = (await registry().list()).items.filter((item) => item.apiKey === KEY);
@@ -179,6 +188,7 @@ describe('the registration provider', () => {
     const answer = await registrationResponse(
       request('Create', { ...PROPERTIES, ...change }),
       registry(),
+      CALLER,
     );
 
     expect(answer.Status).toBe('FAILED');
@@ -189,16 +199,18 @@ describe('the registration provider', () => {
     const rollback = await registrationResponse(
       request('Delete', PROPERTIES, { PhysicalResourceId: answer.PhysicalResourceId }),
       registry(),
+      CALLER,
     );
     expect(rollback.Status).toBe('SUCCESS');
   });
 
   it('keeps the old physical id on a refused Update, so the rollback restores the old item', async () => {
-    await registrationResponse(request('Create'), registry());
+    await registrationResponse(request('Create'), registry(), CALLER);
 
     const answer = await registrationResponse(
       request('Update', { ...PROPERTIES, Kind: 'soap' }),
       registry(),
+      CALLER,
     );
 
     expect(answer).toMatchObject({ Status: 'FAILED', PhysicalResourceId: KEY });
@@ -208,7 +220,7 @@ describe('the registration provider', () => {
   it('answers FAILED with the store’s reason when DynamoDB fails, never a stack trace', async () => {
     const missing = openApiRegistry({ client: dynamo.client, tableName: 'no-such-table' });
 
-    const answer = await registrationResponse(request('Create'), missing);
+    const answer = await registrationResponse(request('Create'), missing, CALLER);
 
     expect(answer.Status).toBe('FAILED');
     expect(answer.Reason).toBe(
@@ -217,10 +229,67 @@ describe('the registration provider', () => {
   });
 });
 
+describe('who may register what', () => {
+  it('refuses an API of another account than the invoking one, and its removal: a consumer account cannot overwrite or deregister another team', async () => {
+    await registrationResponse(request('Create'), registry(), CALLER);
+    const forged = { ...PROPERTIES, Account: '333333333333' };
+    const stack333 = 'arn:aws:cloudformation:eu-west-1:333333333333:stack/victim/0000';
+    const overwrite = await registrationResponse(
+      request('Create', forged, { StackId: stack333 }),
+      registry(),
+      CALLER,
+    );
+    expect(overwrite.Status).toBe('FAILED');
+    expect(overwrite.Reason).toContain('must be the account that invokes the registry');
+    const victim = '333333333333/eu-west-1/rest/b1ll1ng000';
+    const removal = await registrationResponse(
+      request('Delete', PROPERTIES, { PhysicalResourceId: victim }),
+      registry(),
+      CALLER,
+    );
+    expect(removal).toMatchObject({ Status: 'FAILED' });
+    expect(removal.Reason).toBe(`The API ${victim} is not registered by the calling account`);
+    expect(await keys()).toContain(KEY);
+  });
+
+  it('knows the caller from the invoked ARN only: its own account unqualified, a consumer by its alias', () => {
+    const fn = 'arn:aws:lambda:eu-west-1:111111111111:function:registry';
+    expect(callerAccount(fn)).toBe('111111111111');
+    expect(callerAccount(`${fn}:$LATEST`)).toBe('111111111111');
+    expect(callerAccount(`${fn}:consumer-222222222222`)).toBe('222222222222');
+    expect(callerAccount(`${fn}:live`)).toBeUndefined();
+  });
+
+  it('answers only to a CloudFormation response URL: https on its S3 buckets', () => {
+    for (const url of [
+      'https://cloudformation-custom-resource-response-useast1.s3.amazonaws.com/arn%3A/x?X-Amz-Signature=1',
+      'https://cloudformation-custom-resource-response-uswest2.s3-us-west-2.amazonaws.com/x',
+      'https://cloudformation-custom-resource-response-euwest1.s3.eu-west-1.amazonaws.com/x',
+    ]) {
+      expect(isCloudFormationResponseUrl(url), url).toBe(true);
+    }
+    for (const url of [
+      'http://cloudformation-custom-resource-response-useast1.s3.amazonaws.com/x',
+      'http://169.254.169.254/latest/meta-data/',
+      'https://127.0.0.1:9001/x',
+      'https://cloudformation-custom-resource-response-useast1.s3.amazonaws.com.evil.example/x',
+      'https://evil.example/cloudformation-custom-resource-response.s3.amazonaws.com',
+      'https://cloudformation-custom-resource-response-useast1.s3.amazonaws.com:8443/x',
+      'file:///etc/passwd',
+    ]) {
+      expect(isCloudFormationResponseUrl(url), url).toBe(false);
+    }
+  });
+});
+
 describe('the registry listings', () => {
   it('pages through the APIs in key order, and refuses a forged cursor', async () => {
     for (const apiId of ['aaaa000001', 'aaaa000002', 'aaaa000003']) {
-      await registrationResponse(request('Create', { ...PROPERTIES, ApiId: apiId }), registry());
+      await registrationResponse(
+        request('Create', { ...PROPERTIES, ApiId: apiId }),
+        registry(),
+        CALLER,
+      );
     }
     const seen: string[] = [];
     let cursor: string | undefined;
@@ -243,6 +312,7 @@ describe('the registry listings', () => {
     await registrationResponse(
       request('Create', { ...PROPERTIES, Stages: ['prod', 'canary'] }),
       registry(),
+      CALLER,
     );
 
     expect(await registry().listStages()).toEqual([
@@ -300,7 +370,7 @@ describe("answering CloudFormation's response URL", () => {
   it('PUTs the answer as JSON with an empty content type', async () => {
     received.length = 0;
     status = 200;
-    const answer = await registrationResponse(request('Create'), registry());
+    const answer = await registrationResponse(request('Create'), registry(), CALLER);
 
     await sendResponse(url, answer);
 
@@ -310,7 +380,7 @@ describe("answering CloudFormation's response URL", () => {
   it('retries a 5xx, and gives up at once on a 4xx', async () => {
     received.length = 0;
     status = 503;
-    const answer = await registrationResponse(request('Delete'), registry());
+    const answer = await registrationResponse(request('Delete'), registry(), CALLER);
     await expect(sendResponse(url, answer)).rejects.toThrow(/attempt 3\): HTTP 503/);
     expect(received).toHaveLength(3);
 
