@@ -18,7 +18,7 @@ import { join } from 'node:path';
 import { apiClient, field } from '../local/stack/api-client';
 import { localDynamoClient } from '../local/aws/clients';
 import { LOCAL_TABLES } from '../local/stack/names';
-import { startLocalStack } from '../local/stack/start';
+import { deployedSettings, startLocalStack } from '../local/stack/start';
 import { openStores } from '../shared/store';
 
 const CONNECTIONS = 200;
@@ -36,16 +36,7 @@ function run(url: string, options: Partial<autocannon.Options>): Promise<autocan
 }
 
 const scratch = mkdtempSync(join(tmpdir(), 'load-'));
-const stack = await startLocalStack({
-  port: 0,
-  ordersPort: 0,
-  alertsFile: join(scratch, 'alerts.jsonl'),
-  authorizerCacheTtlSeconds: 300,
-  scheduleEverySeconds: 86_400,
-  clockRate: 1,
-  verbose: false,
-  print: () => undefined,
-});
+const stack = await startLocalStack(deployedSettings(scratch));
 const failures: string[] = [];
 try {
   const api = apiClient(stack.url);

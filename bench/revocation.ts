@@ -14,7 +14,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { apiClient, field } from '../local/stack/api-client';
-import { startLocalStack } from '../local/stack/start';
+import { deployedSettings, startLocalStack } from '../local/stack/start';
 import { printTable, verdict, type BenchRow } from './report';
 
 const REVOCATIONS = Number(process.env['REVOCATIONS'] ?? 20);
@@ -40,16 +40,7 @@ function percentile(values: readonly number[], p: number): number {
 }
 
 const scratch = mkdtempSync(join(tmpdir(), 'bench-revocation-'));
-const stack = await startLocalStack({
-  port: 0,
-  ordersPort: 0,
-  alertsFile: join(scratch, 'alerts.jsonl'),
-  authorizerCacheTtlSeconds: 300,
-  scheduleEverySeconds: 86_400,
-  clockRate: 1,
-  verbose: false,
-  print: () => undefined,
-});
+const stack = await startLocalStack(deployedSettings(scratch));
 // Both APIs. The platform's own routes re-check their caller, so a revoked token gets 401
 // there at once, cached policy or not; the stage cache bound shows on the consumer API (the
 // example consumer's orders API): its 403 comes with the stage flusher's flush.

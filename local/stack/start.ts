@@ -11,6 +11,7 @@
  * with the environment CDK would give them. They read it once at load, so one process runs
  * one local stack.
  */
+import { join } from 'node:path';
 import type { ReceivedAlert } from '../aws/alert-inbox';
 import { openLocalClients } from '../aws/clients';
 import type { DeliveredEvent } from '../aws/event-bus';
@@ -61,6 +62,26 @@ export interface LocalStackOptions {
   readonly print: (line: string) => void;
   /** Abort a start in progress (Ctrl-C before ready): whatever started is stopped again. */
   readonly signal?: AbortSignal;
+}
+
+/**
+ * The deployed settings (300 s policy cache) on free ports, schedules out of the way, the
+ * handlers quiet: how the benches and the flusher's test start a stack. Alerts go to `dir`.
+ */
+export function deployedSettings(
+  dir: string,
+  print: (line: string) => void = () => undefined,
+): LocalStackOptions {
+  return {
+    port: 0,
+    ordersPort: 0,
+    alertsFile: join(dir, 'alerts.jsonl'),
+    authorizerCacheTtlSeconds: 300,
+    scheduleEverySeconds: 86_400,
+    clockRate: 1,
+    verbose: false,
+    print,
+  };
 }
 
 export interface LocalStack {

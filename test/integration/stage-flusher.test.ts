@@ -10,7 +10,7 @@ import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { apiClient, field } from '../../local/stack/api-client';
-import { startLocalStack, type LocalStack } from '../../local/stack/start';
+import { deployedSettings, startLocalStack, type LocalStack } from '../../local/stack/start';
 
 const BOUND_MS = 10_000;
 
@@ -25,16 +25,7 @@ describe(
     const lastRequest = () => lines.filter((line) => line.includes('GET /orders →')).at(-1);
 
     beforeAll(async () => {
-      stack = await startLocalStack({
-        port: 0,
-        ordersPort: 0,
-        alertsFile: join(scratch, 'alerts.jsonl'),
-        authorizerCacheTtlSeconds: 300,
-        scheduleEverySeconds: 86_400,
-        clockRate: 1,
-        verbose: false,
-        print: (line) => lines.push(line),
-      });
+      stack = await startLocalStack(deployedSettings(scratch, (line) => lines.push(line)));
     }, 120_000);
 
     afterAll(async () => {
