@@ -6,6 +6,7 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import { request as httpRequest } from 'node:http';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
+import { freePort } from '../../local/emulators/child-process';
 
 const ROOT = join(import.meta.dirname, '../..');
 const READY = 'Ctrl-C stops everything.';
@@ -67,9 +68,15 @@ export function npmStart(args: string[]): {
   return { child, output: () => output, exited };
 }
 
-/** `npm start -- …`, once it printed that it is ready, with what it printed. */
-export async function startStack(args: string[]): Promise<Running> {
+/**
+ * `npm start -- …`, once it printed that it is ready, with what it printed. Without an
+ * `--orders-port`, a free one: the default (`--port` + 1) may be another test's emulator.
+ */
+export async function startStack(given: string[]): Promise<Running> {
   const began = Date.now();
+  const args = given.includes('--orders-port')
+    ? given
+    : [...given, '--orders-port', String(await freePort())];
   const started = npmStart(args);
   const state = { exited: false };
   void started.exited.then(() => (state.exited = true));
