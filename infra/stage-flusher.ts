@@ -142,11 +142,13 @@ export class StageFlusher extends Construct {
         ),
       }),
     );
-    // cdk-nag names the resource as the template has it: the region token, or a given region.
+    // cdk-nag names the resource as the template has it: the tokens, or a given region (whose
+    // partition CDK then writes out too).
     const regionInFinding = Token.isUnresolved(region) ? '<AWS::Region>' : region;
+    const partitionInFinding = Token.isUnresolved(partition) ? '<AWS::Partition>' : partition;
     for (const [kind, path] of Object.entries(paths)) {
       Validations.of(fn.role).acknowledge({
-        id: `AwsSolutions-IAM5[Resource::arn:<AWS::Partition>:apigateway:${regionInFinding}::${path}/*/stages/*/cache/authorizers]`,
+        id: `AwsSolutions-IAM5[Resource::arn:${partitionInFinding}:apigateway:${regionInFinding}::${path}/*/stages/*/cache/authorizers]`,
         reason: `Registered ${kind} stages are only known at run time (the API registry); the action is DELETE of a stage authorizer cache only, in this region.`,
       });
     }
