@@ -3,23 +3,10 @@ import { BadRequest } from '../shared/api/errors';
 import { validate } from '../shared/api/http';
 import { isReservedKey, RESERVED_KEY_MESSAGE } from '../shared/api/strict-input';
 import { tokenIdSchema } from '../shared/api/schemas';
-import { holdsToken } from '../shared/token/format';
 
 /** A `tok_…` argument, checked as the API checks a path parameter. */
 export function tokenIdArg(value: string): string {
   return validate(tokenIdSchema, value, 'token id');
-}
-
-/**
- * The audit actor of an operator: always `cli:<name>`, so that it can never pass for a token id
- * (`tok_…`) in the trail, and never text that holds a token.
- */
-export function operatorActor(name: string): string {
-  const bare = name.startsWith('cli:') ? name.slice(4) : name;
-  if (!/^[\w.@-]{1,64}$/.test(bare) || holdsToken(bare)) {
-    throw new BadRequest('--actor must be 1–64 letters, digits, ".", "_", "@" or "-"');
-  }
-  return `cli:${bare}`;
 }
 
 /** A count of days or minutes given to `flag`; the schema then checks its range. */

@@ -37,3 +37,16 @@ export function printIssued(
   context.io.err(`WARNING: ${issued.warning}\n`);
   context.print(issued, () => [issued.token, '', ...details].join('\n'));
 }
+
+/** The details of a rotation's successor: its id, expiry, and how long the old token works. */
+export function successorLines(rotated: {
+  readonly tokenId: string;
+  readonly expiresAt: string;
+  readonly predecessor: { readonly tokenId: string; readonly worksUntil: string };
+}): string[] {
+  return [
+    `id       ${rotated.tokenId}`,
+    `expires  ${rotated.expiresAt}`,
+    `${rotated.predecessor.tokenId} keeps working until ${rotated.predecessor.worksUntil}`,
+  ];
+}

@@ -13,7 +13,6 @@ export function registerApiCommands(program: Command, context: CliContext): void
     .option('--limit <n>', 'page size (1–100)', '50')
     .option('--cursor <cursor>', 'the cursor printed by the previous page')
     .action(async (options: { limit: string; cursor?: string }) => {
-      const { stores, caller } = context.session();
       const query = validate(
         listApisQuery,
         {
@@ -22,7 +21,7 @@ export function registerApiCommands(program: Command, context: CliContext): void
         },
         'options',
       );
-      const page = await context.service(stores).apis.list(caller, query);
+      const page = await (await context.backend()).call('listApis', { query });
       context.print(page, () =>
         pageText(
           page,

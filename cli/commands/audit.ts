@@ -15,7 +15,6 @@ export function registerAuditCommands(program: Command, context: CliContext): vo
     .option('--limit <n>', 'page size (1–100)', '50')
     .option('--cursor <cursor>', 'the cursor printed by the previous page')
     .action(async (options: { token?: string; day?: string; limit: string; cursor?: string }) => {
-      const { stores, caller } = context.session();
       const query = validate(
         auditQuery,
         {
@@ -26,7 +25,7 @@ export function registerAuditCommands(program: Command, context: CliContext): vo
         },
         'options',
       );
-      const page = await context.service(stores).audit.list(caller, query);
+      const page = await (await context.backend()).call('listAuditEvents', { query });
       context.print(page, () =>
         pageText(
           page,

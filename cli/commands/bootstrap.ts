@@ -32,7 +32,6 @@ export function registerBootstrapCommands(program: Command, context: CliContext)
       String(DEFAULT_TOKEN_LIFETIME_DAYS),
     )
     .action(async (options: BootstrapOptions) => {
-      const { stores, caller } = context.session();
       const body = validate(
         createBootstrapBody,
         {
@@ -44,7 +43,7 @@ export function registerBootstrapCommands(program: Command, context: CliContext)
         },
         'options',
       );
-      const issued = await context.service(stores).bootstrap.create(caller, body);
+      const issued = await (await context.backend()).call('createBootstrapToken', { body });
       printIssued(context, issued, [`id       ${issued.tokenId}`, `expires  ${issued.expiresAt}`]);
     });
 }

@@ -1,10 +1,14 @@
-/** `emergency-revoke`: revoke one token or a whole owner at once, then flush the authorizer cache. */
+/**
+ * `emergency-revoke`: revoke one token or a whole owner at once. Over the API, the platform
+ * flushes its own stage's authorizer cache and every registered stage (the stage flusher);
+ * under `--direct`, `--rest-api-id` names a stage to flush with the operator's credentials.
+ */
 import { APIGatewayClient } from '@aws-sdk/client-api-gateway';
 import type { Command } from 'commander';
 import { StageCacheFlusher } from '../../shared/api/cache-flusher';
 import { validate } from '../../shared/api/http';
 import { emergencyRevokeBody } from '../../shared/api/schemas';
-import type { CliContext, GlobalOptions } from '../context';
+import { CliError, type CliContext, type GlobalOptions } from '../context';
 
 interface EmergencyOptions {
   owner?: string;
@@ -24,10 +28,19 @@ export function registerEmergencyCommands(program: Command, context: CliContext)
     .option('--owner <owner>', 'revoke every token of this owner')
     .option('--token <tokenId>', 'revoke this token')
     .requiredOption('--reason <text>', 'why, for the audit trail')
-    .option('--rest-api-id <id>', 'flush this REST API stage cache (stack output ApiUrl has it)')
-    .option('--stage <name>', 'the stage to flush', 'v1')
+    .option(
+      '--rest-api-id <id>',
+      '--direct: flush this REST API stage cache (stack output ApiUrl has it)',
+    )
+    .option('--stage <name>', '--direct: the stage to flush', 'v1')
     .action(async (options: EmergencyOptions) => {
-      const { stores, caller, options: global } = context.session();
+      const global = context.options();
+      if (options.restApiId !== undefined && global.direct !== true) {
+        throw new CliError(
+          '--rest-api-id is for --direct: over the API the platform flushes its stages itself',
+          2,
+        );
+      }
       const body = validate(
         emergencyRevokeBody,
         {
@@ -41,14 +54,17 @@ export function registerEmergencyCommands(program: Command, context: CliContext)
         options.restApiId === undefined
           ? undefined
           : stageCache(global, options.restApiId, options.stage);
-      const result = await context.service(stores, cache).emergency.emergencyRevoke(caller, body);
+      context.progress(
+        `revoking ${body.tokenId ?? `every live token of ${body.owner ?? ''}`}, then flushing the authorizer caches…`,
+      );
+      const result = await (await context.backend(cache)).call('emergencyRevoke', { body });
       context.print(result, () =>
         [
           `revoked ${String(result.revoked.length)} token(s)${result.revoked.length > 0 ? `: ${result.revoked.join(' ')}` : ''}`,
           `already revoked: ${String(result.alreadyRevoked)}`,
           result.cacheFlushed
             ? 'authorizer cache flushed'
-            : `WARNING: ${result.warning ?? 'authorizer cache not flushed'}${options.restApiId === undefined ? ' Give --rest-api-id to flush it.' : ''}`,
+            : `WARNING: ${result.warning ?? 'authorizer cache not flushed'}${global.direct === true && options.restApiId === undefined ? ' Give --rest-api-id to flush it.' : ''}`,
         ].join('\n'),
       );
     });

@@ -7,9 +7,9 @@ import { CliError, type CliContext } from '../context';
 export function registerMaintenanceCommands(program: Command, context: CliContext): void {
   program
     .command('cleanup')
-    .description('Retire ended tokens now (what the daily cleanup schedule does)')
+    .description('--direct: retire ended tokens now (what the daily cleanup schedule does)')
     .action(async () => {
-      const { stores, caller } = context.session();
+      const { stores, caller } = await context.direct('cleanup');
       const report = await new Cleanup({ stores, now: () => new Date() }).run({
         actor: caller.tokenId,
         requestId: caller.requestId,

@@ -1,15 +1,19 @@
-/** Rotation requests: list the open ones, approve or reject one. */
+/**
+ * Rotation requests: a team asks for its token's rotation and, once approved, uses the grant;
+ * an admin lists the open ones and approves or rejects them.
+ */
 import type { Command } from 'commander';
 import { validate } from '../../shared/api/http';
 import {
   approveBody,
   listRotationRequestsQuery,
   rejectBody,
+  rotationRequestBody,
   rotationRequestParams,
 } from '../../shared/api/schemas';
-import { wholeNumber } from '../args';
+import { tokenIdArg, wholeNumber } from '../args';
 import type { CliContext } from '../context';
-import { pageText } from '../output';
+import { pageText, printIssued, successorLines } from '../output';
 
 type Verdict = 'approve' | 'reject';
 
@@ -19,8 +23,19 @@ interface DecideOptions {
   readonly graceDays?: string;
 }
 
-/** Adds requests, approve and reject, in that order. */
+/** Adds request-rotation, requests, approve, reject and execute, in that order. */
 export function registerRequestCommands(program: Command, context: CliContext): void {
+  program
+    .command('request-rotation')
+    .description("Ask an admin to rotate a token (a team's way to a rotation it may not do itself)")
+    .argument('<tokenId>', 'tok_…')
+    .requiredOption('--reason <text>', 'why, for the admin and the audit trail')
+    .action(async (tokenId: string, options: { reason: string }) => {
+      const params = { id: tokenIdArg(tokenId) };
+      const body = validate(rotationRequestBody, { reason: options.reason }, 'options');
+      const asked = await (await context.backend()).call('requestRotation', { params, body });
+      context.print(asked, () => `${asked.requestId} ${asked.state}: an admin decides it`);
+    });
   program
     .command('requests')
     .description('Open rotation requests: pending (to decide) or approved (grant not used yet)')
@@ -28,9 +43,8 @@ export function registerRequestCommands(program: Command, context: CliContext): 
     .option('--limit <n>', 'page size (1–100)')
     .option('--cursor <cursor>', 'from a previous page')
     .action(async (options: { state: string; limit?: string; cursor?: string }) => {
-      const { stores, caller } = context.session();
       const query = validate(listRotationRequestsQuery, options, 'options');
-      const page = await context.service(stores).requests.list(caller, query);
+      const page = await (await context.backend()).call('listRotationRequests', { query });
       context.print(page, () =>
         pageText(
           page,
@@ -40,6 +54,21 @@ export function registerRequestCommands(program: Command, context: CliContext): 
       );
     });
   for (const verdict of ['approve', 'reject'] as const) decide(program, context, verdict);
+  program
+    .command('execute')
+    .description("Use an approved request's grant: rotate the token into its successor, once")
+    .argument('<tokenId>', 'tok_…')
+    .argument('<requestId>', 'rrq_…')
+    .action(async (tokenId: string, requestId: string) => {
+      const params = validate(rotationRequestParams, { id: tokenId, requestId }, 'arguments');
+      const path = { id: params.id, requestId: params.requestId };
+      const rotated = await (
+        await context.backend()
+      ).call('executeRotationRequest', {
+        params: path,
+      });
+      printIssued(context, rotated, successorLines(rotated));
+    });
 }
 
 function decide(program: Command, context: CliContext, verdict: Verdict): void {
@@ -56,15 +85,13 @@ function decide(program: Command, context: CliContext, verdict: Verdict): void {
     .option('--expires-in-days <days>', "approve: the successor's lifetime (default: the token's)")
     .option('--grace-days <days>', 'approve: how long the replaced token keeps working')
     .action(async (tokenId: string, requestId: string, options: DecideOptions) => {
-      const { stores, caller } = context.session();
       const params = validate(rotationRequestParams, { id: tokenId, requestId }, 'arguments');
-      const chosen = terms(verdict, options);
-      const decided = await context
-        .service(stores)
-        .requests.decide(caller, params.id, params.requestId, {
-          approve: verdict === 'approve',
-          ...chosen,
-        });
+      const backend = await context.backend();
+      const path = { id: params.id, requestId: params.requestId };
+      const decided =
+        verdict === 'approve'
+          ? await backend.call('approveRotationRequest', { params: path, body: approval(options) })
+          : await backend.call('rejectRotationRequest', { params: path, body: rejection(options) });
       context.print(decided, () =>
         decided.state === 'approved'
           ? `${decided.requestId} approved: the grant can be used until ${decided.grantExpiresAt ?? '?'}`
@@ -73,11 +100,13 @@ function decide(program: Command, context: CliContext, verdict: Verdict): void {
     });
 }
 
-/** The decision's terms: an approval may set the successor's lifetime and grace; a rejection needs a reason. */
-function terms(verdict: Verdict, options: DecideOptions) {
-  if (verdict === 'reject') {
-    return { note: validate(rejectBody, { reason: options.note }, 'options').reason };
-  }
+/** A rejection needs a reason: the note. */
+function rejection(options: DecideOptions) {
+  return validate(rejectBody, { reason: options.note }, 'options');
+}
+
+/** An approval may set the successor's lifetime and grace. */
+function approval(options: DecideOptions) {
   return validate(
     approveBody,
     {

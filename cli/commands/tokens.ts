@@ -10,7 +10,7 @@ import {
 } from '../../shared/api/schemas';
 import { keyValues, tokenIdArg, wholeNumber } from '../args';
 import type { CliContext } from '../context';
-import { describe, pageText, printIssued } from '../output';
+import { describe, pageText, printIssued, successorLines } from '../output';
 
 /** Adds create, list, show, usage, rotate and revoke, in that order. */
 export function registerTokenCommands(program: Command, context: CliContext): void {
@@ -24,7 +24,7 @@ export function registerTokenCommands(program: Command, context: CliContext): vo
 
 interface CreateOptions {
   name: string;
-  owner: string;
+  owner?: string;
   scope: string[];
   expiresInDays: string;
   meta?: string[];
@@ -35,7 +35,7 @@ function create(program: Command, context: CliContext): void {
     .command('create')
     .description('Create a token. Its plaintext is printed once: store it right away.')
     .requiredOption('--name <name>', 'what the token is for, e.g. payments-ci')
-    .requiredOption('--owner <owner>', 'the owning team or tenant')
+    .option('--owner <owner>', "the owning team (default: your token's own owner)")
     .requiredOption('--scope <scope...>', 'one or more scopes, e.g. orders:read')
     .option(
       '--expires-in-days <days>',
@@ -44,19 +44,18 @@ function create(program: Command, context: CliContext): void {
     )
     .option('--meta <key=value...>', 'metadata entries')
     .action(async (options: CreateOptions) => {
-      const { stores, caller } = context.session();
       const body = validate(
         createTokenBody,
         {
           name: options.name,
-          owner: options.owner,
+          ...(options.owner === undefined ? {} : { owner: options.owner }),
           scopes: options.scope,
           expiresInDays: wholeNumber(options.expiresInDays, '--expires-in-days'),
           ...(options.meta === undefined ? {} : { metadata: keyValues(options.meta) }),
         },
         'options',
       );
-      const created = await context.service(stores).tokens.create(caller, body);
+      const created = await (await context.backend()).call('createToken', { body });
       printIssued(context, created, [
         `id       ${created.tokenId}`,
         `owner    ${created.owner}`,
@@ -84,7 +83,6 @@ function list(program: Command, context: CliContext): void {
     .option('--limit <n>', 'page size (1–100)', '50')
     .option('--cursor <cursor>', 'the cursor printed by the previous page')
     .action(async (options: ListOptions) => {
-      const { stores, caller } = context.session();
       const query = validate(
         listTokensQuery,
         {
@@ -98,7 +96,7 @@ function list(program: Command, context: CliContext): void {
         },
         'options',
       );
-      const page = await context.service(stores).tokens.list(caller, query);
+      const page = await (await context.backend()).call('listTokens', { query });
       context.print(page, () =>
         pageText(
           page,
@@ -115,8 +113,8 @@ function show(program: Command, context: CliContext): void {
     .description('Show one token (never its plaintext)')
     .argument('<tokenId>', 'tok_…')
     .action(async (tokenId: string) => {
-      const { stores, caller } = context.session();
-      const token = await context.service(stores).tokens.get(caller, tokenIdArg(tokenId));
+      const params = { id: tokenIdArg(tokenId) };
+      const token = await (await context.backend()).call('getToken', { params });
       context.print(token, () => describe(token));
     });
 }
@@ -127,8 +125,8 @@ function usage(program: Command, context: CliContext): void {
     .description('When and how often a token was used')
     .argument('<tokenId>', 'tok_…')
     .action(async (tokenId: string) => {
-      const { stores, caller } = context.session();
-      const usage = await context.service(stores).tokens.usage(caller, tokenIdArg(tokenId));
+      const params = { id: tokenIdArg(tokenId) };
+      const usage = await (await context.backend()).call('getTokenUsage', { params });
       context.print(usage, () => describe(usage));
     });
 }
@@ -141,7 +139,6 @@ function rotate(program: Command, context: CliContext): void {
     .option('--grace-days <days>', 'how long the old token keeps working (0–30)', '7')
     .option('--expires-in-days <days>', "the new token's lifetime (default: the old one's)")
     .action(async (tokenId: string, options: { graceDays: string; expiresInDays?: string }) => {
-      const { stores, caller } = context.session();
       const body = validate(
         rotateTokenBody,
         {
@@ -152,14 +149,9 @@ function rotate(program: Command, context: CliContext): void {
         },
         'options',
       );
-      const rotated = await context
-        .service(stores)
-        .tokens.rotate(caller, tokenIdArg(tokenId), body);
-      printIssued(context, rotated, [
-        `id       ${rotated.tokenId}`,
-        `expires  ${rotated.expiresAt}`,
-        `${rotated.predecessor.tokenId} keeps working until ${rotated.predecessor.worksUntil}`,
-      ]);
+      const params = { id: tokenIdArg(tokenId) };
+      const rotated = await (await context.backend()).call('rotateToken', { params, body });
+      printIssued(context, rotated, successorLines(rotated));
     });
 }
 
@@ -172,11 +164,9 @@ function revoke(program: Command, context: CliContext): void {
     .argument('<tokenId>', 'tok_…')
     .option('--reason <text>', 'why, for the audit trail')
     .action(async (tokenId: string, options: { reason?: string }) => {
-      const { stores, caller } = context.session();
-      const { reason } = validate(revokeQuery, { reason: options.reason }, 'options');
-      const result = await context
-        .service(stores)
-        .tokens.revoke(caller, tokenIdArg(tokenId), reason);
+      const query = validate(revokeQuery, { reason: options.reason }, 'options');
+      const params = { id: tokenIdArg(tokenId) };
+      const result = await (await context.backend()).call('revokeToken', { params, query });
       context.print(result, () =>
         result.changed ? `${result.tokenId} revoked` : `${result.tokenId} was already revoked`,
       );

@@ -16,8 +16,9 @@ import { useDynamo } from '../support/dynamo';
 const dynamo = useDynamo();
 const ROOT = join(import.meta.dirname, '..', '..');
 
-const cli = () => cliRunner(dynamo, ['--actor', 'cli:test']);
+const cli = () => cliRunner(dynamo, ['--actor', 'test']);
 
+const MOTO_ARN = 'arn:aws:sts::123456789012:user/moto';
 const issued = z.object({ token: z.string(), tokenId: z.string() });
 
 describe('tokens CLI: bootstrap tokens and rotation requests', () => {
@@ -171,7 +172,8 @@ describe('tokens CLI', () => {
         .filter(Boolean)
         .map((l) => l.split(/\s+/)[1]),
     ).toEqual(['token.revoked', 'token.rotated', 'token.created']);
-    expect(audit.out).toContain('by cli:test');
+    // The operator is who STS says (moto's default identity), with --actor as a note.
+    expect(audit.out).toContain(`by iam:${MOTO_ARN} (test)`);
 
     expect((await run('cleanup')).out).toMatch(/^read 0, expired 0/);
     const everything = [shown, listed, usage, audit].map((r) => r.out + r.err).join('\n');
@@ -210,8 +212,8 @@ describe('tokens CLI', () => {
     [['show', 'tok_0000000000000000'], 2, 'No token tok_0000000000000000'],
     [['list'], 2, 'owner is required'],
     [['emergency-revoke', '--reason', 'leak'], 2, 'give exactly one of "owner" or "tokenId"'],
-    [['create', '--name', 'x'], 1, "required option '--owner <owner>' not specified"],
-    [['frobnicate'], 1, "unknown command 'frobnicate'"],
+    [['create', '--name', 'x'], 2, "required option '--owner <owner>' not specified"],
+    [['frobnicate'], 2, "unknown command 'frobnicate'"],
   ])('refuses %j with exit code %i and says why', async (argv, code, message) => {
     const run = cli();
     const before = await dynamo.scanAll(dynamo.tables().tokens);
@@ -289,6 +291,7 @@ describe('tokens CLI', () => {
       ...process.env,
       ...LOCAL_AWS_ENV,
       AWS_ENDPOINT_URL_DYNAMODB: inject('dynamoEndpoint'),
+      AWS_ENDPOINT_URL_STS: inject('motoEndpoint'),
       TOKENS_TABLE_NAME: dynamo.tables().tokens,
       AUDIT_TABLE_NAME: dynamo.tables().audit,
       REGISTRY_TABLE_NAME: dynamo.tables().registry,
@@ -298,6 +301,7 @@ describe('tokens CLI', () => {
       join(bin, 'tsx'),
       [
         join(ROOT, 'cli', 'tokens.ts'),
+        '--direct',
         '--json',
         'create',
         '--name',

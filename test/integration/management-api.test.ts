@@ -395,6 +395,30 @@ describe('management API: emergency revocation', () => {
     expect(flushes).toHaveLength(1);
   });
 
+  it('audits the emergency itself with its flush, even when every token was already revoked', async () => {
+    const w = world();
+    const admin = await seedCaller(w.stores.tokens, 'platform', ['admin']);
+    const victim = await seedCaller(w.stores.tokens, 'team-b', ['orders:read']);
+    const body = { tokenId: victim.tokenId, reason: 'leak' };
+
+    await w.call(admin, 'POST', '/tokens/emergency-revoke', { body });
+    const again = await w.call(admin, 'POST', '/tokens/emergency-revoke', { body });
+
+    expect(again.body).toMatchObject({ revoked: [], alreadyRevoked: 1, cacheFlushed: true });
+    const trail = (await w.stores.audit.listByTarget(victim.tokenId)).items;
+    const emergencies = trail.filter((e) => e.action === 'token.emergency-revoke');
+    expect(emergencies.map((e) => e.details)).toEqual([
+      { revoked: '0', alreadyRevoked: '1', failed: '0', cacheFlushed: 'true' },
+      { revoked: '1', alreadyRevoked: '0', failed: '0', cacheFlushed: 'true' },
+    ]);
+    expect(emergencies[0]).toMatchObject({
+      actor: admin.tokenId,
+      outcome: 'success',
+      reason: 'emergency: leak',
+    });
+    expect(trail.filter((e) => e.action === 'token.revoked')).toHaveLength(1);
+  });
+
   it('reports a failed cache flush instead of hiding it', async () => {
     const stores = dynamo.stores();
     const call = apiClient(stores, { cache: { flush: () => Promise.reject(new Error('denied')) } });

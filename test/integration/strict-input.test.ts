@@ -65,7 +65,7 @@ describe('map keys that cannot be stored safely', () => {
   });
 
   it('the CLI refuses --meta constructor=… and __proto__=… with a usage error, writing nothing', async () => {
-    const run = cliRunner(dynamo, ['--actor', 'cli:test']);
+    const run = cliRunner(dynamo, ['--actor', 'test']);
     for (const key of ['constructor', '__proto__']) {
       const { code, err } = await run(
         'create',
@@ -101,7 +101,7 @@ describe('the CLI takes no token in free text and no token id as its actor', () 
     expect(await dynamo.scanAll(dynamo.tables().tokens)).toEqual(before);
   });
 
-  it('records an operator as cli:<name>, never as a token id', async () => {
+  it('records an operator as its IAM identity, with --actor only a note: never as a token id', async () => {
     const w = await world();
     const victim = await seedCaller(w.stores.tokens, 'team-a', ['orders:read']);
 
@@ -109,7 +109,7 @@ describe('the CLI takes no token in free text and no token id as its actor', () 
 
     expect(done.code).toBe(0);
     const [event] = (await w.stores.audit.listByTarget(victim.tokenId)).items;
-    expect(event?.actor).toBe(`cli:${w.admin.tokenId}`);
+    expect(event?.actor).toBe(`iam:arn:aws:sts::123456789012:user/moto (${w.admin.tokenId})`);
   });
 });
 

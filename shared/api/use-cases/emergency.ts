@@ -57,7 +57,36 @@ export class EmergencyUseCases {
     } else if (body.owner !== undefined) {
       tally.listingFailed = !(await this.eachLivePage(body.owner, revokeAll));
     }
-    return report(tally, await this.flushCache());
+    const result = report(tally, await this.flushCache());
+    await this.record(caller, target, body, result);
+    return result;
+  }
+
+  /**
+   * The emergency itself is audited, apart from each token's revocation: when every token was
+   * already revoked there is no other trace of it, nor of whether the cache was flushed.
+   */
+  private async record(
+    caller: Caller,
+    target: string,
+    body: EmergencyRevocation,
+    result: ReturnType<typeof report>,
+  ): Promise<void> {
+    await this.deps.stores.audit.append(
+      {
+        action: 'token.emergency-revoke',
+        targetId: target,
+        outcome: result.complete ? 'success' : 'failure',
+        ...(body.owner === undefined ? {} : { owner: body.owner }),
+        details: {
+          revoked: String(result.revoked.length),
+          alreadyRevoked: String(result.alreadyRevoked),
+          failed: String(result.failed.length),
+          cacheFlushed: String(result.cacheFlushed),
+        },
+      },
+      { ...auditContext(caller), reason: `emergency: ${body.reason}` },
+    );
   }
 
   /** Hand every page of the owner's live tokens to `act`; false if the listing failed. */

@@ -1,0 +1,118 @@
+/**
+ * Where the CLI finds the API and the team's token: `SERVICE_TOKENS_URL` and
+ * `SERVICE_TOKENS_TOKEN` first, then the file `tokens login` wrote. The file holds a live
+ * token, so it is written with mode 0600 in a 0700 folder, and read only if nobody else can.
+ */
+import { chmodSync, mkdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { homedir } from 'node:os';
+import { dirname, join } from 'node:path';
+import * as z from 'zod/mini';
+import { hasValidChecksum } from '../shared/token/format';
+import { CliError, type CliIo } from './context';
+
+export const URL_VARIABLE = 'SERVICE_TOKENS_URL';
+export const TOKEN_VARIABLE = 'SERVICE_TOKENS_TOKEN';
+/** Another place for the credentials file (tests, several deployments). */
+export const CONFIG_VARIABLE = 'SERVICE_TOKENS_CONFIG';
+
+export interface Credentials {
+  readonly apiUrl: string;
+  readonly token: string;
+}
+
+const fileSchema = z.object({ apiUrl: z.string(), token: z.string() });
+
+/** `$SERVICE_TOKENS_CONFIG`, else `$XDG_CONFIG_HOME/service-tokens/credentials.json`. */
+export function credentialsPath(env: CliIo['env']): string {
+  const given = env[CONFIG_VARIABLE];
+  if (given !== undefined && given !== '') return given;
+  const base = env['XDG_CONFIG_HOME'] ?? join(env['HOME'] ?? homedir(), '.config');
+  return join(base, 'service-tokens', 'credentials.json');
+}
+
+/** An API base URL as the client takes it: http(s), no query, no trailing slash. */
+export function apiUrlOf(given: string): string {
+  let url: URL;
+  try {
+    url = new URL(given);
+  } catch {
+    throw new CliError(`--api-url must be a URL such as https://abc123.execute-api…/v1`, 2);
+  }
+  if (url.protocol !== 'https:' && url.protocol !== 'http:') {
+    throw new CliError('--api-url must be an http(s) URL', 2);
+  }
+  if (url.search !== '' || url.hash !== '' || url.username !== '' || url.password !== '') {
+    throw new CliError('--api-url takes no query, fragment or user name', 2);
+  }
+  return url.toString().replace(/\/+$/, '');
+}
+
+/** A token as typed or piped: one line, trimmed, of the token format (checked offline). */
+export function tokenOf(text: string): string {
+  const token = text.trim();
+  if (token === '' || /\s/.test(token) || !hasValidChecksum(token)) {
+    throw new CliError('That is not a service token (sk_…): nothing was stored', 2);
+  }
+  return token;
+}
+
+export function saveCredentials(path: string, credentials: Credentials): void {
+  mkdirSync(dirname(path), { recursive: true, mode: 0o700 });
+  // writeFileSync's mode applies only to a new file: chmod covers an existing one too.
+  writeFileSync(path, `${JSON.stringify(credentials, null, 2)}\n`, { mode: 0o600 });
+  chmodSync(path, 0o600);
+}
+
+export function forgetCredentials(path: string): boolean {
+  try {
+    statSync(path);
+  } catch {
+    return false;
+  }
+  rmSync(path);
+  return true;
+}
+
+function readCredentials(path: string): Partial<Credentials> {
+  let text: string;
+  try {
+    // A token others can read is not to be used from there (as ssh does with its keys).
+    if ((statSync(path).mode & 0o077) !== 0) {
+      throw new CliError(`${path} is readable by others: chmod 600 it, or log in again`, 2);
+    }
+    text = readFileSync(path, 'utf8');
+  } catch (error) {
+    if (error instanceof CliError) throw error;
+    return {};
+  }
+  const parsed = fileSchema.safeParse(safeJson(text));
+  if (!parsed.success) throw new CliError(`${path} is not a credentials file: log in again`, 2);
+  return parsed.data;
+}
+
+function safeJson(text: string): unknown {
+  try {
+    return JSON.parse(text);
+  } catch {
+    return undefined;
+  }
+}
+
+/** The API and token to use: the environment over the file; a `CliError` if either is missing. */
+export function resolveCredentials(env: CliIo['env'], apiUrl: string | undefined): Credentials {
+  const envUrl = env[URL_VARIABLE];
+  const envToken = env[TOKEN_VARIABLE];
+  const stored =
+    envToken !== undefined && envToken !== '' && (apiUrl ?? envUrl) !== undefined
+      ? {}
+      : readCredentials(credentialsPath(env));
+  const url = apiUrl ?? (envUrl === '' ? undefined : envUrl) ?? stored.apiUrl;
+  const token = (envToken === '' ? undefined : envToken) ?? stored.token;
+  if (url === undefined || token === undefined) {
+    throw new CliError(
+      `Not logged in: run \`tokens login --api-url URL\` (or set ${URL_VARIABLE} and ${TOKEN_VARIABLE}); --direct works on the tables instead`,
+      2,
+    );
+  }
+  return { apiUrl: apiUrlOf(url), token: tokenOf(token) };
+}

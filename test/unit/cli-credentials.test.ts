@@ -1,0 +1,101 @@
+/** Where the CLI keeps the team's token, and what it refuses to keep or read. */
+import { chmodSync, mkdtempSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, describe, expect, it } from 'vitest';
+import { CliError } from '../../cli/context';
+import {
+  apiUrlOf,
+  credentialsPath,
+  resolveCredentials,
+  saveCredentials,
+  tokenOf,
+} from '../../cli/credentials';
+import { generateToken } from '../../shared/token/format';
+
+const scratch = mkdtempSync(join(tmpdir(), 'cli-credentials-'));
+afterAll(() => {
+  rmSync(scratch, { recursive: true, force: true });
+});
+
+describe('the credentials file', () => {
+  it('lives under XDG_CONFIG_HOME, else ~/.config, unless SERVICE_TOKENS_CONFIG says', () => {
+    expect(credentialsPath({ HOME: '/home/a' })).toBe(
+      '/home/a/.config/service-tokens/credentials.json',
+    );
+    expect(credentialsPath({ HOME: '/home/a', XDG_CONFIG_HOME: '/x' })).toBe(
+      '/x/service-tokens/credentials.json',
+    );
+    expect(credentialsPath({ SERVICE_TOKENS_CONFIG: '/y.json' })).toBe('/y.json');
+  });
+
+  it('is written 0600 in a 0700 folder, even over a file that was looser', () => {
+    const path = join(scratch, 'a', 'credentials.json');
+    writeFileSync(join(scratch, 'loose.json'), '{}', { mode: 0o644 });
+    saveCredentials(path, { apiUrl: 'https://x.test/v1', token: generateToken() });
+    saveCredentials(join(scratch, 'loose.json'), {
+      apiUrl: 'https://x.test/v1',
+      token: generateToken(),
+    });
+    expect(statSync(path).mode & 0o777).toBe(0o600);
+    expect(statSync(join(scratch, 'a')).mode & 0o777).toBe(0o700);
+    expect(statSync(join(scratch, 'loose.json')).mode & 0o777).toBe(0o600);
+  });
+
+  it('is not read when others can read it', () => {
+    const path = join(scratch, 'b.json');
+    saveCredentials(path, { apiUrl: 'https://x.test/v1', token: generateToken() });
+    chmodSync(path, 0o640);
+    expect(() => resolveCredentials({ SERVICE_TOKENS_CONFIG: path }, undefined)).toThrow(
+      /readable by others/,
+    );
+  });
+
+  it('gives way to SERVICE_TOKENS_URL and SERVICE_TOKENS_TOKEN, and --api-url to both', () => {
+    const path = join(scratch, 'c.json');
+    const [stored, fromEnv] = [generateToken(), generateToken()];
+    saveCredentials(path, { apiUrl: 'https://stored.test/v1', token: stored });
+    const env = { SERVICE_TOKENS_CONFIG: path };
+    expect(resolveCredentials(env, undefined)).toEqual({
+      apiUrl: 'https://stored.test/v1',
+      token: stored,
+    });
+    expect(resolveCredentials({ ...env, SERVICE_TOKENS_TOKEN: fromEnv }, undefined).token).toBe(
+      fromEnv,
+    );
+    expect(
+      resolveCredentials(
+        { ...env, SERVICE_TOKENS_URL: 'https://env.test/v1/' },
+        'https://flag.test/v2',
+      ).apiUrl,
+    ).toBe('https://flag.test/v2');
+  });
+
+  it('says how to log in when there is nothing to use', () => {
+    expect(() =>
+      resolveCredentials({ SERVICE_TOKENS_CONFIG: join(scratch, 'none.json') }, undefined),
+    ).toThrow(/Not logged in: run `tokens login --api-url URL`/);
+  });
+});
+
+describe('what login takes', () => {
+  it.each(['ftp://x.test', 'not a url', 'https://x.test/v1?token=1', 'https://u:p@x.test/v1'])(
+    'refuses the API URL %s',
+    (url) => {
+      expect(() => apiUrlOf(url)).toThrow(CliError);
+    },
+  );
+
+  it('takes a token with its newline, and refuses text that is not one', () => {
+    const token = generateToken();
+    expect(tokenOf(`${token}\n`)).toBe(token);
+    for (const text of [
+      '',
+      'sk_short',
+      `${token} ${token}`,
+      `${token.slice(0, -1)}${token.endsWith('x') ? 'y' : 'x'}`,
+    ]) {
+      expect(() => tokenOf(text)).toThrow(/not a service token/);
+    }
+  });
+});
