@@ -30,7 +30,12 @@ export function credentialsPath(env: CliIo['env']): string {
   return join(base, 'service-tokens', 'credentials.json');
 }
 
-/** An API base URL as the client takes it: http(s), no query, no trailing slash. */
+const LOOPBACK = new Set(['127.0.0.1', 'localhost', '[::1]']);
+
+/**
+ * An API base URL as the client takes it: https (plain http only to this machine, the local
+ * stack: a token sent in clear over a network is a leaked token), no query, no trailing slash.
+ */
 export function apiUrlOf(given: string): string {
   let url: URL;
   try {
@@ -38,8 +43,8 @@ export function apiUrlOf(given: string): string {
   } catch {
     throw new CliError(`--api-url must be a URL such as https://abc123.execute-api…/v1`, 2);
   }
-  if (url.protocol !== 'https:' && url.protocol !== 'http:') {
-    throw new CliError('--api-url must be an http(s) URL', 2);
+  if (url.protocol !== 'https:' && !(url.protocol === 'http:' && LOOPBACK.has(url.hostname))) {
+    throw new CliError('--api-url must be https (http only for this machine: the local stack)', 2);
   }
   if (url.search !== '' || url.hash !== '' || url.username !== '' || url.password !== '') {
     throw new CliError('--api-url takes no query, fragment or user name', 2);

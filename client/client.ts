@@ -130,4 +130,8 @@ export class ServiceTokensClient {
   getHealth() {
     return this.call('getHealth');
   }
+  /** The API's OpenAPI document, as `docs/openapi.json` has it; needs no token. */
+  getOpenApiDocument() {
+    return this.call('getOpenApiDocument');
+  }
 }

@@ -53,6 +53,7 @@ export const OPERATIONS = {
   listAuditEvents: { method: 'GET', path: '/audit', response: R.auditPage },
   listApis: { method: 'GET', path: '/apis', response: R.apiPage },
   getHealth: { method: 'GET', path: '/health', response: healthView },
+  getOpenApiDocument: { method: 'GET', path: '/openapi.json', response: R.openApiView },
 } as const;
 
 export type OperationId = keyof typeof OPERATIONS;

@@ -11,6 +11,7 @@ import { LOCAL_AWS_ENV } from './aws/clients';
 
 const infoSchema = z.object({
   dynamoEndpoint: z.string(),
+  motoEndpoint: z.string(),
   tables: z.object({ tokens: z.string(), audit: z.string(), registry: z.string() }),
 });
 
@@ -81,7 +82,9 @@ program
 
 program
   .command('tokens')
-  .description('the tokens operator CLI, pointed at the local tables (try: tokens --help)')
+  .description(
+    'the tokens CLI in break-glass mode (--direct) on the local tables (try: tokens --help)',
+  )
   .argument('[args...]', 'arguments for the tokens CLI')
   .passThroughOptions()
   .allowUnknownOption()
@@ -92,9 +95,11 @@ program
     // the stack's session token. The stack also plays API Gateway and flushes its cache only
     // for a caller with that token, so `emergency-revoke --rest-api-id local` needs it.
     const sdkEnv = sdkEnvSchema.parse(await call('GET', '/_local/sdk-env'));
-    Object.assign(process.env, LOCAL_AWS_ENV, sdkEnv);
+    // moto answers STS GetCallerIdentity: the operator's identity in the audit trail.
+    Object.assign(process.env, LOCAL_AWS_ENV, sdkEnv, { AWS_ENDPOINT_URL_STS: info.motoEndpoint });
     process.exitCode = await runCli(
       [
+        '--direct',
         '--endpoint',
         info.dynamoEndpoint,
         '--tokens-table',

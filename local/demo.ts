@@ -16,9 +16,9 @@ import { lifecycleDetailSchema } from '../shared/events/lifecycle';
 import { parseSecretValue } from '../shared/rotation/secret-value';
 import { runCli } from '../cli/program';
 import { revokeEverywhere, seconds, type DemoApi } from './demo-revoke';
-import { LOCAL_AWS_ENV, localSecretsClient } from './aws/clients';
+import { localSecretsClient } from './aws/clients';
 import { apiClient, field } from './stack/api-client';
-import { DEMO_SECRET, LOCAL_TABLES, PLATFORM_API } from './stack/names';
+import { DEMO_SECRET, PLATFORM_API } from './stack/names';
 import { startLocalStack } from './stack/start';
 
 const options = new Command('npm run demo --')
@@ -156,27 +156,14 @@ try {
   const polls = requests.splice(polledFrom, requests.length - polledFrom);
   requests.splice(polledFrom, 0, `(${String(polls.length)} requests of step 5's polling)`);
 
-  say('\n6. The operator CLI on the same tables (npm run local -- tokens list --owner team-a):');
-  await runCli(
-    [
-      '--endpoint',
-      stack.dynamoEndpoint,
-      '--tokens-table',
-      LOCAL_TABLES.tokens,
-      '--audit-table',
-      LOCAL_TABLES.audit,
-      '--registry-table',
-      LOCAL_TABLES.registry,
-      'list',
-      '--owner',
-      'team-a',
-    ],
-    {
-      out: (text) => process.stdout.write(text.replace(/^/gm, '   ')),
-      err: (text) => process.stderr.write(text),
-      env: { ...process.env, ...LOCAL_AWS_ENV },
-    },
+  say(
+    '\n6. The tokens CLI over the same API, as the admin (npm run tokens -- list --owner team-a):',
   );
+  await runCli(['list', '--owner', 'team-a'], {
+    out: (text) => process.stdout.write(text.replace(/^/gm, '   ')),
+    err: (text) => process.stderr.write(text),
+    env: { ...process.env, SERVICE_TOKENS_URL: stack.url, SERVICE_TOKENS_TOKEN: admin },
+  });
 
   const secrets = localSecretsClient(stack.motoEndpoint);
   const current = async () => {

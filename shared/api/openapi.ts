@@ -92,7 +92,7 @@ const REQUESTS: Readonly<Record<string, z.ZodMiniType>> = {
 
 /** The tags, in the document's order: one per family of operations. */
 const TAGS = [
-  { name: 'session', description: 'The calling token itself, and the liveness probe' },
+  { name: 'session', description: 'The calling token itself, the liveness probe and this document' },
   { name: 'tokens', description: 'Create, read, rotate and revoke tokens' },
   { name: 'bootstrap', description: 'Single-use bootstrap tokens and their exchange' },
   { name: 'rotation-requests', description: 'Asking for, deciding and using rotations' },
@@ -103,7 +103,7 @@ const TAGS = [
 
 /** The family of an operation, from its path. */
 function tagOf(path: string): (typeof TAGS)[number]['name'] {
-  if (path === '/me') return 'session';
+  if (path === '/me' || path === '/openapi.json') return 'session';
   if (path === '/audit') return 'audit';
   if (path === '/apis') return 'apis';
   if (path.includes('rotation-requests')) return 'rotation-requests';
@@ -171,7 +171,11 @@ function parametersOf(route: RouteDoc): JsonSchema[] {
 }
 
 /** The statuses an operation can answer: those of every route, and its own refusals. */
+/** What a route with no authentication at all can answer: bad input, or throttled. */
+const ANONYMOUS_ROUTE = ['400', '429'];
+
 function errorStatuses(route: RouteDoc): string[] {
+  if (route.anonymous) return ANONYMOUS_ROUTE;
   const own = new Set<number>(route.refusals);
   if (route.path.includes('{id}')) own.add(404);
   return Object.keys(ERRORS).filter(
@@ -197,6 +201,7 @@ function responsesOf(route: RouteDoc): JsonSchema {
 
 /** Any one of the route's scopes grants it, and admin grants every route. */
 function securityOf(route: RouteDoc): JsonSchema[] {
+  if (route.anonymous) return [];
   if (route.public) return [{ bootstrapToken: [] }];
   if (route.scopes.length === 0) return [{ serviceToken: [] }];
   const scopes = route.scopes.includes('admin') ? route.scopes : [...route.scopes, 'admin'];
@@ -265,7 +270,7 @@ export function openApiDocument(): JsonSchema {
       title: 'Service-token management API',
       version: '1.0.0',
       description:
-        "Create, list, rotate and revoke sk_ service tokens. Every route but POST /tokens/exchange needs a token (Authorization: Bearer sk_…) with the scopes in x-required-scopes; the admin scope grants all. POST /tokens/exchange takes a bootstrap token instead. A token without admin sees only its own owner's tokens.",
+        "Create, list, rotate and revoke sk_ service tokens. Every route but POST /tokens/exchange, GET /health and GET /openapi.json needs a token (Authorization: Bearer sk_…) with the scopes in x-required-scopes; the admin scope grants all. POST /tokens/exchange takes a bootstrap token instead; GET /health and GET /openapi.json take none. A token without admin sees only its own owner's tokens.",
     },
     servers: [
       {

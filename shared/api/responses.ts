@@ -132,3 +132,10 @@ export const apiPage = z.object({
 });
 
 export const errorBody = z.object({ message: z.string() });
+
+/** An OpenAPI 3.1 document (its shape is OpenAPI's own, not restated here). */
+export const openApiView = z.looseObject({
+  openapi: z.string(),
+  info: z.looseObject({ title: z.string(), version: z.string() }),
+  paths: z.record(z.string(), z.unknown()),
+});

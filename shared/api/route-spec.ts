@@ -35,6 +35,11 @@ interface RouteSpec<B extends z.ZodMiniType, Q extends z.ZodMiniType> extends Ro
    * operation authenticates the request itself. Not part of the authorizer's route catalog.
    */
   readonly public?: true;
+  /**
+   * A public route that authenticates nobody at all (the API's own document): no token of any
+   * kind, so it can answer no 401, 403 or 503.
+   */
+  readonly anonymous?: true;
   /** The path parameters' schema. Default: `{id}`, a token id. */
   readonly params?: z.ZodMiniType<{ id: string; requestId?: string }>;
   /** For the OpenAPI document: what it does and what it returns. */
@@ -65,6 +70,7 @@ export interface ManagementRoute extends Route {
   readonly status: number;
   readonly refusals?: readonly StateRefusal[];
   readonly public?: true;
+  readonly anonymous?: true;
   readonly params?: z.ZodMiniType<{ id: string; requestId?: string }>;
   readonly summary: string;
   readonly response: z.ZodMiniType;

@@ -5,6 +5,7 @@
  */
 import type { Route } from '../authz/routes';
 import { NONE, route, type ManagementRoute } from './route-spec';
+import { openApiDocument } from './openapi';
 import { APIS_SCOPE } from './use-cases/apis';
 import {
   apiPage,
@@ -14,6 +15,7 @@ import {
   grantedRotation,
   issuedToken,
   meView,
+  openApiView,
   revokedToken,
   rotatedToken,
   rotationRequestPage,
@@ -46,6 +48,10 @@ import {
 const REQUEST_SCOPES: string[] = [];
 /** Deciding is for admins; management tokens reach the service so that a refusal is audited. */
 const DECIDE_SCOPES = ['tokens:read', 'tokens:write'];
+
+/** Built on first use (once per container), from this very table. */
+let document: unknown;
+const servedDocument = (): unknown => (document ??= openApiDocument());
 
 /** The management operations, by operationId (the OpenAPI document's). */
 const OPERATIONS = {
@@ -245,6 +251,19 @@ const OPERATIONS = {
     body: NONE,
     operation: (s, caller, { query }) => s.audit.list(caller, query),
   }),
+  getOpenApiDocument: route({
+    method: 'GET',
+    path: '/openapi.json',
+    scopes: [],
+    public: true,
+    anonymous: true,
+    summary: 'This document (OpenAPI 3.1), to generate clients from; needs no token',
+    response: openApiView,
+    status: 200,
+    body: NONE,
+    query: NONE,
+    operation: () => Promise.resolve(servedDocument()),
+  }),
   listApis: route({
     method: 'GET',
     path: '/apis',
@@ -270,6 +289,7 @@ export const ROUTE_DOCS = ROUTES.map((route) => ({
   scopes: route.scopes,
   operationId: route.operationId,
   public: route.public === true,
+  anonymous: route.anonymous === true,
   refusals: route.refusals ?? [],
   params: route.params,
   status: route.status,

@@ -31,16 +31,23 @@ describe('token API', () => {
     );
     const secured = methods.filter((m) => m.AuthorizationType === 'CUSTOM');
     expect(secured.map((m) => m.HttpMethod).sort()).toEqual(CATALOG.map((r) => r.method).sort());
-    // The open methods: the health probe, and the bootstrap exchange (which checks its token).
-    expect(methods.filter((m) => m.AuthorizationType === 'NONE')).toHaveLength(2);
+    // The open methods: the health probe, the bootstrap exchange (which checks its token) and
+    // the API's own OpenAPI document.
+    expect(methods.filter((m) => m.AuthorizationType === 'NONE')).toHaveLength(3);
   });
 
-  it('throttles the bootstrap exchange, which has no authorizer, to 5 requests/s', () => {
+  it('throttles the routes with no authorizer (bootstrap exchange, OpenAPI document) to 5 requests/s', () => {
     template.hasResourceProperties('AWS::ApiGateway::Stage', {
       MethodSettings: Match.arrayWith([
         Match.objectLike({
           ResourcePath: '/~1tokens~1exchange',
           HttpMethod: 'POST',
+          ThrottlingRateLimit: 5,
+          ThrottlingBurstLimit: 10,
+        }),
+        Match.objectLike({
+          ResourcePath: '/~1openapi.json',
+          HttpMethod: 'GET',
           ThrottlingRateLimit: 5,
           ThrottlingBurstLimit: 10,
         }),

@@ -2,7 +2,7 @@
  * The typed client against the local stack over HTTP, as a team would use it: the API's
  * answers typed and checked, its refusals as ServiceTokensError with the API's message.
  */
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -79,6 +79,15 @@ describe('the typed client on the local stack', { timeout: 180_000 }, () => {
     expect(unknownScope.message).toContain('nearest known scope: orders:read');
     const anonymous = new ServiceTokensClient({ baseUrl: stack.url });
     expect(await failure(anonymous.getMe())).toMatchObject({ status: 401 });
+  });
+
+  it('serves GET /openapi.json to anyone, the same document as docs/openapi.json', async () => {
+    const anonymous = new ServiceTokensClient({ baseUrl: stack.url });
+    const served = await anonymous.getOpenApiDocument();
+    const committed: unknown = JSON.parse(
+      readFileSync(join(import.meta.dirname, '..', '..', 'docs', 'openapi.json'), 'utf8'),
+    );
+    expect(served).toEqual(committed);
   });
 
   it('reports a stack that is not there as a network error, without the token', async () => {

@@ -79,12 +79,22 @@ describe('the credentials file', () => {
 });
 
 describe('what login takes', () => {
-  it.each(['ftp://x.test', 'not a url', 'https://x.test/v1?token=1', 'https://u:p@x.test/v1'])(
-    'refuses the API URL %s',
-    (url) => {
-      expect(() => apiUrlOf(url)).toThrow(CliError);
-    },
-  );
+  it.each([
+    'ftp://x.test',
+    'http://api.example.com/v1',
+    'http://10.0.0.5/v1',
+    'not a url',
+    'https://x.test/v1?token=1',
+    'https://u:p@x.test/v1',
+  ])('refuses the API URL %s', (url) => {
+    expect(() => apiUrlOf(url)).toThrow(CliError);
+  });
+
+  it('takes https anywhere and plain http to this machine only, without a trailing slash', () => {
+    expect(apiUrlOf('https://x.test/v1/')).toBe('https://x.test/v1');
+    expect(apiUrlOf('http://127.0.0.1:3000')).toBe('http://127.0.0.1:3000');
+    expect(apiUrlOf('http://localhost:3000/')).toBe('http://localhost:3000');
+  });
 
   it('takes a token with its newline, and refuses text that is not one', () => {
     const token = generateToken();
