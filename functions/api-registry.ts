@@ -17,11 +17,13 @@ import {
 } from '../shared/registry/custom-resource';
 import { sendResponse } from '../shared/registry/respond';
 import { openApiRegistry } from '../shared/store/api-registry';
+import { newTracer, traceInvocations } from '../shared/tracing';
 
 const config = parseConfig(registryConfigSchema);
 const logger = new Logger({ serviceName: 'token-api-registry' });
+const tracer = newTracer('token-api-registry');
 const registry = openApiRegistry({
-  client: new DynamoDBClient({}),
+  client: tracer.captureAWSv3Client(new DynamoDBClient({})),
   tableName: config.REGISTRY_TABLE_NAME,
 });
 
@@ -52,4 +54,6 @@ async function provide(event: unknown, context: Context): Promise<void> {
   await sendResponse(request.ResponseURL, response);
 }
 
-export const handler = middy(provide).use(injectLambdaContext(logger, { resetKeys: true }));
+export const handler = middy(provide)
+  .use(traceInvocations(tracer))
+  .use(injectLambdaContext(logger, { resetKeys: true }));

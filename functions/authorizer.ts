@@ -16,6 +16,7 @@ import { authorizerConfigSchema, parseConfig, type AuthorizerConfig } from '../s
 import { METRICS_NAMESPACE, STORE_ERROR_DECISION } from '../shared/observability';
 import { openTokenReader } from '../shared/store';
 import { UsageTracker } from '../shared/usage';
+import { newTracer, traceInvocations } from '../shared/tracing';
 
 /** Thrown with exactly this message, API Gateway answers 401 Unauthorized. */
 const UNAUTHORIZED = 'Unauthorized';
@@ -28,11 +29,12 @@ const UNAUTHORIZED = 'Unauthorized';
  */
 export function authorizerHandler(config: AuthorizerConfig) {
   const logger = new Logger({ serviceName: 'token-authorizer' });
+  const tracer = newTracer('token-authorizer');
   const metrics = new Metrics({ namespace: METRICS_NAMESPACE, serviceName: 'token-authorizer' });
   // Two attempts, not the SDK's default of four: under throttling a fast 503 with Retry-After
   // beats holding every request for seconds.
   const tokens = openTokenReader({
-    client: new DynamoDBClient({ maxAttempts: 2 }),
+    client: tracer.captureAWSv3Client(new DynamoDBClient({ maxAttempts: 2 })),
     tokensTable: config.TOKENS_TABLE_NAME,
   });
 
@@ -76,6 +78,8 @@ export function authorizerHandler(config: AuthorizerConfig) {
     metrics.addMetric('Decisions', MetricUnit.Count, 1);
     metrics.addMetric('DecisionLatency', MetricUnit.Milliseconds, performance.now() - started);
     const tokenId = decision.outcome === 'unauthorized' ? undefined : decision.record?.tokenId;
+    tracer.putAnnotation('decision', reason);
+    if (tokenId !== undefined) tracer.putAnnotation('tokenId', tokenId);
     if (decision.outcome === 'allow')
       logger.debug('Allowed', { tokenId, inGrace: decision.inGrace });
     else logger.info('Denied', { reason, tokenId });
@@ -86,6 +90,7 @@ export function authorizerHandler(config: AuthorizerConfig) {
   }
 
   return middy(authorize)
+    .use(traceInvocations(tracer))
     .use(injectLambdaContext(logger, { resetKeys: true }))
     .use(logMetrics(metrics));
 }

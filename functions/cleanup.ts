@@ -15,11 +15,13 @@ import { cleanupConfigSchema, parseConfig } from '../shared/config';
 import { METRICS_NAMESPACE } from '../shared/observability';
 import { Cleanup } from '../shared/schedules/cleanup';
 import { ScheduleRunFailed, scheduleRun, storesForRun, timeLeft } from '../shared/schedules/run';
+import { newTracer, traceInvocations } from '../shared/tracing';
 
 const config = parseConfig(cleanupConfigSchema);
 const logger = new Logger({ serviceName: 'token-cleanup' });
+const tracer = newTracer('token-cleanup');
 const metrics = new Metrics({ namespace: METRICS_NAMESPACE, serviceName: 'token-cleanup' });
-const dynamo = new DynamoDBClient({});
+const dynamo = tracer.captureAWSv3Client(new DynamoDBClient({}));
 
 async function runCleanup(event: unknown, context: Context) {
   const run = scheduleRun(event, config.CLOCK_SOURCE);
@@ -53,5 +55,6 @@ async function runCleanup(event: unknown, context: Context) {
 }
 
 export const handler = middy(runCleanup)
+  .use(traceInvocations(tracer))
   .use(injectLambdaContext(logger, { resetKeys: true }))
   .use(logMetrics(metrics));

@@ -22,13 +22,20 @@ import { SecretsManagerRotationStarter } from '../shared/rotation/rotate-now';
 import { ExpiryAlerter } from '../shared/schedules/expiry-alerter';
 import { RotationPolicyRun } from '../shared/schedules/rotation-policy';
 import { ScheduleRunFailed, scheduleRun, storesForRun, timeLeft } from '../shared/schedules/run';
+import { newTracer, traceInvocations } from '../shared/tracing';
 
 const config = parseConfig(alertsConfigSchema);
 const logger = new Logger({ serviceName: 'token-expiry-alerts' });
+const tracer = newTracer('token-expiry-alerts');
 const metrics = new Metrics({ namespace: METRICS_NAMESPACE, serviceName: 'token-expiry-alerts' });
-const dynamo = new DynamoDBClient({});
-const publisher = new SnsAlertPublisher(new SNSClient({}), config.ALERT_TOPIC_ARN);
-const rotations = new SecretsManagerRotationStarter(new SecretsManagerClient({}));
+const dynamo = tracer.captureAWSv3Client(new DynamoDBClient({}));
+const publisher = new SnsAlertPublisher(
+  tracer.captureAWSv3Client(new SNSClient({})),
+  config.ALERT_TOPIC_ARN,
+);
+const rotations = new SecretsManagerRotationStarter(
+  tracer.captureAWSv3Client(new SecretsManagerClient({})),
+);
 
 async function runAlerts(event: unknown, context: Context) {
   const run = scheduleRun(event, config.CLOCK_SOURCE);
@@ -96,5 +103,6 @@ async function runAlerts(event: unknown, context: Context) {
 }
 
 export const handler = middy(runAlerts)
+  .use(traceInvocations(tracer))
   .use(injectLambdaContext(logger, { resetKeys: true }))
   .use(logMetrics(metrics));

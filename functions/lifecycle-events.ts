@@ -19,6 +19,7 @@ import { relayAuditRecords } from '../shared/events/stream';
 import { METRICS_NAMESPACE } from '../shared/observability';
 import { TokenStoreError } from '../shared/store/errors';
 import { openTokenReader } from '../shared/store';
+import { newTracer, traceInvocations } from '../shared/tracing';
 
 const batchStartSchema = z.object({
   Records: z.array(z.object({ dynamodb: z.object({ SequenceNumber: z.string() }) })),
@@ -26,15 +27,19 @@ const batchStartSchema = z.object({
 
 const config = parseConfig(lifecycleConfigSchema);
 const logger = new Logger({ serviceName: 'token-lifecycle-events' });
+const tracer = newTracer('token-lifecycle-events');
 const metrics = new Metrics({
   namespace: METRICS_NAMESPACE,
   serviceName: 'token-lifecycle-events',
 });
 const tokens = openTokenReader({
-  client: new DynamoDBClient({}),
+  client: tracer.captureAWSv3Client(new DynamoDBClient({})),
   tokensTable: config.TOKENS_TABLE_NAME,
 });
-const publisher = new LifecyclePublisher(new EventBridgeClient({}), config.EVENT_BUS_NAME);
+const publisher = new LifecyclePublisher(
+  tracer.captureAWSv3Client(new EventBridgeClient({})),
+  config.EVENT_BUS_NAME,
+);
 
 async function relay(event: unknown) {
   logger.setCorrelationId(firstSequence(event));
@@ -79,5 +84,6 @@ function firstSequence(event: unknown): string | undefined {
 }
 
 export const handler = middy(relay)
+  .use(traceInvocations(tracer))
   .use(injectLambdaContext(logger, { resetKeys: true }))
   .use(logMetrics(metrics));

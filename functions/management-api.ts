@@ -17,11 +17,13 @@ import { TokenService } from '../shared/api/token-service';
 import { managementConfigSchema, parseConfig } from '../shared/config';
 import { METRICS_NAMESPACE } from '../shared/observability';
 import { openApiRegistry, openStores } from '../shared/store';
+import { newTracer, traceInvocations } from '../shared/tracing';
 
 const config = parseConfig(managementConfigSchema);
 const logger = new Logger({ serviceName: 'token-management' });
+const tracer = newTracer('token-management');
 const metrics = new Metrics({ namespace: METRICS_NAMESPACE, serviceName: 'token-management' });
-const client = new DynamoDBClient({});
+const client = tracer.captureAWSv3Client(new DynamoDBClient({}));
 const service = new TokenService({
   stores: {
     ...openStores({
@@ -37,7 +39,7 @@ const service = new TokenService({
     ? {}
     : {
         cache: new StageCacheFlusher(
-          new APIGatewayClient({}),
+          tracer.captureAWSv3Client(new APIGatewayClient({})),
           config.REST_API_ID,
           config.STAGE_NAME,
         ),
@@ -49,6 +51,8 @@ async function serve(event: unknown) {
   const { response, route, error, requestId } = await handleRequest(event, service);
   if (requestId !== undefined) logger.setCorrelationId(requestId);
   metrics.addDimension('route', route);
+  tracer.putAnnotation('route', route);
+  tracer.putAnnotation('status', response.statusCode);
   metrics.addDimension('status', `${String(Math.floor(response.statusCode / 100))}xx`);
   metrics.addMetric('ApiRequests', MetricUnit.Count, 1);
   metrics.addMetric('ApiLatency', MetricUnit.Milliseconds, performance.now() - started);
@@ -60,5 +64,6 @@ async function serve(event: unknown) {
 }
 
 export const handler = middy(serve)
+  .use(traceInvocations(tracer))
   .use(injectLambdaContext(logger, { resetKeys: true }))
   .use(logMetrics(metrics));

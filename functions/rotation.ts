@@ -17,15 +17,17 @@ import { rotationEventSchema, TokenRotator, type StepResult } from '../shared/ro
 import { SecretsAdapter } from '../shared/rotation/secrets';
 import { openStores } from '../shared/store';
 import { DAY_MS } from '../shared/time';
+import { newTracer, traceInvocations } from '../shared/tracing';
 
 const config = parseConfig(rotationConfigSchema);
 const specs = new Map(config.TOKEN_SPECS.map(({ secretArn, ...spec }) => [secretArn, spec]));
 const logger = new Logger({ serviceName: 'token-rotation' });
+const tracer = newTracer('token-rotation');
 const metrics = new Metrics({ namespace: METRICS_NAMESPACE, serviceName: 'token-rotation' });
 const rotator = new TokenRotator({
-  secrets: new SecretsAdapter(new SecretsManagerClient({})),
+  secrets: new SecretsAdapter(tracer.captureAWSv3Client(new SecretsManagerClient({}))),
   stores: openStores({
-    client: new DynamoDBClient({}),
+    client: tracer.captureAWSv3Client(new DynamoDBClient({})),
     tables: { tokens: config.TOKENS_TABLE_NAME, audit: config.AUDIT_TABLE_NAME },
     retentionDays: config.RETENTION_DAYS,
   }),
@@ -52,6 +54,7 @@ async function rotate(event: unknown): Promise<void> {
   logger.setCorrelationId(version);
   logger.appendKeys({ step, secretId, rotationVersionId: version });
   metrics.addDimension('step', step);
+  tracer.putAnnotation('step', step);
   const started = performance.now();
   try {
     const result = await rotator.run(parsed.data);
@@ -75,5 +78,6 @@ async function rotate(event: unknown): Promise<void> {
 }
 
 export const handler = middy(rotate)
+  .use(traceInvocations(tracer))
   .use(injectLambdaContext(logger, { resetKeys: true }))
   .use(logMetrics(metrics));

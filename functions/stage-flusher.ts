@@ -18,10 +18,12 @@ import { ApiGatewayStageCache, clientsPerRegion } from '../shared/flush/stage-ca
 import { stageLabel, type ProtectedStage } from '../shared/flush/stages';
 import { METRICS_NAMESPACE } from '../shared/observability';
 import { openApiRegistry } from '../shared/store/api-registry';
+import { newTracer, traceInvocations } from '../shared/tracing';
 
 const SERVICE = 'token-stage-flusher';
 const config = parseConfig(stageFlusherConfigSchema);
 const logger = new Logger({ serviceName: SERVICE });
+const tracer = newTracer(SERVICE);
 const metrics = new Metrics({ namespace: METRICS_NAMESPACE, serviceName: SERVICE });
 const ledger = new FlushLedger({ minIntervalMs: config.FLUSH_WINDOW_SECONDS * 1000 });
 const cache = new ApiGatewayStageCache(clientsPerRegion());
@@ -34,7 +36,7 @@ const platformStage: ProtectedStage = {
 };
 // Listed afresh on every batch: a stage registered a moment ago is flushed on the next revoke.
 const registry = openApiRegistry({
-  client: new DynamoDBClient({}),
+  client: tracer.captureAWSv3Client(new DynamoDBClient({})),
   tableName: config.REGISTRY_TABLE_NAME,
 });
 
@@ -95,5 +97,6 @@ function count(report: FlushReport): void {
 }
 
 export const handler = middy(flush)
+  .use(traceInvocations(tracer))
   .use(injectLambdaContext(logger, { resetKeys: true }))
   .use(logMetrics(metrics));
