@@ -128,7 +128,9 @@ export function newToken(
       ConditionExpression: 'attribute_not_exists(tokenHash)',
     },
   };
-  return { record, put, audit: createdEvent(record) };
+  // The record as it reads back: with its due date (the index's shard is not a record field).
+  const stored = parseRecord({ ...record, ...lifecycle });
+  return { record: stored, put, audit: createdEvent(stored) };
 }
 
 function createdEvent(record: TokenRecord): AuditInput {
