@@ -46,7 +46,7 @@ export function authorizerHandler(config: AuthorizerConfig) {
     cache: new RecordCache(config.LOCAL_CACHE_TTL_SECONDS * 1000),
     usage: {
       tracker: new UsageTracker(config.USAGE_INTERVAL_SECONDS * 1000),
-      write: (flush) => tokens.recordUsage(flush.tokenHash, flush.count, flush.at),
+      write: (flush, seen) => tokens.recordUsage(flush.tokenHash, flush.count, flush.at, seen),
       onError: (error) => {
         logger.warn('Usage write failed; the decision was not affected', { error });
         metrics.addMetric('UsageWriteFailed', MetricUnit.Count, 1);

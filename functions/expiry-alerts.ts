@@ -1,7 +1,8 @@
 /**
  * Expiry alert schedule (EventBridge, hourly by default). Thin: take the run's clock and id from
- * the event, run shared/schedules/expiry-alerter and then the rotation-policy report
- * (shared/schedules/rotation-policy), count and log the outcome. Any failed alert
+ * the event, run shared/schedules/expiry-alerter, the rotation-policy report
+ * (shared/schedules/rotation-policy) and, when the deployed policies changed, the due-date
+ * backfill (shared/schedules/policy-backfill) with the time left; count and log the outcome. Any failed alert
  * fails the invocation after the rest were handled: Lambda retries it (sent alerts are not
  * sent again) and, when retries run out, the event goes to the dead-letter queue.
  */
@@ -20,6 +21,7 @@ import { alertsConfigSchema, parseConfig } from '../shared/config';
 import { METRICS_NAMESPACE } from '../shared/observability';
 import { SecretsManagerRotationStarter } from '../shared/rotation/rotate-now';
 import { ExpiryAlerter } from '../shared/schedules/expiry-alerter';
+import { PolicyBackfill } from '../shared/schedules/policy-backfill';
 import { RotationPolicyRun } from '../shared/schedules/rotation-policy';
 import { ScheduleRunFailed, scheduleRun, storesForRun, timeLeft } from '../shared/schedules/run';
 import { newTracer, traceInvocations } from '../shared/tracing';
@@ -53,24 +55,36 @@ async function runAlerts(event: unknown, context: Context) {
     policies: config.ROTATION_POLICIES,
     now: () => run.now,
   }).run(audit, hasTime);
+  // Last, so a long backfill never takes the passes' time; it resumes on the next run.
+  const backfill = await new PolicyBackfill({
+    stores,
+    policies: config.ROTATION_POLICIES,
+    now: () => run.now,
+  }).run(hasTime);
   const report = {
     ...expiry,
     policyItemsRead: policy.itemsRead,
-    failures: [...expiry.failures, ...policy.failures],
-    complete: expiry.complete && policy.complete,
+    failures: [...expiry.failures, ...policy.failures, ...backfill.failures],
+    complete: expiry.complete && policy.complete && backfill.complete,
     unconfirmed: expiry.unconfirmed + policy.unconfirmed,
     rotationPolicy: {
       due: policy.due,
       reported: policy.reported,
       started: policy.rotationsStarted,
       startFailed: policy.rotationStartFailures,
+      rescheduled: policy.rescheduled,
+      dropped: policy.dropped,
     },
+    ...(backfill.ran
+      ? { policyBackfill: { itemsRead: backfill.itemsRead, updated: backfill.updated } }
+      : {}),
   };
   metrics.addMetric('PolicyItemsRead', MetricUnit.Count, policy.itemsRead);
   metrics.addMetric('TokensDueForRotation', MetricUnit.Count, policy.due.age + policy.due.usage);
   metrics.addMetric('RotationDueReported', MetricUnit.Count, policy.reported);
   metrics.addMetric('PolicyRotationsStarted', MetricUnit.Count, policy.rotationsStarted);
   metrics.addMetric('PolicyRotationStartFailed', MetricUnit.Count, policy.rotationStartFailures);
+  metrics.addMetric('PolicyBackfillItemsRead', MetricUnit.Count, backfill.itemsRead);
 
   metrics.addMetric('ExpiryIndexItemsRead', MetricUnit.Count, report.itemsRead);
   metrics.addMetric('AlertsFailed', MetricUnit.Count, report.failures.length);

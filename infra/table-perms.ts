@@ -31,10 +31,11 @@ export const QUERY_ACTIONS = ['dynamodb:Query'];
 export const USAGE_UPDATE_ACTIONS = ['dynamodb:UpdateItem'];
 
 /**
- * The attributes the usage write may name (fine-grained access control): the key and the two
- * usage counters, so the authorizer cannot change a token's status, scopes or expiry.
+ * The attributes the usage write may name (fine-grained access control): the key, the two
+ * usage counters and the rotation-policy due date (which the write brings forward under heavy
+ * use), so the authorizer cannot change a token's status, scopes or expiry.
  */
-export const USAGE_ATTRIBUTES = ['tokenHash', 'lastUsedAt', 'useCount'];
+export const USAGE_ATTRIBUTES = ['tokenHash', 'lastUsedAt', 'useCount', 'policyDueAt'];
 
 /** ReturnValues the usage write may ask for: only the attributes it updated, or none. */
 export const USAGE_RETURN_VALUES = ['NONE', 'UPDATED_OLD', 'UPDATED_NEW'];

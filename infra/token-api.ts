@@ -137,8 +137,10 @@ export class TokenApi extends Construct {
         POWERTOOLS_LOG_LEVEL: 'INFO',
       },
     });
-    // Not BySecret: only the rotation function's sweep reads it.
-    const indexes = Object.values(TOKEN_INDEX).filter((index) => index !== TOKEN_INDEX.bySecret);
+    // Not BySecret: only the rotation function's sweep reads it; not ByPolicyDue: the alert run's.
+    const indexes = Object.values(TOKEN_INDEX).filter(
+      (index) => index !== TOKEN_INDEX.bySecret && index !== TOKEN_INDEX.byPolicyDue,
+    );
     props.tables.grantTokenReadWrite(fn.role, indexes);
     props.tables.grantAuditAppend(fn.role);
     props.tables.grantAuditRead(fn.role);

@@ -101,8 +101,13 @@ export class TokenSchedules extends Construct {
    */
   private grantAlertRun(props: TokenSchedulesProps): void {
     const role = this.alertRun.fn.role;
-    // Page cursors name a token by id: resolving one reads the id index and the item.
-    props.tables.grantTokenUpdate(role, [TOKEN_INDEX.byExpiry, TOKEN_INDEX.byTokenId]);
+    // Page cursors name a token by id: resolving one reads the id index and the item. The
+    // policy pass reads the due index; the run's state item is updated in place (UpdateItem).
+    props.tables.grantTokenUpdate(role, [
+      TOKEN_INDEX.byExpiry,
+      TOKEN_INDEX.byTokenId,
+      TOKEN_INDEX.byPolicyDue,
+    ]);
     props.alerts.grantPublish(role);
     const secrets = props.rotatedSecrets;
     if (secrets !== undefined && secrets.secretArns.length > 0) {

@@ -29,7 +29,8 @@ export function decisionReason(decision: Decision): DecisionReason {
 
 export interface UsageRecorder {
   readonly tracker: UsageTracker;
-  readonly write: (flush: UsageFlush) => Promise<unknown>;
+  /** `seen`: the record the decision used, so the write can bring the policy due date forward. */
+  readonly write: (flush: UsageFlush, seen: TokenRecord) => Promise<unknown>;
   /** Usage is best effort: a failed write is reported here and never affects a decision. */
   readonly onError: (error: unknown) => void;
 }
@@ -67,7 +68,7 @@ export class TokenAuthorizer {
         ...(verdict.record === undefined ? {} : { record: verdict.record }),
       };
     }
-    this.recordUse(verdict.record.tokenHash, now);
+    this.recordUse(verdict.record, now);
     return { outcome: 'allow', record: verdict.record, inGrace: verdict.inGrace };
   }
 
@@ -80,11 +81,11 @@ export class TokenAuthorizer {
     return record;
   }
 
-  private recordUse(tokenHash: string, now: Date): void {
+  private recordUse(record: TokenRecord, now: Date): void {
     const usage = this.deps.usage;
-    const flush = usage?.tracker.record(tokenHash, now);
+    const flush = usage?.tracker.record(record.tokenHash, now);
     if (usage === undefined || flush === undefined) return;
     // Not awaited: usage must never delay a decision.
-    usage.write(flush).catch(usage.onError);
+    usage.write(flush, record).catch(usage.onError);
   }
 }

@@ -10,6 +10,11 @@
  * - a run that dies between publishing and confirming leaves a lease that lapses after
  *   `leaseMs`; a later run then sends the alert again. That is the only duplicate, and the
  *   message's `alertId` lets subscribers drop it.
+ *
+ * No starvation: alerted tokens stay in the window (they alert again at the next threshold), so
+ * a run that stops for time saves the cursor of its next page and the next run starts there;
+ * a walk that reaches the end starts the next one from the beginning. A saved cursor that no
+ * longer resolves (its token was deleted) starts over: repeats are skipped as already sent.
  */
 import {
   ALERT_HORIZON_DAYS,
@@ -21,6 +26,7 @@ import { expiryAlert } from '../alerts/messages';
 import type { AlertPublisher } from '../alerts/publisher';
 import type { AuditContext } from '../store/audit';
 import type { Stores } from '../store';
+import { TokenStoreError } from '../store/errors';
 import { kindRules } from '../token/kinds';
 import type { TokenRecord } from '../token/record';
 import { processPages, type RunReport } from './paging';
@@ -32,7 +38,7 @@ export const ALERT_LEASE_MS = 15 * 60_000;
 const HORIZON_MS = ALERT_HORIZON_DAYS * DAY_MS;
 
 export interface ExpiryAlerterDeps {
-  readonly stores: Pick<Stores, 'tokens' | 'alerts'>;
+  readonly stores: Pick<Stores, 'tokens' | 'alerts' | 'schedules'>;
   readonly publisher: AlertPublisher;
   readonly now: () => Date;
   readonly leaseMs?: number;
@@ -57,26 +63,53 @@ export class ExpiryAlerter {
   async run(context: AuditContext, hasTime?: () => boolean): Promise<AlertRunReport> {
     const now = this.deps.now();
     const report = { within: counts(), sent: counts(), claimedElsewhere: 0, unconfirmed: 0 };
-    const outcome = await processPages(
-      (cursor) =>
-        this.deps.stores.tokens.listEnding(
-          { from: now, until: new Date(now.getTime() + HORIZON_MS + 1) },
-          { limit: this.deps.pageSize ?? 25, cursor },
-        ),
-      async (record) => {
-        if (!kindRules(record).getsAlerts) return;
-        const due = dueAlert(record, now);
-        const band = dueAlert({ ...record, alertedDays: undefined }, now);
-        if (band !== undefined) report.within[band.severity] += 1;
-        if (due === undefined) return;
-        const result = await this.alert(record, due, now, context);
-        if (result === 'sent') report.sent[due.severity] += 1;
-        else if (result === 'unconfirmed') report.unconfirmed += 1;
-        else report.claimedElsewhere += 1;
-      },
-      hasTime,
-    );
+    const { schedules } = this.deps.stores;
+    const saved = (await schedules.get('expiry-alerts')).cursor;
+    const walk = (start: string | undefined) =>
+      processPages(
+        (cursor) =>
+          this.deps.stores.tokens.listEnding(
+            { from: now, until: new Date(now.getTime() + HORIZON_MS + 1) },
+            { limit: this.deps.pageSize ?? 25, cursor },
+          ),
+        (record) => this.handle(record, now, context, report),
+        hasTime,
+        start,
+      );
+    const outcome = await walk(saved).catch((error: unknown) => {
+      if (
+        saved !== undefined &&
+        error instanceof TokenStoreError &&
+        error.code === 'invalid-cursor'
+      ) {
+        return walk(undefined);
+      }
+      throw error;
+    });
+    if (outcome.resumeAt !== saved) {
+      await schedules.save(
+        'expiry-alerts',
+        outcome.resumeAt === undefined ? {} : { cursor: outcome.resumeAt },
+      );
+    }
     return { ...outcome, ...report };
+  }
+
+  private async handle(
+    record: TokenRecord,
+    now: Date,
+    context: AuditContext,
+    report: Mutable<Omit<AlertRunReport, keyof RunReport>>,
+  ): Promise<void> {
+    if (!kindRules(record).getsAlerts) return;
+    const due = dueAlert(record, now);
+    const band = dueAlert({ ...record, alertedDays: undefined }, now);
+    if (band !== undefined) report.within[band.severity] += 1;
+    if (due === undefined) return;
+    const result = await this.alert(record, due, now, context);
+    if (result === 'sent') report.sent[due.severity] += 1;
+    else if (result === 'unconfirmed') report.unconfirmed += 1;
+    else report.claimedElsewhere += 1;
   }
 
   private async alert(
@@ -108,6 +141,8 @@ export class ExpiryAlerter {
     return confirmed ? 'sent' : 'unconfirmed';
   }
 }
+
+type Mutable<T> = { -readonly [K in keyof T]: T[K] };
 
 function counts(): Record<Severity, number> {
   return { low: 0, medium: 0, high: 0, critical: 0 };

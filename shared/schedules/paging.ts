@@ -1,19 +1,22 @@
 import type { Page } from '../store';
 
 /**
- * Walk a paged query page by page, handing each page to `handle`, until the last page or until
- * `hasTime` says no further page fits in the invocation. Returns whether it reached the end; an
- * unfinished walk is picked up by the next run, because handled items leave the query's range
- * or are skipped as already done.
+ * Walk a paged query page by page from `start`, handing each page to `handle`, until the last
+ * page or until `hasTime` says no further page fits in the invocation. Returns whether it
+ * reached the end, and if not the cursor of the first page it did not read: a run whose
+ * handled items do not leave the query's range saves it and resumes there (see
+ * `RunReport.resumeAt`); one whose items do leave it can start over.
  */
 async function forEachPage<T>(
   fetch: (cursor: string | undefined) => Promise<Page<T>>,
   handle: (items: readonly T[]) => Promise<void>,
   hasTime: () => boolean = () => true,
-): Promise<{ complete: boolean }> {
-  let cursor: string | undefined;
+  start?: string,
+): Promise<{ complete: boolean; resumeAt?: string }> {
+  let cursor: string | undefined = start;
   do {
-    if (!hasTime()) return { complete: false };
+    if (!hasTime())
+      return cursor === undefined ? { complete: false } : { complete: false, resumeAt: cursor };
     const page = await fetch(cursor);
     await handle(page.items);
     cursor = page.cursor;
@@ -37,6 +40,8 @@ export interface RunReport {
   readonly failures: readonly ItemFailure[];
   /** False when the run stopped early for time; the next run continues. */
   readonly complete: boolean;
+  /** Where an unfinished walk stopped: the cursor of its next page. */
+  readonly resumeAt?: string;
 }
 
 export interface ItemFailure {
@@ -72,16 +77,18 @@ export async function processPages<T extends { tokenId: string }>(
   fetch: (cursor: string | undefined) => Promise<Page<T>>,
   work: (record: T) => Promise<void>,
   hasTime?: () => boolean,
+  start?: string,
 ): Promise<RunReport> {
   let itemsRead = 0;
   const failures: ItemFailure[] = [];
-  const { complete } = await forEachPage(
+  const walked = await forEachPage(
     fetch,
     async (records) => {
       itemsRead += records.length;
       await settleEach(records, work, failures);
     },
     hasTime,
+    start,
   );
-  return { itemsRead, failures, complete };
+  return { itemsRead, failures, ...walked };
 }

@@ -4,10 +4,16 @@
  * held in a Secrets Manager secret, so their rotation follows the policy too (a heavily used
  * secret-held token is rotated before its fixed schedule would).
  *
- * Cost: a token's due date depends on its usage and may come from its own policy, which no
- * index can sort by, so the run reads the live tokens older than a day from the expiry index
- * once per run. The report itself is exactly-once per token in the normal
- * case, with the expiry alerts' lease (a crash between publishing and recording repeats it).
+ * Cost: it reads only the due index up to now (shared/token/policy-due.ts), so a run reads the
+ * tokens due since the last one, plus one query per shard. Every token it reads leaves that
+ * range: reported (its due date is removed with the report), not due after all (its use fell
+ * back below the heavy-use rate, or its date was provisional: the date is derived again, later),
+ * or no longer one to report (ended, rotated out, a bootstrap token: removed). So a run that
+ * stops for time is continued by the next from the start of the range, with nothing skipped;
+ * only a token whose report failed, or that another run holds, is read again.
+ *
+ * The report is exactly-once per token in the normal case, with the expiry alerts' lease (a
+ * crash between publishing and recording repeats it).
  */
 import { rotationDueAlert } from '../alerts/messages';
 import type { AlertPublisher } from '../alerts/publisher';
@@ -16,21 +22,13 @@ import type { AuditContext } from '../store/audit';
 import type { Stores } from '../store';
 import { kindRules } from '../token/kinds';
 import type { TokenRecord } from '../token/record';
-import {
-  MIN_ROTATE_AFTER_DAYS,
-  rotationDue,
-  type RotationDue,
-  type RotationPolicies,
-} from '../token/rotation-policy';
+import { derivePolicyDue } from '../token/policy-due';
+import { rotationDue, type RotationDue, type RotationPolicies } from '../token/rotation-policy';
 import { ALERT_LEASE_MS } from './expiry-alerter';
 import { processPages, type RunReport } from './paging';
-import { DAY_MS } from '../time';
-
-/** The expiry index is read up to here: every live token. */
-const FAR_FUTURE = new Date('9999-01-01T00:00:00.000Z');
 
 export interface RotationPolicyDeps {
-  readonly stores: Pick<Stores, 'tokens' | 'alerts'>;
+  readonly stores: Pick<Stores, 'alerts' | 'policyDue'>;
   readonly publisher: AlertPublisher;
   /** Starts the rotation of a secret-held token; absent where no secrets are rotated. */
   readonly rotations?: RotationStarter;
@@ -41,8 +39,12 @@ export interface RotationPolicyDeps {
 }
 
 export interface RotationPolicyReport extends RunReport {
-  /** Live tokens due under their policy (reported now or earlier), by rule. */
+  /** Tokens found due under their policy in this run (reported now, or held by another run). */
   readonly due: { readonly age: number; readonly usage: number };
+  /** Read from the due index but not due after all: their due date was derived again. */
+  readonly rescheduled: number;
+  /** Read but no longer to be reported (ended, rotated out, reported): out of the index. */
+  readonly dropped: number;
   /** Reports sent in this run. */
   readonly reported: number;
   /** Secret rotations started in this run (or found already running). */
@@ -59,26 +61,34 @@ export class RotationPolicyRun {
     const now = this.deps.now();
     const report = {
       due: { age: 0, usage: 0 },
+      rescheduled: 0,
+      dropped: 0,
       reported: 0,
       rotationsStarted: 0,
       rotationStartFailures: 0,
       unconfirmed: 0,
     };
-    // A token's own policy may be as short as a day, so only the youngest tokens are skipped.
-    const createdBefore = new Date(now.getTime() - MIN_ROTATE_AFTER_DAYS * DAY_MS);
+    const { policyDue } = this.deps.stores;
     const outcome = await processPages(
-      (cursor) =>
-        this.deps.stores.tokens.listEnding(
-          { from: now, until: FAR_FUTURE },
-          { limit: this.deps.pageSize ?? 25, cursor, createdBefore },
-        ),
+      (cursor) => policyDue.listDue(now, { limit: this.deps.pageSize ?? 25, cursor }),
       async (record) => {
         // Bootstrap tokens are exchanged, not rotated; a rotated-out token is already replaced.
-        if (!kindRules(record).getsAlerts || record.rotatedTo !== undefined) return;
+        const reportable =
+          record.status === 'active' &&
+          kindRules(record).getsAlerts &&
+          record.rotatedTo === undefined &&
+          record.rotationDueAt === undefined;
+        if (!reportable) {
+          if (await policyDue.reschedule(record, undefined)) report.dropped += 1;
+          return;
+        }
         const due = rotationDue(record, this.deps.policies, now);
-        if (!due.due) return;
+        if (!due.due) {
+          const next = derivePolicyDue(record, this.deps.policies, now);
+          if (await policyDue.reschedule(record, next)) report.rescheduled += 1;
+          return;
+        }
         report.due[due.rule] += 1;
-        if (record.rotationDueAt !== undefined) return; // reported by an earlier run
         const result = await this.report(record, due, context);
         if (result === 'claimed-elsewhere') return;
         report.reported += 1;

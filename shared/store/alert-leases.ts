@@ -10,6 +10,7 @@ import { SILENT_KINDS } from '../token/kinds';
 import type { TokenRecord } from '../token/record';
 import type { AuditContext, AuditInput } from './audit';
 import type { StoreTables } from './dynamo/table';
+import { POLICY_DUE_ATTRIBUTES } from './policy-due';
 import { isConditionFailure, translateStoreError } from './errors';
 
 /** A held lease on one expiry alert; see `claimExpiryAlert`. */
@@ -104,7 +105,12 @@ export class DynamoAlertLeases {
     return this.confirmLease(
       'confirmRotationDue',
       claim,
-      { set: 'rotationDueAt = :at', values: { ':at': this.tables.now().toISOString() } },
+      {
+        // Reported once: out of the due index, so later runs never read it again.
+        set: 'rotationDueAt = :at',
+        remove: POLICY_DUE_ATTRIBUTES,
+        values: { ':at': this.tables.now().toISOString() },
+      },
       {
         action: 'token.rotation-due',
         targetId: record.tokenId,
@@ -184,7 +190,7 @@ export class DynamoAlertLeases {
   private async confirmLease(
     operation: string,
     claim: AlertClaim,
-    record: { set: string; values: Record<string, unknown> },
+    record: { set: string; remove?: string; values: Record<string, unknown> },
     audit: AuditInput,
     context: AuditContext,
   ): Promise<boolean> {
@@ -194,7 +200,7 @@ export class DynamoAlertLeases {
           Update: {
             TableName: this.tables.tokensTable,
             Key: { tokenHash: claim.tokenHash },
-            UpdateExpression: `SET ${record.set} REMOVE alertLease, alertLeaseUntil`,
+            UpdateExpression: `SET ${record.set} REMOVE ${[record.remove, 'alertLease, alertLeaseUntil'].filter(Boolean).join(', ')}`,
             ConditionExpression: 'alertLease = :lease AND #status = :active',
             ExpressionAttributeNames: { '#status': 'status' },
             ExpressionAttributeValues: {

@@ -23,7 +23,12 @@ import { DynamoRotationRequests } from './rotation-requests';
 import type { Rotated, RotationPlan } from './rotation-transaction';
 import { DynamoRotations } from './rotations';
 import { DynamoTokenReader, DynamoTokens, type OwnerListing } from './tokens';
+import { DynamoPolicyDue, type PolicyDueRepository } from './policy-due';
+import { DynamoScheduleState, type ScheduleStateRepository } from './schedule-state';
+import type { UsageSeen } from '../token/policy-due';
+import type { RotationPolicies } from '../token/rotation-policy';
 
+export type { PolicyDueRepository, ScheduleStateRepository };
 export type {
   AlertClaim,
   AlertTarget,
@@ -42,6 +47,11 @@ export interface StoreOptions {
   readonly retentionDays?: number;
   readonly auditRetentionDays?: number;
   readonly now?: () => Date;
+  /**
+   * The deployment's rotation policies: new tokens get their exact due date. Unknown (the CLI,
+   * tests): a provisional date the alert run derives (shared/token/policy-due.ts).
+   */
+  readonly rotationPolicies?: RotationPolicies;
 }
 
 /** Reads of token items, by hash (the authorizer's one GetItem) or by public id. */
@@ -57,8 +67,12 @@ export interface TokenReader {
 
 /** The authorizer's one write: the throttled usage counter. */
 export interface UsageWriter {
-  /** Add `count` uses and set lastUsedAt (throttled by the caller); false if the token is gone. */
-  recordUsage(tokenHash: string, count: number, at: Date): Promise<boolean>;
+  /**
+   * Add `count` uses and set lastUsedAt (throttled by the caller); false if the token is gone.
+   * With `seen` (the record the caller read), the same write brings the policy due date forward
+   * once the average use crosses the heavy-use rate.
+   */
+  recordUsage(tokenHash: string, count: number, at: Date, seen?: UsageSeen): Promise<boolean>;
 }
 
 /** Tokens: register, look up, list, revoke, retire, count use. */
@@ -246,6 +260,8 @@ export interface Stores {
   readonly bootstrap: BootstrapRepository;
   readonly alerts: AlertLeaseRepository;
   readonly audit: AuditLog;
+  readonly policyDue: PolicyDueRepository;
+  readonly schedules: ScheduleStateRepository;
 }
 
 /** The repositories and the API registry: what the management API and the CLI work on. */
@@ -259,6 +275,7 @@ export function openStores(options: StoreOptions): Stores {
     retentionDays: options.retentionDays,
     auditRetentionDays: options.auditRetentionDays,
     now: options.now,
+    rotationPolicies: options.rotationPolicies,
   });
   return {
     tokens: new DynamoTokens(tables),
@@ -267,6 +284,8 @@ export function openStores(options: StoreOptions): Stores {
     bootstrap: new DynamoBootstrap(tables),
     alerts: new DynamoAlertLeases(tables),
     audit: new DynamoAuditLog(tables),
+    policyDue: new DynamoPolicyDue(tables.tokens),
+    schedules: new DynamoScheduleState(tables.tokens, tables.now),
   };
 }
 

@@ -5,7 +5,7 @@
 import { deactivateRefusal, markRotatedRefusal, successorRefusal } from '../token/lifecycle-rules';
 import type { NewToken, TokenRecord } from '../token/record';
 import { epochSeconds, type AuditContext } from './audit';
-import { parseRecord, PENDING_TTL_SECONDS, type TransactItem } from './dynamo/items';
+import { liveDueItem, parseRecord, PENDING_TTL_SECONDS, type TransactItem } from './dynamo/items';
 import { TRANSACTION_ATTEMPTS, type ChangeResult, type StoreTables } from './dynamo/table';
 import { isConditionFailure, throwRefusal, translateStoreError, TokenStoreError } from './errors';
 import { rotateInOneTransaction, rotationPlan, type Rotated } from './rotation-transaction';
@@ -82,13 +82,16 @@ export class DynamoRotations {
   /** A pending successor becomes active and enters the expiry index; an active one stays. */
   private activation(successor: TokenRecord, context: AuditContext): TransactItem[] {
     if (successor.status !== 'pending') return [];
+    const due = Object.entries(liveDueItem(this.tables, successor, this.tables.now()));
     return [
       this.tables.updateItem(successor, {
         UpdateExpression:
-          'SET #status = :active, expiryPartition = :live, endsAt = :expires, #ttl = :ttl',
+          'SET #status = :active, expiryPartition = :live, endsAt = :expires, #ttl = :ttl' +
+          due.map(([name]) => `, ${name} = :${name}`).join(''),
         ConditionExpression: '#status = :pending',
         ExpressionAttributeNames: { '#status': 'status', '#ttl': 'ttl' },
         ExpressionAttributeValues: {
+          ...Object.fromEntries(due.map(([name, value]) => [`:${name}`, value])),
           ':active': 'active',
           ':pending': 'pending',
           ':live': LIVE_PARTITION,

@@ -65,6 +65,12 @@ export const tokenTable: TableDefinition = {
       sortKey: { name: 'expiresAt', type: 'S' },
       projection: 'ALL',
     },
+    {
+      name: TOKEN_INDEX.byPolicyDue,
+      partitionKey: { name: 'policyDueShard', type: 'S' },
+      sortKey: { name: 'policyDueAt', type: 'S' },
+      projection: 'KEYS_ONLY',
+    },
   ],
 };
 

@@ -23,4 +23,10 @@ export const TOKEN_INDEX = {
    * rotation interval items), whatever their status.
    */
   bySecret: 'BySecret',
+  /**
+   * Sparse: only live tokens not yet reported due for rotation carry `policyDueShard` (one of
+   * 16), sorted by `policyDueAt`. The alert run reads the part that is due now. Keys only: the
+   * usage write changes `useCount` on every flush, which would rewrite an ALL projection.
+   */
+  byPolicyDue: 'ByPolicyDue',
 } as const;

@@ -3,6 +3,7 @@
  * repository that registers, lists, revokes and retires tokens.
  */
 import { UpdateCommand } from '@aws-sdk/lib-dynamodb';
+import { usageBringsForward, type UsageSeen } from '../token/policy-due';
 import { effectiveEnd, type NewToken, type TokenRecord } from '../token/record';
 import type { AuditContext } from './audit';
 import { expiryCursor, ownerCursor } from './cursor';
@@ -10,6 +11,7 @@ import { hashTaken, newToken } from './dynamo/items';
 import { pageSize, resolveStartKey, tokenPage, type Page, type PageRequest } from './dynamo/paging';
 import type { ChangeResult, StoreTables, TokenTable } from './dynamo/table';
 import { isConditionFailure, translateStoreError } from './errors';
+import { POLICY_DUE_ATTRIBUTES } from './policy-due';
 import { LIVE_PARTITION, TOKEN_INDEX } from './schema';
 
 /** Reads by hash or id, and the throttled usage counter: all the authorizer may do. */
@@ -26,17 +28,48 @@ export class DynamoTokenReader {
 
   /**
    * Add `count` uses and set lastUsedAt. Callers throttle this (see UsageTracker); it is not
-   * a write per request. Returns false when the token no longer exists.
+   * a write per request. With `seen` (the token as the caller read it), the same write brings
+   * the policy due date forward when this use makes the average cross the heavy-use rate, on
+   * condition that the token is still in the due index at a later date; if not, the plain
+   * write is made. Returns false when the token no longer exists.
    */
-  async recordUsage(tokenHash: string, count: number, at: Date): Promise<boolean> {
+  async recordUsage(
+    tokenHash: string,
+    count: number,
+    at: Date,
+    seen?: UsageSeen,
+  ): Promise<boolean> {
+    const earlier = seen === undefined ? undefined : usageBringsForward(seen, count, at);
+    if (earlier !== undefined && (await this.usageWrite(tokenHash, count, at, earlier))) {
+      return true;
+    }
+    return this.usageWrite(tokenHash, count, at, undefined);
+  }
+
+  private async usageWrite(
+    tokenHash: string,
+    count: number,
+    at: Date,
+    dueAt: string | undefined,
+  ): Promise<boolean> {
     try {
       await this.table.doc.send(
         new UpdateCommand({
           TableName: this.table.name,
           Key: { tokenHash },
-          UpdateExpression: 'SET lastUsedAt = :at ADD useCount :count',
-          ConditionExpression: 'attribute_exists(tokenHash)',
-          ExpressionAttributeValues: { ':at': at.toISOString(), ':count': count },
+          UpdateExpression:
+            dueAt === undefined
+              ? 'SET lastUsedAt = :at ADD useCount :count'
+              : 'SET lastUsedAt = :at, policyDueAt = :due ADD useCount :count',
+          ConditionExpression:
+            dueAt === undefined
+              ? 'attribute_exists(tokenHash)'
+              : 'attribute_exists(tokenHash) AND policyDueAt > :due',
+          ExpressionAttributeValues: {
+            ':at': at.toISOString(),
+            ':count': count,
+            ...(dueAt === undefined ? {} : { ':due': dueAt }),
+          },
         }),
       );
       return true;
@@ -152,7 +185,8 @@ export class DynamoTokens extends DynamoTokenReader {
       return {
         update: {
           UpdateExpression:
-            'SET #status = :revoked, revokedAt = :at, revokeReason = :reason, #ttl = :ttl REMOVE expiryPartition, endsAt',
+            'SET #status = :revoked, revokedAt = :at, revokeReason = :reason, #ttl = :ttl REMOVE expiryPartition, endsAt, ' +
+            POLICY_DUE_ATTRIBUTES,
           ConditionExpression: '#status = :current',
           ExpressionAttributeNames: { '#status': 'status', '#ttl': 'ttl' },
           ExpressionAttributeValues: {
@@ -177,7 +211,8 @@ export class DynamoTokens extends DynamoTokenReader {
       return {
         update: {
           UpdateExpression:
-            'SET #status = :expired, #ttl = :ttl REMOVE expiryPartition, endsAt, alertLease, alertLeaseUntil',
+            'SET #status = :expired, #ttl = :ttl REMOVE expiryPartition, endsAt, alertLease, alertLeaseUntil, ' +
+            POLICY_DUE_ATTRIBUTES,
           ConditionExpression:
             '#status = :active AND expiresAt = :expiresAt AND ' +
             (current.graceUntil === undefined

@@ -105,6 +105,14 @@ export const tokenRecordSchema = z.object({
   secretId: z.optional(z.string()),
   /** When the alert run reported this token due for rotation (once per token). */
   rotationDueAt: z.optional(isoTimestamp),
+  /**
+   * When the rotation policy makes this live token due (see policy-due.ts): the due index's sort
+   * key, with `policyDueShard` its partition. Removed once reported or when the token ends.
+   */
+  policyDueAt: z.optional(isoTimestamp),
+  /** The heavy-use rule's rate and the earlier due date it gives, for the usage write. */
+  heavyUsePerDay: z.optional(z.number().check(z.gte(0))),
+  heavyUseDueAt: z.optional(isoTimestamp),
   rotationRequest: z.optional(rotationRequestSchema),
 });
 

@@ -78,7 +78,7 @@ describe('consumerAccounts', () => {
               Resource: '*',
               Condition: {
                 'ForAllValues:StringEquals': {
-                  'dynamodb:Attributes': ['tokenHash', 'lastUsedAt', 'useCount'],
+                  'dynamodb:Attributes': ['tokenHash', 'lastUsedAt', 'useCount', 'policyDueAt'],
                 },
                 StringEqualsIfExists: {
                   'dynamodb:ReturnValues': ['NONE', 'UPDATED_OLD', 'UPDATED_NEW'],

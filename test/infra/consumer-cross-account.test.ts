@@ -89,7 +89,7 @@ describe('a consumer in another account (TokenTables.fromArns)', () => {
           Resource: TABLE_ARN,
           Condition: {
             'ForAllValues:StringEquals': {
-              'dynamodb:Attributes': ['tokenHash', 'lastUsedAt', 'useCount'],
+              'dynamodb:Attributes': ['tokenHash', 'lastUsedAt', 'useCount', 'policyDueAt'],
             },
             StringEqualsIfExists: {
               'dynamodb:ReturnValues': ['NONE', 'UPDATED_OLD', 'UPDATED_NEW'],

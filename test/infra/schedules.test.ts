@@ -189,6 +189,7 @@ describe('schedules', () => {
     expect(queriedIndexes('Sends expiry alerts for service tokens')).toEqual([
       '/index/ByExpiry',
       '/index/ByTokenId',
+      '/index/ByPolicyDue',
     ]);
   });
 

@@ -86,7 +86,7 @@ describe('token API', () => {
         Action: 'dynamodb:UpdateItem',
         Condition: {
           'ForAllValues:StringEquals': {
-            'dynamodb:Attributes': ['tokenHash', 'lastUsedAt', 'useCount'],
+            'dynamodb:Attributes': ['tokenHash', 'lastUsedAt', 'useCount', 'policyDueAt'],
           },
           StringEqualsIfExists: { 'dynamodb:ReturnValues': ['NONE', 'UPDATED_OLD', 'UPDATED_NEW'] },
         },

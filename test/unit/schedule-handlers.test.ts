@@ -53,6 +53,7 @@ beforeEach(() => {
   dynamo.reset();
   sns.reset();
   dynamo.on(UpdateCommand).resolves({});
+  dynamo.on(GetCommand).resolves({}); // no schedule state recorded yet
   dynamo.on(TransactWriteCommand).resolves({});
   sns.on(PublishCommand).resolves({ MessageId: 'message-1' });
   output = captureHandlerOutput();
@@ -61,11 +62,22 @@ afterEach(() => {
   vi.restoreAllMocks();
 });
 
-/** The ByExpiry index holds these tokens (and the item reads return them). */
+/**
+ * The ByExpiry index holds these tokens, the due index their keys in their shard (`due-b` for
+ * HASH), and the item reads return them.
+ */
 function indexHolds(...records: ReturnType<typeof tokenRecord>[]) {
   dynamo
     .on(QueryCommand)
     .resolves({ Items: records, Count: records.length, ScannedCount: records.length });
+  dynamo.on(QueryCommand, { IndexName: 'ByPolicyDue' }).resolves({ Items: [] });
+  const keys = records.map((r) => ({ tokenHash: r.tokenHash }));
+  dynamo
+    .on(QueryCommand, {
+      IndexName: 'ByPolicyDue',
+      ExpressionAttributeValues: { ':shard': 'due-b' },
+    })
+    .resolves({ Items: keys, Count: keys.length, ScannedCount: keys.length });
   for (const record of records) {
     dynamo.on(GetCommand, { Key: { tokenHash: record.tokenHash } }).resolves({ Item: record });
   }
@@ -104,7 +116,16 @@ describe('expiry-alert handler: the rotation-policy report', () => {
       expect.objectContaining({
         message: 'Expiry alert run done',
         correlation_id: 'run-alerts-policy',
-        rotationPolicy: { due: { age: 1, usage: 0 }, reported: 1, started: 0, startFailed: 0 },
+        rotationPolicy: {
+          due: { age: 1, usage: 0 },
+          reported: 1,
+          started: 0,
+          startFailed: 0,
+          rescheduled: 0,
+          dropped: 0,
+        },
+        // No policies' hash recorded: the first run derives every live token's due date.
+        policyBackfill: { itemsRead: 1, updated: 1 },
       }),
     ]);
   });

@@ -4,10 +4,14 @@
  */
 import type { TransactWriteCommand } from '@aws-sdk/lib-dynamodb';
 import type * as z from 'zod/mini';
+import { kindRules } from '../../token/kinds';
+import { derivePolicyDue } from '../../token/policy-due';
 import { tokenRecordSchema, type NewToken, type TokenRecord } from '../../token/record';
+import type { RotationPolicies } from '../../token/rotation-policy';
 import { invalidScopes, quoteScopes } from '../../token/scope';
 import { auditEventSchema, epochSeconds, type AuditEvent, type AuditInput } from '../audit';
 import { TokenStoreError } from '../errors';
+import { policyDueItem } from '../policy-due';
 import { LIVE_PARTITION } from '../schema';
 
 /** One item of a TransactWriteItems call. */
@@ -50,7 +54,19 @@ export function issuePaths(error: z.core.$ZodError): string {
 /** Where a new token item goes, and how long it is kept after it ends. */
 export interface TokenItemTarget {
   readonly tokensTable: string;
+  /** The deployment's rotation policies; unknown: a provisional due date (policy-due.ts). */
+  readonly rotationPolicies?: RotationPolicies | undefined;
   ttlAfter(isoTime: string): number;
+}
+
+/** The due-index attributes of a token that becomes live now (none for kinds never reported). */
+export function liveDueItem(
+  target: Pick<TokenItemTarget, 'rotationPolicies'>,
+  record: TokenRecord,
+  now: Date,
+): Record<string, unknown> {
+  if (!kindRules(record).getsAlerts) return {};
+  return policyDueItem(record.tokenHash, derivePolicyDue(record, target.rotationPolicies, now));
 }
 
 /** A new token: its record, the conditional Put that registers it, and its audit event. */
@@ -102,6 +118,7 @@ export function newToken(
           expiryPartition: LIVE_PARTITION,
           endsAt: record.expiresAt,
           ttl: target.ttlAfter(record.expiresAt),
+          ...liveDueItem(target, record, input.createdAt),
         }
       : { ttl: epochSeconds(input.createdAt) + PENDING_TTL_SECONDS };
   const put: TransactItem = {
@@ -111,7 +128,9 @@ export function newToken(
       ConditionExpression: 'attribute_not_exists(tokenHash)',
     },
   };
-  return { record, put, audit: createdEvent(record) };
+  // The record as it reads back: with its due date (the index's shard is not a record field).
+  const stored = parseRecord({ ...record, ...lifecycle });
+  return { record: stored, put, audit: createdEvent(stored) };
 }
 
 function createdEvent(record: TokenRecord): AuditInput {

@@ -14,6 +14,7 @@ import {
 } from '@aws-sdk/lib-dynamodb';
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { TokenRecord } from '../../token/record';
+import type { RotationPolicies } from '../../token/rotation-policy';
 import { DEFAULT_AUDIT_RETENTION_DAYS, DEFAULT_RETENTION_DAYS } from '../../defaults';
 import { auditItem, epochSeconds, type AuditContext, type AuditInput } from '../audit';
 import {
@@ -96,12 +97,15 @@ export interface StoreTablesOptions {
   readonly retentionDays?: number;
   readonly auditRetentionDays?: number;
   readonly now?: () => Date;
+  /** The deployment's rotation policies, for the due dates of new tokens. */
+  readonly rotationPolicies?: RotationPolicies | undefined;
 }
 
 /** Both tables, written: every state change is one transaction with its audit event. */
 export class StoreTables {
   readonly auditTable: string;
   readonly now: () => Date;
+  readonly rotationPolicies: RotationPolicies | undefined;
   private readonly retentionSeconds: number;
   private readonly auditRetentionDays: number;
 
@@ -113,6 +117,7 @@ export class StoreTables {
     this.retentionSeconds = (options.retentionDays ?? DEFAULT_RETENTION_DAYS) * 86_400;
     this.auditRetentionDays = options.auditRetentionDays ?? DEFAULT_AUDIT_RETENTION_DAYS;
     this.now = options.now ?? (() => new Date());
+    this.rotationPolicies = options.rotationPolicies;
   }
 
   get tokensTable(): string {
