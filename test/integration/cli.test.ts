@@ -212,7 +212,7 @@ describe('tokens CLI', () => {
     [['show', 'tok_0000000000000000'], 2, 'No token tok_0000000000000000'],
     [['list'], 2, 'owner is required'],
     [['emergency-revoke', '--reason', 'leak'], 2, 'give exactly one of "owner" or "tokenId"'],
-    [['create', '--name', 'x'], 2, "required option '--owner <owner>' not specified"],
+    [['create', '--name', 'x'], 2, "required option '--scope <scope...>' not specified"],
     [['frobnicate'], 2, "unknown command 'frobnicate'"],
   ])('refuses %j with exit code %i and says why', async (argv, code, message) => {
     const run = cli();
