@@ -4,7 +4,7 @@
  * when the committed file is stale.
  */
 import * as z from 'zod/mini';
-import { ROUTE_DOCS } from './routes';
+import { ROUTE_DOCS } from './route-docs';
 import {
   apiPage,
   auditPage,

@@ -5,7 +5,6 @@
  */
 import type { Route } from '../authz/routes';
 import { NONE, route, type ManagementRoute } from './route-spec';
-import { openApiDocument } from './openapi';
 import { APIS_SCOPE } from './use-cases/apis';
 import {
   apiPage,
@@ -49,9 +48,13 @@ const REQUEST_SCOPES: string[] = [];
 /** Deciding is for admins; management tokens reach the service so that a refusal is audited. */
 const DECIDE_SCOPES = ['tokens:read', 'tokens:write'];
 
-/** Built on first use (once per container), from this very table. */
-let document: unknown;
-const servedDocument = (): unknown => (document ??= openApiDocument());
+/**
+ * Built on first use (once per container), from this very table; imported lazily, as the
+ * document's generator reads this table.
+ */
+let document: Promise<unknown> | undefined;
+const servedDocument = () =>
+  (document ??= import('./openapi').then(({ openApiDocument }) => openApiDocument()));
 
 /** The management operations, by operationId (the OpenAPI document's). */
 const OPERATIONS = {
@@ -262,7 +265,7 @@ const OPERATIONS = {
     status: 200,
     body: NONE,
     query: NONE,
-    operation: () => Promise.resolve(servedDocument()),
+    operation: servedDocument,
   }),
   listApis: route({
     method: 'GET',
@@ -281,23 +284,6 @@ const OPERATIONS = {
 export const ROUTES: readonly ManagementRoute[] = Object.entries(OPERATIONS).map(
   ([operationId, operation]) => ({ ...operation, operationId }),
 );
-
-/** Everything the OpenAPI document needs about each route. */
-export const ROUTE_DOCS = ROUTES.map((route) => ({
-  method: route.method,
-  path: route.path,
-  scopes: route.scopes,
-  operationId: route.operationId,
-  public: route.public === true,
-  anonymous: route.anonymous === true,
-  refusals: route.refusals ?? [],
-  params: route.params,
-  status: route.status,
-  summary: route.summary,
-  body: route.body,
-  query: route.query,
-  response: route.response,
-}));
 
 /** The management routes behind the authorizer, as route-catalog entries. */
 export const MANAGEMENT_ROUTES: readonly Route[] = ROUTES.filter((r) => r.public !== true).map(

@@ -3,7 +3,7 @@
  * the committed OpenAPI document: generated requests for every operation, as an admin, with
  * the authorizer on every request. Zero server errors.
  */
-import { ROUTE_DOCS } from '../../shared/api/routes';
+import { ROUTE_DOCS } from '../../shared/api/route-docs';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';

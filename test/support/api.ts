@@ -6,7 +6,7 @@ import { randomUUID } from 'node:crypto';
 import { z } from 'zod';
 import { matchRoute } from '../../local/aws/route-match';
 import { handleRequest } from '../../shared/api/router';
-import { ROUTE_DOCS } from '../../shared/api/routes';
+import { ROUTE_DOCS } from '../../shared/api/route-docs';
 import {
   TokenService,
   type CacheFlusher,
