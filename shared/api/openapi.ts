@@ -92,7 +92,10 @@ const REQUESTS: Readonly<Record<string, z.ZodMiniType>> = {
 
 /** The tags, in the document's order: one per family of operations. */
 const TAGS = [
-  { name: 'session', description: 'The calling token itself, the liveness probe and this document' },
+  {
+    name: 'session',
+    description: 'The calling token itself, the liveness probe and this document',
+  },
   { name: 'tokens', description: 'Create, read, rotate and revoke tokens' },
   { name: 'bootstrap', description: 'Single-use bootstrap tokens and their exchange' },
   { name: 'rotation-requests', description: 'Asking for, deciding and using rotations' },
