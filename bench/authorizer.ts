@@ -28,6 +28,7 @@ import type { BenchRow } from './report';
 
 const AUTHORIZER = 'Validates sk_ service tokens for API Gateway';
 const BARE = 'bench: bare GetItem';
+const TRACED = 'bench: bare GetItem with Powertools Tracer';
 const SAMPLES = 3_000;
 const WARMUP = 300;
 const COLD_STARTS = 15;
@@ -88,11 +89,16 @@ export async function benchAuthorizer(): Promise<BenchRow[]> {
       entry: 'bench/fixtures/bare-getitem.ts',
       description: BARE,
     });
+    new ServiceFunction(stack, 'BenchTracedGetItem', {
+      entry: 'bench/fixtures/traced-getitem.ts',
+      description: TRACED,
+    });
     return stack;
   });
   const authorizerBundle = bundles[AUTHORIZER];
   const bareBundle = bundles[BARE];
-  if (authorizerBundle === undefined || bareBundle === undefined)
+  const tracedBundle = bundles[TRACED];
+  if (authorizerBundle === undefined || bareBundle === undefined || tracedBundle === undefined)
     throw new Error('bundles missing');
 
   const dynamo = await startDynamoDbLocal();
@@ -168,13 +174,16 @@ export async function benchAuthorizer(): Promise<BenchRow[]> {
 
     const authorizerFile = join(authorizerBundle.dir, 'index.js');
     const bareFile = join(bareBundle.dir, 'index.js');
+    const tracedFile = join(tracedBundle.dir, 'index.js');
     const loadEnv = { ...env, LOCAL_CACHE_TTL_SECONDS: '0' };
     const authorizerLoad: number[] = [];
     const bareLoad: number[] = [];
-    // Alternate the two so machine noise spreads evenly.
+    const tracedLoad: number[] = [];
+    // Alternate them so machine noise spreads evenly.
     for (let round = 0; round < 3; round++) {
       bareLoad.push(...moduleLoadMs(bareBundle, loadEnv));
       authorizerLoad.push(...moduleLoadMs(authorizerBundle, loadEnv));
+      tracedLoad.push(...moduleLoadMs(tracedBundle, loadEnv));
     }
 
     const p50Ratio = percentile(authorizerMs, 50) / percentile(bareMs, 50);
@@ -237,6 +246,20 @@ export async function benchAuthorizer(): Promise<BenchRow[]> {
         unit: 'ms',
       },
       { section, name: 'bare GetItem module load (median)', value: median(bareLoad), unit: 'ms' },
+      {
+        section,
+        name: 'Tracer: bare GetItem + Tracer bundle',
+        value: size(tracedFile),
+        unit: 'KiB',
+        note: `+${(size(tracedFile) - size(bareFile)).toFixed(0)} KiB (+${(gzipped(tracedFile) - gzipped(bareFile)).toFixed(0)} gzipped) over bare`,
+      },
+      {
+        section,
+        name: 'Tracer: module load ratio over bare',
+        value: median(tracedLoad) / median(bareLoad),
+        unit: 'ratio',
+        note: `${median(tracedLoad).toFixed(0)} ms; Tracer's share of every function's cold load`,
+      },
       {
         section,
         name: 'module load ratio (cold start)',
