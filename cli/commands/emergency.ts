@@ -9,6 +9,7 @@ import { StageCacheFlusher } from '../../shared/api/cache-flusher';
 import { validate } from '../../shared/api/http';
 import { emergencyRevokeBody } from '../../shared/api/schemas';
 import { CliError, type CliContext, type GlobalOptions } from '../context';
+import { countLive, withProgress } from '../progress';
 
 interface EmergencyOptions {
   owner?: string;
@@ -54,10 +55,23 @@ export function registerEmergencyCommands(program: Command, context: CliContext)
         options.restApiId === undefined
           ? undefined
           : stageCache(global, options.restApiId, options.stage);
-      context.progress(
-        `revoking ${body.tokenId ?? `every live token of ${body.owner ?? ''}`}, then flushing the authorizer caches…`,
+      const backend = await context.backend(cache);
+      let what = body.tokenId ?? '';
+      if (body.owner !== undefined) {
+        const owner = body.owner;
+        const live = await countLive(
+          context,
+          (cursor) =>
+            backend.call('listTokens', { query: { owner, status: 'active', limit: 100, cursor } }),
+          owner,
+        );
+        what = `${String(live)} live token(s) of ${owner}`;
+      }
+      const result = await withProgress(
+        context,
+        `revoking ${what} and flushing the authorizer caches`,
+        () => backend.call('emergencyRevoke', { body }),
       );
-      const result = await (await context.backend(cache)).call('emergencyRevoke', { body });
       context.print(result, () =>
         [
           `revoked ${String(result.revoked.length)} token(s)${result.revoked.length > 0 ? `: ${result.revoked.join(' ')}` : ''}`,

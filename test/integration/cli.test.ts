@@ -190,6 +190,12 @@ describe('tokens CLI', () => {
     expect(result.out).toMatch(/^revoked 3 token\(s\)/);
     expect(result.out).toContain('authorizer cache was not flushed');
     expect(result.out).toContain('Give --rest-api-id to flush it.');
+    // Progress on stderr: how many, what is being done, and how long it took.
+    expect(result.err).toMatch(
+      /^revoking 3 live token\(s\) of team-x and flushing the authorizer caches…\nrevoking 3 live token\(s\) of team-x and flushing the authorizer caches: done in \d+\.\d s\n$/,
+    );
+    const json = await run('--json', 'emergency-revoke', '--owner', 'team-x', '--reason', 'again');
+    expect(json.err).toBe('');
   });
 
   it.each([
