@@ -30,6 +30,7 @@ const service = new TokenService({
       client,
       tables: { tokens: config.TOKENS_TABLE_NAME, audit: config.AUDIT_TABLE_NAME },
       retentionDays: config.RETENTION_DAYS,
+      rotationPolicies: config.ROTATION_POLICIES,
     }),
     apis: openApiRegistry({ client, tableName: config.REGISTRY_TABLE_NAME }),
   },

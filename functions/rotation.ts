@@ -30,6 +30,7 @@ const rotator = new TokenRotator({
     client: tracer.captureAWSv3Client(new DynamoDBClient({})),
     tables: { tokens: config.TOKENS_TABLE_NAME, audit: config.AUDIT_TABLE_NAME },
     retentionDays: config.RETENTION_DAYS,
+    rotationPolicies: config.ROTATION_POLICIES,
   }),
   prefix: config.TOKEN_PREFIX,
   graceMs: config.GRACE_PERIOD_DAYS * DAY_MS,

@@ -189,8 +189,10 @@ export class ServiceTokens extends Construct {
     this.tables = tables;
     this.alerts = new AlertTopic(this, 'Alerts', { subscriptions: props.alertSubscriptions });
     this.registry = new ApiRegistry(this, 'Registry', { tables });
+    const policies = parseRotationPolicies(props.rotationPolicy);
     this.api = new TokenApi(this, 'Api', {
       tables,
+      rotationPolicies: policies,
       retention: props.tokenRetention,
       tokenPrefix: props.tokenPrefix,
       authorizerCacheTtl: props.authorizerCacheTtl,
@@ -202,8 +204,8 @@ export class ServiceTokens extends Construct {
       tokenPrefix: props.tokenPrefix,
       gracePeriod: props.rotationGracePeriod,
       retention: props.tokenRetention,
+      rotationPolicies: policies,
     });
-    const policies = parseRotationPolicies(props.rotationPolicy);
     this.serviceTokens = (props.serviceTokens ?? []).map((token) =>
       this.rotatedToken(token, policies),
     );

@@ -18,7 +18,13 @@ import { CatalogMethods } from './api-methods';
 import { addGatewayResponses, tokenRestApi } from './rest-api';
 import { restTokenAuthorizer, tokenAuthorizerFunction } from './authorizer-function';
 import { ServiceFunction } from './service-function';
-import { retentionDays, type TokenRetentionProps, type TokenTables } from './token-tables';
+import {
+  policiesEnvironment,
+  retentionDays,
+  type TokenRetentionProps,
+  type TokenTables,
+} from './token-tables';
+import type { RotationPolicies } from '../shared/token/rotation-policy';
 
 export interface TokenApiProps extends TokenRetentionProps {
   /** The tables the authorizer reads tokens from and the management API manages. */
@@ -50,6 +56,12 @@ export interface TokenApiProps extends TokenRetentionProps {
    * @default - no web ACL
    */
   readonly webAclArn?: string;
+  /**
+   * The deployment's rotation policies (already validated): new tokens' due-index dates follow
+   * them.
+   * @default - the functions' default: 90 days, 30 under heavy use
+   */
+  readonly rotationPolicies?: RotationPolicies;
 }
 
 /** The management API's routes, checked: valid scopes, no ambiguous route. */
@@ -134,6 +146,7 @@ export class TokenApi extends Construct {
         RETENTION_DAYS: retentionDays(props),
         REST_API_ID: this.api.restApiId,
         STAGE_NAME: stageName,
+        ...policiesEnvironment(props.rotationPolicies),
         POWERTOOLS_LOG_LEVEL: 'INFO',
       },
     });

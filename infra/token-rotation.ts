@@ -6,7 +6,13 @@ import { DEFAULT_TOKEN_PREFIX } from '../shared/token/format';
 import type { SecretSpec } from '../shared/rotation/secret-value';
 import { ServiceFunction } from './service-function';
 import { DEFAULT_GRACE_DAYS } from '../shared/defaults';
-import { retentionDays, type TokenRetentionProps, type TokenTables } from './token-tables';
+import {
+  policiesEnvironment,
+  retentionDays,
+  type TokenRetentionProps,
+  type TokenTables,
+} from './token-tables';
+import type { RotationPolicies } from '../shared/token/rotation-policy';
 
 export interface TokenRotationProps extends TokenRetentionProps {
   /** The tables the rotated tokens and their audit events are written to. */
@@ -21,6 +27,12 @@ export interface TokenRotationProps extends TokenRetentionProps {
    * @default Duration.days(7)
    */
   readonly gracePeriod?: Duration;
+  /**
+   * The deployment's rotation policies (already validated): new tokens' due-index dates follow
+   * them.
+   * @default - the functions' default: 90 days, 30 under heavy use
+   */
+  readonly rotationPolicies?: RotationPolicies;
 }
 
 /**
@@ -46,6 +58,7 @@ export class TokenRotation extends Construct {
         TOKEN_PREFIX: props.tokenPrefix ?? DEFAULT_TOKEN_PREFIX,
         GRACE_PERIOD_DAYS: String(this.gracePeriod.toDays({ integral: false })),
         RETENTION_DAYS: retentionDays(props),
+        ...policiesEnvironment(props.rotationPolicies),
         POWERTOOLS_LOG_LEVEL: 'INFO',
       },
     });

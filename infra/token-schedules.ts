@@ -11,7 +11,12 @@ import type { RotationPolicies } from '../shared/token/rotation-policy';
 import type { AlertTopic } from './alert-topic';
 import { DeadLetterQueue } from './dead-letter-queue';
 import { ServiceFunction } from './service-function';
-import { retentionDays, type TokenRetentionProps, type TokenTables } from './token-tables';
+import {
+  policiesEnvironment,
+  retentionDays,
+  type TokenRetentionProps,
+  type TokenTables,
+} from './token-tables';
 
 export interface TokenSchedulesProps extends TokenRetentionProps {
   /** The tables both runs read tokens from and append audit events to. */
@@ -72,9 +77,7 @@ export class TokenSchedules extends Construct {
       environment: {
         ...tableNames,
         ALERT_TOPIC_ARN: props.alerts.topic.topicArn,
-        ...(props.rotationPolicies === undefined
-          ? {}
-          : { ROTATION_POLICIES: JSON.stringify(props.rotationPolicies) }),
+        ...policiesEnvironment(props.rotationPolicies),
       },
       alerts: props.alerts,
     });

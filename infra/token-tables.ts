@@ -39,6 +39,7 @@ import {
   type TokenTableAccess,
   type TokenTableArns,
 } from './token-table-access';
+import type { RotationPolicies } from '../shared/token/rotation-policy';
 
 /** The name of one of the token table's indexes (shared/store/schema.ts). */
 export type TokenIndexName = (typeof TOKEN_INDEX)[keyof typeof TOKEN_INDEX];
@@ -55,6 +56,13 @@ export interface TokenRetentionProps {
 /** `retention` as the functions' RETENTION_DAYS (whole days; a fraction fails the synth). */
 export function retentionDays(props: TokenRetentionProps): string {
   return String((props.retention ?? Duration.days(DEFAULT_RETENTION_DAYS)).toDays());
+}
+
+/** The deployment's rotation policies as the functions' ROTATION_POLICIES, when given. */
+export function policiesEnvironment(
+  policies: RotationPolicies | undefined,
+): Record<string, string> {
+  return policies === undefined ? {} : { ROTATION_POLICIES: JSON.stringify(policies) };
 }
 
 export interface TokenTablesProps {

@@ -92,6 +92,16 @@ const retentionDays = z._default(
   DEFAULT_RETENTION_DAYS,
 );
 
+/**
+ * `{ "default": {…}, "owners": { "<owner>": {…} } }`; default: 90 days, 30 under heavy use.
+ * The alert run reports against it; every writer of a live token dates its due-index entry
+ * with it (shared/token/policy-due.ts).
+ */
+const rotationPolicies = z._default(json(rotationPoliciesSchema), {
+  default: DEFAULT_ROTATION_POLICY,
+  owners: {},
+});
+
 /** The rotation Lambda writes tokens and audit events. */
 export const rotationConfigSchema = z.object({
   TOKENS_TABLE_NAME: nonEmpty(),
@@ -102,6 +112,7 @@ export const rotationConfigSchema = z.object({
   /** `[{ "secretArn", "name", "owner", "scopes", "lifetimeDays" }, …]`, built by CDK. */
   TOKEN_SPECS: json(specCatalogSchema),
   RETENTION_DAYS: retentionDays,
+  ROTATION_POLICIES: rotationPolicies,
 });
 
 export type RotationConfig = z.infer<typeof rotationConfigSchema>;
@@ -117,11 +128,7 @@ const clockSource = z._default(z.enum(['system', 'event']), 'system');
 export const alertsConfigSchema = z.object({
   TOKENS_TABLE_NAME: nonEmpty(),
   AUDIT_TABLE_NAME: nonEmpty(),
-  /** `{ "default": {…}, "owners": { "<owner>": {…} } }`; default: 90 days, 30 under heavy use. */
-  ROTATION_POLICIES: z._default(json(rotationPoliciesSchema), {
-    default: DEFAULT_ROTATION_POLICY,
-    owners: {},
-  }),
+  ROTATION_POLICIES: rotationPolicies,
   ALERT_TOPIC_ARN: z
     .string()
     .check(z.regex(/^arn:[\w-]+:sns:[\w-]+:\d{12}:[\w-]+$/, 'must be an SNS topic ARN')),
@@ -147,6 +154,7 @@ export const managementConfigSchema = z.object({
   STAGE_NAME: z._default(z.string().check(z.minLength(1)), 'v1'),
   /** The API registry: the scopes a new token may carry, and `GET /apis`. */
   REGISTRY_TABLE_NAME: nonEmpty(),
+  ROTATION_POLICIES: rotationPolicies,
 });
 
 /** The registry provider writes registry items, nothing else. */

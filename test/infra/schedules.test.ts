@@ -221,24 +221,32 @@ describe('schedules', () => {
     expect(bare).not.toContain('secretsmanager:RotateSecret');
   });
 
-  it('hands the alert run the rotation policies, and refuses a bad one at synth', () => {
+  it('hands the alert run and every issuer of tokens the rotation policies, and refuses a bad one at synth', () => {
     const strict = synth({
       rotationPolicy: { owners: { 'team-payments': { rotateAfterDays: 14 } } },
     });
-    strict.hasResourceProperties('AWS::Lambda::Function', {
-      Description: 'Sends expiry alerts for service tokens',
-      Environment: {
-        Variables: Match.objectLike({
-          ROTATION_POLICIES: JSON.stringify({
-            default: {
-              rotateAfterDays: 90,
-              highUsage: { usesPerDay: 10_000, rotateAfterDays: 30 },
-            },
-            owners: { 'team-payments': { rotateAfterDays: 14 } },
+    // The alert run reports against them; the management API and the rotation Lambda date
+    // the tokens they issue with them (the due index).
+    for (const description of [
+      'Sends expiry alerts for service tokens',
+      'Serves the service-token management API',
+      'Rotates service tokens held in Secrets Manager',
+    ]) {
+      strict.hasResourceProperties('AWS::Lambda::Function', {
+        Description: description,
+        Environment: {
+          Variables: Match.objectLike({
+            ROTATION_POLICIES: JSON.stringify({
+              default: {
+                rotateAfterDays: 90,
+                highUsage: { usesPerDay: 10_000, rotateAfterDays: 30 },
+              },
+              owners: { 'team-payments': { rotateAfterDays: 14 } },
+            }),
           }),
-        }),
-      },
-    });
+        },
+      });
+    }
     expect(() => synth({ rotationPolicy: { default: { rotateAfterDays: 0 } } })).toThrow(
       /Invalid rotationPolicy: default\.rotateAfterDays/,
     );
