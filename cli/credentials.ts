@@ -9,6 +9,7 @@ import { dirname, join } from 'node:path';
 import * as z from 'zod/mini';
 import { hasValidChecksum } from '../shared/token/format';
 import { CliError, type CliIo } from './context';
+import { parseJsonOrUndefined } from '../shared/json';
 
 export const URL_VARIABLE = 'SERVICE_TOKENS_URL';
 export const TOKEN_VARIABLE = 'SERVICE_TOKENS_TOKEN';
@@ -90,17 +91,9 @@ function readCredentials(path: string): Partial<Credentials> {
     if (error instanceof CliError) throw error;
     return {};
   }
-  const parsed = fileSchema.safeParse(safeJson(text));
+  const parsed = fileSchema.safeParse(parseJsonOrUndefined(text));
   if (!parsed.success) throw new CliError(`${path} is not a credentials file: log in again`, 2);
   return parsed.data;
-}
-
-function safeJson(text: string): unknown {
-  try {
-    return JSON.parse(text);
-  } catch {
-    return undefined;
-  }
 }
 
 /** The API and token to use: the environment over the file; a `CliError` if either is missing. */

@@ -21,6 +21,7 @@ import {
   type ApiRegistryRepository,
 } from '../store/api-registry';
 import { TokenStoreError } from '../store/errors';
+import { parseJsonOrUndefined } from '../json';
 
 /**
  * CloudFormation's response URLs are pre-signed S3 URLs of its response buckets
@@ -112,7 +113,7 @@ export function parseRegistration(
       ok: false,
       reason: `Invalid properties: ${describe(props.error.issues, 'properties')}`,
     };
-  const routes = routeCatalogSchema.safeParse(parseJson(props.data.Catalog));
+  const routes = routeCatalogSchema.safeParse(parseJsonOrUndefined(props.data.Catalog));
   if (!routes.success) {
     const problems = describe(routes.error.issues, 'Catalog');
     return { ok: false, reason: `Invalid Catalog: ${problems}; ${CATALOG_RULE}` };
@@ -135,14 +136,6 @@ export function parseRegistration(
     };
   }
   return { ok: true, api: api.data };
-}
-
-function parseJson(text: string): unknown {
-  try {
-    return JSON.parse(text);
-  } catch {
-    return undefined;
-  }
 }
 
 /** A reason short enough for CloudFormation's 4 KB response body. */

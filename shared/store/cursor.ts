@@ -14,6 +14,7 @@ import * as z from 'zod/mini';
 import { effectiveEnd, type TokenRecord } from '../token/record';
 import { TokenStoreError } from './errors';
 import { LIVE_PARTITION, TOKEN_INDEX } from './schema';
+import { parseJsonOrUndefined } from '../json';
 
 type KeyFormat = (value: string) => boolean;
 
@@ -155,7 +156,9 @@ export function decodeCursor(
   cursor: string | undefined,
 ): Record<string, string> | undefined {
   if (cursor === undefined) return undefined;
-  const parsed = jsonObject.safeParse(parseJson(Buffer.from(cursor, 'base64url').toString('utf8')));
+  const parsed = jsonObject.safeParse(
+    parseJsonOrUndefined(Buffer.from(cursor, 'base64url').toString('utf8')),
+  );
   if (!parsed.success) throw invalidCursor();
   const key: Record<string, string> = {};
   for (const [name, format] of shape.keys) {
@@ -186,14 +189,6 @@ export function tokenStartKey(
   if (index.range?.from !== undefined && at < index.range.from) return undefined;
   const tableKey = Object.entries(key).filter(([name]) => name !== 'tokenId');
   return { ...Object.fromEntries(tableKey), tokenHash: record.tokenHash };
-}
-
-function parseJson(text: string): unknown {
-  try {
-    return JSON.parse(text);
-  } catch {
-    return undefined;
-  }
 }
 
 function invalidCursor(): TokenStoreError {

@@ -11,6 +11,7 @@ import { pageSize } from './dynamo/paging';
 import type { TokenTable } from './dynamo/table';
 import { isConditionFailure, translateStoreError, TokenStoreError } from './errors';
 import { TOKEN_INDEX } from './token-indexes';
+import { parseJsonOrUndefined } from '../json';
 
 /** Every attribute of the due index, for a `REMOVE` (a token that ends or was reported). */
 export const POLICY_DUE_ATTRIBUTES = 'policyDueShard, policyDueAt, heavyUsePerDay, heavyUseDueAt';
@@ -55,17 +56,11 @@ type DueCursor = z.infer<typeof dueCursorSchema>;
 
 function decodeDueCursor(cursor: string | undefined): DueCursor {
   if (cursor === undefined) return { shard: 0 };
-  const parsed = dueCursorSchema.safeParse(safeJson(Buffer.from(cursor, 'base64url').toString()));
+  const parsed = dueCursorSchema.safeParse(
+    parseJsonOrUndefined(Buffer.from(cursor, 'base64url').toString()),
+  );
   if (!parsed.success) throw new TokenStoreError('invalid-cursor', 'Not a due-index cursor');
   return parsed.data;
-}
-
-function safeJson(text: string): unknown {
-  try {
-    return JSON.parse(text);
-  } catch {
-    return undefined;
-  }
 }
 
 const encodeDueCursor = (cursor: DueCursor) =>

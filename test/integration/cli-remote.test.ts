@@ -112,6 +112,9 @@ describe('the tokens CLI over the API, with a team token', { timeout: 180_000 },
   const admin = remoteCliRunner({ SERVICE_TOKENS_CONFIG: adminFile });
   const team = remoteCliRunner({ SERVICE_TOKENS_CONFIG: teamFile });
   let stack: Running;
+  /** The CLI with `token` in the environment, as CI would run it. */
+  const withToken = (token: string | undefined) =>
+    remoteCliRunner({ SERVICE_TOKENS_URL: stack.url, SERVICE_TOKENS_TOKEN: token ?? '' });
 
   beforeAll(async () => {
     const port = await freePort();
@@ -228,10 +231,7 @@ describe('the tokens CLI over the API, with a team token', { timeout: 180_000 },
   });
 
   it('runs the admin and rotation-request commands, each JSON answer of a pinned shape', async () => {
-    const root = remoteCliRunner({
-      SERVICE_TOKENS_URL: stack.url,
-      SERVICE_TOKENS_TOKEN: stack.adminToken ?? '',
-    });
+    const root = withToken(stack.adminToken);
     const owner = issued.parse(
       JSON.parse(
         (
@@ -248,10 +248,7 @@ describe('the tokens CLI over the API, with a team token', { timeout: 180_000 },
         ).out,
       ),
     );
-    const asker = remoteCliRunner({
-      SERVICE_TOKENS_URL: stack.url,
-      SERVICE_TOKENS_TOKEN: owner.token,
-    });
+    const asker = withToken(owner.token);
     const asked = await asker([
       '--json',
       'request-rotation',
@@ -265,10 +262,7 @@ describe('the tokens CLI over the API, with a team token', { timeout: 180_000 },
     const executed = await asker(['--json', 'execute', owner.tokenId, requestId]);
     // The successor asks again, and is turned down.
     const next = issued.parse(JSON.parse(executed.out));
-    const nextAsker = remoteCliRunner({
-      SERVICE_TOKENS_URL: stack.url,
-      SERVICE_TOKENS_TOKEN: next.token,
-    });
+    const nextAsker = withToken(next.token);
     const second = await nextAsker([
       '--json',
       'request-rotation',
