@@ -12,16 +12,9 @@ import { freePort } from '../../local/emulators/child-process';
 import { findTokens, generateToken } from '../../shared/token/format';
 import { remoteCliRunner } from '../support/cli';
 import { killChildren, startStack, type Running } from '../support/local-stack';
+import { CLI_JSON_ERROR } from '../support/cli-json';
 
 const issued = z.object({ token: z.string(), tokenId: z.string() });
-const jsonError = z.strictObject({
-  error: z.strictObject({
-    code: z.string(),
-    message: z.string(),
-    exitCode: z.number(),
-    status: z.optional(z.number()),
-  }),
-});
 const keysOf = (text: string) =>
   Object.keys(z.record(z.string(), z.unknown()).parse(JSON.parse(text))).sort();
 
@@ -208,7 +201,7 @@ describe('the tokens CLI over the API, with a team token', { timeout: 180_000 },
     ] as const) {
       const refused = await team(argv);
       expect({ argv, exit: refused.code, out: refused.out }).toEqual({ argv, exit: 2, out: '' });
-      expect(jsonError.parse(JSON.parse(refused.err)).error).toMatchObject({
+      expect(CLI_JSON_ERROR.parse(JSON.parse(refused.err)).error).toMatchObject({
         code,
         status,
         exitCode: 2,
@@ -227,7 +220,7 @@ describe('the tokens CLI over the API, with a team token', { timeout: 180_000 },
     expect(keysOf(logout.out)).toEqual(JSON_KEYS.logout);
     const after = await team(['--json', 'whoami']);
     expect(after.code).toBe(2);
-    expect(jsonError.parse(JSON.parse(after.err)).error.code).toBe('bad-input');
+    expect(CLI_JSON_ERROR.parse(JSON.parse(after.err)).error.code).toBe('bad-input');
   });
 
   it('runs the admin and rotation-request commands, each JSON answer of a pinned shape', async () => {
@@ -322,7 +315,7 @@ describe('the tokens CLI over the API, with a team token', { timeout: 180_000 },
     });
     // cleanup is the schedule's work on the tables: break-glass only.
     expect(cleanup.code).toBe(2);
-    expect(jsonError.parse(JSON.parse(cleanup.err)).error.message).toMatch(/give --direct/);
+    expect(CLI_JSON_ERROR.parse(JSON.parse(cleanup.err)).error.message).toMatch(/give --direct/);
   });
 
   it('takes SERVICE_TOKENS_URL and SERVICE_TOKENS_TOKEN over the file, and refuses a file others can read', async () => {
@@ -352,7 +345,7 @@ describe('the tokens CLI over the API, with a team token', { timeout: 180_000 },
       err: 'error: That is not a service token (sk_…): nothing was stored\n',
     });
     expect(unknown.code).toBe(2);
-    expect(jsonError.parse(JSON.parse(unknown.err)).error).toMatchObject({
+    expect(CLI_JSON_ERROR.parse(JSON.parse(unknown.err)).error).toMatchObject({
       code: 'forbidden',
       status: 403,
     });
@@ -367,7 +360,7 @@ describe('the tokens CLI over the API, with a team token', { timeout: 180_000 },
     });
     const result = await run(['--json', 'list']);
     expect(result.code).toBe(1);
-    const { error } = jsonError.parse(JSON.parse(result.err));
+    const { error } = CLI_JSON_ERROR.parse(JSON.parse(result.err));
     expect(error).toMatchObject({ code: 'network', exitCode: 1 });
     expect(error.message).toMatch(/ECONNREFUSED/);
     expect(result.err).not.toContain(stack.adminToken ?? 'sk_');

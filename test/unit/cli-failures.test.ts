@@ -4,7 +4,6 @@
  */
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { z } from 'zod';
 import { operatorActor } from '../../cli/direct';
 import { ServiceTokensError } from '../../client/errors';
 import { ApiError, BadRequest } from '../../shared/api/errors';
@@ -13,15 +12,7 @@ import { findTokens, holdsToken } from '../../shared/token/format';
 import { explain, printFailure } from '../../cli/failures';
 import { CliError } from '../../cli/context';
 import { around, tokens } from '../support/token-variants';
-
-const shape = z.strictObject({
-  error: z.strictObject({
-    code: z.string(),
-    message: z.string(),
-    exitCode: z.number(),
-    status: z.optional(z.number()),
-  }),
-});
+import { CLI_JSON_ERROR } from '../support/cli-json';
 
 function printed(error: unknown, json: boolean): string {
   let err = '';
@@ -60,7 +51,7 @@ describe('a failed run', () => {
     [new TokenStoreError('throttled', 'DynamoDB throttled'), 'unavailable', 1, 503],
     [new Error('boom'), 'failed', 1, undefined],
   ])('%s is code %s, exit %i, status %s, as one JSON document', (error, code, exitCode, status) => {
-    const { error: body } = shape.parse(JSON.parse(printed(error, true)));
+    const { error: body } = CLI_JSON_ERROR.parse(JSON.parse(printed(error, true)));
     const { message, ...rest } = body;
     expect(rest).toEqual({ code, exitCode, ...(status === undefined ? {} : { status }) });
     expect(message).not.toBe('');
