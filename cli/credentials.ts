@@ -96,21 +96,34 @@ function readCredentials(path: string): Partial<Credentials> {
   return parsed.data;
 }
 
-/** The API and token to use: the environment over the file; a `CliError` if either is missing. */
+/**
+ * The API and token to use: the environment over the file; a `CliError` if either is missing.
+ * A stored token goes only to the API it was stored for: `--api-url` elsewhere with the file's
+ * token is refused, so a typo'd or hostile URL never receives it.
+ */
 export function resolveCredentials(env: CliIo['env'], apiUrl: string | undefined): Credentials {
-  const envUrl = env[URL_VARIABLE];
-  const envToken = env[TOKEN_VARIABLE];
-  const stored =
-    envToken !== undefined && envToken !== '' && (apiUrl ?? envUrl) !== undefined
-      ? {}
-      : readCredentials(credentialsPath(env));
-  const url = apiUrl ?? (envUrl === '' ? undefined : envUrl) ?? stored.apiUrl;
-  const token = (envToken === '' ? undefined : envToken) ?? stored.token;
-  if (url === undefined || token === undefined) {
+  const given = (name: string) => (env[name] === '' ? undefined : env[name]);
+  const url = apiUrl ?? given(URL_VARIABLE);
+  const token = given(TOKEN_VARIABLE);
+  if (token !== undefined && url !== undefined)
+    return { apiUrl: apiUrlOf(url), token: tokenOf(token) };
+  const stored = readCredentials(credentialsPath(env));
+  if (token === undefined && url !== undefined && stored.apiUrl !== undefined) {
+    if (apiUrlOf(url) !== apiUrlOf(stored.apiUrl)) {
+      throw new CliError(
+        `The stored token is for ${stored.apiUrl}: log in to ${url} first (tokens login --api-url ${url})`,
+        2,
+      );
+    }
+  }
+  const chosenUrl = url ?? stored.apiUrl;
+  const chosenToken = token ?? stored.token;
+  if (chosenUrl === undefined || chosenToken === undefined) {
     throw new CliError(
       `Not logged in: run \`tokens login --api-url URL\` (or set ${URL_VARIABLE} and ${TOKEN_VARIABLE}); --direct works on the tables instead`,
       2,
+      'not-logged-in',
     );
   }
-  return { apiUrl: apiUrlOf(url), token: tokenOf(token) };
+  return { apiUrl: apiUrlOf(chosenUrl), token: tokenOf(chosenToken) };
 }

@@ -220,7 +220,7 @@ describe('the tokens CLI over the API, with a team token', { timeout: 180_000 },
     expect(keysOf(logout.out)).toEqual(JSON_KEYS.logout);
     const after = await team(['--json', 'whoami']);
     expect(after.code).toBe(2);
-    expect(CLI_JSON_ERROR.parse(JSON.parse(after.err)).error.code).toBe('bad-input');
+    expect(CLI_JSON_ERROR.parse(JSON.parse(after.err)).error.code).toBe('not-logged-in');
   });
 
   it('runs the admin and rotation-request commands, each JSON answer of a pinned shape', async () => {

@@ -65,10 +65,10 @@ describe('the credentials file', () => {
     );
     expect(
       resolveCredentials(
-        { ...env, SERVICE_TOKENS_URL: 'https://env.test/v1/' },
+        { ...env, SERVICE_TOKENS_URL: 'https://env.test/v1/', SERVICE_TOKENS_TOKEN: fromEnv },
         'https://flag.test/v2',
-      ).apiUrl,
-    ).toBe('https://flag.test/v2');
+      ),
+    ).toEqual({ apiUrl: 'https://flag.test/v2', token: fromEnv });
   });
 
   it('says how to log in when there is nothing to use', () => {
