@@ -22,6 +22,7 @@ import { StoreTables, TokenTable, type ChangeResult } from './dynamo/table';
 import { DynamoRotationRequests } from './rotation-requests';
 import type { Rotated, RotationPlan } from './rotation-transaction';
 import { DynamoRotations } from './rotations';
+import { DynamoLeakReports, type LeakReportRepository } from './leak-reports';
 import { DynamoTokenReader, DynamoTokens, type OwnerListing } from './tokens';
 
 export type {
@@ -252,6 +253,7 @@ export interface Stores {
 export type PlatformStores = Stores & { readonly apis: ApiRegistryRepository };
 
 export { openApiRegistry, type ApiRegistryRepository } from './api-registry';
+export type { LeakedToken, LeakReportRepository } from './leak-reports';
 
 export function openStores(options: StoreOptions): Stores {
   const tables = new StoreTables(new TokenTable(options.client, options.tables.tokens), {
@@ -268,6 +270,18 @@ export function openStores(options: StoreOptions): Stores {
     alerts: new DynamoAlertLeases(tables),
     audit: new DynamoAuditLog(tables),
   };
+}
+
+/** The leak intake's repository (shared/leaks/): reports recorded once per token and report. */
+export function openLeakReports(options: StoreOptions): LeakReportRepository {
+  return new DynamoLeakReports(
+    new StoreTables(new TokenTable(options.client, options.tables.tokens), {
+      auditTable: options.tables.audit,
+      retentionDays: options.retentionDays,
+      auditRetentionDays: options.auditRetentionDays,
+      now: options.now,
+    }),
+  );
 }
 
 /** For the functions that only read tokens (and count their use): no audit table, no writes. */
