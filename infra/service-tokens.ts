@@ -5,6 +5,7 @@ import {
   type RotationPolicy,
 } from '../shared/token/rotation-policy';
 import { Aspects, CfnOutput, Duration } from 'aws-cdk-lib';
+import { DEFAULT_TOKEN_PREFIX } from '../shared/token/format';
 import { Construct } from 'constructs';
 import type { Schedule } from 'aws-cdk-lib/aws-events';
 import { AlertTopic, type AlertSubscription } from './alert-topic';
@@ -13,7 +14,9 @@ import { RotatedServiceToken } from './rotated-service-token';
 import { TokenRotation } from './token-rotation';
 import { TokenApi } from './token-api';
 import { CheckovSkips } from './checkov';
+import { LeakIntake, type LeakResponseOptions } from './leak-intake';
 import { LifecycleEvents } from './lifecycle-events';
+import { TokenLogMasking } from './log-masking';
 import { Operations } from './operations';
 import { StageFlusher } from './stage-flusher';
 import { TokenSchedules } from './token-schedules';
@@ -98,6 +101,11 @@ export interface ServiceTokensProps {
    * @default - none
    */
   readonly consumerAccounts?: readonly string[];
+  /**
+   * The leak intake's policy for a reported live token, and GitHub's keys URL.
+   * @default - revoke; GitHub's published secret-scanning keys
+   */
+  readonly leakResponse?: LeakResponseOptions;
 }
 
 export interface ServiceTokenSpec {
@@ -142,6 +150,7 @@ function addOutputs(stack: ServiceTokens): void {
     ApiRegistryServiceToken: stack.registry.serviceToken,
     LifecycleEventBusName: stack.lifecycle.bus.eventBusName,
     LifecycleEventBusArn: stack.lifecycle.bus.eventBusArn,
+    LeakWebhookSecretArn: stack.leaks.webhookSecret.secretArn,
   };
   for (const [id, value] of Object.entries(outputs)) new CfnOutput(stack, id, { value });
   if (stack.tables.consumerAccounts.length > 0) {
@@ -179,14 +188,15 @@ export class ServiceTokens extends Construct {
   readonly schedules: TokenSchedules;
   readonly stageFlusher: StageFlusher;
   readonly operations: Operations;
+  /** `POST /leaks/github` and `POST /leaks`: leaked tokens reported by secret scanners. */
+  readonly leaks: LeakIntake;
 
   constructor(scope: Construct, id: string, props: ServiceTokensProps = {}) {
     super(scope, id);
-    const tables = new TokenTables(this, 'Tables', {
+    const tables = (this.tables = new TokenTables(this, 'Tables', {
       retain: props.retainData ?? true,
       consumerAccounts: props.consumerAccounts,
-    });
-    this.tables = tables;
+    }));
     this.alerts = new AlertTopic(this, 'Alerts', { subscriptions: props.alertSubscriptions });
     this.registry = new ApiRegistry(this, 'Registry', { tables });
     this.api = new TokenApi(this, 'Api', {
@@ -224,6 +234,14 @@ export class ServiceTokens extends Construct {
       alerts: this.alerts,
       archiveRetention: props.eventArchiveRetention,
     });
+    this.leaks = new LeakIntake(this, 'Leaks', {
+      tables,
+      alerts: this.alerts,
+      api: this.api.api,
+      tokenPrefix: props.tokenPrefix,
+      retention: props.tokenRetention,
+      ...props.leakResponse,
+    });
     this.stageFlusher = new StageFlusher(this, 'StageFlusher', {
       bus: this.lifecycle.bus,
       alerts: this.alerts,
@@ -246,9 +264,11 @@ export class ServiceTokens extends Construct {
         LifecycleEvents: this.lifecycle.relay,
         StageFlusher: this.stageFlusher.fn,
         ApiRegistry: this.registry.provider,
+        LeakIntake: this.leaks.fn,
       },
     });
     Aspects.of(this).add(new CheckovSkips());
+    Aspects.of(this).add(new TokenLogMasking(props.tokenPrefix ?? DEFAULT_TOKEN_PREFIX));
     addOutputs(this);
   }
 
