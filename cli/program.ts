@@ -21,6 +21,7 @@ import { registerBootstrapCommands } from './commands/bootstrap';
 import { registerEmergencyCommands } from './commands/emergency';
 import { registerMaintenanceCommands } from './commands/maintenance';
 import { registerRequestCommands } from './commands/requests';
+import { registerScanCommand } from './commands/scan';
 import { registerTokenCommands } from './commands/tokens';
 import { CliError, type CliContext, type CliIo, type GlobalOptions, type Session } from './context';
 
@@ -35,6 +36,7 @@ const COMMAND_FAMILIES = [
   registerBootstrapCommands,
   registerRequestCommands,
   registerMaintenanceCommands,
+  registerScanCommand,
 ] as const;
 
 /** The `tokens` program, writing to `io`; commander errors are thrown, not exited on. */
