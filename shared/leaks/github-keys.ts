@@ -4,7 +4,8 @@
  * fetched again when a request names a key id the cache does not hold (GitHub rotates keys).
  *
  * The refetch is bounded: at most one per `refetchInterval`, however many unknown ids arrive,
- * so forged key ids cannot turn the intake into a load generator against GitHub's API.
+ * so forged key ids cannot turn the intake into a load generator against GitHub's API. The
+ * cache also expires (`maxAge`): a key GitHub withdraws stops being accepted within that.
  */
 import { createPublicKey, type KeyObject } from 'node:crypto';
 import * as z from 'zod/mini';
@@ -70,6 +71,8 @@ export interface KeyCacheOptions {
   readonly fetchDocument: FetchKeysDocument;
   /** At most one refetch per this many milliseconds. Default 60 000. */
   readonly refetchIntervalMs?: number;
+  /** The keys are fetched again when older than this. Default 3 600 000 (an hour). */
+  readonly maxAgeMs?: number;
   readonly now?: () => number;
 }
 
@@ -79,16 +82,21 @@ export class GithubKeyCache {
   /** When an unknown id last caused a fetch: the bound counts refetches, not the first fetch. */
   private lastRefetch = Number.NEGATIVE_INFINITY;
   private inFlight: Promise<void> | undefined;
+  private fetchedAt = Number.NEGATIVE_INFINITY;
   private readonly interval: number;
+  private readonly maxAge: number;
   private readonly now: () => number;
 
   constructor(private readonly options: KeyCacheOptions) {
     this.interval = options.refetchIntervalMs ?? 60_000;
+    this.maxAge = options.maxAgeMs ?? 3_600_000;
     this.now = options.now ?? Date.now;
   }
 
   /** The public key `keyId`, or undefined when GitHub does not publish it (after one refetch). */
   async keyFor(keyId: string): Promise<KeyObject | undefined> {
+    // Expired keys are not used: a fetch that fails then is a 503, not a stale accept.
+    if (this.now() - this.fetchedAt > this.maxAge) this.keys = undefined;
     const cached = this.keys?.get(keyId);
     if (cached !== undefined) return cached;
     if (this.keys !== undefined) {
@@ -104,6 +112,7 @@ export class GithubKeyCache {
     this.inFlight ??= (async () => {
       try {
         this.keys = parseKeysDocument(await this.options.fetchDocument());
+        this.fetchedAt = this.now();
       } finally {
         this.inFlight = undefined;
       }

@@ -14,6 +14,7 @@ import {
   countingKeyCache,
   githubEvent,
   githubSignature,
+  keysDocument,
   leakEvent,
   recordingSpies,
   reportBody,
@@ -155,6 +156,31 @@ describe('GitHub signature', () => {
     const out = await handleLeakRequest(githubEvent(current, garbage), failing);
     expect(out.response.statusCode).toBe(503);
     expect(calls).toEqual([]);
+  });
+
+  it('stops accepting a key GitHub withdrew once the cache is an hour old', async () => {
+    const clock = { now: 0 };
+    const state = { keys: [current, other] };
+    const cache = new GithubKeyCache({
+      fetchDocument: () => Promise.resolve(keysDocument(state.keys)),
+      now: () => clock.now,
+    });
+    const body = garbage;
+    expect(
+      (await verifyGithubSignature(body, other.id, githubSignature(other, body), cache)).ok,
+    ).toBe(true);
+    state.keys = [current];
+    clock.now = 59 * 60_000;
+    expect(
+      (await verifyGithubSignature(body, other.id, githubSignature(other, body), cache)).ok,
+    ).toBe(true);
+    clock.now = 61 * 60_000;
+    expect(
+      await verifyGithubSignature(body, other.id, githubSignature(other, body), cache),
+    ).toEqual({
+      ok: false,
+      reason: 'unknown key identifier',
+    });
   });
 
   it('fails verification after any change to the body (property)', async () => {
