@@ -5,7 +5,7 @@ import { Key } from 'aws-cdk-lib/aws-kms';
 import { Secret } from 'aws-cdk-lib/aws-secretsmanager';
 import { Construct } from 'constructs';
 import { join } from 'node:path';
-import type { LeakPolicy } from '../shared/leaks/candidates';
+import type { LeakPolicy } from '../shared/leaks/policy';
 import { DEFAULT_GITHUB_KEYS_URL } from '../shared/leaks/github-keys';
 import { LEAK_ROUTES } from '../shared/leaks/routes';
 import { DEFAULT_TOKEN_PREFIX } from '../shared/token/format';

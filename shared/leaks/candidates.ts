@@ -15,12 +15,12 @@ import type { ChangeResult, LeakReportRepository } from '../store';
 import type { AuditContext } from '../store/audit';
 import { hashToken, parseToken } from '../token/format';
 import { effectiveEnd, type TokenRecord } from '../token/record';
+import type { LeakPolicy } from './policy';
 import { candidateHint, type LeakCandidate } from './report';
 
 export type { LeakAction };
 
-export const LEAK_POLICIES = ['revoke', 'notify'] as const;
-export type LeakPolicy = (typeof LEAK_POLICIES)[number];
+export { LEAK_POLICIES, type LeakPolicy } from './policy';
 
 /** Who reported: GitHub's partner program, or a scanner on the HMAC-signed intake. */
 export type Scanner = 'github' | 'webhook';

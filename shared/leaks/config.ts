@@ -2,7 +2,7 @@
 import * as z from 'zod/mini';
 import { DEFAULT_RETENTION_DAYS } from '../defaults';
 import { TOKEN_PREFIX_PATTERN } from '../token/format';
-import { LEAK_POLICIES } from './candidates';
+import { LEAK_POLICIES } from './policy';
 import { DEFAULT_GITHUB_KEYS_URL } from './github-keys';
 
 const nonEmpty = () => z.string().check(z.minLength(1));
