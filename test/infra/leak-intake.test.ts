@@ -8,6 +8,7 @@ import { Match, Template } from 'aws-cdk-lib/assertions';
 import { MockIntegration, RestApi } from 'aws-cdk-lib/aws-apigateway';
 import { describe, expect, it } from 'vitest';
 import { z } from 'zod';
+import { buildExampleApp } from '../../examples/consumer/app';
 import { RestApiTokenAuthorizer } from '../../infra/consumer';
 import { TOKEN_DATA_IDENTIFIER } from '../../infra/log-masking';
 import { PUBLIC_ROUTE_BURST, PUBLIC_ROUTE_RATE } from '../../infra/rest-api';
@@ -215,5 +216,12 @@ describe('tokens masked in every log group', () => {
       scopes: ['orders:read'],
     });
     expect(expectEveryLogGroupMasked(Template.fromStack(consumer), 'sk_')).toBe(1);
+  });
+
+  it("masks every log group of the example consumer's stack (backend, access logs, authorizers)", () => {
+    const example = buildExampleApp(new App());
+    expect(
+      expectEveryLogGroupMasked(Template.fromStack(example.orders), 'sk_'),
+    ).toBeGreaterThanOrEqual(5);
   });
 });
