@@ -16,6 +16,7 @@ import { registerBootstrapCommands } from './commands/bootstrap';
 import { registerEmergencyCommands } from './commands/emergency';
 import { registerMaintenanceCommands } from './commands/maintenance';
 import { registerRequestCommands } from './commands/requests';
+import { registerScanCommand } from './commands/scan';
 import { registerSessionCommands } from './commands/session';
 import { registerTokenCommands } from './commands/tokens';
 import { CliError, type CliContext, type CliIo, type GlobalOptions } from './context';
@@ -35,6 +36,8 @@ const COMMAND_FAMILIES = [
   registerBootstrapCommands,
   registerRequestCommands,
   registerMaintenanceCommands,
+  registerScanCommand,
+  registerScanCommand,
 ] as const;
 
 /** The `tokens` program, writing to `io`; commander errors are thrown, not exited on. */

@@ -10,6 +10,7 @@ import {
 import { LogGroup, RetentionDays } from 'aws-cdk-lib/aws-logs';
 import type { Construct } from 'constructs';
 import { PUBLIC_ROUTES } from '../shared/api/routes';
+import { LEAK_ROUTES } from '../shared/leaks/routes';
 import { GATEWAY_REPLIES, type GatewayReply } from '../shared/gateway/contract';
 
 /** Requests per second (and burst) a route without the authorizer accepts, stage-wide. */
@@ -43,7 +44,8 @@ const ACCESS_LOG_FORMAT = AccessLogFormat.custom(
 /**
  * The regional REST API (`Api`, with its `AccessLogs` log group, both in `scope`) and its one
  * stage: X-Ray tracing, metrics, error logs and JSON access logs; the routes without the
- * authorizer get a tight per-method throttle of their own.
+ * authorizer (the bootstrap exchange, the leak intake) get a tight per-method throttle of their
+ * own.
  */
 export function tokenRestApi(scope: Construct, stageName: string): RestApi {
   const accessLogs = new LogGroup(scope, 'AccessLogs', { retention: RetentionDays.THREE_MONTHS });
@@ -59,7 +61,7 @@ export function tokenRestApi(scope: Construct, stageName: string): RestApi {
       accessLogDestination: new LogGroupLogDestination(accessLogs),
       accessLogFormat: ACCESS_LOG_FORMAT,
       methodOptions: Object.fromEntries(
-        PUBLIC_ROUTES.map((route) => [
+        [...PUBLIC_ROUTES, ...Object.values(LEAK_ROUTES)].map((route) => [
           `${route.path}/${route.method}`,
           {
             throttlingRateLimit: PUBLIC_ROUTE_RATE,

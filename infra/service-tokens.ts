@@ -4,7 +4,8 @@ import {
   type RotationPolicies,
   type RotationPolicy,
 } from '../shared/token/rotation-policy';
-import { Aspects, CfnOutput, Duration } from 'aws-cdk-lib';
+import { Aspects, Duration } from 'aws-cdk-lib';
+import { DEFAULT_TOKEN_PREFIX } from '../shared/token/format';
 import { Construct } from 'constructs';
 import type { Schedule } from 'aws-cdk-lib/aws-events';
 import { AlertTopic, type AlertSubscription } from './alert-topic';
@@ -13,11 +14,14 @@ import { RotatedServiceToken } from './rotated-service-token';
 import { TokenRotation } from './token-rotation';
 import { TokenApi } from './token-api';
 import { CheckovSkips } from './checkov';
+import { LeakIntake, type LeakResponseOptions } from './leak-intake';
 import { LifecycleEvents } from './lifecycle-events';
+import { TokenLogMasking } from './log-masking';
 import { Operations } from './operations';
 import { StageFlusher } from './stage-flusher';
 import { TokenSchedules } from './token-schedules';
 import { TokenTables } from './token-tables';
+import { addOutputs } from './platform-outputs';
 
 export interface ServiceTokensProps {
   /**
@@ -98,6 +102,11 @@ export interface ServiceTokensProps {
    * @default - none
    */
   readonly consumerAccounts?: readonly string[];
+  /**
+   * The leak intake's policy for a reported live token, and GitHub's keys URL.
+   * @default - revoke; GitHub's published secret-scanning keys
+   */
+  readonly leakResponse?: LeakResponseOptions;
 }
 
 export interface ServiceTokenSpec {
@@ -131,28 +140,6 @@ function parseRotationPolicies(input: ServiceTokensProps['rotationPolicy']): Rot
   throw new Error(`Invalid rotationPolicy: ${problems.join('; ')}`);
 }
 
-/** The platform's CloudFormation outputs: what a client or an operator needs to find. */
-function addOutputs(stack: ServiceTokens): void {
-  const outputs = {
-    AlertTopicArn: stack.alerts.topic.topicArn,
-    ApiUrl: stack.api.api.url,
-    TokensTableName: stack.tables.tokens.tableName,
-    AuditTableName: stack.tables.audit.tableName,
-    ApiRegistryTableName: stack.tables.registry.tableName,
-    ApiRegistryServiceToken: stack.registry.serviceToken,
-    LifecycleEventBusName: stack.lifecycle.bus.eventBusName,
-    LifecycleEventBusArn: stack.lifecycle.bus.eventBusArn,
-  };
-  for (const [id, value] of Object.entries(outputs)) new CfnOutput(stack, id, { value });
-  if (stack.tables.consumerAccounts.length > 0) {
-    new CfnOutput(stack, 'TokensTableArn', { value: stack.tables.tokens.tableArn });
-    new CfnOutput(stack, 'TokensKeyArn', { value: stack.tables.key.keyArn });
-    for (const [account, token] of stack.registry.consumerServiceTokens) {
-      new CfnOutput(stack, `ApiRegistryServiceToken${account}`, { value: token });
-    }
-  }
-}
-
 /**
  * The service-token platform as a construct, for a team's own stack: token and audit tables,
  * the registry of protected APIs, the management API and its authorizer, rotation, schedules,
@@ -179,14 +166,15 @@ export class ServiceTokens extends Construct {
   readonly schedules: TokenSchedules;
   readonly stageFlusher: StageFlusher;
   readonly operations: Operations;
+  /** `POST /leaks/github` and `POST /leaks`: leaked tokens reported by secret scanners. */
+  readonly leaks: LeakIntake;
 
   constructor(scope: Construct, id: string, props: ServiceTokensProps = {}) {
     super(scope, id);
-    const tables = new TokenTables(this, 'Tables', {
+    const tables = (this.tables = new TokenTables(this, 'Tables', {
       retain: props.retainData ?? true,
       consumerAccounts: props.consumerAccounts,
-    });
-    this.tables = tables;
+    }));
     this.alerts = new AlertTopic(this, 'Alerts', { subscriptions: props.alertSubscriptions });
     this.registry = new ApiRegistry(this, 'Registry', { tables });
     const policies = parseRotationPolicies(props.rotationPolicy);
@@ -226,6 +214,14 @@ export class ServiceTokens extends Construct {
       alerts: this.alerts,
       archiveRetention: props.eventArchiveRetention,
     });
+    this.leaks = new LeakIntake(this, 'Leaks', {
+      tables,
+      alerts: this.alerts,
+      api: this.api.api,
+      tokenPrefix: props.tokenPrefix,
+      retention: props.tokenRetention,
+      ...props.leakResponse,
+    });
     this.stageFlusher = new StageFlusher(this, 'StageFlusher', {
       bus: this.lifecycle.bus,
       alerts: this.alerts,
@@ -235,9 +231,17 @@ export class ServiceTokens extends Construct {
     this.stageFlusher.readRegistryWith((role) => tables.grantRegistryRead(role), {
       REGISTRY_TABLE_NAME: tables.registry.tableName,
     });
-    this.operations = new Operations(this, 'Operations', {
+    this.operations = this.operationsView();
+    Aspects.of(this).add(new CheckovSkips());
+    Aspects.of(this).add(new TokenLogMasking(props.tokenPrefix ?? DEFAULT_TOKEN_PREFIX));
+    addOutputs(this);
+  }
+
+  /** The dashboard, alarms and runbook links over every function of the platform. */
+  private operationsView(): Operations {
+    return new Operations(this, 'Operations', {
       alarmTopic: this.alerts.topic,
-      tokensTable: tables.tokens,
+      tokensTable: this.tables.tokens,
       authorizer: this.api.authorizerFunction,
       functions: {
         Authorizer: this.api.authorizerFunction,
@@ -248,10 +252,9 @@ export class ServiceTokens extends Construct {
         LifecycleEvents: this.lifecycle.relay,
         StageFlusher: this.stageFlusher.fn,
         ApiRegistry: this.registry.provider,
+        LeakIntake: this.leaks.fn,
       },
     });
-    Aspects.of(this).add(new CheckovSkips());
-    addOutputs(this);
   }
 
   /**

@@ -26,6 +26,11 @@ export interface RevokeEverywhere {
   readonly timeoutMs: number;
   /** @default 100 */
   readonly everyMs?: number;
+  /**
+   * What the first line calls the revoke.
+   * @default 'revoked (normal, not an emergency)'
+   */
+  readonly what?: string;
 }
 
 /** What the demo prints, and what failed (empty when the token stopped everywhere in time). */
@@ -55,7 +60,8 @@ export async function revokeEverywhere(options: RevokeEverywhere): Promise<Revok
       failures: [`the revoke answered ${String(revoked.status)}: ${JSON.stringify(revoked.body)}`],
     };
   }
-  const lines = [`revoked (normal, not an emergency) in ${format(performance.now() - since)}`];
+  const what = options.what ?? 'revoked (normal, not an emergency)';
+  const lines = [`${what} in ${format(performance.now() - since)}`];
   const failures: string[] = [];
   const polled = await Promise.all(
     options.on.map(async (api) => {

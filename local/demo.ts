@@ -4,7 +4,8 @@
  * works where its API's catalog names it), rotate (old and new both work during grace), revoke
  * (and see API Gateway's policy cache at work until the stage flusher flushes the stage),
  * emergency-revoke (which flushes the platform's stage at once), a normal revoke stopping the
- * token on both APIs (timed), rotate a Secrets Manager secret now, receive an expiry alert, and
+ * token on both APIs (timed), a token found in a public repository and reported by a signed
+ * secret-scanning call stopping the same way (timed), rotate a Secrets Manager secret now, receive an expiry alert, and
  * read the audit trail.
  */
 import { GetSecretValueCommand } from '@aws-sdk/client-secrets-manager';
@@ -156,8 +157,38 @@ try {
   const polls = requests.splice(polledFrom, requests.length - polledFrom);
   requests.splice(polledFrom, 0, `(${String(polls.length)} requests of step 5's polling)`);
 
+  const leaked = await platform(admin, 'POST', '/tokens', {
+    name: 'ci-deploy',
+    owner: 'team-a',
+    scopes: ['orders:read'],
+  });
+  const leakedToken = field(leaked, 'token');
+  const leakUrl = 'https://github.com/team-a/app/blob/3f2c1e0/.env';
   say(
-    '\n6. The tokens CLI over the same API, as the admin (npm run tokens -- list --owner team-a):',
+    `\n6. ${field(leaked, 'tokenId')} is found in a public repository (${leakUrl}): GitHub's secret scanning reports it, signed, to POST /leaks/github (a local ECDSA key stands in for GitHub's); each API is polled until its first 403 (at most ${String(options.revokeTimeout)} s):`,
+  );
+  await show('ci-deploy', leakedToken, onOrders, 'GET /orders');
+  const leakPollsFrom = requests.length;
+  const leak = await revokeEverywhere({
+    revoke: () => stack.reportLeak([leakedToken], leakUrl),
+    what: 'reported by the scanner and revoked',
+    on: [
+      { ...onPlatform, route: 'GET /me', token: leakedToken },
+      { ...onOrders, route: 'GET /orders', token: leakedToken },
+    ],
+    timeoutMs: options.revokeTimeout * 1000,
+  });
+  for (const line of leak.lines) say(`   ${line}`);
+  failures.push(...leak.failures);
+  const leakPolls = requests.splice(leakPollsFrom, requests.length - leakPollsFrom);
+  requests.splice(leakPollsFrom, 0, `(${String(leakPolls.length)} requests of step 6's polling)`);
+  const leakAlert = stack.alerts().find((a) => JSON.stringify(a.body).includes('token-leaked'));
+  say(
+    `   The owner's critical alert: ${JSON.stringify(leakAlert?.body ?? 'none yet').slice(0, 200)}…`,
+  );
+
+  say(
+    '\n7. The tokens CLI over the same API, as the admin (npm run tokens -- list --owner team-a):',
   );
   await runCli(['list', '--owner', 'team-a'], {
     out: (text) => process.stdout.write(text.replace(/^/gm, '   ')),
@@ -178,7 +209,7 @@ try {
   const rotation = await stack.rotateNow();
   const after = await current();
   say(
-    `\n7. "Rotate secret immediately" on ${DEMO_SECRET}: createSecret, setSecret, testSecret, finishSecret → ${rotation.tokenId} (${rotation.hint}).`,
+    `\n8. "Rotate secret immediately" on ${DEMO_SECRET}: createSecret, setSecret, testSecret, finishSecret → ${rotation.tokenId} (${rotation.hint}).`,
   );
   await show('token read before (now in grace)', before, onOrders, 'GET /orders');
   await show('token it reads now', after, onOrders, 'GET /orders');
@@ -192,13 +223,13 @@ try {
   });
   await stack.runSchedules();
   say(
-    `\n8. ${field(shortLived, 'tokenId')} expires within a day; the expiry-alert run publishes to the SNS topic, and a subscriber receives:`,
+    `\n9. ${field(shortLived, 'tokenId')} expires within a day; the expiry-alert run publishes to the SNS topic, and a subscriber receives:`,
   );
   for (const alert of stack.alerts()) say(`   ${JSON.stringify(alert.body).slice(0, 220)}…`);
 
   const lifecycle = await stack.relayEvents();
   say(
-    `\n9. Lifecycle events on the EventBridge bus (audit stream → relay → bus → a consumer's rule), ${String(lifecycle.length)} so far:`,
+    `\n10. Lifecycle events on the EventBridge bus (audit stream → relay → bus → a consumer's rule), ${String(lifecycle.length)} so far:`,
   );
   for (const event of lifecycle) {
     const detail = lifecycleDetailSchema.safeParse(event.detail);
@@ -208,7 +239,7 @@ try {
   }
 
   const audit = await platform(admin, 'GET', `/audit?targetId=${firstId}`);
-  say(`\n10. Audit trail of ${firstId} (GET /audit?targetId=…, never a token or hash):`);
+  say(`\n11. Audit trail of ${firstId} (GET /audit?targetId=…, never a token or hash):`);
   const items = Array.isArray(audit.body['items']) ? audit.body['items'] : [];
   for (const event of items) say(`   ${JSON.stringify(event)}`);
 

@@ -6,7 +6,7 @@
  * Imports are the repository's relative paths; an app that installed the package imports the
  * same names from 'service-tokens' instead.
  */
-import { Duration, RemovalPolicy, Stack, Validations, type StackProps } from 'aws-cdk-lib';
+import { Aspects, Duration, RemovalPolicy, Stack, Validations, type StackProps } from 'aws-cdk-lib';
 import {
   EndpointType,
   LambdaIntegration,
@@ -33,6 +33,8 @@ import {
   type ApiRegistryAccess,
   type TokenTableAccess,
 } from '../../infra/consumer';
+import { TokenLogMasking } from '../../infra/log-masking';
+import { DEFAULT_TOKEN_PREFIX } from '../../shared/token/format';
 import { ORDERS_ROUTES } from './routes';
 
 export interface OrdersStackProps extends StackProps {
@@ -58,6 +60,8 @@ export class OrdersStack extends Stack {
 
   constructor(scope: Construct, id: string, props: OrdersStackProps) {
     super(scope, id, props);
+    // The backend's and the APIs' log groups mask tokens too, as the authorizers' do.
+    Aspects.of(this).add(new TokenLogMasking(DEFAULT_TOKEN_PREFIX));
     this.backend = ordersBackend(this);
     this.restApi = ordersRestApi(this);
     this.httpApi = ordersHttpApi(this);

@@ -1,8 +1,9 @@
-import { Duration } from 'aws-cdk-lib';
+import { Aspects, Duration } from 'aws-cdk-lib';
 import { Construct } from 'constructs';
 import { DEFAULT_TOKEN_PREFIX, TOKEN_PREFIX_PATTERN } from '../../shared/token/format';
 import { DEFAULT_AUTHORIZER_CACHE_TTL, tokenAuthorizerFunction } from '../authorizer-function';
 import type { ServiceFunction } from '../service-function';
+import { TokenLogMasking } from '../log-masking';
 import type { ApiRegistryAccess } from '../api-registry';
 import type { TokenTableAccess } from '../token-table-access';
 import { ApiRegistration } from './api-registration';
@@ -108,6 +109,8 @@ export class ConsumerAuthorizerFunction extends Construct {
       ...(props.localCacheTtl === undefined ? {} : { localCacheTtl: props.localCacheTtl }),
       description: `Validates ${prefix} service tokens for a consumer ${apiKind === 'rest' ? 'REST API' : 'HTTP API'}`,
     });
+    // The function's log group is in the consumer's stack: it masks tokens too.
+    Aspects.of(this).add(new TokenLogMasking(prefix));
   }
 
   /** The API the routes are declared on: registered with them. */

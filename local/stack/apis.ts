@@ -9,6 +9,7 @@ import { DEFAULT_TOKEN_PREFIX } from '../../shared/token/format';
 import { LocalGateway, type GatewayOptions } from '../aws/gateway';
 import type { LambdaHandler } from '../aws/lambda-context';
 import type { FunctionHandlers } from './handlers';
+import { LEAK_GATEWAY_ROUTES } from './leaks';
 import { ORDERS_API, PLATFORM_API, stageKey, type LocalApiName } from './names';
 
 function gateway(
@@ -40,9 +41,14 @@ export class LocalApis {
 
   constructor(functions: FunctionHandlers, cacheTtlSeconds: number) {
     const integrated = [...MANAGEMENT_ROUTES, ...PUBLIC_ROUTES];
+    const key = (r: { method: string; path: string }) => `${r.method} ${r.path}`;
     this.platform = gateway(PLATFORM_API, functions.authorizer, cacheTtlSeconds, {
-      publicRoutes: PUBLIC_ROUTES,
-      integrations: new Map(integrated.map((r) => [`${r.method} ${r.path}`, functions.management])),
+      publicRoutes: [...PUBLIC_ROUTES, ...LEAK_GATEWAY_ROUTES],
+      // The leak intake is its own function, as deployed (infra/leak-intake.ts).
+      integrations: new Map([
+        ...integrated.map((r) => [key(r), functions.management] as const),
+        ...LEAK_GATEWAY_ROUTES.map((r) => [key(r), functions.leakIntake] as const),
+      ]),
     });
     this.orders = gateway(ORDERS_API, functions.ordersAuthorizer, cacheTtlSeconds, {
       integrations: new Map(),

@@ -35,6 +35,8 @@ export interface FunctionHandlers {
   readonly cleanup: LambdaHandler;
   readonly relay: LambdaHandler;
   readonly stageFlusher: LambdaHandler;
+  /** The leak intake (`POST /leaks/github`, `POST /leaks`). */
+  readonly leakIntake: LambdaHandler;
 }
 
 /** What the functions' environment is made of. */
@@ -45,6 +47,8 @@ export interface FunctionEnvironmentInput {
   readonly topicArn: string;
   /** The rotation function's TOKEN_SPECS: the secrets it rotates, by ARN. */
   readonly tokenSpecs: string;
+  /** The leak intake's keys URL, webhook secret and policy (local/stack/leaks.ts). */
+  readonly leaks: Record<string, string>;
   /** The handlers' own JSON log lines and EMF metrics, or only warnings and errors. */
   readonly verbose: boolean;
   /** Without `verbose`: errors only, not warnings. */
@@ -76,6 +80,7 @@ export function functionEnvironment(input: FunctionEnvironmentInput): Record<str
     USAGE_INTERVAL_SECONDS: '10',
     POWERTOOLS_LOG_LEVEL: input.verbose ? 'INFO' : input.quiet ? 'ERROR' : 'WARN',
     POWERTOOLS_METRICS_DISABLED: input.verbose ? 'false' : 'true',
+    ...input.leaks,
   };
 }
 
@@ -133,6 +138,7 @@ export async function loadFunctions(
     cleanup,
     relay,
     stageFlusher,
+    leakIntake,
   ] = await Promise.all([
     loadHandler(() => import('../../functions/authorizer')),
     loadHandler(async () => ({
@@ -150,6 +156,7 @@ export async function loadFunctions(
     loadHandler(() => import('../../functions/cleanup')),
     loadHandler(() => import('../../functions/lifecycle-events')),
     loadHandler(() => import('../../functions/stage-flusher')),
+    loadHandler(() => import('../../functions/leak-intake')),
   ]);
   return {
     authorizer,
@@ -160,6 +167,7 @@ export async function loadFunctions(
     cleanup,
     relay,
     stageFlusher,
+    leakIntake,
   };
 }
 

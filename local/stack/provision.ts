@@ -25,6 +25,7 @@ import {
   LOCAL_TOPIC,
 } from './names';
 import { createDemoSecret, registerLocalApis, revokeOrphanedDemoTokens } from './seed';
+import { provisionLeakIntake, type LocalLeakIntake } from './leaks';
 
 export interface Provisioned {
   readonly stores: PlatformStores;
@@ -38,6 +39,8 @@ export interface Provisioned {
   /** The stage flusher's queue, read as its event source mapping reads it. */
   readonly flushQueue: SqsEventSource;
   readonly driver: RotationDriver;
+  /** The leak intake's local signing key and webhook secret. */
+  readonly leaks: LocalLeakIntake;
   /** Hand the loaded relay, flusher and rotation handlers to their event sources. */
   bind(functions: FunctionHandlers): void;
 }
@@ -114,6 +117,7 @@ export async function provision(clients: LocalClients): Promise<Provisioned> {
   );
   if (resumed) await revokeOrphanedDemoTokens(stores.tokens);
   const demoSecretArn = await createDemoSecret(driver);
+  const leaks = await provisionLeakIntake(clients.secrets);
 
   return {
     stores,
@@ -125,6 +129,7 @@ export async function provision(clients: LocalClients): Promise<Provisioned> {
     auditStream,
     flushQueue: flushSource,
     driver,
+    leaks,
     bind: (functions) => {
       relay.bind(functions.relay);
       flusher.bind(functions.stageFlusher);

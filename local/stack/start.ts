@@ -28,6 +28,7 @@ import {
   type FunctionHandlers,
 } from './handlers';
 import { ORDERS_API, stageKey } from './names';
+import type { Reply } from './api-client';
 import { provision, type Provisioned } from './provision';
 import { rotateNowWith, type RotateNow, type RotateNowResult } from './rotate-now';
 import { Schedules, type ScheduleRunResult } from './schedules';
@@ -110,6 +111,8 @@ export interface LocalStack {
   alerts(): readonly ReceivedAlert[];
   /** Lifecycle events a consumer of the bus has received so far (oldest first). */
   events(): readonly DeliveredEvent[];
+  /** Report tokens as found in a public repository: GitHub's signed call to POST /leaks/github. */
+  reportLeak(tokens: readonly string[], url: string): Promise<Reply>;
   /** Relay the audit stream now and collect the events it published. */
   relayEvents(): Promise<readonly DeliveredEvent[]>;
   stop(): Promise<void>;
@@ -214,6 +217,7 @@ async function bringUp(options: LocalStackOptions, front: Front): Promise<LocalS
     sdkEnv: front.sdkEnv,
     topicArn: provisioned.topicArn,
     tokenSpecs: provisioned.driver.specsJson(),
+    leaks: provisioned.leaks.environment(front.url),
     verbose: options.verbose,
     quiet: options.quiet ?? false,
   });
@@ -269,6 +273,7 @@ function run(options: LocalStackOptions, front: Front, started: Started): LocalS
     },
   });
   for (const [route, handler] of routes) front.control.set(route, handler);
+  front.control.set(...provisioned.leaks.keysRoute);
   // Each stage's flush calls (the stage flusher's, an emergency revoke's) reach its gateway.
   for (const gateway of apis.byStage.values()) {
     front.flushTargets.set(flushTargetKey('rest', gateway.restApiId, gateway.stage), gateway);
@@ -285,6 +290,7 @@ function run(options: LocalStackOptions, front: Front, started: Started): LocalS
     runSchedules: () => schedules.run(),
     alerts: () => alerts.received,
     events: () => events.received,
+    reportLeak: (tokens, url) => provisioned.leaks.report(front.url, tokens, url),
     relayEvents: async () => {
       await events.poll();
       return events.received;

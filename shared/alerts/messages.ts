@@ -10,6 +10,7 @@
  * An alert names a token by id, name, owner and display hint; never the token or its hash.
  */
 import { isSecretHeld } from '../token/kinds';
+import type { LeakAlertBody } from './leak-alert';
 import type { TokenRecord } from '../token/record';
 import type { RotationDue } from '../token/rotation-policy';
 import type { Severity, Threshold } from './expiry-rules';
@@ -17,7 +18,7 @@ import { DAY_MS } from '../time';
 
 export const ALERT_SCHEMA_VERSION = 1;
 
-export type AlertKind = 'token-expiring' | 'rotation-failed' | 'rotation-due';
+export type AlertKind = 'token-expiring' | 'rotation-failed' | 'rotation-due' | 'token-leaked';
 
 export interface AlertMessage<B extends AlertBody = AlertBody> {
   /** SNS Subject (e-mail subject line): printable ASCII, under 100 characters. */
@@ -26,7 +27,7 @@ export interface AlertMessage<B extends AlertBody = AlertBody> {
   readonly attributes: { readonly severity: Severity; readonly owner: string; kind: AlertKind };
 }
 
-export type AlertBody = ExpiryAlertBody | RotationDueAlertBody;
+export type AlertBody = ExpiryAlertBody | RotationDueAlertBody | LeakAlertBody;
 
 export interface ExpiryAlertBody {
   readonly summary: string;

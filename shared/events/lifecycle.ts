@@ -30,6 +30,10 @@ export const LIFECYCLE_EVENTS = {
     data: 'days (the threshold: 30, 14, 7 or 1), severity, messageId (the SNS alert)',
   },
   'token.expired': { type: 'TokenExpired', data: 'endedAt' },
+  'token.leaked': {
+    type: 'TokenLeaked',
+    data: 'scanner (github | webhook), type, url, source (the report, tokens redacted), action (revoke | end-grace | notify), report (its fingerprint)',
+  },
   'token.grace-ended': { type: 'TokenGraceEnded', data: 'endedAt or reason' },
   'token.activated': {
     type: 'TokenActivated',

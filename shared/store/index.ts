@@ -12,7 +12,7 @@
 import type { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import type { AuditContext, AuditEvent, AuditInput } from './audit';
 import type { NewToken, TokenRecord } from '../token/record';
-import type { Closing, Decision } from '../token/rotation-request';
+import type { BootstrapRepository, RotationRequestRepository } from './request-repositories';
 import { DynamoAlertLeases, type AlertClaim, type AlertTarget } from './alert-leases';
 import type { ApiRegistryRepository } from './api-registry';
 import { DynamoAuditLog } from './audit-log';
@@ -22,6 +22,7 @@ import { StoreTables, TokenTable, type ChangeResult } from './dynamo/table';
 import { DynamoRotationRequests } from './rotation-requests';
 import type { Rotated, RotationPlan } from './rotation-transaction';
 import { DynamoRotations } from './rotations';
+import { DynamoLeakReports, type LeakReportRepository } from './leak-reports';
 import { DynamoTokenReader, DynamoTokens, type OwnerListing } from './tokens';
 import { DynamoPolicyDue, type PolicyDueRepository } from './policy-due';
 import { DynamoScheduleState, type ScheduleStateRepository } from './schedule-state';
@@ -29,6 +30,7 @@ import type { UsageSeen } from '../token/policy-due';
 import type { RotationPolicies } from '../token/rotation-policy';
 
 export type { PolicyDueRepository, ScheduleStateRepository };
+export type { BootstrapRepository, RotationRequestRepository } from './request-repositories';
 export type {
   AlertClaim,
   AlertTarget,
@@ -155,58 +157,6 @@ export interface RotationRepository {
   ): Promise<string[]>;
 }
 
-/** Rotation requests: ask, decide, use the grant once, close, list the open ones. */
-export interface RotationRequestRepository {
-  /** Ask for a rotation (see `askRotation`); it lapses after `REQUEST_DAYS` unless decided. */
-  requestRotation(
-    tokenHash: string,
-    request: { requestId: string; reason: string },
-    context: AuditContext,
-  ): Promise<ChangeResult>;
-  /** Decide a pending request (see `decideRequest`); the same decision again is a no-op. */
-  decideRotation(
-    tokenHash: string,
-    decision: Decision,
-    context: AuditContext,
-  ): Promise<ChangeResult>;
-  /**
-   * Use an approved request's grant: the rotation transaction, plus the request marked executed,
-   * on condition that the grant is unused and unexpired, so it works once. A repeat whose first
-   * attempt committed (a lost response) is recognised by its successor id: a success.
-   */
-  executeRotationGrant(
-    predecessorHash: string,
-    requestId: string,
-    planRotation: RotationPlan,
-    context: AuditContext,
-  ): Promise<Rotated>;
-  /** Close an open request as failed or expired (see `closeRequest`); else a no-op. */
-  closeRotationRequest(
-    tokenHash: string,
-    closing: Closing,
-    context: AuditContext,
-  ): Promise<ChangeResult>;
-  /** Tokens with an open request in `state`, soonest deadline first; `lapsedBy`: only lapsed. */
-  listRotationRequests(
-    state: 'pending' | 'approved',
-    request?: PageRequest & { lapsedBy?: Date },
-  ): Promise<Page<TokenRecord>>;
-}
-
-/** The bootstrap exchange, once per bootstrap token. */
-export interface BootstrapRepository {
-  /**
-   * Exchange a bootstrap token for `operational` in one transaction, on condition that it is
-   * still an active, unused bootstrap token whose expiry has not passed, so two concurrent
-   * exchanges cannot both succeed. Refusals (see `bootstrapRefusal`) write nothing.
-   */
-  exchangeBootstrap(
-    bootstrap: TokenRecord,
-    operational: NewToken,
-    context: AuditContext,
-  ): Promise<TokenRecord>;
-}
-
 /** Leases on the one-per-token expiry alerts and "due for rotation" reports. */
 export interface AlertLeaseRepository {
   /**
@@ -268,6 +218,7 @@ export interface Stores {
 export type PlatformStores = Stores & { readonly apis: ApiRegistryRepository };
 
 export { openApiRegistry, type ApiRegistryRepository } from './api-registry';
+export type { LeakedToken, LeakReportRepository } from './leak-reports';
 
 export function openStores(options: StoreOptions): Stores {
   const tables = new StoreTables(new TokenTable(options.client, options.tables.tokens), {
@@ -287,6 +238,18 @@ export function openStores(options: StoreOptions): Stores {
     policyDue: new DynamoPolicyDue(tables.tokens),
     schedules: new DynamoScheduleState(tables.tokens, tables.now),
   };
+}
+
+/** The leak intake's repository (shared/leaks/): reports recorded once per token and report. */
+export function openLeakReports(options: StoreOptions): LeakReportRepository {
+  return new DynamoLeakReports(
+    new StoreTables(new TokenTable(options.client, options.tables.tokens), {
+      auditTable: options.tables.audit,
+      retentionDays: options.retentionDays,
+      auditRetentionDays: options.auditRetentionDays,
+      now: options.now,
+    }),
+  );
 }
 
 /** For the functions that only read tokens (and count their use): no audit table, no writes. */

@@ -57,18 +57,23 @@ describe('IAM', () => {
     expect(statements.filter((s) => !s.startsWith('AWS::KMS::Key'))).toEqual([
       // The relay's event source: dynamodb:ListStreams cannot be scoped.
       'AWS::IAM::Policy Allow dynamodb:ListStreams',
-      // X-Ray trace upload cannot be scoped; one per function (8, the registry provider too).
+      // X-Ray trace upload cannot be scoped; one per function (9, the registry provider too).
       ...Array.from(
-        { length: 8 },
+        { length: 9 },
         () => 'AWS::IAM::Policy Allow xray:PutTelemetryRecords,xray:PutTraceSegments',
       ),
     ]);
-    // In a key policy `*` means "this key"; the three keys: tables, alert topic, the secret.
+    // In a key policy `*` means "this key"; the four keys: tables, alert topic, the rotated
+    // secret, the leak intake's webhook secret.
     expect(statements.filter((s) => s.startsWith('AWS::KMS::Key'))).toEqual([
       'AWS::KMS::Key Allow kms:*',
       'AWS::KMS::Key Allow kms:*',
       'AWS::KMS::Key Allow kms:*',
+      'AWS::KMS::Key Allow kms:*',
+      // Secrets Manager's use of each secret's key (CDK's statements for a Secret on a key).
       'AWS::KMS::Key Allow kms:CreateGrant,kms:DescribeKey',
+      'AWS::KMS::Key Allow kms:CreateGrant,kms:DescribeKey',
+      'AWS::KMS::Key Allow kms:Decrypt,kms:Encrypt,kms:GenerateDataKey*,kms:ReEncrypt*',
       'AWS::KMS::Key Allow kms:Decrypt,kms:Encrypt,kms:GenerateDataKey*,kms:ReEncrypt*',
       'AWS::KMS::Key Allow kms:Decrypt,kms:GenerateDataKey*',
     ]);

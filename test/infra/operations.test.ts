@@ -90,8 +90,8 @@ describe('alarms', () => {
         Threshold: 1,
       });
     }
-    // Authorizer, management, rotation, expiry alerts, cleanup, relay, flusher, registry.
-    expect(functions.length).toBe(8);
+    // Authorizer, management, rotation, expiry alerts, cleanup, relay, flusher, registry, leaks.
+    expect(functions.length).toBe(9);
   });
 });
 

@@ -10,10 +10,13 @@ import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { z } from 'zod';
-import { apiClient, field } from '../../local/stack/api-client';
+import { GetSecretValueCommand } from '@aws-sdk/client-secrets-manager';
+import { apiClient, field, untilRefused } from '../../local/stack/api-client';
+import { LOCAL_WEBHOOK_SECRET } from '../../local/stack/leaks';
+import { webhookSignature } from '../../shared/leaks/signatures';
 import { ScanCommand, type AttributeValue } from '@aws-sdk/client-dynamodb';
 import { freePort } from '../../local/emulators/child-process';
-import { localDynamoClient } from '../../local/aws/clients';
+import { localDynamoClient, localSecretsClient } from '../../local/aws/clients';
 import { LOCAL_TABLES } from '../../local/stack/names';
 import { displayHint, findTokens, hashToken } from '../../shared/token/format';
 import {
@@ -363,6 +366,59 @@ describe('the local stack (npm start)', { timeout: 180_000 }, () => {
     expect(stack.output()).toMatch(/\[orders\/prod\] GET \/orders → 200 in [\d.]+ ms/);
   });
 
+  it('stops a token a scanner reports (POST /leaks, HMAC-signed) on both APIs within seconds', async () => {
+    const api = apiClient(stack.url);
+    const orders = apiClient(stack.ordersUrl);
+    const created = await api(stack.adminToken, 'POST', '/tokens', {
+      name: 'leaked-ci',
+      owner: 'team-l',
+      scopes: ['orders:read'],
+    });
+    const token = field(created, 'token');
+    issued.push(token);
+    // Cached Allow on the orders API (300 s): only the stage flush can stop it that soon.
+    expect((await orders(token, 'GET', '/orders')).status).toBe(200);
+    const secrets = localSecretsClient(stack.motoEndpoint);
+    const { SecretString: secret = '' } = await secrets.send(
+      new GetSecretValueCommand({ SecretId: LOCAL_WEBHOOK_SECRET, VersionStage: 'AWSCURRENT' }),
+    );
+    secrets.destroy();
+    const body = JSON.stringify([{ token, type: 'service_token', url: 'https://x/build.log' }]);
+    const timestamp = String(Math.floor(Date.now() / 1000));
+    const since = performance.now();
+    const reply = await fetch(`${stack.url}/leaks`, {
+      method: 'POST',
+      headers: {
+        'x-leak-timestamp': timestamp,
+        'x-leak-signature': webhookSignature(secret, timestamp, body),
+      },
+      body,
+    });
+    const text = await reply.text();
+    expect(reply.status).toBe(200);
+    expect(JSON.parse(text)).toMatchObject({ results: [{ index: 0, outcome: 'revoked' }] });
+    expect(findTokens(text)).toEqual([]);
+    const refused = await untilRefused(() => orders(token, 'GET', '/orders'), {
+      since,
+      timeoutMs: 30_000,
+      everyMs: 100,
+    });
+    expect(refused?.status).toBe(403);
+    // A forged report is refused and changes nothing.
+    const forged = await fetch(`${stack.url}/leaks`, {
+      method: 'POST',
+      headers: { 'x-leak-timestamp': timestamp, 'x-leak-signature': 'sha256=00' },
+      body,
+    });
+    expect(forged.status).toBe(401);
+    // The local stand-in for GitHub's keys document.
+    const keys: unknown = await (await fetch(`${stack.url}/_local/github-keys`)).json();
+    const document = z.object({
+      public_keys: z.array(z.object({ key_identifier: z.string(), key: z.string() })),
+    });
+    expect(document.parse(keys).public_keys[0]?.key).toContain('BEGIN PUBLIC KEY');
+  });
+
   it('publishes the lifecycle as events on the bus, as a consumer receives them', async () => {
     const listed = await npmLocal(stack.url, ['events']);
     expect(listed.code).toBe(0);
@@ -432,7 +488,7 @@ describe('the local stack (npm start)', { timeout: 180_000 }, () => {
 
   it('never shows a token in its console output (handler logs included) or the alerts file, except the admin token in the banner', async () => {
     const seen = stack.output() + readFileSync(alertsFile, 'utf8');
-    expect(issued).toHaveLength(7);
+    expect(issued).toHaveLength(8);
     const sdkEnv: unknown = await (await fetch(`${stack.url}/_local/sdk-env`)).json();
     const { AWS_SESSION_TOKEN } = z.object({ AWS_SESSION_TOKEN: z.string() }).parse(sdkEnv);
     expect(seen).not.toContain(AWS_SESSION_TOKEN);

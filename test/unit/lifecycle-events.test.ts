@@ -43,6 +43,7 @@ describe('lifecycle events: mapping', () => {
       'TokenRevoked',
       'TokenExpiring',
       'TokenExpired',
+      'TokenLeaked',
       'TokenGraceEnded',
       'TokenActivated',
       'TokenActivationUndone',
