@@ -4,6 +4,7 @@ import { printTable, verdict, type BenchRow } from './report';
 import { benchAuthorizer } from './authorizer';
 import { benchRotation } from './rotation';
 import { benchSchedules } from './schedules';
+import { benchSchedulesAtScale } from './schedules-scale';
 import { benchTokenCore } from './token-core';
 
 const rows: BenchRow[] = [
@@ -11,6 +12,8 @@ const rows: BenchRow[] = [
   ...(await benchAuthorizer()),
   ...(await benchRotation()),
   ...(await benchSchedules()),
+  // 50k and 200k live tokens, seeded: a few minutes (`npm run bench:schedules` runs it alone).
+  ...(await benchSchedulesAtScale()),
 ];
 
 console.log(

@@ -1,5 +1,5 @@
 /**
- * `npm run bench:schedules [sizes…]`: the scheduled runs' cost at scale on DynamoDB Local. For
+ * The scheduled runs' cost at scale on DynamoDB Local. For
  * each table size (default 50,000 and 200,000 live tokens) it seeds a population with
  * BatchWriteItem (parallel): creation times over two years, 1 % heavy users, 0.1 % due for
  * rotation now, 0.1 % within 30 days of expiry, 0.05 % ended. Then one alert run (expiry pass +
@@ -29,7 +29,7 @@ import { hashToken } from '../shared/token/format';
 import { derivePolicyDue } from '../shared/token/policy-due';
 import { DEFAULT_ROTATION_POLICY } from '../shared/token/rotation-policy';
 import { DAY_MS } from '../shared/time';
-import { printTable, verdict, type BenchRow } from './report';
+import type { BenchRow } from './report';
 
 const POLICIES = { default: DEFAULT_ROTATION_POLICY, owners: {} };
 const PAGE = 25;
@@ -247,24 +247,19 @@ async function benchSize(client: DynamoDBClient, wire: Wire, size: number): Prom
   ];
 }
 
-const sizes = process.argv
-  .slice(2)
-  .map(Number)
-  .filter((n) => Number.isInteger(n) && n > 0);
-const dynamo = await startDynamoDbLocal();
-const client = localDynamoClient(dynamo.endpoint);
-const wire = meter(client);
-try {
-  const rows: BenchRow[] = [];
-  for (const size of sizes.length > 0 ? sizes : [50_000, 200_000])
-    rows.push(...(await benchSize(client, wire, size)));
-  printTable(rows);
-  const missed = rows.filter((row) => verdict(row) === 'MISSED');
-  if (missed.length > 0) {
-    console.error(`Missed targets: ${missed.map((row) => row.name).join(', ')}`);
-    process.exitCode = 1;
+/** The scheduled runs at each table size, on one DynamoDB Local (default 50k and 200k). */
+export async function benchSchedulesAtScale(
+  sizes: readonly number[] = [50_000, 200_000],
+): Promise<BenchRow[]> {
+  const dynamo = await startDynamoDbLocal();
+  const client = localDynamoClient(dynamo.endpoint);
+  const wire = meter(client);
+  try {
+    const rows: BenchRow[] = [];
+    for (const size of sizes) rows.push(...(await benchSize(client, wire, size)));
+    return rows;
+  } finally {
+    client.destroy();
+    await dynamo.stop();
   }
-} finally {
-  client.destroy();
-  await dynamo.stop();
 }
