@@ -3,7 +3,16 @@
  * `SERVICE_TOKENS_TOKEN` first, then the file `tokens login` wrote. The file holds a live
  * token, so it is written with mode 0600 in a 0700 folder, and read only if nobody else can.
  */
-import { chmodSync, mkdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { randomUUID } from 'node:crypto';
+import {
+  lstatSync,
+  mkdirSync,
+  readFileSync,
+  renameSync,
+  rmSync,
+  statSync,
+  writeFileSync,
+} from 'node:fs';
 import { homedir } from 'node:os';
 import { dirname, join } from 'node:path';
 import * as z from 'zod/mini';
@@ -37,18 +46,18 @@ const LOOPBACK = new Set(['127.0.0.1', 'localhost', '[::1]']);
  * An API base URL as the client takes it: https (plain http only to this machine, the local
  * stack: a token sent in clear over a network is a leaked token), no query, no trailing slash.
  */
-export function apiUrlOf(given: string): string {
+export function apiUrlOf(given: string, flag = '--api-url'): string {
   let url: URL;
   try {
     url = new URL(given);
   } catch {
-    throw new CliError(`--api-url must be a URL such as https://abc123.execute-api…/v1`, 2);
+    throw new CliError(`${flag} must be a URL such as https://abc123.execute-api…/v1`, 2);
   }
   if (url.protocol !== 'https:' && !(url.protocol === 'http:' && LOOPBACK.has(url.hostname))) {
-    throw new CliError('--api-url must be https (http only for this machine: the local stack)', 2);
+    throw new CliError(`${flag} must be https (http only for this machine: the local stack)`, 2);
   }
   if (url.search !== '' || url.hash !== '' || url.username !== '' || url.password !== '') {
-    throw new CliError('--api-url takes no query, fragment or user name', 2);
+    throw new CliError(`${flag} takes no query, fragment or user name`, 2);
   }
   return url.toString().replace(/\/+$/, '');
 }
@@ -63,10 +72,18 @@ export function tokenOf(text: string): string {
 }
 
 export function saveCredentials(path: string, credentials: Credentials): void {
-  mkdirSync(dirname(path), { recursive: true, mode: 0o700 });
-  // writeFileSync's mode applies only to a new file: chmod covers an existing one too.
-  writeFileSync(path, `${JSON.stringify(credentials, null, 2)}\n`, { mode: 0o600 });
-  chmodSync(path, 0o600);
+  const dir = dirname(path);
+  mkdirSync(dir, { recursive: true, mode: 0o700 });
+  // A new file of ours ('wx' is O_CREAT|O_EXCL), then renamed over the target: the token is
+  // never in a file with looser rights, and a symlink at the target is replaced, not followed.
+  const temp = join(dir, `.credentials-${randomUUID()}.tmp`);
+  writeFileSync(temp, `${JSON.stringify(credentials, null, 2)}\n`, { mode: 0o600, flag: 'wx' });
+  try {
+    renameSync(temp, path);
+  } catch (error) {
+    rmSync(temp, { force: true });
+    throw error;
+  }
 }
 
 export function forgetCredentials(path: string): boolean {
@@ -82,8 +99,15 @@ export function forgetCredentials(path: string): boolean {
 function readCredentials(path: string): Partial<Credentials> {
   let text: string;
   try {
-    // A token others can read is not to be used from there (as ssh does with its keys).
-    if ((statSync(path).mode & 0o077) !== 0) {
+    // A token others can read, or could have put there, is not to be used (as ssh does).
+    const file = lstatSync(path);
+    if (file.isSymbolicLink()) {
+      throw new CliError(`${path} is a symbolic link: log in again to replace it`, 2);
+    }
+    if (
+      (file.mode & 0o077) !== 0 ||
+      (process.getuid !== undefined && file.uid !== process.getuid())
+    ) {
       throw new CliError(`${path} is readable by others: chmod 600 it, or log in again`, 2);
     }
     text = readFileSync(path, 'utf8');

@@ -37,7 +37,6 @@ const COMMAND_FAMILIES = [
   registerRequestCommands,
   registerMaintenanceCommands,
   registerScanCommand,
-  registerScanCommand,
 ] as const;
 
 /** The `tokens` program, writing to `io`; commander errors are thrown, not exited on. */
@@ -142,9 +141,8 @@ function wantsJson(argv: readonly string[]): boolean {
 /** Run the CLI; resolves to the process exit code. Never throws. */
 export async function runCli(argv: readonly string[], io: CliIo): Promise<number> {
   const json = wantsJson(argv);
-  const program = buildProgram(io, json);
   try {
-    await program.parseAsync([...argv], { from: 'user' });
+    await buildProgram(io, json).parseAsync([...argv], { from: 'user' });
     return 0;
   } catch (error) {
     const failure = explain(error);

@@ -72,6 +72,10 @@ export class LeakIntake extends Construct {
       reason:
         'A key shared with external scanners: rotating it means reconfiguring them, so it is rotated by hand (README, Leak response).',
     });
+    // Whoever serves the keys document decides which signatures are GitHub's.
+    if (props.githubKeysUrl !== undefined && !props.githubKeysUrl.startsWith('https://')) {
+      throw new Error(`leakResponse.githubKeysUrl must be https: ${props.githubKeysUrl}`);
+    }
     this.fn = new ServiceFunction(this, 'Function', {
       entry: join(import.meta.dirname, '../functions/leak-intake.ts'),
       description: 'Takes leaked-token reports from secret scanners',

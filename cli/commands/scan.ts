@@ -18,14 +18,14 @@ import {
 } from '../../shared/leaks/signatures';
 import { displayHint, findTokens } from '../../shared/token/format';
 import { CliError, type CliContext } from '../context';
+import { apiUrlOf } from '../credentials';
 
-/** Where the webhook secret is read from when `--secret` is not given. */
+/** Where the webhook secret is read from (never an argument: shell history, `ps`). */
 export const SECRET_ENV = 'LEAK_WEBHOOK_SECRET';
 
 interface ScanOptions {
   readonly revoke?: boolean;
   readonly url?: string;
-  readonly secret?: string;
   readonly where?: string;
 }
 
@@ -130,8 +130,7 @@ export function registerScanCommand(program: Command, context: Pick<CliContext, 
     .description('Find service tokens in a file (or - for stdin); --revoke reports them')
     .argument('<file>', 'a file, or - for standard input')
     .option('--revoke', 'report them to the leak intake, which applies the deployment policy')
-    .option('--url <url>', 'the generic leak intake, e.g. <ApiUrl>leaks')
-    .option('--secret <secret>', `the intake's webhook secret (default: $${SECRET_ENV})`)
+    .option('--url <url>', 'the generic leak intake, e.g. <ApiUrl>leaks (https)')
     .option('--where <label>', 'where the text came from, for the audit trail (default: <file>)')
     .action(async (file: string, options: ScanOptions) => {
       const found = findInText(await readInput(file));
@@ -147,14 +146,14 @@ export function registerScanCommand(program: Command, context: Pick<CliContext, 
         );
         return;
       }
-      const secret = options.secret ?? io.env[SECRET_ENV];
+      // The secret only from the environment: an argument ends up in shell history and `ps`.
+      const secret = io.env[SECRET_ENV];
       if (options.url === undefined || secret === undefined || secret === '') {
-        throw new CliError(
-          `--revoke needs --url and the webhook secret (--secret or $${SECRET_ENV})`,
-          2,
-        );
+        throw new CliError(`--revoke needs --url and the webhook secret in $${SECRET_ENV}`, 2);
       }
-      const lines = await report(found, { url: options.url, secret, where: options.where ?? file });
+      // Tokens go in clear text to this URL: https only (plain http to this machine).
+      const url = apiUrlOf(options.url, '--url');
+      const lines = await report(found, { url, secret, where: options.where ?? file });
       io.out(`${lines.join('\n')}\n${String(found.length)} token(s) reported.\n`);
     });
 }

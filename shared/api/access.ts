@@ -82,7 +82,19 @@ export function askRefusal(caller: Caller, current: TokenRecord): string | undef
     : `Only the token itself, an admin, or a token holding its scopes can ask for its rotation (missing: ${beyond.join(', ')})`;
 }
 
-/** Deciding is for admins, and never for the token that asked (four eyes). */
+/**
+ * Who an actor is, without an operator's note: `iam:<arn> (pager duty)` is `iam:<arn>` (an ARN
+ * has no spaces), so another note does not make the same IAM identity someone else.
+ */
+export function actorIdentity(actor: string): string {
+  return actor.startsWith('iam:') ? actor.replace(/ \(.*\)$/s, '') : actor;
+}
+
+function askedBy(request: { readonly requestedBy: string }, caller: Caller): boolean {
+  return actorIdentity(request.requestedBy) === actorIdentity(caller.tokenId);
+}
+
+/** Deciding is for admins, and never for the token (or IAM identity) that asked: four eyes. */
 export function decideRefusal(
   caller: Caller,
   current: TokenRecord,
@@ -93,7 +105,7 @@ export function decideRefusal(
     return `Only an admin can ${approve ? 'approve' : 'reject'} a rotation request`;
   }
   const request = current.rotationRequest;
-  return request?.requestId === requestId && request.requestedBy === caller.tokenId
+  return request?.requestId === requestId && askedBy(request, caller)
     ? 'A rotation request cannot be decided by the token that asked for it'
     : undefined;
 }
@@ -110,7 +122,7 @@ export function executeRefusal(
 ): string | undefined {
   const request = current.rotationRequest;
   return isAdmin(caller) ||
-    (request?.requestId === requestId && request.requestedBy === caller.tokenId)
+    (request?.requestId === requestId && askedBy(request, caller))
     ? undefined
     : 'Only the token that asked for this rotation, or an admin, can use its grant';
 }

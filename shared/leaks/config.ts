@@ -22,8 +22,21 @@ export const leakIntakeConfigSchema = z.object({
   ),
   /** `revoke` (default): a live leaked token is revoked; `notify`: its owner is alerted only. */
   LEAK_POLICY: z._default(z.enum(LEAK_POLICIES), 'revoke'),
-  /** GitHub's secret-scanning public keys document. */
-  GITHUB_KEYS_URL: z._default(z.url({ protocol: /^https?$/ }), DEFAULT_GITHUB_KEYS_URL),
+  /**
+   * GitHub's secret-scanning public keys document: https, since whoever serves it decides
+   * which signatures are GitHub's (plain http only to this machine: the local stack).
+   */
+  GITHUB_KEYS_URL: z._default(
+    z.url({ protocol: /^https?$/ }).check(
+      z.refine(
+        (url) => url.startsWith('https://') || /^http:\/\/(127\.0\.0\.1|localhost)[:/]/.test(url),
+        {
+          message: 'must be https (http only for 127.0.0.1 or localhost)',
+        },
+      ),
+    ),
+    DEFAULT_GITHUB_KEYS_URL,
+  ),
   /** The Secrets Manager secret (ARN or name) holding the webhook intake's HMAC key. */
   WEBHOOK_SECRET_ID: nonEmpty(),
   ALERT_TOPIC_ARN: z

@@ -3,9 +3,10 @@
  * (`{public_keys: [{key_identifier, key, is_current}]}`, PEM keys), fetched, cached, and
  * fetched again when a request names a key id the cache does not hold (GitHub rotates keys).
  *
- * The refetch is bounded: at most one per `refetchInterval`, however many unknown ids arrive,
- * so forged key ids cannot turn the intake into a load generator against GitHub's API. The
- * cache also expires (`maxAge`): a key GitHub withdraws stops being accepted within that.
+ * Fetches are bounded: at most one attempt per `refetchInterval`, however many unknown ids
+ * arrive, so forged key ids cannot turn the intake into a load generator against GitHub's API.
+ * The cache is refreshed after `maxAge`, so a key GitHub withdraws stops being accepted within
+ * that while GitHub answers; if it does not, the last keys serve up to `staleCeiling`.
  */
 import { createPublicKey, type KeyObject } from 'node:crypto';
 import * as z from 'zod/mini';
@@ -69,45 +70,76 @@ export function parseKeysDocument(document: unknown): Map<string, KeyObject> {
 
 export interface KeyCacheOptions {
   readonly fetchDocument: FetchKeysDocument;
-  /** At most one refetch per this many milliseconds. Default 60 000. */
+  /** At most one fetch attempt per this many milliseconds, whatever asks. Default 60 000. */
   readonly refetchIntervalMs?: number;
   /** The keys are fetched again when older than this. Default 3 600 000 (an hour). */
   readonly maxAgeMs?: number;
+  /**
+   * Keys older than `maxAge` stay in use while a refresh fails or waits for its turn, up to
+   * this age. Default 86 400 000 (a day).
+   */
+  readonly staleCeilingMs?: number;
   readonly now?: () => number;
 }
 
-/** The cached keys; `keyFor` refetches once when the id is unknown, then gives up. */
+/**
+ * The cached keys. Every fetch is an attempt counted against one of two budgets of one per
+ * `refetchInterval` (keys missing or stale; an unknown id): forged key ids, cold containers or
+ * a failing keys URL can never make the intake fetch more than twice per interval. A refresh that fails keeps the keys it had (up to
+ * `staleCeiling`), so GitHub being slow or refusing us does not turn into 503s for its own
+ * validly signed reports.
+ */
 export class GithubKeyCache {
   private keys: Map<string, KeyObject> | undefined;
-  /** When an unknown id last caused a fetch: the bound counts refetches, not the first fetch. */
+  private fetchedAt = Number.NEGATIVE_INFINITY;
+  /** Two budgets, each one attempt per interval: fetching keys we lack or that are stale… */
+  private lastAttempt = Number.NEGATIVE_INFINITY;
+  /** …and refetching fresh keys for an id they do not hold (GitHub published a new key). */
   private lastRefetch = Number.NEGATIVE_INFINITY;
   private inFlight: Promise<void> | undefined;
-  private fetchedAt = Number.NEGATIVE_INFINITY;
   private readonly interval: number;
   private readonly maxAge: number;
+  private readonly ceiling: number;
   private readonly now: () => number;
 
   constructor(private readonly options: KeyCacheOptions) {
     this.interval = options.refetchIntervalMs ?? 60_000;
     this.maxAge = options.maxAgeMs ?? 3_600_000;
+    this.ceiling = Math.max(this.maxAge, options.staleCeilingMs ?? 86_400_000);
     this.now = options.now ?? Date.now;
   }
 
-  /** The public key `keyId`, or undefined when GitHub does not publish it (after one refetch). */
+  /**
+   * The public key `keyId`, or undefined when GitHub does not publish it (after at most one
+   * fetch attempt). Throws `KeysFetchError` when no usable keys can be had: a 503, which
+   * GitHub retries.
+   */
   async keyFor(keyId: string): Promise<KeyObject | undefined> {
-    // Expired keys are not used: a fetch that fails then is a 503, not a stale accept.
-    if (this.now() - this.fetchedAt > this.maxAge) this.keys = undefined;
+    const fresh = this.keys !== undefined && this.now() - this.fetchedAt <= this.maxAge;
     const cached = this.keys?.get(keyId);
-    if (cached !== undefined) return cached;
-    if (this.keys !== undefined) {
-      if (this.now() - this.lastRefetch < this.interval) return undefined;
-      this.lastRefetch = this.now();
+    if (fresh && cached !== undefined) return cached;
+    const budget = fresh ? 'lastRefetch' : 'lastAttempt';
+    if (this.now() - this[budget] >= this.interval) {
+      this[budget] = this.now();
+      await this.refresh().catch((error: unknown) => {
+        if (this.usable() === undefined) throw error;
+      });
+    } else if (this.inFlight !== undefined) {
+      await this.inFlight.catch(() => undefined);
     }
-    await this.refresh();
-    return this.keys?.get(keyId);
+    const keys = this.usable();
+    if (keys === undefined) {
+      throw new KeysFetchError('The public keys are not available yet; retry shortly');
+    }
+    return keys.get(keyId);
   }
 
-  /** One fetch at a time: concurrent unknown ids share it. */
+  /** The keys while they are within the stale ceiling. */
+  private usable(): Map<string, KeyObject> | undefined {
+    return this.now() - this.fetchedAt <= this.ceiling ? this.keys : undefined;
+  }
+
+  /** One fetch at a time: concurrent callers share it. */
   private refresh(): Promise<void> {
     this.inFlight ??= (async () => {
       try {

@@ -146,6 +146,16 @@ describe('the leak intake', () => {
     });
   });
 
+  it('refuses a keys URL that is not https at synth', () => {
+    const stack = new Stack(new App(), 'PlainKeys');
+    expect(
+      () =>
+        new ServiceTokens(stack, 'Tokens', {
+          leakResponse: { githubKeysUrl: 'http://keys.example/secret_scanning' },
+        }),
+    ).toThrow(/githubKeysUrl must be https/);
+  });
+
   it('takes notify and another keys URL', () => {
     const stack = new Stack(new App(), 'Notify');
     new ServiceTokens(stack, 'Tokens', {

@@ -102,6 +102,26 @@ describe('rotation requests: who may ask, decide and execute', () => {
     ).toBeUndefined();
   });
 
+  it('an operator cannot decide its own request under another --actor note (property)', () => {
+    const arn = 'arn:aws:sts::123456789012:assumed-role/breakglass/alice';
+    const note = fc.option(fc.stringMatching(/^[\w .@:-]{1,64}$/), { nil: undefined });
+    const as = (n: string | undefined) => (n === undefined ? `iam:${arn}` : `iam:${arn} (${n})`);
+    fc.assert(
+      fc.property(note, note, (asked, deciding) => {
+        const target = tokenRecord({ rotationRequest: pending(as(asked)) });
+        const operator = caller({ tokenId: as(deciding), scopes: ['admin'], operator: true });
+        expect(decideRefusal(operator, target, 'rrq_1', true)).toMatch(/token that asked for it/);
+      }),
+    );
+    const other = caller({
+      tokenId: 'iam:arn:aws:sts::123456789012:assumed-role/breakglass/bob',
+      scopes: ['admin'],
+    });
+    expect(
+      decideRefusal(other, tokenRecord({ rotationRequest: pending(as('x')) }), 'rrq_1', true),
+    ).toBeUndefined();
+  });
+
   it('the grant goes to the token that asked for it, or an admin', () => {
     const target = tokenRecord({ rotationRequest: pending('tok_caller') });
     expect(executeRefusal(caller(), target, 'rrq_1')).toBeUndefined();

@@ -1,5 +1,14 @@
 /** Where the CLI keeps the team's token, and what it refuses to keep or read. */
-import { chmodSync, mkdtempSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import {
+  chmodSync,
+  lstatSync,
+  mkdtempSync,
+  readFileSync,
+  rmSync,
+  statSync,
+  symlinkSync,
+  writeFileSync,
+} from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
@@ -40,6 +49,20 @@ describe('the credentials file', () => {
     expect(statSync(path).mode & 0o777).toBe(0o600);
     expect(statSync(join(scratch, 'a')).mode & 0o777).toBe(0o700);
     expect(statSync(join(scratch, 'loose.json')).mode & 0o777).toBe(0o600);
+  });
+
+  it('replaces a symbolic link at its place instead of writing through it, and never reads one', () => {
+    const target = join(scratch, 'elsewhere.json');
+    writeFileSync(target, "someone else's file", { mode: 0o644 });
+    const path = join(scratch, 'linked.json');
+    symlinkSync(target, path);
+    expect(() => resolveCredentials({ SERVICE_TOKENS_CONFIG: path }, undefined)).toThrow(
+      /is a symbolic link/,
+    );
+    saveCredentials(path, { apiUrl: 'https://x.test/v1', token: generateToken() });
+    expect(readFileSync(target, 'utf8')).toBe("someone else's file");
+    expect(lstatSync(path).isSymbolicLink()).toBe(false);
+    expect(statSync(path).mode & 0o777).toBe(0o600);
   });
 
   it('is not read when others can read it', () => {

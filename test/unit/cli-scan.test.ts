@@ -124,22 +124,28 @@ describe('tokens scan', () => {
   it('reports in batches of at most 100', async () => {
     const many = Array.from({ length: 150 }, () => generateToken()).join('\n');
     const before = received.length;
-    await scan(['--revoke', '--url', url, '--secret', SECRET, fileWith(many)]);
+    await scan(['--revoke', '--url', url, fileWith(many)], { LEAK_WEBHOOK_SECRET: SECRET });
     expect(received.slice(before).map((r) => r.count)).toEqual([100, 50]);
   });
 
   it('fails with exit code 1 when the intake refuses the signature, and 2 without a secret', async () => {
-    const refused = await scan([
-      '--revoke',
-      '--url',
-      url,
-      '--secret',
-      'wrong-secret-wrong-secret-wrong!!',
-      fileWith(text),
-    ]);
+    const refused = await scan(['--revoke', '--url', url, fileWith(text)], {
+      LEAK_WEBHOOK_SECRET: 'wrong-secret-wrong-secret-wrong!!',
+    });
     expect(refused.error).toMatchObject({ exitCode: 1 });
     const missing = await scan(['--revoke', '--url', url, fileWith(text)]);
     expect(missing.error).toMatchObject({ exitCode: 2 });
+  });
+
+  it('sends tokens to https intakes only (plain http to this machine), nothing otherwise', async () => {
+    const before = received.length;
+    const env = { LEAK_WEBHOOK_SECRET: SECRET };
+    for (const where of ['http://intake.example/v1/leaks', 'http://10.0.0.8/leaks']) {
+      const { error } = await scan(['--revoke', '--url', where, fileWith(text)], env);
+      expect(error).toMatchObject({ exitCode: 2 });
+      expect(String(error)).toMatch(/--url must be https/);
+    }
+    expect(received.length).toBe(before);
   });
 
   it('fails with exit code 2 for a file it cannot read, naming no content', async () => {

@@ -183,6 +183,50 @@ describe('GitHub signature', () => {
     });
   });
 
+  it('fetches at most once a minute for forged key ids, even when the keys URL fails', async () => {
+    let fetches = 0;
+    const cache = new GithubKeyCache({
+      fetchDocument: () => {
+        fetches += 1;
+        return Promise.reject(new KeysFetchError('rate limited'));
+      },
+      now: () => 0,
+    });
+    const { deps, calls } = rig();
+    const failing: IntakeDeps = { ...deps, githubKeys: cache };
+    const statuses = new Set<number>();
+    for (let i = 0; i < 100; i++) {
+      const forged = { ...githubEvent(current, garbage) };
+      forged.headers = { ...forged.headers, 'Github-Public-Key-Identifier': `forged-${String(i)}` };
+      statuses.add((await handleLeakRequest(forged, failing)).response.statusCode);
+    }
+    expect({ fetches, statuses: [...statuses], calls }).toEqual({
+      fetches: 1,
+      statuses: [503],
+      calls: [],
+    });
+  });
+
+  it('keeps verifying with the last keys while a refresh fails, for a day at most', async () => {
+    const clock = { now: 0 };
+    const state = { failing: false };
+    const cache = new GithubKeyCache({
+      fetchDocument: () =>
+        state.failing
+          ? Promise.reject(new KeysFetchError('GitHub answered 403'))
+          : Promise.resolve(keysDocument([current])),
+      now: () => clock.now,
+    });
+    const signed = () =>
+      verifyGithubSignature(garbage, current.id, githubSignature(current, garbage), cache);
+    expect((await signed()).ok).toBe(true);
+    state.failing = true;
+    clock.now = 2 * 3_600_000; // stale, and the refresh fails: the last keys still serve
+    expect((await signed()).ok).toBe(true);
+    clock.now = 25 * 3_600_000; // past the ceiling: no keys to trust, a 503
+    await expect(signed()).rejects.toThrow(KeysFetchError);
+  });
+
   it('fails verification after any change to the body (property)', async () => {
     const { cache } = countingKeyCache([current]);
     const body = reportBody([generateToken()]);
