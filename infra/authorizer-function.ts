@@ -34,6 +34,8 @@ export function tokenAuthorizerFunction(
     // More memory buys CPU: the authorizer sits on every uncached request.
     memorySize: 1024,
     timeout: Duration.seconds(5),
+    // The source map costs cold starts on every API it protects: ~10 % of the module load.
+    sourceMaps: false,
     environment: {
       TOKENS_TABLE_NAME: props.tables.tokensTableName,
       TOKEN_PREFIX: props.prefix,

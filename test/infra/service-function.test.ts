@@ -27,6 +27,18 @@ describe('ServiceFunction', () => {
     });
   });
 
+  it('leaves source maps off when told (the authorizer: they cost its cold start)', () => {
+    const lean = new Stack(new App(), 'Lean');
+    new ServiceFunction(lean, 'Echo', {
+      entry: 'test/infra/fixtures/echo-handler.ts',
+      environment: { TOKENS_TABLE_NAME: 'tokens' },
+      sourceMaps: false,
+    });
+    Template.fromStack(lean).hasResourceProperties('AWS::Lambda::Function', {
+      Environment: { Variables: { TOKENS_TABLE_NAME: 'tokens' } },
+    });
+  });
+
   it('logs into its own log group with a retention', () => {
     template.hasResourceProperties('AWS::Logs::LogGroup', { RetentionInDays: 30 });
     const logGroupId = Object.keys(template.findResources('AWS::Logs::LogGroup'))[0];
