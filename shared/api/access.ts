@@ -121,8 +121,7 @@ export function executeRefusal(
   requestId: string,
 ): string | undefined {
   const request = current.rotationRequest;
-  return isAdmin(caller) ||
-    (request?.requestId === requestId && askedBy(request, caller))
+  return isAdmin(caller) || (request?.requestId === requestId && askedBy(request, caller))
     ? undefined
     : 'Only the token that asked for this rotation, or an admin, can use its grant';
 }
