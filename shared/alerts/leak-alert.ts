@@ -4,7 +4,7 @@
  * or its hash; the report's fields are already redacted (shared/leaks/report.ts).
  */
 import type { TokenRecord } from '../token/record';
-import { ALERT_SCHEMA_VERSION, subjectLine, type AlertMessage } from './messages';
+import { ALERT_SCHEMA_VERSION, subjectLine, type AlertMessage, type AlertToken } from './messages';
 
 /** What the intake did about a leaked token. */
 export type LeakAction = 'revoke' | 'end-grace' | 'notify' | 'none';
@@ -17,14 +17,7 @@ export interface LeakAlertBody {
   /** Stable per token and report: consumers can drop repeats on it. */
   readonly alertId: string;
   readonly version: typeof ALERT_SCHEMA_VERSION;
-  readonly token: {
-    readonly id: string;
-    readonly name: string;
-    readonly owner: string;
-    readonly hint: string;
-    readonly scopes: readonly string[];
-    readonly expiresAt: string;
-  };
+  readonly token: AlertToken;
   readonly report: {
     readonly scanner: string;
     readonly type: string;

@@ -29,6 +29,16 @@ export interface AlertMessage<B extends AlertBody = AlertBody> {
 
 export type AlertBody = ExpiryAlertBody | RotationDueAlertBody | LeakAlertBody;
 
+/** How every alert names its token: public id, labels and hint, never the token. */
+export interface AlertToken {
+  readonly id: string;
+  readonly name: string;
+  readonly owner: string;
+  readonly hint: string;
+  readonly scopes: readonly string[];
+  readonly expiresAt: string;
+}
+
 export interface ExpiryAlertBody {
   readonly summary: string;
   readonly kind: 'token-expiring';
@@ -37,15 +47,7 @@ export interface ExpiryAlertBody {
   /** Stable per token and threshold: consumers can drop repeats on it. */
   readonly alertId: string;
   readonly version: typeof ALERT_SCHEMA_VERSION;
-  readonly token: {
-    readonly id: string;
-    readonly name: string;
-    readonly owner: string;
-    readonly hint: string;
-    readonly scopes: readonly string[];
-    readonly expiresAt: string;
-    readonly lastUsedAt: string | null;
-  };
+  readonly token: AlertToken & { readonly lastUsedAt: string | null };
   readonly threshold: { readonly days: number };
   readonly daysLeft: number;
   readonly howToRotate: string;
