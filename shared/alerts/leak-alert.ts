@@ -4,7 +4,13 @@
  * or its hash; the report's fields are already redacted (shared/leaks/report.ts).
  */
 import type { TokenRecord } from '../token/record';
-import { ALERT_SCHEMA_VERSION, subjectLine, type AlertMessage, type AlertToken } from './messages';
+import {
+  ALERT_SCHEMA_VERSION,
+  alertToken,
+  subjectLine,
+  type AlertMessage,
+  type AlertToken,
+} from './messages';
 
 /** What the intake did about a leaked token. */
 export type LeakAction = 'revoke' | 'end-grace' | 'notify' | 'none';
@@ -53,14 +59,7 @@ export function leakAlert(
       owner: record.owner,
       alertId: `${record.tokenId}:leaked:${reportId}`,
       version: ALERT_SCHEMA_VERSION,
-      token: {
-        id: record.tokenId,
-        name: record.name,
-        owner: record.owner,
-        hint: record.hint,
-        scopes: [...record.scopes],
-        expiresAt: record.expiresAt,
-      },
+      token: alertToken(record),
       report,
       action,
       whatToDo:

@@ -165,12 +165,10 @@ export function expiryAlert(
 }
 
 /** What an alert says about a token: never the token or its hash. */
-function tokenFacts(
-  record: Pick<
-    TokenRecord,
-    'tokenId' | 'name' | 'owner' | 'hint' | 'scopes' | 'expiresAt' | 'lastUsedAt'
-  >,
-): ExpiryAlertBody['token'] {
+/** A token as every alert names it (the leak alert too). */
+export function alertToken(
+  record: Pick<TokenRecord, 'tokenId' | 'name' | 'owner' | 'hint' | 'scopes' | 'expiresAt'>,
+): AlertToken {
   return {
     id: record.tokenId,
     name: record.name,
@@ -178,8 +176,16 @@ function tokenFacts(
     hint: record.hint,
     scopes: [...record.scopes],
     expiresAt: record.expiresAt,
-    lastUsedAt: record.lastUsedAt ?? null,
   };
+}
+
+function tokenFacts(
+  record: Pick<
+    TokenRecord,
+    'tokenId' | 'name' | 'owner' | 'hint' | 'scopes' | 'expiresAt' | 'lastUsedAt'
+  >,
+): ExpiryAlertBody['token'] {
+  return { ...alertToken(record), lastUsedAt: record.lastUsedAt ?? null };
 }
 
 function howToRotate(record: Pick<TokenRecord, 'tokenId' | 'rotationId' | 'secretId'>): string {
