@@ -6,7 +6,8 @@
  * cannot drift.
  */
 import { randomUUID } from 'node:crypto';
-import { call, type CallInput, type Transport } from '../client/http';
+import { transportOf } from '../client/client';
+import { call, type CallInput } from '../client/http';
 import { responseSchema, type AnswerOf, type OperationId } from '../client/operations';
 import type { ProxyEvent } from '../shared/api/http';
 import { ROUTES } from '../shared/api/routes';
@@ -19,19 +20,13 @@ export interface Backend {
   call<O extends OperationId>(operation: O, input?: CallInput): Promise<AnswerOf<O>>;
 }
 
-/** The API over HTTPS, with `fetch` (retries of 429 and of reads on 503 are the client's). */
-export function remoteBackend(
-  credentials: Credentials,
-  fetch: typeof globalThis.fetch = globalThis.fetch.bind(globalThis),
-): Backend {
-  const transport: Transport = {
+/** The API over HTTPS, with the typed client's transport (its retries of 429, and of reads on 503). */
+export function remoteBackend(credentials: Credentials, fetch?: typeof globalThis.fetch): Backend {
+  const transport = transportOf({
     baseUrl: credentials.apiUrl,
     token: credentials.token,
-    fetch,
-    maxAttempts: 3,
-    maxRetryDelayMs: 5000,
-    sleep: (ms) => new Promise((resolve) => setTimeout(resolve, ms)),
-  };
+    ...(fetch === undefined ? {} : { fetch }),
+  });
   return { call: (operation, input = {}) => call(transport, operation, input) };
 }
 

@@ -49,18 +49,23 @@ export type AuditQuery = Paged<z.input<typeof requests.auditQuery>>;
 export type ApisQuery = Paged<z.input<typeof requests.listApisQuery>>;
 export type RotationRequestsQuery = Paged<z.input<typeof requests.listRotationRequestsQuery>>;
 
+/** The options with their defaults: what every call of the client (and the CLI) goes through. */
+export function transportOf(options: ClientOptions): Transport {
+  return {
+    baseUrl: options.baseUrl,
+    token: options.token,
+    fetch: options.fetch ?? globalThis.fetch.bind(globalThis),
+    maxAttempts: options.maxAttempts ?? 3,
+    maxRetryDelayMs: options.maxRetryDelayMs ?? 5000,
+    sleep: options.sleep ?? ((ms) => new Promise((resolve) => setTimeout(resolve, ms))),
+  };
+}
+
 export class ServiceTokensClient {
   private readonly transport: Transport;
 
   constructor(options: ClientOptions) {
-    this.transport = {
-      baseUrl: options.baseUrl,
-      token: options.token,
-      fetch: options.fetch ?? globalThis.fetch.bind(globalThis),
-      maxAttempts: options.maxAttempts ?? 3,
-      maxRetryDelayMs: options.maxRetryDelayMs ?? 5000,
-      sleep: options.sleep ?? ((ms) => new Promise((resolve) => setTimeout(resolve, ms))),
-    };
+    this.transport = transportOf(options);
   }
 
   private call<O extends OperationId>(operation: O, input: CallInput = {}) {
