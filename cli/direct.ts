@@ -31,7 +31,8 @@ export function operatorActor(arn: string, note: string | undefined): string {
   return `iam:${arn} (${note})`;
 }
 
-function awsOptions(options: GlobalOptions) {
+/** The operator's region and profile, for every AWS client of `--direct`. */
+export function awsOptions(options: GlobalOptions) {
   return {
     ...(options.region === undefined ? {} : { region: options.region }),
     ...(options.profile === undefined ? {} : { profile: options.profile }),

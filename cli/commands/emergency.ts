@@ -9,6 +9,7 @@ import { StageCacheFlusher } from '../../shared/api/cache-flusher';
 import { validate } from '../../shared/api/http';
 import { emergencyRevokeBody } from '../../shared/api/schemas';
 import { CliError, type CliContext, type GlobalOptions } from '../context';
+import { awsOptions } from '../direct';
 import { countLive, withProgress } from '../progress';
 
 interface EmergencyOptions {
@@ -86,12 +87,5 @@ export function registerEmergencyCommands(program: Command, context: CliContext)
 
 /** The stage's authorizer cache, reached with the operator's region and profile. */
 function stageCache(global: GlobalOptions, restApiId: string, stage: string): StageCacheFlusher {
-  return new StageCacheFlusher(
-    new APIGatewayClient({
-      ...(global.region === undefined ? {} : { region: global.region }),
-      ...(global.profile === undefined ? {} : { profile: global.profile }),
-    }),
-    restApiId,
-    stage,
-  );
+  return new StageCacheFlusher(new APIGatewayClient(awsOptions(global)), restApiId, stage);
 }
