@@ -170,28 +170,13 @@ export class TokenTables extends Construct implements TokenTableAccess {
 
   /** Append audit events; nothing else on the audit table. */
   grantAuditAppend(grantee: IGrantable): Grant {
-    return Grant.addToPrincipal({
-      grantee,
-      actions: ITEM_APPEND_ACTIONS,
-      resourceArns: [this.audit.tableArn],
-    }).combine(grantKeyVia(grantee, this.key, 'dynamodb', KEY_READ_WRITE_ACTIONS));
+    return this.grantOn(grantee, this.audit, ITEM_APPEND_ACTIONS, [], KEY_READ_WRITE_ACTIONS);
   }
 
   /** Query audit events: by target (the table) and by day (its ByDay index). */
   grantAuditRead(grantee: IGrantable): Grant {
-    return Grant.addToPrincipal({
-      grantee,
-      actions: QUERY_ACTIONS,
-      resourceArns: [this.audit.tableArn],
-    })
-      .combine(
-        Grant.addToPrincipal({
-          grantee,
-          actions: QUERY_ACTIONS,
-          resourceArns: [`${this.audit.tableArn}/index/${AUDIT_INDEX.byDay}`],
-        }),
-      )
-      .combine(grantKeyVia(grantee, this.key, 'dynamodb', KEY_READ_ACTIONS));
+    const byDay = `${this.audit.tableArn}/index/${AUDIT_INDEX.byDay}`;
+    return this.grantOn(grantee, this.audit, QUERY_ACTIONS, [byDay], KEY_READ_ACTIONS);
   }
 
   /**
@@ -199,20 +184,12 @@ export class TokenTables extends Construct implements TokenTableAccess {
    * nothing else (no read, no other table).
    */
   grantRegistryWrite(grantee: IGrantable): Grant {
-    return Grant.addToPrincipal({
-      grantee,
-      actions: REGISTRY_WRITE_ACTIONS,
-      resourceArns: [this.registry.tableArn],
-    }).combine(grantKeyVia(grantee, this.key, 'dynamodb', KEY_READ_WRITE_ACTIONS));
+    return this.grantOn(grantee, this.registry, REGISTRY_WRITE_ACTIONS, [], KEY_READ_WRITE_ACTIONS);
   }
 
   /** Query the registry (its one partition); decrypt only. */
   grantRegistryRead(grantee: IGrantable): Grant {
-    return Grant.addToPrincipal({
-      grantee,
-      actions: QUERY_ACTIONS,
-      resourceArns: [this.registry.tableArn],
-    }).combine(grantKeyVia(grantee, this.key, 'dynamodb', KEY_READ_ACTIONS));
+    return this.grantOn(grantee, this.registry, QUERY_ACTIONS, [], KEY_READ_ACTIONS);
   }
 
   /** Read the audit table's stream (what an event source on it needs); decrypt only. */
@@ -233,18 +210,29 @@ export class TokenTables extends Construct implements TokenTableAccess {
     indexes: readonly TokenIndexName[],
     keyActions: readonly string[],
   ): Grant {
+    const indexArns = indexes.map((index) => this.tokenIndexArn(index));
+    return this.grantOn(grantee, this.tokens, itemActions, indexArns, keyActions);
+  }
+
+  /**
+   * The one shape of every grant here: `itemActions` on `table`, Query on `indexArns` (if any),
+   * and the table key through DynamoDB only.
+   */
+  private grantOn(
+    grantee: IGrantable,
+    table: { readonly tableArn: string },
+    itemActions: string[],
+    indexArns: readonly string[],
+    keyActions: readonly string[],
+  ): Grant {
     let grant = Grant.addToPrincipal({
       grantee,
       actions: itemActions,
-      resourceArns: [this.tokens.tableArn],
+      resourceArns: [table.tableArn],
     });
-    if (indexes.length > 0) {
+    if (indexArns.length > 0) {
       grant = grant.combine(
-        Grant.addToPrincipal({
-          grantee,
-          actions: QUERY_ACTIONS,
-          resourceArns: indexes.map((index) => this.tokenIndexArn(index)),
-        }),
+        Grant.addToPrincipal({ grantee, actions: QUERY_ACTIONS, resourceArns: [...indexArns] }),
       );
     }
     return grant.combine(grantKeyVia(grantee, this.key, 'dynamodb', keyActions));
