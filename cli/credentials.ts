@@ -5,12 +5,12 @@
  */
 import { randomUUID } from 'node:crypto';
 import {
+  existsSync,
   lstatSync,
   mkdirSync,
   readFileSync,
   renameSync,
   rmSync,
-  statSync,
   writeFileSync,
 } from 'node:fs';
 import { homedir } from 'node:os';
@@ -87,11 +87,7 @@ export function saveCredentials(path: string, credentials: Credentials): void {
 }
 
 export function forgetCredentials(path: string): boolean {
-  try {
-    statSync(path);
-  } catch {
-    return false;
-  }
+  if (!existsSync(path)) return false;
   rmSync(path);
   return true;
 }
@@ -132,13 +128,13 @@ export function resolveCredentials(env: CliIo['env'], apiUrl: string | undefined
   if (token !== undefined && url !== undefined)
     return { apiUrl: apiUrlOf(url), token: tokenOf(token) };
   const stored = readCredentials(credentialsPath(env));
-  if (token === undefined && url !== undefined && stored.apiUrl !== undefined) {
-    if (apiUrlOf(url) !== apiUrlOf(stored.apiUrl)) {
-      throw new CliError(
-        `The stored token is for ${stored.apiUrl}: log in to ${url} first (tokens login --api-url ${url})`,
-        2,
-      );
-    }
+  const storedElsewhere =
+    stored.apiUrl !== undefined && url !== undefined && apiUrlOf(url) !== apiUrlOf(stored.apiUrl);
+  if (token === undefined && storedElsewhere) {
+    throw new CliError(
+      `The stored token is for ${stored.apiUrl}: log in to ${url} first (tokens login --api-url ${url})`,
+      2,
+    );
   }
   const chosenUrl = url ?? stored.apiUrl;
   const chosenToken = token ?? stored.token;
