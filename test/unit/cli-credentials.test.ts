@@ -1,4 +1,5 @@
 /** Where the CLI keeps the team's token, and what it refuses to keep or read. */
+import fc from 'fast-check';
 import {
   chmodSync,
   lstatSync,
@@ -111,6 +112,21 @@ describe('what login takes', () => {
     'https://u:p@x.test/v1',
   ])('refuses the API URL %s', (url) => {
     expect(() => apiUrlOf(url)).toThrow(CliError);
+  });
+
+  it('refuses plain http to any host but this machine (property)', () => {
+    const host = fc.domain().filter((h) => h !== 'localhost');
+    fc.assert(
+      fc.property(
+        host,
+        fc.option(fc.integer({ min: 1, max: 65_535 }), { nil: undefined }),
+        (name, port) => {
+          const url = `http://${name}${port === undefined ? '' : `:${String(port)}`}/v1`;
+          expect(() => apiUrlOf(url)).toThrow(/must be https/);
+          expect(apiUrlOf(url.replace('http:', 'https:'))).toMatch(/^https:\/\//);
+        },
+      ),
+    );
   });
 
   it('takes https anywhere and plain http to this machine only, without a trailing slash', () => {

@@ -207,6 +207,45 @@ describe('GitHub signature', () => {
     });
   });
 
+  it('never fetches more than twice a minute, whatever ids, clock and failures (property)', async () => {
+    await fc.assert(
+      fc.asyncProperty(
+        fc.array(
+          fc.record({
+            id: fc.oneof(fc.constant(current.id), fc.string({ minLength: 1, maxLength: 8 })),
+            advanceMs: fc.nat({ max: 30_000 }),
+            fails: fc.boolean(),
+          }),
+          { minLength: 1, maxLength: 60 },
+        ),
+        async (steps) => {
+          const clock = { now: 0, fails: false };
+          const fetchedAt: number[] = [];
+          const cache = new GithubKeyCache({
+            fetchDocument: () => {
+              fetchedAt.push(clock.now);
+              return clock.fails
+                ? Promise.reject(new KeysFetchError('refused'))
+                : Promise.resolve(keysDocument([current]));
+            },
+            now: () => clock.now,
+          });
+          for (const step of steps) {
+            clock.now += step.advanceMs;
+            clock.fails = step.fails;
+            await cache.keyFor(step.id).catch(() => undefined);
+          }
+          // Any window of a minute holds at most two fetches (one per budget).
+          for (const at of fetchedAt) {
+            expect(fetchedAt.filter((t) => t >= at && t < at + 60_000).length).toBeLessThanOrEqual(
+              2,
+            );
+          }
+        },
+      ),
+    );
+  });
+
   it('keeps verifying with the last keys while a refresh fails, for a day at most', async () => {
     const clock = { now: 0 };
     const state = { failing: false };
